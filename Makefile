@@ -1,0 +1,45 @@
+# Qline's two commands (see README): `make run` and `make test`. Both first install
+# whatever is missing (.ci/setup-tools), so they work on a fresh Debian machine with Rust.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test tools tools-test test-rust test-e2e check bench
+
+## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
+run: tools
+	cargo leptos build --release
+	./target/release/qline serve --seed-demo
+
+## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end
+test: tools-test
+	.ci/with-postgres $(MAKE) --no-print-directory test-rust test-e2e
+	.ci/summary
+
+tools:
+	.ci/setup-tools run
+
+tools-test:
+	.ci/setup-tools test
+
+## test-rust: unit, storage (SQLite and PostgreSQL) and HTTP tests; needs QLINE_TEST_POSTGRES_URL or a server on :5432
+test-rust:
+	mkdir -p target
+	cargo test --locked -p qline-app -p qline --features qline-app/ssr 2>&1 | tee target/test-rust.log
+
+## test-e2e: Playwright in Debian's Chromium against a fresh database
+test-e2e:
+	cargo leptos build
+	cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME=../target/e2e-results.json \
+		npx playwright test --reporter=list,json
+
+## check: fast compile check of the server and the browser bundle
+check:
+	cargo check -p qline
+	cargo check -p qline-frontend --target wasm32-unknown-unknown
+
+## bench: engine throughput and NEXT latency across 100 clinics, on SQLite and PostgreSQL
+bench: tools
+	cargo build --release -p qline
+	.ci/bench

@@ -1,0 +1,345 @@
+//! The console's endpoints: the clinic settings (`/clinic`, also used by the operator
+//! for any clinic by naming its slug), the tenant console (`/admin`) and the account
+//! page. Who may call which is in docs/ROLES.md; `tenant::console` enforces it.
+
+use super::AppError;
+use crate::console::*;
+use crate::domain::Clinic;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+mod server {
+    pub use crate::queue::engine::Engine;
+    pub use crate::tenant::console::{self as service, Caller};
+
+    /// Runs `$body` with `$caller` (the signed-in staff user and their address) and
+    /// `$store` bound.
+    macro_rules! as_caller {
+        (|$caller:ident, $store:ident| $body:expr) => {{
+            let staff = crate::api::current_staff().await?;
+            let ip = crate::api::client_ip().await;
+            let engine = leptos::prelude::expect_context::<Engine>();
+            let $store = engine.store();
+            let $caller = Caller {
+                staff: &staff,
+                ip: ip.as_deref(),
+            };
+            $body
+        }};
+    }
+    pub(crate) use as_caller;
+}
+#[cfg(feature = "ssr")]
+use server::*;
+
+/// The clinic settings page: the owner's own clinic, or (for the operator) the named one.
+#[server(prefix = "/api", endpoint = "clinic")]
+pub async fn load_clinic(slug: Option<String>) -> Result<ClinicConsole, AppError> {
+    let public_url = super::public_url().await;
+    as_caller!(|caller, store| Ok(service::clinic_console(
+        store,
+        &caller,
+        slug.as_deref(),
+        &public_url
+    )
+    .await?))
+}
+
+#[server(prefix = "/api", endpoint = "clinic/settings")]
+pub async fn save_settings(
+    slug: Option<String>,
+    settings: SettingsInput,
+) -> Result<Clinic, AppError> {
+    as_caller!(|caller, store| Ok(service::update_settings(
+        store,
+        &caller,
+        slug.as_deref(),
+        &settings
+    )
+    .await?))
+}
+
+/// Adds a staff account with a one-time password (shown once).
+#[server(prefix = "/api", endpoint = "clinic/staff/add")]
+pub async fn add_staff(
+    slug: Option<String>,
+    email: String,
+    role: String,
+) -> Result<OneTimeLogin, AppError> {
+    as_caller!(|caller, store| Ok(service::add_staff(
+        store,
+        &caller,
+        slug.as_deref(),
+        &email,
+        &role
+    )
+    .await?))
+}
+
+/// Gives a staff member a new one-time password and ends their sessions.
+#[server(prefix = "/api", endpoint = "clinic/staff/reset")]
+pub async fn reset_staff_password(user_id: i64) -> Result<OneTimeLogin, AppError> {
+    as_caller!(|caller, store| Ok(service::reset_password(store, &caller, user_id).await?))
+}
+
+#[server(prefix = "/api", endpoint = "clinic/staff/active")]
+pub async fn set_staff_active(user_id: i64, active: bool) -> Result<(), AppError> {
+    as_caller!(
+        |caller, store| Ok(service::set_staff_active(store, &caller, user_id, active).await?)
+    )
+}
+
+/// Adds a queue (no `queue_id`) or changes one.
+#[server(prefix = "/api", endpoint = "clinic/queue/save")]
+pub async fn save_queue(
+    slug: Option<String>,
+    queue_id: Option<i64>,
+    name: String,
+    prefix: String,
+    default_service_minutes: String,
+) -> Result<(), AppError> {
+    let input = crate::tenant::console::QueueInput {
+        queue_id,
+        name,
+        prefix,
+        default_service_minutes,
+    };
+    as_caller!(|caller, store| Ok(
+        service::save_queue(store, &caller, slug.as_deref(), &input).await?
+    ))
+}
+
+#[server(prefix = "/api", endpoint = "clinic/queue/archive")]
+pub async fn archive_queue(
+    slug: Option<String>,
+    queue_id: i64,
+    archived: bool,
+) -> Result<(), AppError> {
+    as_caller!(|caller, store| Ok(service::set_queue_archived(
+        store,
+        &caller,
+        slug.as_deref(),
+        queue_id,
+        archived
+    )
+    .await?))
+}
+
+/// The printable QR poster for the clinic's join page.
+#[server(prefix = "/api", endpoint = "clinic/poster")]
+pub async fn load_poster(slug: Option<String>) -> Result<Poster, AppError> {
+    let public_url = super::public_url().await;
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        let whatsapp = match clinic.settings.whatsapp_enabled {
+            true => store
+                .whatsapp_account(clinic.id)
+                .await?
+                .map(|a| a.phone_number),
+            false => None,
+        };
+        Ok(crate::tenant::poster::poster(
+            &clinic,
+            &public_url,
+            whatsapp.as_deref(),
+        ))
+    })
+}
+
+/// Who is signed in, for the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub role: crate::domain::Role,
+    pub must_change_password: bool,
+}
+
+#[server(prefix = "/api", endpoint = "account")]
+pub async fn load_account() -> Result<Account, AppError> {
+    let staff = super::signed_in_staff().await?;
+    Ok(Account {
+        email: staff.email,
+        role: staff.role,
+        must_change_password: staff.must_change_password,
+    })
+}
+
+/// Changes the signed-in user's password; their other sessions end. Then sends them on
+/// to their screen.
+#[server(prefix = "/api", endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::domain::Role;
+    let staff = super::signed_in_staff().await?;
+    let ip = super::client_ip().await;
+    let engine = expect_context::<Engine>();
+    let keep = super::session_cookie()
+        .await
+        .map(|t| crate::tenant::signin::hash_token(&t));
+    let caller = Caller {
+        staff: &staff,
+        ip: ip.as_deref(),
+    };
+    service::change_own_password(
+        engine.store(),
+        &caller,
+        &current_password,
+        &new_password,
+        keep.as_deref(),
+    )
+    .await?;
+    leptos_axum::redirect(match staff.role {
+        Role::SuperAdmin => "/admin",
+        Role::Owner => "/clinic",
+        Role::Receptionist => "/desk",
+    });
+    Ok(())
+}
+
+/// The operator's clinic list with today's usage.
+#[server(prefix = "/api", endpoint = "admin/clinics")]
+pub async fn list_clinics(search: String) -> Result<Vec<ClinicSummary>, AppError> {
+    as_caller!(|caller, store| Ok(service::list_clinics(store, &caller, &search).await?))
+}
+
+/// Opens a clinic (on trial) with a General queue and its owner.
+#[server(prefix = "/api", endpoint = "admin/clinic/create")]
+pub async fn create_clinic(
+    slug: String,
+    name: String,
+    timezone: String,
+    default_country: String,
+    owner_email: String,
+) -> Result<CreatedClinic, AppError> {
+    let input = crate::tenant::console::NewClinicInput {
+        slug,
+        name,
+        timezone,
+        default_country,
+        owner_email,
+    };
+    as_caller!(|caller, store| Ok(service::create_clinic(store, &caller, input).await?))
+}
+
+/// Suspends, reactivates (`ACTIVE` or `TRIAL`) or disables a clinic, with a reason.
+#[server(prefix = "/api", endpoint = "admin/clinic/status")]
+pub async fn set_clinic_status(
+    slug: String,
+    status: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::domain::BusinessStatus;
+    let status =
+        BusinessStatus::from_stored(&status.trim().to_ascii_uppercase()).ok_or_else(|| {
+            AppError::Console(ConsoleError::Invalid(crate::domain::InvalidInput::new(
+                "status",
+                "Choose TRIAL, ACTIVE, SUSPENDED or DISABLED.",
+            )))
+        })?;
+    as_caller!(|caller, store| {
+        service::set_status(store, &caller, &slug, status, &reason).await?;
+        Ok(())
+    })
+}
+
+/// Deletes a clinic; `confirm` must repeat its slug.
+#[server(prefix = "/api", endpoint = "admin/clinic/delete")]
+pub async fn delete_clinic(slug: String, confirm: String) -> Result<(), AppError> {
+    as_caller!(|caller, store| {
+        service::delete_clinic(store, &caller, &slug, &confirm).await?;
+        leptos_axum::redirect("/admin");
+        Ok(())
+    })
+}
+
+#[server(prefix = "/api", endpoint = "admin/health")]
+pub async fn platform_health() -> Result<Health, AppError> {
+    as_caller!(|caller, store| Ok(service::health(store, &caller).await?))
+}
+
+#[server(prefix = "/api", endpoint = "admin/audit")]
+pub async fn load_audit(
+    clinic: String,
+    action: String,
+    actor: String,
+) -> Result<Vec<AuditLine>, AppError> {
+    let filter = AuditFilter {
+        clinic,
+        action,
+        actor,
+    };
+    as_caller!(|caller, store| Ok(service::audit_log(store, &caller, &filter).await?))
+}
+
+/// The clinic's WhatsApp connection, secrets masked.
+#[server(prefix = "/api", endpoint = "clinic/whatsapp")]
+pub async fn load_whatsapp(slug: Option<String>) -> Result<WhatsAppView, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(messenger.view(&clinic).await?)
+    })
+}
+
+/// Connects the clinic to a WhatsApp provider (empty secrets keep the stored ones).
+#[server(prefix = "/api", endpoint = "clinic/whatsapp/save")]
+pub async fn save_whatsapp(
+    slug: Option<String>,
+    whatsapp: WhatsAppInput,
+) -> Result<WhatsAppView, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        let detail = serde_json::json!({ "provider": whatsapp.provider, "phone_number": whatsapp.phone_number }).to_string();
+        let audit = crate::storage::ConsoleAudit {
+            clinic: Some(clinic.id),
+            actor: caller.staff,
+            ip: caller.ip,
+            action: "CONFIGURE_WHATSAPP",
+            target: clinic.slug.as_str(),
+            detail: &detail,
+        };
+        messenger.configure(&clinic, &whatsapp, audit).await?;
+        Ok(messenger.view(&clinic).await?)
+    })
+}
+
+/// Asks the clinic's provider whether its account works: `Ok(what it said)` or
+/// `Err(what went wrong)`, both in words.
+#[server(prefix = "/api", endpoint = "clinic/whatsapp/test")]
+pub async fn test_whatsapp(slug: Option<String>) -> Result<Result<String, String>, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(messenger.test_connection(clinic.id).await?)
+    })
+}
+
+/// Every message template of the clinic: `(kind, language, body, custom)`.
+#[server(prefix = "/api", endpoint = "clinic/templates")]
+pub async fn load_templates(slug: Option<String>) -> Result<Vec<TemplateLine>, AppError> {
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(crate::tenant::templates::all(store, &clinic).await?)
+    })
+}
+
+/// Saves a template after checking its variables; an empty body brings back the default.
+#[server(prefix = "/api", endpoint = "clinic/templates/save")]
+pub async fn save_template(
+    slug: Option<String>,
+    kind: String,
+    language: String,
+    body: String,
+) -> Result<(), AppError> {
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(
+            crate::tenant::templates::save(store, &caller, &clinic, &kind, &language, &body)
+                .await?,
+        )
+    })
+}

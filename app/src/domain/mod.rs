@@ -1,0 +1,37 @@
+//! The vocabulary of Qline: ids, slugs, phones, token numbers and statuses.
+//! Every type here can only be built valid, so the layers above never re-check.
+//! These types compile for both the server and the browser.
+
+mod clinic;
+pub mod eta;
+mod ids;
+mod phone;
+mod slug;
+mod staff;
+mod time;
+mod token;
+
+pub use clinic::{BusinessStatus, Clinic, ClinicSettings, CountryCode, Queue, Role};
+pub use ids::{BusinessId, PublicId, QueueDayId, QueueId, TokenId, UserId};
+pub use phone::Phone;
+pub use slug::Slug;
+pub use staff::StaffUser;
+pub use time::Timestamp;
+pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};
+
+/// A value that failed to parse, with a message a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{message}")]
+pub struct InvalidInput {
+    pub field: String,
+    pub message: String,
+}
+
+impl InvalidInput {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Instants as milliseconds since the Unix epoch: the same integer in SQLite, PostgreSQL,
+//! JSON and the browser, so nothing is lost or re-zoned on the way.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(chrono::Utc::now().timestamp_millis())
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn minus_minutes(self, minutes: i64) -> Self {
+        Self(self.0 - minutes * 60_000)
+    }
+
+    pub fn to_utc(self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default()
+    }
+}

@@ -1,0 +1,85 @@
+//! Qline's application crate: the pages (rendered on the server, hydrated in the browser),
+//! the domain types both sides share, and, with the `ssr` feature, the queue engine,
+//! the tenant service and the storage layer that only the server runs.
+
+pub mod api;
+pub mod board;
+pub mod console;
+pub mod desk;
+pub mod domain;
+pub mod i18n;
+pub mod messages;
+pub mod pages;
+pub mod queue;
+pub mod tracker;
+
+#[cfg(feature = "ssr")]
+pub mod messaging;
+#[cfg(feature = "ssr")]
+pub mod storage;
+#[cfg(feature = "ssr")]
+pub mod tenant;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#0f766e"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="qline" href="/pkg/qline.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Qline".to_owned() } else { format!("{page} · Qline") }/>
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/") view=pages::Home/>
+                <Route path=path!("/login") view=pages::LoginPage/>
+                <Route path=path!("/desk") view=pages::DeskPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/clinic") view=pages::ClinicPage ssr=SsrMode::Async/>
+                <Route path=path!("/clinic/poster") view=pages::PosterPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=pages::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=pages::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/c/:slug") view=pages::AdminClinicPage ssr=SsrMode::Async/>
+                <Route path=path!("/c/:slug") view=pages::JoinPageView ssr=SsrMode::Async/>
+                <Route path=path!("/c/:slug/display") view=pages::DisplayPage ssr=SsrMode::Async/>
+                <Route path=path!("/t/:public_id") view=pages::TrackerPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The browser's entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
+    // Marks the page as interactive, for people's scripts and the end-to-end tests.
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
+}

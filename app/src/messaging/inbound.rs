@@ -1,0 +1,401 @@
+//! A patient wrote to the clinic on WhatsApp. The message is logged once (providers
+//! redeliver), opens or extends the phone's 24-hour window, and is answered: the
+//! tracker's pre-written message links the phone to its token and gets the welcome;
+//! JOIN starts the join bot (queue, then name, then the token); STATUS, CANCEL
+//! (confirmed with YES) and STOP are keywords.
+
+use super::{MessagingError, Messenger};
+use crate::domain::*;
+use crate::messages::MessageKind;
+use crate::storage::NewMessage;
+use serde::{Deserialize, Serialize};
+
+/// One inbound text message, as the webhooks hand it over.
+#[derive(Debug, Clone)]
+pub struct Inbound<'a> {
+    pub clinic: BusinessId,
+    pub provider_message_id: &'a str,
+    /// E.164.
+    pub phone: &'a str,
+    pub body: &'a str,
+}
+
+/// What happened, for the webhook's log line and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// Seen before (a provider redelivery): nothing done.
+    Duplicate,
+    Welcomed(TokenId),
+    Status,
+    AskedToConfirmCancel,
+    Cancelled,
+    OptedOut,
+    /// The join bot asked which queue, or the patient's name.
+    Asked,
+    /// The join bot created this token.
+    Joined(TokenId),
+    /// Logged and the window extended; nothing to answer.
+    Noted,
+}
+
+/// Where the conversation is, kept in the window row so it survives restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct BotState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confirm_cancel: Option<i64>,
+    /// Joining: waiting for the choice of queue.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    choosing_queue: bool,
+    /// Joining: the queue chosen, waiting for the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    queue: Option<i64>,
+}
+
+/// The text the poster's WhatsApp QR code pre-writes.
+pub fn join_text(slug: &str) -> String {
+    format!("JOIN {slug}")
+}
+
+/// The text the tracker's "Get updates on WhatsApp" link pre-writes: it carries the
+/// token's public id, which is how the reply finds the token.
+pub fn opt_in_text(token_label: &str, public_id: &PublicId) -> String {
+    format!("Hi! Please send me updates on WhatsApp for token {token_label} (ref {public_id}).")
+}
+
+/// A click-to-chat link: `https://wa.me/<number>?text=<text, percent-encoded>`.
+pub fn click_to_chat(number: &str, text: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let encoded: String = text
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("https://wa.me/{digits}?text={encoded}")
+}
+
+/// Finds a token reference (`ref <public id>`) in a message.
+fn reference(body: &str) -> Option<PublicId> {
+    let at = body.find("ref ")?;
+    let id: String = body[at + 4..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    PublicId::parse(&id)
+}
+
+impl Messenger {
+    pub async fn handle_inbound(&self, m: &Inbound<'_>) -> Result<Handled, MessagingError> {
+        let now = Timestamp::now();
+        let mut tx = self.store().begin().await?;
+        if !tx
+            .record_inbound(m.clinic, m.provider_message_id, m.phone, m.body, now)
+            .await?
+        {
+            return Ok(Handled::Duplicate);
+        }
+        tx.touch_window(m.clinic, m.phone, now).await?;
+        let window = tx.window(m.clinic, m.phone).await?.expect("just written");
+        let mut state: BotState = serde_json::from_str(&window.bot_state).unwrap_or_default();
+        let word = m.body.trim().to_uppercase();
+        let linked = window.token_id.map(TokenId);
+
+        if word == "STOP" {
+            tx.update_window(m.clinic, m.phone, None, true, "").await?;
+            tx.commit().await?;
+            return Ok(Handled::OptedOut);
+        }
+        if let Some(public_id) = reference(m.body) {
+            let found = self.store().token_ref(&public_id).await?;
+            if let Some(token) = found.filter(|t| t.clinic == m.clinic) {
+                tx.update_window(m.clinic, m.phone, Some(token.id), false, "")
+                    .await?;
+                tx.commit().await?;
+                self.reply_with(m, MessageKind::Welcome, &public_id).await?;
+                return Ok(Handled::Welcomed(token.id));
+            }
+        }
+        if let Some(token) = state.confirm_cancel.take() {
+            tx.update_window(m.clinic, m.phone, None, false, "").await?;
+            tx.commit().await?;
+            if word == "YES" || word == "हाँ" || word == "HAAN" {
+                let public_id = self.public_id_of(TokenId(token)).await?;
+                let cancelled = match &public_id {
+                    Some(id) => self.engine.cancel_by_patient(id, None).await.is_ok(),
+                    None => false,
+                };
+                let text = if cancelled {
+                    "Your token is cancelled. Thank you for letting the clinic know."
+                } else {
+                    "That token can no longer be cancelled (it was called, served or already cancelled)."
+                };
+                self.reply_text(m, text).await?;
+                return Ok(Handled::Cancelled);
+            }
+            self.reply_text(
+                m,
+                "Your token is kept. Reply CANCEL if you want to give it up.",
+            )
+            .await?;
+            return Ok(Handled::Noted);
+        }
+        if word == "JOIN" || word.starts_with("JOIN ") {
+            return self.start_join(m, tx).await;
+        }
+        if state.choosing_queue || state.queue.is_some() {
+            return self.continue_join(m, tx, state).await;
+        }
+        match (word.as_str(), linked) {
+            ("STATUS", Some(token)) => {
+                tx.commit().await?;
+                if let Some(public_id) = self.public_id_of(token).await? {
+                    self.reply_with(m, MessageKind::TokenCreated, &public_id)
+                        .await?;
+                }
+                Ok(Handled::Status)
+            }
+            ("CANCEL", Some(token)) => {
+                let state = BotState {
+                    confirm_cancel: Some(token.get()),
+                    ..BotState::default()
+                };
+                let state = serde_json::to_string(&state).unwrap_or_default();
+                tx.update_window(m.clinic, m.phone, None, false, &state)
+                    .await?;
+                tx.commit().await?;
+                self.reply_text(
+                    m,
+                    "Cancel your token? Reply YES to cancel, anything else to keep it.",
+                )
+                .await?;
+                Ok(Handled::AskedToConfirmCancel)
+            }
+            ("STATUS" | "CANCEL", None) => {
+                tx.commit().await?;
+                self.reply_text(
+                    m,
+                    "We could not find a token for this number today. Open your tracker link and tap \"Get updates on WhatsApp\", or ask at reception.",
+                )
+                .await?;
+                Ok(Handled::Noted)
+            }
+            _ => {
+                tx.commit().await?;
+                Ok(Handled::Noted)
+            }
+        }
+    }
+
+    /// JOIN: asks for the queue when the clinic has several, else for the name.
+    async fn start_join(
+        &self,
+        m: &Inbound<'_>,
+        mut tx: crate::storage::Tx,
+    ) -> Result<Handled, MessagingError> {
+        let queues = self.store().queues_of(m.clinic).await?;
+        let (state, question) = match queues.as_slice() {
+            [] => {
+                tx.commit().await?;
+                self.reply_text(m, "This clinic is not taking tokens on WhatsApp right now. Please ask at reception.").await?;
+                return Ok(Handled::Noted);
+            }
+            [only] => (
+                BotState {
+                    queue: Some(only.id.get()),
+                    ..BotState::default()
+                },
+                "Welcome! What name should we call out? Reply with your name.".to_owned(),
+            ),
+            several => (
+                BotState {
+                    choosing_queue: true,
+                    ..BotState::default()
+                },
+                format!(
+                    "Welcome! Which queue? Reply with the number:\n{}",
+                    several
+                        .iter()
+                        .enumerate()
+                        .map(|(i, q)| format!("{}. {}", i + 1, q.name))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            ),
+        };
+        let state = serde_json::to_string(&state).unwrap_or_default();
+        tx.update_window(m.clinic, m.phone, None, false, &state)
+            .await?;
+        tx.commit().await?;
+        self.reply_text(m, &question).await?;
+        Ok(Handled::Asked)
+    }
+
+    /// The join bot's next step: the queue's number, then the name, then the token.
+    async fn continue_join(
+        &self,
+        m: &Inbound<'_>,
+        mut tx: crate::storage::Tx,
+        state: BotState,
+    ) -> Result<Handled, MessagingError> {
+        let queues = self.store().queues_of(m.clinic).await?;
+        if state.choosing_queue {
+            let answer = m.body.trim();
+            let chosen = answer
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| queues.get(i))
+                .or_else(|| queues.iter().find(|q| q.name.eq_ignore_ascii_case(answer)));
+            let Some(queue) = chosen else {
+                tx.commit().await?;
+                self.reply_text(
+                    m,
+                    &format!("Please reply with a number from 1 to {}.", queues.len()),
+                )
+                .await?;
+                return Ok(Handled::Asked);
+            };
+            let next = BotState {
+                queue: Some(queue.id.get()),
+                ..BotState::default()
+            };
+            tx.update_window(
+                m.clinic,
+                m.phone,
+                None,
+                false,
+                &serde_json::to_string(&next).unwrap_or_default(),
+            )
+            .await?;
+            tx.commit().await?;
+            self.reply_text(
+                m,
+                "Thank you. What name should we call out? Reply with your name.",
+            )
+            .await?;
+            return Ok(Handled::Asked);
+        }
+        let queue = QueueId(state.queue.unwrap_or_default());
+        if let Err(e) = PatientName::parse(m.body) {
+            tx.commit().await?;
+            self.reply_text(m, &format!("{} Please reply with your name.", e.message))
+                .await?;
+            return Ok(Handled::Asked);
+        }
+        // The conversation ends here whatever the answer, so a refusal does not loop.
+        tx.update_window(m.clinic, m.phone, None, false, "").await?;
+        tx.commit().await?;
+        let request = crate::queue::engine::JoinRequest {
+            queue_id: queue,
+            name: m.body.trim().to_owned(),
+            phone: Some(m.phone.to_owned()),
+            language: Language::En,
+            emergency: false,
+        };
+        match self
+            .engine
+            .create_token(crate::queue::engine::Actor::Bot, request)
+            .await
+        {
+            // The token's own message ("your token is…", with the tracker link) is queued
+            // by the engine in the same transaction: the window is open.
+            Ok(applied) => Ok(applied
+                .created
+                .map(|(id, _, _)| Handled::Joined(id))
+                .unwrap_or(Handled::Noted)),
+            Err(crate::queue::engine::EngineError::Refused(refusal)) => {
+                self.reply_text(m, &refusal.to_string()).await?;
+                Ok(Handled::Noted)
+            }
+            Err(crate::queue::engine::EngineError::Storage(e)) => Err(e.into()),
+        }
+    }
+
+    async fn public_id_of(&self, token: TokenId) -> Result<Option<PublicId>, MessagingError> {
+        let mut tx = self.store().begin().await?;
+        let contact = tx.token_contact(token).await?;
+        tx.commit().await?;
+        Ok(contact.and_then(|(_, _, _, id)| PublicId::parse(&id)))
+    }
+
+    /// Queues a templated reply about a token (welcome, status).
+    async fn reply_with(
+        &self,
+        m: &Inbound<'_>,
+        kind: MessageKind,
+        public_id: &PublicId,
+    ) -> Result<(), MessagingError> {
+        let Ok(view) = self.engine.tracker(public_id).await else {
+            return Ok(());
+        };
+        let mut tx = self.store().begin().await?;
+        let token = self.store().token_ref(public_id).await?.map(|t| t.id);
+        let name = match token {
+            Some(t) => tx.token_contact(t).await?.map(|c| c.1).unwrap_or_default(),
+            None => String::new(),
+        };
+        let link = format!("{}/t/{public_id}", self.engine.public_url());
+        let body = tx.compose(m.clinic, kind, &view, &name, &link).await?;
+        tx.enqueue_message(
+            &NewMessage {
+                business_id: m.clinic,
+                token_id: token,
+                phone: m.phone,
+                kind: kind.as_str(),
+                language: view.language,
+                body: &body,
+            },
+            Timestamp::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reply_text(&self, m: &Inbound<'_>, text: &str) -> Result<(), MessagingError> {
+        let mut tx = self.store().begin().await?;
+        tx.enqueue_message(
+            &NewMessage {
+                business_id: m.clinic,
+                token_id: None,
+                phone: m.phone,
+                kind: "REPLY",
+                language: Language::En,
+                body: text,
+            },
+            Timestamp::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A provider's delivery report for a message it accepted.
+    pub async fn handle_status(
+        &self,
+        provider_message_id: &str,
+        status: &str,
+        error: &str,
+    ) -> Result<bool, MessagingError> {
+        Ok(self
+            .store()
+            .record_delivery(provider_message_id, status, error)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opt_in_text_carries_a_reference_that_reads_back() {
+        let id = PublicId::parse("8787bjioWKCV4dJ9X0IJx7").unwrap();
+        let text = opt_in_text("A-3", &id);
+        assert_eq!(reference(&text), Some(id));
+        assert_eq!(reference("hello"), None);
+    }
+}

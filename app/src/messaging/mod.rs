@@ -1,0 +1,515 @@
+//! WhatsApp, server side: each clinic's provider account (secrets sealed at rest), the
+//! outbox worker that sends what queue actions enqueued, and what happens when a patient
+//! writes to the clinic (the 24-hour window, keywords, the welcome reply).
+//!
+//! Delivery guarantee: at least once to the provider. A row is sent by one worker at a
+//! time (a lease in the database), a SENT row is never sent again, and a worker that dies
+//! mid-send leaves its rows to be taken over when the lease ends; if the provider had
+//! accepted the message before the crash (or answered in a way we could not read), the
+//! patient can receive it twice.
+
+pub mod inbound;
+pub mod provider;
+pub mod secrets;
+pub mod webhooks;
+
+use crate::console::{ConsoleError, ProviderKind, WhatsAppInput, WhatsAppView};
+use crate::domain::*;
+use crate::messages::MessageKind;
+use crate::queue::engine::Engine;
+use crate::storage::{ClaimedMessage, Reach, Settle, StorageError, Store, StoredAccount};
+use provider::{Account, Endpoints, Outgoing, Secrets, SendError};
+use secrets::SecretBox;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A clinic as one outbox batch sends for it.
+struct Sender {
+    clinic: Option<Clinic>,
+    account: Result<Option<Account>, String>,
+}
+
+/// Attempts per message before it is marked permanently failed.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// Everything WhatsApp needs, shared by the worker, the webhooks and the consoles.
+#[derive(Clone, Debug)]
+pub struct Messenger {
+    pub engine: Engine,
+    pub secrets: SecretBox,
+    pub endpoints: Endpoints,
+    pub http: reqwest::Client,
+    /// How long a worker's claim on a message lasts.
+    pub lease: Duration,
+    /// Messages sent at once.
+    pub batch: u32,
+    /// The wait before the first retry; each later one waits four times longer.
+    pub retry_base: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    #[error(transparent)]
+    Refused(#[from] ConsoleError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
+}
+
+impl Messenger {
+    pub fn new(engine: Engine, secrets: SecretBox, endpoints: Endpoints) -> Self {
+        Self {
+            engine,
+            secrets,
+            endpoints,
+            http: provider::client(),
+            lease: Duration::from_secs(60),
+            batch: 8,
+            retry_base: Duration::from_secs(2),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.engine.store()
+    }
+
+    /// A stored account with its secrets opened.
+    pub fn open(&self, stored: &StoredAccount) -> Result<Account, MessagingError> {
+        let secrets: Secrets = serde_json::from_str(&self.secrets.open(&stored.sealed_secrets)?)
+            .map_err(|_| secrets::SecretError::Undecryptable)?;
+        Ok(Account {
+            kind: stored.kind,
+            phone_number: stored.phone_number.clone(),
+            ultramsg_instance: stored.ultramsg_instance.clone(),
+            meta_phone_number_id: stored.meta_phone_number_id.clone(),
+            secrets,
+        })
+    }
+
+    pub async fn account(&self, clinic: BusinessId) -> Result<Option<Account>, MessagingError> {
+        match self.store().whatsapp_account(clinic).await? {
+            Some(stored) => Ok(Some(self.open(&stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The clinic's connection as its settings page shows it.
+    pub async fn view(&self, clinic: &Clinic) -> Result<WhatsAppView, MessagingError> {
+        let account = self.account(clinic.id).await?;
+        let today = Engine::local_date(clinic, Timestamp::now());
+        let messages_today = self.store().message_quota_used(clinic.id, &today).await?;
+        let base = self.engine.public_url();
+        let Some(a) = account else {
+            return Ok(WhatsAppView {
+                provider: None,
+                phone_number: String::new(),
+                ultramsg_instance: String::new(),
+                meta_phone_number_id: String::new(),
+                secrets: Vec::new(),
+                webhook_url: String::new(),
+                enabled: clinic.settings.whatsapp_enabled,
+                template_mode: clinic.settings.whatsapp_template_mode,
+                messages_today,
+                daily_limit: clinic.settings.daily_message_limit,
+            });
+        };
+        let s = &a.secrets;
+        let secrets = [
+            ("UltraMsg token", &s.ultramsg_token),
+            ("Access token", &s.meta_access_token),
+            ("App secret", &s.meta_app_secret),
+            ("Verify token", &s.meta_verify_token),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), secrets::masked(v)))
+        .collect();
+        let webhook_url = match a.kind {
+            ProviderKind::Meta => format!("{base}/webhooks/whatsapp/meta"),
+            ProviderKind::UltraMsg => format!(
+                "{base}/webhooks/whatsapp/ultramsg/{}?secret={}",
+                clinic.slug, s.webhook_secret
+            ),
+            ProviderKind::Log => String::new(),
+        };
+        Ok(WhatsAppView {
+            provider: Some(a.kind),
+            phone_number: a.phone_number,
+            ultramsg_instance: a.ultramsg_instance,
+            meta_phone_number_id: a.meta_phone_number_id,
+            secrets,
+            webhook_url,
+            enabled: clinic.settings.whatsapp_enabled,
+            template_mode: clinic.settings.whatsapp_template_mode,
+            messages_today,
+            daily_limit: clinic.settings.daily_message_limit,
+        })
+    }
+
+    /// Validates and stores a clinic's provider account (secrets sealed), with an audit row.
+    pub async fn configure(
+        &self,
+        clinic: &Clinic,
+        input: &WhatsAppInput,
+        audit: crate::storage::ConsoleAudit<'_>,
+    ) -> Result<(), MessagingError> {
+        let invalid =
+            |field: &str, message: &str| ConsoleError::Invalid(InvalidInput::new(field, message));
+        let kind = ProviderKind::from_stored(input.provider.trim())
+            .ok_or_else(|| invalid("provider", "Choose a provider: LOG, ULTRAMSG or META."))?;
+        let phone =
+            Phone::parse(&input.phone_number, &clinic.settings.default_country).map_err(|e| {
+                invalid(
+                    "phone_number",
+                    &format!("The clinic's WhatsApp number: {}", e.message),
+                )
+            })?;
+        let previous = self
+            .account(clinic.id)
+            .await?
+            .map(|a| a.secrets)
+            .unwrap_or_default();
+        let keep = |new: &str, old: &str| {
+            let new = new.trim();
+            if new.is_empty() {
+                old.to_owned()
+            } else {
+                new.to_owned()
+            }
+        };
+        let secrets = Secrets {
+            ultramsg_token: keep(&input.ultramsg_token, &previous.ultramsg_token),
+            meta_access_token: keep(&input.meta_access_token, &previous.meta_access_token),
+            meta_app_secret: keep(&input.meta_app_secret, &previous.meta_app_secret),
+            meta_verify_token: keep(&input.meta_verify_token, &previous.meta_verify_token),
+            webhook_secret: if previous.webhook_secret.is_empty() {
+                secrets::to_hex(&rand::random::<[u8; 16]>())
+            } else {
+                previous.webhook_secret
+            },
+        };
+        let instance = input.ultramsg_instance.trim().to_owned();
+        let meta_id = input.meta_phone_number_id.trim().to_owned();
+        match kind {
+            ProviderKind::UltraMsg if instance.is_empty() || secrets.ultramsg_token.is_empty() => {
+                return Err(invalid(
+                    "ultramsg_instance",
+                    "UltraMsg needs the instance id and its token.",
+                )
+                .into());
+            }
+            ProviderKind::Meta
+                if meta_id.is_empty()
+                    || secrets.meta_access_token.is_empty()
+                    || secrets.meta_app_secret.is_empty()
+                    || secrets.meta_verify_token.is_empty() =>
+            {
+                return Err(invalid(
+                    "meta_phone_number_id",
+                    "The Meta Cloud API needs the phone number id, an access token, the app secret and a verify token.",
+                )
+                .into());
+            }
+            ProviderKind::Meta if !meta_id.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(invalid(
+                    "meta_phone_number_id",
+                    "Meta's phone number id is a long number, such as 106540352242922.",
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let stored = StoredAccount {
+            business_id: clinic.id,
+            kind,
+            phone_number: phone.as_str().to_owned(),
+            ultramsg_instance: instance,
+            meta_phone_number_id: if kind == ProviderKind::Meta {
+                meta_id
+            } else {
+                String::new()
+            },
+            sealed_secrets: self
+                .secrets
+                .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
+        };
+        let now = Timestamp::now();
+        let mut tx = self.store().begin().await?;
+        tx.save_whatsapp_account(&stored, now)
+            .await
+            .map_err(|e| match e.unique_violation() {
+                Some(_) => MessagingError::Refused(invalid(
+                    "meta_phone_number_id",
+                    "Another clinic already uses this Meta phone number id.",
+                )),
+                None => e.into(),
+            })?;
+        tx.insert_console_audit(&audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Connects a clinic without a provider to the log-only one (the demo clinic), so
+    /// its messages show in the outbox and the log from the first run.
+    pub async fn connect_log_provider(&self, clinic: &Clinic) -> Result<bool, MessagingError> {
+        if self.store().whatsapp_account(clinic.id).await?.is_some() {
+            return Ok(false);
+        }
+        let secrets = Secrets {
+            webhook_secret: secrets::to_hex(&rand::random::<[u8; 16]>()),
+            ..Secrets::default()
+        };
+        let stored = StoredAccount {
+            business_id: clinic.id,
+            kind: ProviderKind::Log,
+            phone_number: clinic.contact_phone.clone(),
+            ultramsg_instance: String::new(),
+            meta_phone_number_id: String::new(),
+            sealed_secrets: self
+                .secrets
+                .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
+        };
+        let now = Timestamp::now();
+        let mut tx = self.store().begin().await?;
+        tx.save_whatsapp_account(&stored, now).await?;
+        tx.insert_audit(
+            Some(clinic.id),
+            None,
+            "CONFIGURE_WHATSAPP",
+            "LOG",
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Asks the clinic's provider whether the account works.
+    pub async fn test_connection(
+        &self,
+        clinic: BusinessId,
+    ) -> Result<Result<String, String>, MessagingError> {
+        Ok(match self.account(clinic).await? {
+            Some(account) => provider::test_connection(&self.http, &self.endpoints, &account).await,
+            None => Err("No WhatsApp provider is configured yet.".to_owned()),
+        })
+    }
+
+    /// Sends until stopped: every half second, the due messages, several at a time.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.work_once().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox worker could not read the outbox"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Claims and sends one batch of due messages. Returns how many it handled.
+    pub async fn work_once(&self) -> Result<usize, StorageError> {
+        let now = Timestamp::now();
+        if !self.store().outbox_has_work(now).await? {
+            return Ok(0);
+        }
+        self.store()
+            .fail_abandoned_messages(MAX_ATTEMPTS, now)
+            .await?;
+        let claimed = self
+            .store()
+            .claim_messages(self.batch, now, self.lease.as_millis() as i64)
+            .await?;
+        let count = claimed.len();
+        // Each clinic in the batch is read (and its secrets opened) once.
+        let mut senders: HashMap<i64, Sender> = HashMap::new();
+        for m in &claimed {
+            if !senders.contains_key(&m.business_id) {
+                let sender = self.sender(BusinessId(m.business_id)).await?;
+                senders.insert(m.business_id, sender);
+            }
+        }
+        let sends = claimed.into_iter().map(|m| {
+            let sender = &senders[&m.business_id];
+            self.deliver(m, sender)
+        });
+        for result in futures::future::join_all(sends).await {
+            result?;
+        }
+        Ok(count)
+    }
+
+    /// What sending for a clinic needs: the clinic, and its account with secrets opened
+    /// (or why there is none).
+    async fn sender(&self, clinic: BusinessId) -> Result<Sender, StorageError> {
+        let clinic_row = self.store().clinic(clinic).await?;
+        let account = match &clinic_row {
+            Some(_) => self.account(clinic).await.map_err(|e| e.to_string()),
+            None => Ok(None),
+        };
+        Ok(Sender {
+            clinic: clinic_row,
+            account,
+        })
+    }
+
+    async fn deliver(&self, m: ClaimedMessage, sender: &Sender) -> Result<(), StorageError> {
+        let now = Timestamp::now();
+        let clinic = BusinessId(m.business_id);
+        let Some(clinic_row) = &sender.clinic else {
+            self.finish(
+                &m,
+                Settle::Skipped {
+                    reason: "the clinic no longer exists",
+                },
+            )
+            .await?;
+            return Ok(());
+        };
+        let account = match &sender.account {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                self.finish(
+                    &m,
+                    Settle::Skipped {
+                        reason: "no WhatsApp provider is configured",
+                    },
+                )
+                .await?;
+                return Ok(());
+            }
+            Err(e) => {
+                self.finish(&m, Settle::Failed { error: e }).await?;
+                return Ok(());
+            }
+        };
+        if !clinic_row.settings.whatsapp_enabled {
+            self.finish(
+                &m,
+                Settle::Skipped {
+                    reason: "WhatsApp is switched off for this clinic",
+                },
+            )
+            .await?;
+            return Ok(());
+        }
+        // The rules are checked again at sending time: a window may have closed, or the
+        // patient sent STOP, since the message was queued.
+        let window = self.store().window_of(clinic, &m.phone).await?;
+        let kind = MessageKind::from_stored(&m.kind);
+        let templates_allowed = clinic_row.settings.whatsapp_template_mode
+            && account.kind == ProviderKind::Meta
+            && kind.is_some();
+        let reach = Reach::of(window.as_ref(), templates_allowed, now);
+        let refused = match reach {
+            Reach::OptedOut => Some("the patient sent STOP"),
+            Reach::NoWindow => Some("no open 24-hour conversation window"),
+            Reach::FreeForm | Reach::Template => None,
+        };
+        if let Some(reason) = refused {
+            self.finish(&m, Settle::Skipped { reason }).await?;
+            return Ok(());
+        }
+        let limit = clinic_row.settings.daily_message_limit;
+        let today = Engine::local_date(&clinic_row, now);
+        if !self
+            .store()
+            .take_message_quota(clinic, &today, limit)
+            .await?
+        {
+            let error = format!("the clinic's daily message limit ({limit}) is reached");
+            self.finish(&m, Settle::Failed { error: &error }).await?;
+            return Ok(());
+        }
+        let reference = m.id.to_string();
+        let template_name;
+        let params;
+        let message = if reach == Reach::FreeForm {
+            Outgoing::Text {
+                to: &m.phone,
+                body: &m.body,
+                reference: &reference,
+            }
+        } else {
+            let kind = kind.expect("templates are allowed only for template kinds");
+            template_name = kind.meta_template();
+            params = self.template_params(&m).await?;
+            Outgoing::Template {
+                to: &m.phone,
+                name: &template_name,
+                language: if m.language == Language::Hi.as_str() {
+                    "hi"
+                } else {
+                    "en"
+                },
+                params: &params,
+                reference: &reference,
+            }
+        };
+        let sent = provider::send(&self.http, &self.endpoints, &account, &message).await;
+        if sent.is_err() {
+            self.store().return_message_quota(clinic, &today).await?;
+        }
+        match sent {
+            Ok(id) => self.finish(&m, Settle::Sent { provider_id: &id }).await?,
+            Err(SendError::Retryable(error)) if m.attempts < MAX_ATTEMPTS => {
+                // 2 s, then 8 s (with the default base).
+                let base = self.retry_base.as_millis() as i64;
+                let backoff = base * 4_i64.pow((m.attempts - 1).max(0) as u32);
+                self.finish(
+                    &m,
+                    Settle::Retry {
+                        at: Timestamp(now.millis() + backoff),
+                        error: &error,
+                    },
+                )
+                .await?
+            }
+            Err(SendError::Retryable(error) | SendError::Final(error)) => {
+                self.finish(&m, Settle::Failed { error: &error }).await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn finish(&self, m: &ClaimedMessage, outcome: Settle<'_>) -> Result<(), StorageError> {
+        let settled = self
+            .store()
+            .settle_message(m.id, m.attempts, &outcome, Timestamp::now())
+            .await?;
+        if !settled {
+            tracing::warn!(
+                message = m.id,
+                "another worker took this message over; its outcome is theirs"
+            );
+        }
+        Ok(())
+    }
+
+    /// A template's parameters: patient name, token, clinic, tracker link.
+    async fn template_params(&self, m: &ClaimedMessage) -> Result<Vec<String>, StorageError> {
+        let Some(token) = m.token_id else {
+            return Ok(Vec::new());
+        };
+        let mut tx = self.store().begin().await?;
+        let contact = tx.token_contact(TokenId(token)).await?;
+        tx.commit().await?;
+        let Some((_, name, _, public_id)) = contact else {
+            return Ok(Vec::new());
+        };
+        let link = format!("{}/t/{public_id}", self.engine.public_url());
+        let (label, clinic) = match PublicId::parse(&public_id) {
+            Some(id) => match self.engine.tracker(&id).await {
+                Ok(view) => (view.token, view.clinic_name),
+                Err(_) => (String::new(), String::new()),
+            },
+            None => (String::new(), String::new()),
+        };
+        Ok(vec![name, label, clinic, link])
+    }
+}

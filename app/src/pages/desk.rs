@@ -1,0 +1,328 @@
+//! The receptionist's desk (`/desk`): one screen that runs the day. NEXT, SERVED, SKIP and
+//! UNDO (keys N, S, U), the waiting list in calling order, missed patients with RECALL,
+//! walk-ins and emergencies, pause and close. Every action answers with the fresh view,
+//! and the view is polled every 1.5 s so a patient who joins by QR appears at once.
+
+use super::frame::{Frame, Width};
+use crate::api::{desk_act, load_desk, AppError, DeskCommand, DeskWalkIn, Logout};
+use crate::desk::{DeskToken, DeskView};
+use crate::domain::Source;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DeskPage() -> impl IntoView {
+    let initial = Resource::new(|| (), |_| load_desk(None));
+    view! {
+        <Title text="Desk"/>
+        <Frame width=Width::Wide>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match initial.await {
+                        Ok(view) => view! { <Desk initial=view/> }.into_any(),
+                        Err(AppError::SignIn(e)) => view! {
+                            <section class="notice">
+                                <h1>"Sign in to run the desk"</h1>
+                                <p>{e.to_string()}</p>
+                                <p><a class="button button-primary" href="/login">"Staff login"</a></p>
+                            </section>
+                        }.into_any(),
+                        Err(e) => view! { <super::join::Problem error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+fn minutes_since(now: i64, then: i64) -> String {
+    let m = ((now - then).max(0) / 60_000) as u32;
+    crate::domain::eta::humane_minutes(m, "h", "min")
+}
+
+/// "WhatsApp open until 14:05" in the clinic's time, or "WhatsApp: none".
+fn whatsapp_words(until: Option<i64>, utc_offset_minutes: i32) -> String {
+    match until {
+        Some(ms) => {
+            let local = ms / 60_000 + i64::from(utc_offset_minutes);
+            let (h, m) = ((local / 60).rem_euclid(24), local.rem_euclid(60));
+            format!("WhatsApp open until {h:02}:{m:02}")
+        }
+        None => "WhatsApp: none".to_owned(),
+    }
+}
+
+/// "10–25 min", as the patient's tracker says it.
+fn eta_words(low: u32, high: u32) -> String {
+    if high == 0 {
+        "now".to_owned()
+    } else {
+        crate::domain::eta::humane_range(low, high, "h", "min")
+    }
+}
+
+fn source_word(s: Source) -> &'static str {
+    match s {
+        Source::Qr => "QR",
+        Source::Desk => "Desk",
+        Source::Whatsapp => "WhatsApp",
+    }
+}
+
+#[component]
+fn Desk(initial: DeskView) -> impl IntoView {
+    let state = RwSignal::new(initial);
+    let busy = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let clock = RwSignal::new(state.get_untracked().now);
+
+    // One action at a time; its answer (or a refusal and a fresh view) replaces the screen.
+    let run = move |command: DeskCommand| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let queue = state.get_untracked().queue_id;
+        leptos::task::spawn_local(async move {
+            match desk_act(queue, command).await {
+                Ok(view) => {
+                    problem.set(None);
+                    state.set(view);
+                }
+                Err(e) => {
+                    problem.set(Some(e.to_string()));
+                    if let Ok(view) = load_desk(Some(queue)).await {
+                        state.set(view);
+                    }
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let serving_id = move || state.with(|s| s.serving.as_ref().map(|t| t.id));
+    let next = move || {
+        run(DeskCommand::Next {
+            expected_serving: serving_id(),
+        })
+    };
+    let skip = move || {
+        if let Some(token) = serving_id() {
+            run(DeskCommand::Skip { token });
+        }
+    };
+    let undo = move || run(DeskCommand::Undo);
+
+    #[cfg(feature = "hydrate")]
+    live::follow(state, clock, busy, next, skip, undo);
+
+    let walk_in = ServerAction::<DeskWalkIn>::new();
+    Effect::new(move |_| match walk_in.value().get() {
+        Some(Ok(view)) => {
+            problem.set(None);
+            state.set(view);
+        }
+        Some(Err(e)) => problem.set(Some(e.to_string())),
+        None => {}
+    });
+    let logout = ServerAction::<Logout>::new();
+    let s = move || state.get();
+    let locked = move || busy.get() || state.with(|s| s.notice.is_some());
+
+    view! {
+        <section class="desk" data-testid="desk">
+            <header class="desk-head">
+                <div>
+                    <p class="eyebrow">{move || s().clinic_name}</p>
+                    <h1>"Desk"</h1>
+                </div>
+                {move || (s().queues.len() > 1).then(|| view! {
+                    <nav class="queue-tabs" aria-label="Queues">
+                        {s().queues.into_iter().map(|(id, name)| {
+                            let current = move || state.with(|s| s.queue_id == id);
+                            view! {
+                                <button class="button" aria-pressed=move || current().to_string()
+                                    on:click=move |_| {
+                                        leptos::task::spawn_local(async move {
+                                            if let Ok(view) = load_desk(Some(id)).await { state.set(view); }
+                                        });
+                                    }>{name}</button>
+                            }
+                        }).collect_view()}
+                    </nav>
+                })}
+                <dl class="counters">
+                    <div><dt>"Waiting"</dt><dd data-testid="count-waiting">{move || s().waiting.len()}</dd></div>
+                    <div><dt>"Served"</dt><dd>{move || s().served_today}</dd></div>
+                    <div><dt>"Missed"</dt><dd>{move || s().skipped.len()}</dd></div>
+                    <div><dt>"Cancelled"</dt><dd>{move || s().cancelled_today}</dd></div>
+                </dl>
+                <nav class="staff-links" aria-label="Staff">
+                    {move || s().owner.then(|| view! { <a href="/clinic">"Clinic settings"</a> })}
+                    <a href="/account">"Account"</a>
+                    <ActionForm action=logout><button class="button" type="submit">"Sign out"</button></ActionForm>
+                </nav>
+            </header>
+            {move || s().notice.map(|n| view! { <p class="notice notice-error" role="alert" data-testid="desk-notice">{n}</p> })}
+
+            {move || problem.get().map(|p| view! { <p class="notice notice-error" role="alert" data-testid="desk-problem">{p}</p> })}
+            {move || s().stalled(clock.get()).then(|| view! {
+                <p class="notice notice-warn" role="status" data-testid="stall">"Nobody has been called for 5 minutes while patients wait."</p>
+            })}
+            {move || s().day_closed.then(|| view! { <p class="notice">"Today's queue is closed."</p> })}
+
+            <div class="desk-grid">
+                <div class="card now-card">
+                    <p class="token-caption">"Now serving"</p>
+                    <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
+                    <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
+                    <div class="desk-buttons">
+                        <button class="button button-primary button-big" disabled=locked on:click=move |_| next() title="N">"NEXT"</button>
+                        <button class="button" disabled=move || locked() || serving_id().is_none()
+                            on:click=move |_| run(DeskCommand::Served { expected_serving: serving_id() })>"SERVED"</button>
+                        <button class="button" disabled=move || locked() || serving_id().is_none() on:click=move |_| skip() title="S">"SKIP"</button>
+                        <button class="button" disabled=locked on:click=move |_| undo() title="U">"UNDO"</button>
+                    </div>
+                    <p class="muted small">"Keys: N next · S skip · U undo"</p>
+                </div>
+
+                <div class="card">
+                    <h2>"Waiting"</h2>
+                    <ol class="token-list" data-testid="waiting">
+                        {move || s().waiting.into_iter().map(|t| row(t, state, busy, run, true)).collect_view()}
+                    </ol>
+                    {move || s().waiting.is_empty().then(|| view! { <p class="muted">"Nobody is waiting."</p> })}
+                </div>
+
+                <div class="card">
+                    <h2>"Missed"</h2>
+                    <ul class="token-list" data-testid="skipped">
+                        {move || s().skipped.into_iter().map(|t| row(t, state, busy, run, false)).collect_view()}
+                    </ul>
+                    {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
+                </div>
+
+                <div class="card">
+                    <h2>"Add a walk-in"</h2>
+                    <ActionForm action=walk_in>
+                        <div class="form">
+                            <input type="hidden" name="queue_id" value=move || s().queue_id/>
+                            <label class="field"><span>"Name"</span><input name="name" required maxlength="60"/></label>
+                            <label class="field"><span>"Mobile (optional)"</span><input name="phone" type="tel"/></label>
+                            <label class="choice"><input type="checkbox" name="emergency" value="yes"/><span>"Emergency: call next"</span></label>
+                            <button class="button button-primary" type="submit" disabled=move || walk_in.pending().get() || s().notice.is_some()>"Add"</button>
+                        </div>
+                    </ActionForm>
+                    <div class="desk-day">
+                        <button class="button" disabled=move || busy.get()
+                            on:click=move |_| run(DeskCommand::PauseIntake { paused: !state.with_untracked(|s| s.intake_paused) })>
+                            {move || if s().intake_paused { "Resume online joining" } else { "Pause online joining" }}
+                        </button>
+                        <button class="button button-danger" disabled=move || busy.get() || s().day_closed
+                            on:click=move |_| run(DeskCommand::CloseDay)>"Close today's queue"</button>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// One patient in a list, with what the desk can do to them.
+fn row(
+    t: DeskToken,
+    state: RwSignal<DeskView>,
+    busy: RwSignal<bool>,
+    run: impl Fn(DeskCommand) + Copy + 'static,
+    waiting: bool,
+) -> impl IntoView {
+    let id = t.id;
+    let since = move || minutes_since(state.with(|s| s.now), t.joined_at);
+    let serving = move || state.with(|s| s.serving.as_ref().map(|x| x.id));
+    view! {
+        <li class="token-row" data-testid="token-row">
+            <span class="token-label">{t.label.clone()}</span>
+            <span class="token-name">{t.name.clone()}</span>
+            {t.priority.then(|| view! { <span class="badge">"priority"</span> })}
+            <span class="muted small">{source_word(t.source)}" · "{since}
+                {t.eta.map(|(low, high)| format!(" · called in {}", eta_words(low, high)))}</span>
+            <span class="muted small whatsapp-state" data-testid="whatsapp-state">{whatsapp_words(t.whatsapp_until, state.with_untracked(|s| s.utc_offset_minutes))}</span>
+            <span class="row-actions">
+                {if waiting {
+                    view! {
+                        <button class="button small" disabled=move || busy.get()
+                            on:click=move |_| run(DeskCommand::Call { token: id, expected_serving: serving() })>"Call"</button>
+                        <button class="button small" disabled=move || busy.get() || t.priority
+                            on:click=move |_| run(DeskCommand::Priority { token: id })>"Priority"</button>
+                        <button class="button small" disabled=move || busy.get()
+                            on:click=move |_| run(DeskCommand::Skip { token: id })>"Skip"</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <button class="button small" disabled=move || busy.get()
+                            on:click=move |_| run(DeskCommand::Recall { token: id })>"Recall"</button>
+                    }.into_any()
+                }}
+                <button class="button small" disabled=move || busy.get()
+                    on:click=move |_| run(DeskCommand::Cancel { token: id })>"Cancel"</button>
+            </span>
+        </li>
+    }
+}
+
+/// Keeps the desk live in the browser: polls the view every 1.5 s (not while an action
+/// is in flight or the tab is hidden), ticks the clock for waiting times and the stall
+/// warning, and maps the keys N, S and U to NEXT, SKIP and UNDO.
+#[cfg(feature = "hydrate")]
+mod live {
+    use super::*;
+    use crate::pages::polling::{hidden, now_ms};
+    use gloo_timers::future::TimeoutFuture;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    pub fn follow(
+        state: RwSignal<DeskView>,
+        clock: RwSignal<i64>,
+        busy: RwSignal<bool>,
+        next: impl Fn() + 'static,
+        skip: impl Fn() + 'static,
+        undo: impl Fn() + 'static,
+    ) {
+        let alive = Arc::new(AtomicBool::new(true));
+        let still_alive = alive.clone();
+        on_cleanup(move || still_alive.store(false, Ordering::Relaxed));
+        leptos::task::spawn_local(async move {
+            while alive.load(Ordering::Relaxed) {
+                TimeoutFuture::new(1_500).await;
+                clock.set(now_ms() as i64);
+                if hidden() || busy.get_untracked() || !alive.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let queue = state.get_untracked().queue_id;
+                if let Ok(view) = load_desk(Some(queue)).await {
+                    // An action that started meanwhile answers with a fresher view.
+                    if !busy.get_untracked() && view.queue_id == state.get_untracked().queue_id {
+                        state.set(view);
+                    }
+                }
+            }
+        });
+        let keys = window_event_listener(leptos::ev::keydown, move |e| {
+            let typing = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
+            if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                return;
+            }
+            match e.key().as_str() {
+                "n" | "N" => next(),
+                "s" | "S" => skip(),
+                "u" | "U" => undo(),
+                _ => {}
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
+}

@@ -1,0 +1,158 @@
+//! The join page (`/c/{slug}`), the QR code's target: pick a queue when there are
+//! several, type a name and a mobile number, choose a language, get a token, and land on
+//! the tracker. Works on a small phone, and without JavaScript (a plain form post).
+
+use super::frame::Frame;
+use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue};
+use crate::domain::Language;
+use crate::i18n::{tr, Text};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The page's language: `?lang=` when given, else the clinic's first language.
+pub fn page_language(query: Option<String>, offered: &[Language]) -> Language {
+    query
+        .as_deref()
+        .and_then(Language::from_stored)
+        .or_else(|| offered.first().copied())
+        .unwrap_or(Language::En)
+}
+
+#[component]
+pub fn JoinPageView() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let page = Resource::new(slug, load_join_page);
+    view! {
+        <Frame>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => {
+                            let lang = page_language(query.read().get("lang"), &p.languages);
+                            view! { <JoinForm page=p lang/> }.into_any()
+                        }
+                        Err(e) => view! { <Problem error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+/// A page-sized explanation of why there is nothing to show.
+#[component]
+pub fn Problem(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::queue::QueueError::{UnknownClinic, UnknownQueue, UnknownToken};
+        let status = match &error {
+            AppError::Refused(UnknownClinic | UnknownQueue | UnknownToken) => {
+                Some(http::StatusCode::NOT_FOUND)
+            }
+            AppError::Internal => Some(http::StatusCode::INTERNAL_SERVER_ERROR),
+            _ => None,
+        };
+        if let (Some(status), Some(response)) =
+            (status, use_context::<leptos_axum::ResponseOptions>())
+        {
+            response.set_status(status);
+        }
+    }
+    view! {
+        <Title text="Not available"/>
+        <section class="notice notice-error" role="alert">
+            <h1>"Sorry"</h1>
+            <p>{error.to_string()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn JoinForm(page: JoinInfo, lang: Language) -> impl IntoView {
+    // On success the server function redirects to the tracker (a router navigation with
+    // JavaScript, a 303 without).
+    let join = ServerAction::<JoinQueue>::new();
+    let error = move || {
+        join.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    let single_queue = (page.queues.len() == 1).then(|| page.queues[0].0);
+    let languages = page.languages.clone();
+    let slug = page.slug.clone();
+    view! {
+        <Title text=page.clinic_name.clone()/>
+        <section class="join">
+            <p class="eyebrow">{page.clinic_name.clone()}</p>
+            <h1>{tr(lang, Text::JoinHeading)}</h1>
+            <LanguageSwitch base=format!("/c/{slug}") current=lang offered=languages.clone()/>
+            {match page.notice.clone() {
+                // A clinic that is not taking tokens shows why, and no form.
+                Some(n) => view! { <p class="notice notice-error" role="alert">{n}</p> }.into_any(),
+                None => view! {
+            <ActionForm action=join>
+                <div class="form card">
+                    <input type="hidden" name="slug" value=page.slug.clone()/>
+                    {match single_queue {
+                        Some(id) => view! { <input type="hidden" name="queue_id" value=id/> }.into_any(),
+                        None => view! {
+                            <fieldset class="queue-choice">
+                                <legend>{tr(lang, Text::ChooseQueue)}</legend>
+                                {page.queues.iter().enumerate().map(|(i, (id, name))| view! {
+                                    <label class="choice">
+                                        <input type="radio" name="queue_id" value=*id checked=i == 0 required/>
+                                        <span>{name.clone()}</span>
+                                    </label>
+                                }).collect_view()}
+                            </fieldset>
+                        }.into_any(),
+                    }}
+                    <label class="field">
+                        <span>{tr(lang, Text::YourName)}</span>
+                        <input name="name" required maxlength="60" autocomplete="name"/>
+                    </label>
+                    <label class="field">
+                        <span>{tr(lang, Text::YourPhone)}</span>
+                        <input name="phone" type="tel" required inputmode="tel" autocomplete="tel"
+                            placeholder=page.phone_example.clone()/>
+                        <small class="muted">{tr(lang, Text::PhoneHint)}</small>
+                    </label>
+                    <label class="field">
+                        <span>{tr(lang, Text::PageLanguage)}</span>
+                        <select name="language">
+                            {languages.iter().map(|l| view! {
+                                <option value=l.as_str() selected=*l == lang>{l.name()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <button type="submit" class="button button-primary button-block" disabled=move || join.pending().get()>
+                        {move || if join.pending().get() { tr(lang, Text::Joining) } else { tr(lang, Text::GetToken) }}
+                    </button>
+                </div>
+            </ActionForm>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Links to the same page in each offered language (full page loads, so the server
+/// renders the chosen language).
+#[component]
+pub fn LanguageSwitch(base: String, current: Language, offered: Vec<Language>) -> impl IntoView {
+    (offered.len() > 1).then(|| {
+        view! {
+            <nav class="language-switch" aria-label="Language">
+                {offered.into_iter().map(|l| {
+                    let href = format!("{base}?lang={}", l.as_str());
+                    view! { <a href=href rel="external" aria-current=(l == current).then_some("true")>{l.name()}</a> }
+                }).collect_view()}
+            </nav>
+        }
+    })
+}

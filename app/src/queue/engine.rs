@@ -1,0 +1,606 @@
+//! The queue engine: each action of SPEC §4 as one call that authorises the caller,
+//! works out the queue day, and runs the pure rules inside one locked transaction
+//! (`Store::mutate_day`) together with the action's audit row.
+
+use super::rules::{self, CreateCheck, Day, StaffAction, TokenState};
+use super::QueueError;
+use crate::board::{BoardQueue, BoardView, NEXT_ON_BOARD};
+use crate::desk::{DeskToken, DeskView};
+use crate::domain::*;
+use crate::storage::{
+    Applied, AuditEntry, CountsFor, DayKey, NewToken, Patient, Plan, StorageError, Store, Want,
+};
+use crate::tracker::TrackerView;
+
+/// Why an engine call did not go through: a refusal the caller should show, or a
+/// storage failure to log (and show only as "try again").
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Refused(#[from] QueueError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<InvalidInput> for EngineError {
+    fn from(e: InvalidInput) -> Self {
+        EngineError::Refused(QueueError::Invalid(e))
+    }
+}
+
+impl EngineError {
+    pub fn refusal(&self) -> Option<&QueueError> {
+        match self {
+            EngineError::Refused(e) => Some(e),
+            EngineError::Storage(_) => None,
+        }
+    }
+}
+
+/// Who is asking. Only staff act on the desk; patients join and cancel their own token.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    Staff(&'a StaffUser),
+    /// A patient on the public join page or tracker, with their network address.
+    Patient {
+        ip: Option<String>,
+    },
+    /// The WhatsApp join bot.
+    Bot,
+}
+
+impl Actor<'_> {
+    fn source(&self) -> Source {
+        match self {
+            Actor::Staff(_) => Source::Desk,
+            Actor::Patient { .. } => Source::Qr,
+            Actor::Bot => Source::Whatsapp,
+        }
+    }
+
+    fn audit(&self, action: &'static str, token: Option<TokenId>, undoable: bool) -> AuditEntry {
+        let (actor_user_id, actor_kind, ip) = match self {
+            Actor::Staff(user) => (Some(user.id), "STAFF", None),
+            Actor::Patient { ip } => (None, "PATIENT", ip.clone()),
+            Actor::Bot => (None, "SYSTEM", None),
+        };
+        AuditEntry {
+            actor_user_id,
+            actor_kind,
+            action,
+            token,
+            ip,
+            undoable,
+            undoes: None,
+        }
+    }
+}
+
+/// A request for a new token, as typed by the patient or the receptionist.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub queue_id: QueueId,
+    pub name: String,
+    pub phone: Option<String>,
+    pub language: Language,
+    /// Emergency walk-in: called before everyone not already prioritised (desk only).
+    pub emergency: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    store: Store,
+    /// Where patients open their trackers, for links in messages.
+    link_base: std::sync::Arc<str>,
+}
+
+/// How far back the per-network join limit looks.
+const IP_WINDOW_MINUTES: i64 = 60;
+
+impl Engine {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            link_base: "http://127.0.0.1:3000".into(),
+        }
+    }
+
+    /// Sets the address patients reach Qline at, for the links in their messages.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.link_base = url.trim_end_matches('/').into();
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.link_base
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clinic's local calendar date, which names its queue days.
+    pub fn local_date(clinic: &Clinic, now: Timestamp) -> String {
+        let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
+        now.to_utc()
+            .with_timezone(&tz)
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
+    /// Reads a queue and its clinic, refusing what the caller may not touch.
+    async fn queue_for(
+        &self,
+        actor: &Actor<'_>,
+        queue_id: QueueId,
+    ) -> Result<(Queue, Clinic), EngineError> {
+        let (queue, clinic) = self
+            .store
+            .queue_with_clinic(queue_id)
+            .await?
+            .ok_or(QueueError::UnknownQueue)?;
+        if let Actor::Staff(user) = actor {
+            if !user.works_at(clinic.id) {
+                return Err(QueueError::Forbidden.into());
+            }
+        }
+        if queue.archived {
+            return Err(QueueError::UnknownQueue.into());
+        }
+        Ok((queue, clinic))
+    }
+
+    /// Today's day of one of the staff member's queues, as the desk shows it (read only;
+    /// `None` until the day opens with its first token or staff action).
+    pub async fn today(
+        &self,
+        staff: &StaffUser,
+        queue_id: QueueId,
+    ) -> Result<Option<(QueueDayId, Day)>, EngineError> {
+        let (queue, clinic) = self.queue_for(&Actor::Staff(staff), queue_id).await?;
+        let date = Self::local_date(&clinic, Timestamp::now());
+        Ok(self.store.day_by_date(&queue, &date).await?)
+    }
+
+    /// A clinic's join page: the clinic and its open queues.
+    pub async fn join_info(&self, slug: &str) -> Result<(Clinic, Vec<Queue>), EngineError> {
+        let slug = Slug::parse(slug).map_err(|_| QueueError::UnknownClinic)?;
+        let clinic = self
+            .store
+            .clinic_by_slug(&slug)
+            .await?
+            .ok_or(QueueError::UnknownClinic)?;
+        let queues = self.store.queues_of(clinic.id).await?;
+        Ok((clinic, queues))
+    }
+
+    /// What the desk shows for one of the staff member's queues (the first when `None`).
+    pub async fn desk(
+        &self,
+        staff: &StaffUser,
+        queue_id: Option<QueueId>,
+    ) -> Result<DeskView, EngineError> {
+        let clinic_id = staff
+            .business_id
+            .filter(|_| staff.active)
+            .ok_or(QueueError::Forbidden)?;
+        let clinic = self
+            .store
+            .clinic(clinic_id)
+            .await?
+            .ok_or(QueueError::Forbidden)?;
+        let queues = self.store.queues_of(clinic.id).await?;
+        let queue = match queue_id {
+            Some(id) => queues
+                .iter()
+                .find(|q| q.id == id)
+                .ok_or(QueueError::UnknownQueue)?,
+            None => queues.first().ok_or(QueueError::UnknownQueue)?,
+        };
+        let now = Timestamp::now();
+        let date = Self::local_date(&clinic, now);
+        let notice = (!clinic.status.accepts_work()).then(|| {
+            let refusal = QueueError::ClinicNotAccepting {
+                status: clinic.status,
+            };
+            match clinic.status_reason.trim() {
+                "" => refusal.to_string(),
+                reason => format!("{refusal} Reason: {reason}"),
+            }
+        });
+        let mut view = DeskView {
+            clinic_name: clinic.name.clone(),
+            notice,
+            owner: staff.role == crate::domain::Role::Owner,
+            queues: queues
+                .iter()
+                .map(|q| (q.id.get(), q.name.clone()))
+                .collect(),
+            queue_id: queue.id.get(),
+            serving: None,
+            waiting: Vec::new(),
+            skipped: Vec::new(),
+            served_today: 0,
+            cancelled_today: 0,
+            intake_paused: false,
+            day_closed: false,
+            last_called_at: None,
+            now: now.millis(),
+            utc_offset_minutes: utc_offset_minutes(&clinic, now),
+        };
+        let Some((day, patients)) = self.store.day_with_patients(queue, &date).await? else {
+            return Ok(view);
+        };
+        let patients: std::collections::HashMap<TokenId, Patient> =
+            patients.into_iter().map(|p| (p.token, p)).collect();
+        let ahead: std::collections::HashMap<TokenId, u32> = day
+            .waiting_in_order()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id, i as u32))
+            .collect();
+        let pace = day.pace(&clinic, queue, now);
+        let windows = if clinic.settings.whatsapp_enabled {
+            self.store.open_windows(clinic.id, now).await?
+        } else {
+            Vec::new()
+        };
+        let desk_token = |t: &rules::DayToken| {
+            let patient = patients.get(&t.id);
+            let whatsapp_until = patient
+                .and_then(|p| p.phone.as_ref())
+                .and_then(|phone| windows.iter().find(|(p, _)| p == phone))
+                .map(|(_, until)| *until);
+            DeskToken {
+                id: t.id.get(),
+                label: day.label(t.number),
+                name: patient.map(|p| p.name.clone()).unwrap_or_default(),
+                source: patient.map_or(Source::Desk, |p| p.source),
+                priority: t.state.is_priority,
+                joined_at: patient.map_or(now, |p| p.joined_at).millis(),
+                whatsapp_until,
+                eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
+            }
+        };
+        view.serving = day.serving().map(desk_token);
+        view.waiting = day.waiting_in_order().into_iter().map(desk_token).collect();
+        view.skipped = day
+            .tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Skipped)
+            .map(desk_token)
+            .collect();
+        view.served_today = day
+            .tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Served)
+            .count() as u32;
+        view.cancelled_today = day
+            .tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Cancelled)
+            .count() as u32;
+        view.intake_paused = day.state.intake_paused;
+        view.day_closed = day.state.status == DayStatus::Closed;
+        view.last_called_at = day
+            .tokens
+            .iter()
+            .filter_map(|t| t.state.called_at)
+            .max()
+            .map(Timestamp::millis);
+        Ok(view)
+    }
+
+    /// The waiting-room board of a clinic: each queue's current and next numbers.
+    pub async fn board(&self, slug: &str) -> Result<BoardView, EngineError> {
+        let (clinic, queues) = self.join_info(slug).await?;
+        let date = Self::local_date(&clinic, Timestamp::now());
+        let mut board = BoardView {
+            clinic_name: clinic.name.clone(),
+            slug: clinic.slug.to_string(),
+            languages: clinic.settings.languages.clone(),
+            queues: Vec::with_capacity(queues.len()),
+            notice: (!clinic.status.accepts_work()).then(|| {
+                QueueError::ClinicNotAccepting {
+                    status: clinic.status,
+                }
+                .to_string()
+            }),
+        };
+        for queue in &queues {
+            let day = self
+                .store
+                .day_by_date(queue, &date)
+                .await?
+                .map(|(_, day)| day);
+            board.queues.push(BoardQueue {
+                name: queue.name.clone(),
+                serving: day
+                    .as_ref()
+                    .and_then(|d| d.serving().map(|t| d.label(t.number))),
+                next: day
+                    .as_ref()
+                    .map(|d| {
+                        d.waiting_in_order()
+                            .iter()
+                            .take(NEXT_ON_BOARD)
+                            .map(|t| d.label(t.number))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(board)
+    }
+
+    /// What a patient's tracker shows right now (read only).
+    pub async fn tracker(&self, public_id: &PublicId) -> Result<TrackerView, EngineError> {
+        let found = self
+            .store
+            .token_ref(public_id)
+            .await?
+            .ok_or(QueueError::UnknownToken)?;
+        let (queue, clinic) = self
+            .store
+            .queue_with_clinic(found.queue)
+            .await?
+            .ok_or(QueueError::UnknownToken)?;
+        let day = self
+            .store
+            .day(found.day, &queue.prefix)
+            .await?
+            .ok_or(QueueError::UnknownToken)?;
+        let mut view = TrackerView::build(
+            &clinic,
+            &queue,
+            &day,
+            found.id,
+            public_id.clone(),
+            found.language,
+            found.rated,
+        )
+        .ok_or(QueueError::UnknownToken)?;
+        if clinic.settings.whatsapp_enabled && view.phase == crate::tracker::Phase::Waiting {
+            if let Some(account) = self.store.whatsapp_account(clinic.id).await? {
+                let text = crate::messaging::inbound::opt_in_text(&view.token, public_id);
+                view.whatsapp_link = Some(crate::messaging::inbound::click_to_chat(
+                    &account.phone_number,
+                    &text,
+                ));
+            }
+        }
+        Ok(view)
+    }
+
+    /// A served patient rates the visit (1–5) with optional feedback, once.
+    pub async fn rate_visit(
+        &self,
+        public_id: &PublicId,
+        rating: u8,
+        feedback: &str,
+    ) -> Result<TrackerView, EngineError> {
+        const MAX_FEEDBACK_CHARS: usize = 1000;
+        if !(1..=5).contains(&rating) {
+            return Err(InvalidInput::new("rating", "Please choose from 1 to 5 stars.").into());
+        }
+        let feedback = feedback.trim();
+        if feedback.chars().count() > MAX_FEEDBACK_CHARS {
+            let message = format!("Feedback can be at most {MAX_FEEDBACK_CHARS} characters long.");
+            return Err(InvalidInput::new("feedback", message).into());
+        }
+        if !self.store.rate_token(public_id, rating, feedback).await? {
+            let message = "A visit can be rated once, after the doctor has seen you.";
+            return Err(InvalidInput::new("rating", message).into());
+        }
+        self.tracker(public_id).await
+    }
+
+    /// CREATE TOKEN (QR join, desk walk-in, WhatsApp bot).
+    pub async fn create_token(
+        &self,
+        actor: Actor<'_>,
+        req: JoinRequest,
+    ) -> Result<Applied, EngineError> {
+        let now = Timestamp::now();
+        let (queue, clinic) = self.queue_for(&actor, req.queue_id).await?;
+        if !clinic.status.accepts_work() {
+            return Err(QueueError::ClinicNotAccepting {
+                status: clinic.status,
+            }
+            .into());
+        }
+        let name = PatientName::parse(&req.name)?;
+        let phone = match req
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Some(Phone::parse(p, &clinic.settings.default_country)?),
+            None if actor.source() == Source::Desk => None,
+            None => return Err(InvalidInput::new("phone", "Please enter a mobile number.").into()),
+        };
+        let source = actor.source();
+        let ip = match &actor {
+            Actor::Patient { ip } => ip.clone(),
+            _ => None,
+        };
+        let want = Want {
+            create_counts: Some(CountsFor {
+                phone: phone.clone(),
+                ip: ip
+                    .clone()
+                    .map(|ip| (ip, now.minus_minutes(IP_WINDOW_MINUTES))),
+            }),
+            last_undoable: false,
+        };
+        let key = DayKey::Open {
+            queue_id: queue.id,
+            date: Self::local_date(&clinic, now),
+        };
+        let emergency = req.emergency && source == Source::Desk;
+        self.store
+            .mutate_day(key, want, now, &self.link_base, |snap| {
+                if !snap.clinic.status.accepts_work() {
+                    return Err(QueueError::ClinicNotAccepting {
+                        status: snap.clinic.status,
+                    });
+                }
+                let counts = snap.counts.expect("create counts were requested");
+                rules::check_create(&CreateCheck {
+                    source,
+                    settings: &snap.clinic.settings,
+                    day: snap.day.state,
+                    clinic_tokens_today: counts.clinic_tokens_today,
+                    phone_tokens_today: counts.phone_tokens_today,
+                    ip_tokens_last_hour: counts.ip_tokens_last_hour,
+                })?;
+                Ok(Plan {
+                    changes: Default::default(),
+                    new_token: Some(NewToken {
+                        public_id: PublicId::random(),
+                        name,
+                        phone,
+                        source,
+                        language: req.language,
+                        state: TokenState::new_waiting(emergency),
+                        join_ip: ip,
+                    }),
+                    audit: actor.audit(
+                        if emergency {
+                            "ADD_EMERGENCY"
+                        } else {
+                            "ADD_TOKEN"
+                        },
+                        None,
+                        source == Source::Desk,
+                    ),
+                })
+            })
+            .await
+    }
+
+    /// A desk action on one of the staff member's queues (SPEC §4: NEXT, SERVED, SKIP,
+    /// RECALL, PRIORITY, CALL OUT OF ORDER, CANCEL, CLOSE DAY, pause intake).
+    pub async fn act(
+        &self,
+        staff: &StaffUser,
+        queue_id: QueueId,
+        action: StaffAction,
+    ) -> Result<Applied, EngineError> {
+        let now = Timestamp::now();
+        let actor = Actor::Staff(staff);
+        let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
+        let key = match action.target() {
+            Some(token) => DayKey::OfToken(token),
+            None => DayKey::Open {
+                queue_id: queue.id,
+                date: Self::local_date(&clinic, now),
+            },
+        };
+        self.store
+            .mutate_day(key, Want::default(), now, &self.link_base, |snap| {
+                authorise(staff, snap.clinic.id, snap.clinic.status)?;
+                if snap.queue.id != queue_id {
+                    return Err(QueueError::UnknownToken);
+                }
+                let changes = rules::plan_staff(&snap.day, &action, now)?;
+                Ok(Plan {
+                    changes,
+                    new_token: None,
+                    audit: actor.audit(action.audit_name(), action.target(), true),
+                })
+            })
+            .await
+    }
+
+    /// UNDO: reverts the latest staff action on today's queue day that is not yet undone.
+    pub async fn undo(&self, staff: &StaffUser, queue_id: QueueId) -> Result<Applied, EngineError> {
+        let now = Timestamp::now();
+        let actor = Actor::Staff(staff);
+        let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
+        let key = DayKey::Open {
+            queue_id: queue.id,
+            date: Self::local_date(&clinic, now),
+        };
+        let want = Want {
+            last_undoable: true,
+            ..Want::default()
+        };
+        self.store
+            .mutate_day(key, want, now, &self.link_base, |snap| {
+                authorise(staff, snap.clinic.id, snap.clinic.status)?;
+                let (undone_id, last) = snap
+                    .last_undoable
+                    .as_ref()
+                    .ok_or(QueueError::NothingToUndo)?;
+                let changes = rules::plan_undo(&snap.day, last, now)?;
+                let token = changes.tokens.first().map(|c| c.token);
+                let audit = AuditEntry {
+                    undoes: Some(*undone_id),
+                    ..actor.audit("UNDO", token, false)
+                };
+                Ok(Plan {
+                    changes,
+                    new_token: None,
+                    audit,
+                })
+            })
+            .await
+    }
+
+    /// A patient cancels their own token from the tracker link.
+    pub async fn cancel_by_patient(
+        &self,
+        public_id: &PublicId,
+        ip: Option<String>,
+    ) -> Result<Applied, EngineError> {
+        let now = Timestamp::now();
+        let actor = Actor::Patient { ip };
+        let key = DayKey::OfPublicId(public_id.clone());
+        self.store
+            .mutate_day(key, Want::default(), now, &self.link_base, |snap| {
+                if !snap.clinic.status.accepts_work() {
+                    return Err(QueueError::ClinicNotAccepting {
+                        status: snap.clinic.status,
+                    });
+                }
+                let token = snap.key_token.ok_or(QueueError::UnknownToken)?;
+                let changes = rules::plan_patient_cancel(&snap.day, token, now)?;
+                Ok(Plan {
+                    changes,
+                    new_token: None,
+                    audit: actor.audit("PATIENT_CANCEL", Some(token), false),
+                })
+            })
+            .await
+    }
+}
+
+/// Staff may only touch their own, working clinic.
+fn authorise(
+    staff: &StaffUser,
+    clinic: BusinessId,
+    status: BusinessStatus,
+) -> Result<(), QueueError> {
+    if !staff.works_at(clinic) {
+        return Err(QueueError::Forbidden);
+    }
+    if !status.accepts_work() {
+        return Err(QueueError::ClinicNotAccepting { status });
+    }
+    Ok(())
+}
+
+/// The clinic's current offset from UTC, in minutes (+330 in India, +240 in Dubai).
+fn utc_offset_minutes(clinic: &Clinic, now: Timestamp) -> i32 {
+    use chrono::Offset;
+    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
+    now.to_utc()
+        .with_timezone(&tz)
+        .offset()
+        .fix()
+        .local_minus_utc()
+        / 60
+}

@@ -1,0 +1,78 @@
+//! Every way the queue can say no, each with a message a receptionist or patient can act on.
+
+use crate::domain::{BusinessStatus, InvalidInput, TokenStatus};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum QueueError {
+    #[error("We could not find that clinic. Please check the link or scan the QR code again.")]
+    UnknownClinic,
+    #[error("That queue does not exist at this clinic.")]
+    UnknownQueue,
+    #[error("That token does not exist at this clinic.")]
+    UnknownToken,
+    #[error("{}", clinic_refusal(*status))]
+    ClinicNotAccepting { status: BusinessStatus },
+    #[error("Today's queue is closed. Please ask at reception.")]
+    DayClosed,
+    #[error("Joining online is paused right now. Please ask at reception.")]
+    IntakePaused,
+    #[error(
+        "The clinic has given out all {limit} tokens it takes today. Please ask at reception."
+    )]
+    DailyLimitReached { limit: u32 },
+    #[error("This phone number already has {limit} token(s) at this clinic today. Open the tracker link you received, or ask at reception.")]
+    PhoneLimitReached { limit: u32 },
+    #[error(
+        "Too many tokens were taken from this network in the last hour. Please ask at reception."
+    )]
+    TooManyFromNetwork { limit: u32 },
+    #[error("Token {token} is {}, so it cannot be {action}.", status.as_str().to_lowercase())]
+    NotAllowed {
+        token: String,
+        status: TokenStatus,
+        action: String,
+    },
+    #[error("Token {token} already has priority.")]
+    AlreadyPriority { token: String },
+    #[error(
+        "The queue already moved: {}. Your screen has been refreshed; check it and try again.",
+        now_serving_words(now_serving)
+    )]
+    QueueMoved { now_serving: Option<String> },
+    #[error("Nobody is waiting.")]
+    NobodyWaiting,
+    #[error("Nobody is being served right now.")]
+    NothingServing,
+    #[error("{token} is still being served. Finish or skip {token} before closing the day.")]
+    PatientServing { token: String },
+    #[error("There is nothing to undo.")]
+    NothingToUndo,
+    #[error("That action cannot be undone any more: token {token} has changed since.")]
+    UndoConflict { token: String },
+    #[error("You do not have access to that clinic.")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(InvalidInput),
+}
+
+fn clinic_refusal(status: BusinessStatus) -> &'static str {
+    match status {
+        BusinessStatus::Suspended => "This clinic's Qline service is suspended, so it is not taking tokens or queue changes. Please ask at reception.",
+        BusinessStatus::Disabled => "This clinic no longer uses Qline. Please ask at reception.",
+        BusinessStatus::Trial | BusinessStatus::Active => "This clinic is not taking tokens right now.",
+    }
+}
+
+fn now_serving_words(now_serving: &Option<String>) -> String {
+    match now_serving {
+        Some(token) => format!("{token} is now being served"),
+        None => "nobody is being served now".to_owned(),
+    }
+}
+
+impl From<InvalidInput> for QueueError {
+    fn from(e: InvalidInput) -> Self {
+        QueueError::Invalid(e)
+    }
+}

@@ -1,0 +1,767 @@
+//! The queue engine's rules as pure functions (SPEC §4): given a queue day and an action,
+//! say what changes, or why not. No I/O here, so every rule is testable on its own and
+//! the storage layer only loads a day, asks, and writes the answer.
+
+use super::QueueError;
+use crate::domain::{
+    CancelReason, ClinicSettings, DayStatus, Source, Timestamp, TokenId, TokenNumber, TokenStatus,
+};
+use serde::{Deserialize, Serialize};
+
+/// The mutable part of a token: what an action changes and what UNDO puts back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenState {
+    pub status: TokenStatus,
+    pub previous_status: Option<TokenStatus>,
+    pub is_priority: bool,
+    pub called_at: Option<Timestamp>,
+    pub served_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
+    pub cancel_reason: Option<CancelReason>,
+}
+
+impl TokenState {
+    pub fn new_waiting(is_priority: bool) -> Self {
+        Self {
+            status: TokenStatus::Waiting,
+            previous_status: None,
+            is_priority,
+            called_at: None,
+            served_at: None,
+            cancelled_at: None,
+            cancel_reason: None,
+        }
+    }
+
+    /// The same token moved to `status`, remembering where it came from.
+    fn moved_to(mut self, status: TokenStatus) -> Self {
+        self.previous_status = Some(self.status);
+        self.status = status;
+        self
+    }
+}
+
+/// The mutable part of a queue day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayState {
+    pub status: DayStatus,
+    pub intake_paused: bool,
+    pub closed_at: Option<Timestamp>,
+}
+
+impl DayState {
+    pub fn open() -> Self {
+        Self {
+            status: DayStatus::Open,
+            intake_paused: false,
+            closed_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayToken {
+    pub id: TokenId,
+    pub number: TokenNumber,
+    pub state: TokenState,
+}
+
+/// How fast a queue moves: the time one patient takes, and how long the patient being
+/// served has been in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    per_patient_secs: (u32, u32),
+    serving_for_secs: Option<u32>,
+}
+
+impl Pace {
+    /// The wait, in minutes, of a patient with `ahead` before them.
+    pub fn wait_minutes(&self, ahead: u32) -> (u32, u32) {
+        crate::domain::eta::wait_minutes(ahead, self.serving_for_secs, self.per_patient_secs)
+    }
+}
+
+/// One queue day as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day {
+    /// The queue's token prefix, for messages (`A-7`).
+    pub prefix: String,
+    pub state: DayState,
+    /// All tokens of the day, in number order.
+    pub tokens: Vec<DayToken>,
+}
+
+impl Day {
+    pub fn label(&self, number: TokenNumber) -> String {
+        number.label(&self.prefix)
+    }
+
+    pub fn serving(&self) -> Option<&DayToken> {
+        self.tokens
+            .iter()
+            .find(|t| t.state.status == TokenStatus::Serving)
+    }
+
+    /// Waiting tokens in the order they will be called: priority first, then by number.
+    pub fn waiting_in_order(&self) -> Vec<&DayToken> {
+        let mut waiting: Vec<&DayToken> = self
+            .tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Waiting)
+            .collect();
+        waiting.sort_by_key(|t| (!t.state.is_priority, t.number));
+        waiting
+    }
+
+    /// How many waiting tokens will be called before this one (`None` if it is not waiting).
+    /// Today's service times (called → served), in seconds, in the order they ended.
+    pub fn service_secs(&self) -> Vec<u32> {
+        let mut done: Vec<(Timestamp, u32)> = self
+            .tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Served)
+            .filter_map(|t| {
+                let (called, served) = (t.state.called_at?, t.state.served_at?);
+                let secs = (served.millis() - called.millis()).max(0) / 1000;
+                Some((served, u32::try_from(secs).unwrap_or(u32::MAX)))
+            })
+            .collect();
+        done.sort_by_key(|(served, _)| served.millis());
+        done.into_iter().map(|(_, secs)| secs).collect()
+    }
+
+    /// How fast the queue moves now, for the estimate the tracker, the messages and the
+    /// desk all show. Worked out once per view; each patient's wait then costs nothing.
+    pub fn pace(
+        &self,
+        clinic: &crate::domain::Clinic,
+        queue: &crate::domain::Queue,
+        now: Timestamp,
+    ) -> Pace {
+        let default = match queue.default_service_minutes {
+            // A queue's own usual visit widens into a range around it.
+            Some(m) => ((m / 2).max(1), m + m / 2),
+            None => (
+                clinic.settings.eta_min_minutes,
+                clinic.settings.eta_max_minutes,
+            ),
+        };
+        let pace = crate::domain::eta::per_patient(&self.service_secs(), default);
+        let serving_for = self
+            .serving()
+            .and_then(|t| t.state.called_at)
+            .map(|called| {
+                u32::try_from((now.millis() - called.millis()).max(0) / 1000).unwrap_or(u32::MAX)
+            });
+        Pace {
+            per_patient_secs: pace,
+            serving_for_secs: serving_for,
+        }
+    }
+
+    pub fn ahead_of(&self, id: TokenId) -> Option<usize> {
+        self.waiting_in_order().iter().position(|t| t.id == id)
+    }
+
+    pub fn token(&self, id: TokenId) -> Result<&DayToken, QueueError> {
+        self.tokens
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or(QueueError::UnknownToken)
+    }
+}
+
+/// What an action changed. Written into the audit row, so UNDO can put it back exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes {
+    pub tokens: Vec<TokenChange>,
+    pub day: Option<DayChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenChange {
+    pub token: TokenId,
+    pub number: TokenNumber,
+    /// `None` when the action created the token.
+    pub before: Option<TokenState>,
+    pub after: TokenState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayChange {
+    pub before: DayState,
+    pub after: DayState,
+}
+
+impl Changes {
+    fn token(mut self, t: &DayToken, after: TokenState) -> Self {
+        self.tokens.push(TokenChange {
+            token: t.id,
+            number: t.number,
+            before: Some(t.state),
+            after,
+        });
+        self
+    }
+}
+
+/// What the desk asks of a queue day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StaffAction {
+    /// Finish whoever is serving and call the next in order. Carries the token the desk
+    /// believes is serving, so two desks (or a double click) never advance twice.
+    Next {
+        expected_serving: Option<TokenId>,
+    },
+    /// Finish the current patient without calling anyone.
+    Served {
+        expected_serving: Option<TokenId>,
+    },
+    Skip {
+        token: TokenId,
+    },
+    Recall {
+        token: TokenId,
+    },
+    Prioritize {
+        token: TokenId,
+    },
+    /// Call a specific waiting token out of order.
+    Call {
+        token: TokenId,
+        expected_serving: Option<TokenId>,
+    },
+    Cancel {
+        token: TokenId,
+    },
+    CloseDay,
+    SetIntakePaused {
+        paused: bool,
+    },
+}
+
+impl StaffAction {
+    /// The word recorded in the audit log.
+    pub fn audit_name(&self) -> &'static str {
+        match self {
+            StaffAction::Next { .. } => "NEXT",
+            StaffAction::Served { .. } => "SERVED",
+            StaffAction::Skip { .. } => "SKIP",
+            StaffAction::Recall { .. } => "RECALL",
+            StaffAction::Prioritize { .. } => "PRIORITIZE",
+            StaffAction::Call { .. } => "CALL",
+            StaffAction::Cancel { .. } => "CANCEL",
+            StaffAction::CloseDay => "CLOSE_DAY",
+            StaffAction::SetIntakePaused { paused: true } => "PAUSE_INTAKE",
+            StaffAction::SetIntakePaused { paused: false } => "RESUME_INTAKE",
+        }
+    }
+
+    /// The token the action is about, for the audit row.
+    pub fn target(&self) -> Option<TokenId> {
+        match self {
+            StaffAction::Skip { token }
+            | StaffAction::Recall { token }
+            | StaffAction::Prioritize { token }
+            | StaffAction::Call { token, .. }
+            | StaffAction::Cancel { token } => Some(*token),
+            _ => None,
+        }
+    }
+}
+
+fn require_open(day: &Day) -> Result<(), QueueError> {
+    match day.state.status {
+        DayStatus::Open => Ok(()),
+        DayStatus::Closed => Err(QueueError::DayClosed),
+    }
+}
+
+fn require_serving_is(day: &Day, expected: Option<TokenId>) -> Result<(), QueueError> {
+    let serving = day.serving();
+    if serving.map(|t| t.id) == expected {
+        Ok(())
+    } else {
+        Err(QueueError::QueueMoved {
+            now_serving: serving.map(|t| day.label(t.number)),
+        })
+    }
+}
+
+fn require_status(
+    day: &Day,
+    t: &DayToken,
+    allowed: &[TokenStatus],
+    action: &str,
+) -> Result<(), QueueError> {
+    if allowed.contains(&t.state.status) {
+        Ok(())
+    } else {
+        Err(QueueError::NotAllowed {
+            token: day.label(t.number),
+            status: t.state.status,
+            action: action.to_owned(),
+        })
+    }
+}
+
+fn finish(t: &DayToken, now: Timestamp) -> TokenState {
+    TokenState {
+        served_at: Some(now),
+        ..t.state.moved_to(TokenStatus::Served)
+    }
+}
+
+fn call(t: &DayToken, now: Timestamp) -> TokenState {
+    TokenState {
+        called_at: Some(now),
+        ..t.state.moved_to(TokenStatus::Serving)
+    }
+}
+
+fn cancel(t: &DayToken, now: Timestamp, reason: CancelReason) -> TokenState {
+    TokenState {
+        cancelled_at: Some(now),
+        cancel_reason: Some(reason),
+        ..t.state.moved_to(TokenStatus::Cancelled)
+    }
+}
+
+/// Decides a staff action. Returns the changes to write, or why it is refused.
+pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Changes, QueueError> {
+    use TokenStatus::*;
+    let changes = Changes::default();
+    match action {
+        StaffAction::Next { expected_serving } => {
+            require_open(day)?;
+            require_serving_is(day, *expected_serving)?;
+            let current = day.serving();
+            let next = day.waiting_in_order().first().copied();
+            if current.is_none() && next.is_none() {
+                return Err(QueueError::NobodyWaiting);
+            }
+            let mut changes = changes;
+            if let Some(c) = current {
+                changes = changes.token(c, finish(c, now));
+            }
+            if let Some(n) = next {
+                changes = changes.token(n, call(n, now));
+            }
+            Ok(changes)
+        }
+        StaffAction::Served { expected_serving } => {
+            require_serving_is(day, *expected_serving)?;
+            let current = day.serving().ok_or(QueueError::NothingServing)?;
+            Ok(changes.token(current, finish(current, now)))
+        }
+        StaffAction::Skip { token } => {
+            let t = day.token(*token)?;
+            require_status(day, t, &[Waiting, Serving], "skipped")?;
+            Ok(changes.token(t, t.state.moved_to(Skipped)))
+        }
+        StaffAction::Recall { token } => {
+            require_open(day)?;
+            let t = day.token(*token)?;
+            require_status(day, t, &[Skipped], "recalled")?;
+            let after = TokenState {
+                is_priority: true,
+                ..t.state.moved_to(Waiting)
+            };
+            Ok(changes.token(t, after))
+        }
+        StaffAction::Prioritize { token } => {
+            let t = day.token(*token)?;
+            require_status(day, t, &[Waiting], "given priority")?;
+            if t.state.is_priority {
+                return Err(QueueError::AlreadyPriority {
+                    token: day.label(t.number),
+                });
+            }
+            Ok(changes.token(
+                t,
+                TokenState {
+                    is_priority: true,
+                    ..t.state
+                },
+            ))
+        }
+        StaffAction::Call {
+            token,
+            expected_serving,
+        } => {
+            require_open(day)?;
+            require_serving_is(day, *expected_serving)?;
+            let t = day.token(*token)?;
+            require_status(day, t, &[Waiting], "called")?;
+            let mut changes = changes;
+            if let Some(c) = day.serving() {
+                changes = changes.token(c, finish(c, now));
+            }
+            Ok(changes.token(t, call(t, now)))
+        }
+        StaffAction::Cancel { token } => {
+            let t = day.token(*token)?;
+            require_status(day, t, &[Waiting, Skipped], "cancelled")?;
+            Ok(changes.token(t, cancel(t, now, CancelReason::Staff)))
+        }
+        StaffAction::CloseDay => {
+            require_open(day)?;
+            if let Some(s) = day.serving() {
+                return Err(QueueError::PatientServing {
+                    token: day.label(s.number),
+                });
+            }
+            let mut changes = day
+                .tokens
+                .iter()
+                .filter(|t| t.state.status == Waiting)
+                .fold(changes, |c, t| {
+                    c.token(t, cancel(t, now, CancelReason::DayClosed))
+                });
+            let after = DayState {
+                status: DayStatus::Closed,
+                closed_at: Some(now),
+                ..day.state
+            };
+            changes.day = Some(DayChange {
+                before: day.state,
+                after,
+            });
+            Ok(changes)
+        }
+        StaffAction::SetIntakePaused { paused } => {
+            let after = DayState {
+                intake_paused: *paused,
+                ..day.state
+            };
+            Ok(Changes {
+                day: Some(DayChange {
+                    before: day.state,
+                    after,
+                }),
+                ..changes
+            })
+        }
+    }
+}
+
+/// A patient cancels their own token from the tracker.
+pub fn plan_patient_cancel(
+    day: &Day,
+    token: TokenId,
+    now: Timestamp,
+) -> Result<Changes, QueueError> {
+    let t = day.token(token)?;
+    require_status(
+        day,
+        t,
+        &[TokenStatus::Waiting, TokenStatus::Skipped],
+        "cancelled",
+    )?;
+    Ok(Changes::default().token(t, cancel(t, now, CancelReason::Patient)))
+}
+
+/// Reverts `last` (the latest staff action not yet undone) exactly, provided nothing it
+/// touched has changed since. A token the action created cannot be un-numbered (numbers
+/// are never reused), so undoing its creation cancels it.
+pub fn plan_undo(day: &Day, last: &Changes, now: Timestamp) -> Result<Changes, QueueError> {
+    let mut undo = Changes::default();
+    for change in &last.tokens {
+        let t = day.token(change.token)?;
+        if t.state != change.after {
+            return Err(QueueError::UndoConflict {
+                token: day.label(t.number),
+            });
+        }
+        let restored = match change.before {
+            Some(before) => before,
+            None => cancel(t, now, CancelReason::Staff),
+        };
+        undo = undo.token(t, restored);
+    }
+    if let Some(d) = last.day {
+        if day.state != d.after {
+            return Err(QueueError::UndoConflict {
+                token: "the queue day".to_owned(),
+            });
+        }
+        undo.day = Some(DayChange {
+            before: d.after,
+            after: d.before,
+        });
+    }
+    Ok(undo)
+}
+
+/// What the database knows when a token is about to be created.
+#[derive(Debug, Clone)]
+pub struct CreateCheck<'a> {
+    pub source: Source,
+    pub settings: &'a ClinicSettings,
+    pub day: DayState,
+    pub clinic_tokens_today: u32,
+    pub phone_tokens_today: u32,
+    /// Tokens taken from the caller's network address in the last hour (public join only).
+    pub ip_tokens_last_hour: Option<u32>,
+}
+
+/// The CREATE TOKEN checks, in the order SPEC §4 gives (the clinic's own status is checked
+/// before this by the engine, for every action alike).
+pub fn check_create(c: &CreateCheck<'_>) -> Result<(), QueueError> {
+    if c.day.status == DayStatus::Closed {
+        return Err(QueueError::DayClosed);
+    }
+    let public = matches!(c.source, Source::Qr | Source::Whatsapp);
+    if public && (c.day.intake_paused || (c.source == Source::Qr && !c.settings.qr_intake_enabled))
+    {
+        return Err(QueueError::IntakePaused);
+    }
+    let s = c.settings;
+    if c.clinic_tokens_today >= s.daily_token_limit {
+        return Err(QueueError::DailyLimitReached {
+            limit: s.daily_token_limit,
+        });
+    }
+    if c.phone_tokens_today >= s.max_tokens_per_phone_per_day {
+        return Err(QueueError::PhoneLimitReached {
+            limit: s.max_tokens_per_phone_per_day,
+        });
+    }
+    if let Some(n) = c.ip_tokens_last_hour {
+        if n >= s.joins_per_ip_per_hour {
+            return Err(QueueError::TooManyFromNetwork {
+                limit: s.joins_per_ip_per_hour,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(id: i64, status: TokenStatus, prio: bool) -> DayToken {
+        DayToken {
+            id: TokenId(id),
+            number: TokenNumber(id as u32),
+            state: TokenState {
+                status,
+                is_priority: prio,
+                ..TokenState::new_waiting(prio)
+            },
+        }
+    }
+
+    fn day(tokens: Vec<DayToken>) -> Day {
+        Day {
+            prefix: "A".into(),
+            state: DayState::open(),
+            tokens,
+        }
+    }
+
+    /// Applies planned changes to a day, as the storage layer does.
+    fn apply(day: &mut Day, c: &Changes) {
+        for ch in &c.tokens {
+            day.tokens
+                .iter_mut()
+                .find(|t| t.id == ch.token)
+                .unwrap()
+                .state = ch.after;
+        }
+        if let Some(d) = c.day {
+            day.state = d.after;
+        }
+    }
+
+    const NOW: Timestamp = Timestamp(1_000);
+
+    #[test]
+    fn priority_goes_first_then_numbers() {
+        use TokenStatus::*;
+        let d = day(vec![
+            t(1, Waiting, false),
+            t(2, Waiting, false),
+            t(3, Waiting, true),
+        ]);
+        let order: Vec<i64> = d.waiting_in_order().iter().map(|t| t.id.0).collect();
+        assert_eq!(order, vec![3, 1, 2]);
+        assert_eq!(d.ahead_of(TokenId(2)), Some(2));
+    }
+
+    #[test]
+    fn next_finishes_the_current_and_calls_the_first_waiting() {
+        use TokenStatus::*;
+        let mut d = day(vec![t(1, Serving, false), t(2, Waiting, false)]);
+        let c = plan_staff(
+            &d,
+            &StaffAction::Next {
+                expected_serving: Some(TokenId(1)),
+            },
+            NOW,
+        )
+        .unwrap();
+        apply(&mut d, &c);
+        assert_eq!(d.tokens[0].state.status, Served);
+        assert_eq!(d.tokens[0].state.served_at, Some(NOW));
+        assert_eq!(d.tokens[1].state.status, Serving);
+        assert_eq!(d.tokens[1].state.previous_status, Some(Waiting));
+    }
+
+    #[test]
+    fn a_stale_desk_is_told_the_queue_moved() {
+        use TokenStatus::*;
+        let d = day(vec![t(1, Served, false), t(2, Serving, false)]);
+        let err = plan_staff(
+            &d,
+            &StaffAction::Next {
+                expected_serving: Some(TokenId(1)),
+            },
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            QueueError::QueueMoved {
+                now_serving: Some("A-2".into())
+            }
+        );
+        assert!(err.to_string().contains("A-2 is now being served"));
+    }
+
+    #[test]
+    fn undo_puts_back_exactly_what_the_action_changed() {
+        use TokenStatus::*;
+        let original = day(vec![
+            t(1, Serving, false),
+            t(2, Waiting, false),
+            t(3, Skipped, false),
+        ]);
+        let actions = [
+            StaffAction::Next {
+                expected_serving: Some(TokenId(1)),
+            },
+            StaffAction::Served {
+                expected_serving: Some(TokenId(1)),
+            },
+            StaffAction::Skip { token: TokenId(1) },
+            StaffAction::Recall { token: TokenId(3) },
+            StaffAction::Prioritize { token: TokenId(2) },
+            StaffAction::Cancel { token: TokenId(2) },
+            StaffAction::SetIntakePaused { paused: true },
+        ];
+        for action in actions {
+            let mut d = original.clone();
+            let c = plan_staff(&d, &action, NOW).unwrap();
+            apply(&mut d, &c);
+            assert_ne!(d, original, "{action:?} changed nothing");
+            let u = plan_undo(&d, &c, NOW).unwrap();
+            apply(&mut d, &u);
+            assert_eq!(d, original, "undo of {action:?}");
+        }
+    }
+
+    #[test]
+    fn undo_refuses_when_a_token_changed_since() {
+        use TokenStatus::*;
+        let mut d = day(vec![t(1, Waiting, false)]);
+        let c = plan_staff(&d, &StaffAction::Prioritize { token: TokenId(1) }, NOW).unwrap();
+        apply(&mut d, &c);
+        let cancel = plan_patient_cancel(&d, TokenId(1), NOW).unwrap();
+        apply(&mut d, &cancel);
+        assert_eq!(
+            plan_undo(&d, &c, NOW),
+            Err(QueueError::UndoConflict {
+                token: "A-1".into()
+            })
+        );
+    }
+
+    #[test]
+    fn closing_needs_nobody_serving_and_cancels_the_waiting() {
+        use TokenStatus::*;
+        let d = day(vec![t(1, Serving, false), t(2, Waiting, false)]);
+        assert!(matches!(
+            plan_staff(&d, &StaffAction::CloseDay, NOW),
+            Err(QueueError::PatientServing { .. })
+        ));
+        let mut d = day(vec![t(1, Served, false), t(2, Waiting, false)]);
+        let c = plan_staff(&d, &StaffAction::CloseDay, NOW).unwrap();
+        apply(&mut d, &c);
+        assert_eq!(d.state.status, DayStatus::Closed);
+        assert_eq!(
+            d.tokens[1].state.cancel_reason,
+            Some(CancelReason::DayClosed)
+        );
+    }
+
+    #[test]
+    fn create_checks_run_in_order_each_with_its_own_error() {
+        let settings = ClinicSettings {
+            daily_token_limit: 2,
+            ..Default::default()
+        };
+        let ok = CreateCheck {
+            source: Source::Qr,
+            settings: &settings,
+            day: DayState::open(),
+            clinic_tokens_today: 0,
+            phone_tokens_today: 0,
+            ip_tokens_last_hour: Some(0),
+        };
+        assert_eq!(check_create(&ok), Ok(()));
+        let closed = DayState {
+            status: DayStatus::Closed,
+            ..DayState::open()
+        };
+        assert_eq!(
+            check_create(&CreateCheck {
+                day: closed,
+                ..ok.clone()
+            }),
+            Err(QueueError::DayClosed)
+        );
+        let paused = DayState {
+            intake_paused: true,
+            ..DayState::open()
+        };
+        assert_eq!(
+            check_create(&CreateCheck {
+                day: paused,
+                ..ok.clone()
+            }),
+            Err(QueueError::IntakePaused)
+        );
+        assert_eq!(
+            check_create(&CreateCheck {
+                day: paused,
+                source: Source::Desk,
+                ..ok.clone()
+            }),
+            Ok(())
+        );
+        assert_eq!(
+            check_create(&CreateCheck {
+                clinic_tokens_today: 2,
+                phone_tokens_today: 5,
+                ..ok.clone()
+            }),
+            Err(QueueError::DailyLimitReached { limit: 2 })
+        );
+        assert_eq!(
+            check_create(&CreateCheck {
+                phone_tokens_today: 1,
+                ..ok.clone()
+            }),
+            Err(QueueError::PhoneLimitReached { limit: 1 })
+        );
+        assert_eq!(
+            check_create(&CreateCheck {
+                ip_tokens_last_hour: Some(30),
+                ..ok.clone()
+            }),
+            Err(QueueError::TooManyFromNetwork { limit: 30 })
+        );
+    }
+}

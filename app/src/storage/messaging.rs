@@ -1,0 +1,793 @@
+//! WhatsApp's tables: provider accounts (secrets sealed), conversation windows, inbound
+//! messages, the outbox and templates. The outbox is claimed with a lease, so two workers
+//! (or two instances) never hold the same row at once.
+
+use super::{with_pool, with_tx, StorageError, Store, Tx};
+use crate::console::ProviderKind;
+use crate::domain::*;
+
+/// The 24-hour customer-service window WhatsApp allows free-form messages in.
+pub const WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// A clinic's provider account as stored (secrets still sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAccount {
+    pub business_id: BusinessId,
+    pub kind: ProviderKind,
+    pub phone_number: String,
+    pub ultramsg_instance: String,
+    pub meta_phone_number_id: String,
+    pub sealed_secrets: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    business_id: i64,
+    provider: String,
+    phone_number: String,
+    ultramsg_instance: String,
+    meta_phone_number_id: Option<String>,
+    sealed_secrets: String,
+}
+
+impl TryFrom<AccountRow> for StoredAccount {
+    type Error = StorageError;
+    fn try_from(r: AccountRow) -> Result<Self, StorageError> {
+        Ok(StoredAccount {
+            business_id: BusinessId(r.business_id),
+            kind: ProviderKind::from_stored(&r.provider)
+                .ok_or_else(|| StorageError::Corrupt(format!("provider {:?}", r.provider)))?,
+            phone_number: r.phone_number,
+            ultramsg_instance: r.ultramsg_instance,
+            meta_phone_number_id: r.meta_phone_number_id.unwrap_or_default(),
+            sealed_secrets: r.sealed_secrets,
+        })
+    }
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets";
+
+const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
+    FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
+
+/// One phone's conversation with one clinic.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Window {
+    pub opened_at: i64,
+    pub last_inbound_at: i64,
+    pub token_id: Option<i64>,
+    pub opted_out: bool,
+    pub bot_state: String,
+}
+
+impl Window {
+    /// Free-form messages may go out until this instant (ms).
+    pub fn open_until(&self) -> i64 {
+        self.last_inbound_at + WINDOW_MS
+    }
+
+    pub fn is_open(&self, now: Timestamp) -> bool {
+        !self.opted_out && now.millis() < self.open_until()
+    }
+}
+
+/// How a message can reach a phone now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    FreeForm,
+    Template,
+    OptedOut,
+    NoWindow,
+}
+
+impl Reach {
+    /// WhatsApp's rule, in one place for queueing and sending: free-form inside an open
+    /// window, an approved template outside it when the clinic may send them, nothing
+    /// after STOP.
+    pub fn of(window: Option<&Window>, templates_allowed: bool, now: Timestamp) -> Self {
+        match window {
+            Some(w) if w.opted_out => Reach::OptedOut,
+            Some(w) if w.is_open(now) => Reach::FreeForm,
+            _ if templates_allowed => Reach::Template,
+            _ => Reach::NoWindow,
+        }
+    }
+
+    pub fn allowed(self) -> bool {
+        matches!(self, Reach::FreeForm | Reach::Template)
+    }
+}
+
+/// A notification to send.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub business_id: BusinessId,
+    pub token_id: Option<TokenId>,
+    pub phone: &'a str,
+    pub kind: &'a str,
+    pub language: Language,
+    pub body: &'a str,
+}
+
+/// An outbox row a worker has claimed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub business_id: i64,
+    pub token_id: Option<i64>,
+    pub phone: String,
+    pub kind: String,
+    pub language: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// An outbox row as the consoles and tests read it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub business_id: i64,
+    pub token_id: Option<i64>,
+    pub phone: String,
+    pub kind: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub provider_message_id: Option<String>,
+    pub delivery: Option<String>,
+    pub last_error: String,
+}
+
+impl Tx {
+    pub async fn save_whatsapp_account(
+        &mut self,
+        a: &StoredAccount,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let meta_id = Some(a.meta_phone_number_id.clone()).filter(|s| !s.is_empty());
+        with_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO whatsapp_accounts (business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (business_id) DO UPDATE SET provider = $2, phone_number = $3, ultramsg_instance = $4, \
+                 meta_phone_number_id = $5, sealed_secrets = $6, updated_at = $7",
+            )
+            .bind(a.business_id.get())
+            .bind(a.kind.as_str())
+            .bind(&a.phone_number)
+            .bind(&a.ultramsg_instance)
+            .bind(meta_id)
+            .bind(&a.sealed_secrets)
+            .bind(now.millis())
+            .execute(conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn window(
+        &mut self,
+        clinic: BusinessId,
+        phone: &str,
+    ) -> Result<Option<Window>, StorageError> {
+        Ok(with_tx!(self, conn => {
+            sqlx::query_as(
+                WINDOW_SQL,
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .fetch_optional(conn)
+            .await?
+        }))
+    }
+
+    /// Records an inbound message: opens the phone's window or extends it, and ends a STOP
+    /// (writing again is opting back in). Returns the window as it was before.
+    pub async fn touch_window(
+        &mut self,
+        clinic: BusinessId,
+        phone: &str,
+        now: Timestamp,
+    ) -> Result<Option<Window>, StorageError> {
+        let before = self.window(clinic, phone).await?;
+        let reopened = before
+            .as_ref()
+            .is_none_or(|w| now.millis() >= w.open_until());
+        with_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO whatsapp_windows (business_id, phone, opened_at, last_inbound_at) VALUES ($1, $2, $3, $3) \
+                 ON CONFLICT (business_id, phone) DO UPDATE SET last_inbound_at = $3, opted_out = FALSE, \
+                 opened_at = CASE WHEN $4 THEN $3 ELSE whatsapp_windows.opened_at END",
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .bind(now.millis())
+            .bind(reopened)
+            .execute(conn)
+            .await?;
+        });
+        Ok(before)
+    }
+
+    pub async fn update_window(
+        &mut self,
+        clinic: BusinessId,
+        phone: &str,
+        token: Option<TokenId>,
+        opted_out: bool,
+        bot_state: &str,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query(
+                "UPDATE whatsapp_windows SET token_id = COALESCE($3, token_id), opted_out = $4, bot_state = $5 \
+                 WHERE business_id = $1 AND phone = $2",
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .bind(token.map(TokenId::get))
+            .bind(opted_out)
+            .bind(bot_state)
+            .execute(conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Logs an inbound message once: `false` when this provider message id was seen before.
+    pub async fn record_inbound(
+        &mut self,
+        clinic: BusinessId,
+        provider_message_id: &str,
+        phone: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let inserted: Option<i64> = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO whatsapp_inbound (business_id, provider_message_id, phone, body, received_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (business_id, provider_message_id) DO NOTHING RETURNING id",
+            )
+            .bind(clinic.get())
+            .bind(provider_message_id)
+            .bind(phone)
+            .bind(body)
+            .bind(now.millis())
+            .fetch_optional(conn)
+            .await?
+        });
+        Ok(inserted.is_some())
+    }
+
+    pub async fn enqueue_message(
+        &mut self,
+        m: &NewMessage<'_>,
+        now: Timestamp,
+    ) -> Result<i64, StorageError> {
+        Ok(with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, status, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING id",
+            )
+            .bind(m.business_id.get())
+            .bind(m.token_id.map(TokenId::get))
+            .bind(m.phone)
+            .bind(m.kind)
+            .bind(m.language.as_str())
+            .bind(m.body)
+            .bind(now.millis())
+            .fetch_one(conn)
+            .await?
+        }))
+    }
+
+    /// Whether a token was already sent (or is due) a message of this kind.
+    pub async fn has_message(&mut self, token: TokenId, kind: &str) -> Result<bool, StorageError> {
+        let n: i64 = with_tx!(self, conn => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE token_id = $1 AND kind = $2")
+                .bind(token.get())
+                .bind(kind)
+                .fetch_one(conn)
+                .await?
+        });
+        Ok(n > 0)
+    }
+
+    pub async fn template(
+        &mut self,
+        clinic: BusinessId,
+        kind: &str,
+        language: Language,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(with_tx!(self, conn => {
+            sqlx::query_scalar("SELECT body FROM message_templates WHERE business_id = $1 AND kind = $2 AND language = $3")
+                .bind(clinic.get())
+                .bind(kind)
+                .bind(language.as_str())
+                .fetch_optional(conn)
+                .await?
+        }))
+    }
+
+    /// The text of a message about a patient's token, in the clinic's own wording for
+    /// this kind and language, or Qline's.
+    pub async fn compose(
+        &mut self,
+        clinic: BusinessId,
+        kind: crate::messages::MessageKind,
+        view: &crate::tracker::TrackerView,
+        name: &str,
+        link: &str,
+    ) -> Result<String, StorageError> {
+        let template = match self.template(clinic, kind.as_str(), view.language).await? {
+            Some(own) => own,
+            None => crate::messages::default_template(kind, view.language).to_owned(),
+        };
+        let vars = crate::messages::Vars::for_patient(view, name, link);
+        Ok(crate::messages::render(&template, &vars))
+    }
+
+    /// A token's patient, for messages: `(phone, name, language, public id)`.
+    pub async fn token_contact(
+        &mut self,
+        token: TokenId,
+    ) -> Result<Option<(Option<String>, String, String, String)>, StorageError> {
+        Ok(with_tx!(self, conn => {
+            sqlx::query_as("SELECT patient_phone, patient_name, language, public_id FROM tokens WHERE id = $1")
+                .bind(token.get())
+                .fetch_optional(conn)
+                .await?
+        }))
+    }
+
+    /// Turns what an action means for each patient into outbox rows, written in the
+    /// action's own transaction. A phone gets a free-form message only inside its open
+    /// conversation window; in template mode (Meta) also outside it, unless it sent STOP.
+    pub(super) async fn enqueue_notices(
+        &mut self,
+        before: &crate::queue::rules::Day,
+        applied: &super::Applied,
+        link_base: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let clinic = &applied.clinic;
+        if !clinic.settings.whatsapp_enabled || !clinic.status.accepts_work() {
+            return Ok(());
+        }
+        let notices = crate::queue::notices::notices(
+            before,
+            &applied.day,
+            &applied.changes,
+            clinic.settings.notify_when_ahead,
+        );
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let provider: Option<String> = with_tx!(self, conn => {
+            sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
+                .bind(clinic.id.get())
+                .fetch_optional(conn)
+                .await?
+        });
+        let Some(provider) = provider else {
+            return Ok(());
+        };
+        let templates_allowed = clinic.settings.whatsapp_template_mode && provider == "META";
+        for (token, kind) in notices {
+            let Some((Some(phone), name, language, public_id)) = self.token_contact(token).await?
+            else {
+                continue;
+            };
+            let window = self.window(clinic.id, &phone).await?;
+            let reachable = Reach::of(window.as_ref(), templates_allowed, now).allowed();
+            // A phone already in conversation with the clinic: the new token is what it
+            // is about now.
+            if let (crate::messages::MessageKind::TokenCreated, Some(w)) = (kind, &window) {
+                self.update_window(clinic.id, &phone, Some(token), w.opted_out, &w.bot_state)
+                    .await?;
+            }
+            if !reachable
+                || (kind == crate::messages::MessageKind::NextSoon
+                    && self.has_message(token, kind.as_str()).await?)
+            {
+                continue;
+            }
+            let language = Language::from_stored(&language).unwrap_or(Language::En);
+            let Some(public_id) = PublicId::parse(&public_id) else {
+                continue;
+            };
+            let Some(view) = crate::tracker::TrackerView::build(
+                clinic,
+                &applied.queue,
+                &applied.day,
+                token,
+                public_id.clone(),
+                language,
+                false,
+            ) else {
+                continue;
+            };
+            let link = format!("{link_base}/t/{public_id}");
+            let body = self.compose(clinic.id, kind, &view, &name, &link).await?;
+            self.enqueue_message(
+                &NewMessage {
+                    business_id: clinic.id,
+                    token_id: Some(token),
+                    phone: &phone,
+                    kind: kind.as_str(),
+                    language,
+                    body: &body,
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a clinic's own template; an empty body removes it (back to the default).
+    pub async fn save_template(
+        &mut self,
+        clinic: BusinessId,
+        kind: &str,
+        language: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            if body.is_empty() {
+                sqlx::query("DELETE FROM message_templates WHERE business_id = $1 AND kind = $2 AND language = $3")
+                    .bind(clinic.get())
+                    .bind(kind)
+                    .bind(language)
+                    .execute(conn)
+                    .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO message_templates (business_id, kind, language, body, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (business_id, kind, language) DO UPDATE SET body = $4, updated_at = $5",
+                )
+                .bind(clinic.get())
+                .bind(kind)
+                .bind(language)
+                .bind(body)
+                .bind(now.millis())
+                .execute(conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn whatsapp_account(
+        &self,
+        clinic: BusinessId,
+    ) -> Result<Option<StoredAccount>, StorageError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE business_id = $1");
+        let row: Option<AccountRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(clinic.get()).fetch_optional(pool).await?);
+        row.map(StoredAccount::try_from).transpose()
+    }
+
+    pub async fn whatsapp_account_by_meta_id(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<StoredAccount>, StorageError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE meta_phone_number_id = $1"
+        );
+        let row: Option<AccountRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(phone_number_id).fetch_optional(pool).await?);
+        row.map(StoredAccount::try_from).transpose()
+    }
+
+    pub async fn meta_accounts(&self) -> Result<Vec<StoredAccount>, StorageError> {
+        let sql =
+            format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = 'META'");
+        let rows: Vec<AccountRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        rows.into_iter().map(StoredAccount::try_from).collect()
+    }
+
+    /// Claims up to `limit` due messages for `lease_ms`: pending ones whose time has
+    /// come, and ones whose previous claim expired (a worker that died mid-send).
+    pub async fn claim_messages(
+        &self,
+        limit: u32,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Vec<ClaimedMessage>, StorageError> {
+        const DUE: &str = "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND locked_until < $1)";
+        const RETURNING: &str =
+            "RETURNING id, business_id, token_id, phone, kind, language, body, attempts";
+        let mut tx = self.begin().await?;
+        let claimed: Vec<ClaimedMessage> = match &mut tx {
+            Tx::Sqlite { tx, .. } => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'SENDING', locked_until = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $3) {RETURNING}"
+                );
+                sqlx::query_as(&sql)
+                    .bind(now.millis())
+                    .bind(now.millis() + lease_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'SENDING', locked_until = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) {RETURNING}"
+                );
+                sqlx::query_as(&sql)
+                    .bind(now.millis())
+                    .bind(now.millis() + lease_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Records what became of a claimed message. Only the claim's holder may: a row whose
+    /// lease another worker has taken over (attempts moved on) is left alone.
+    pub async fn settle_message(
+        &self,
+        id: i64,
+        attempt: i32,
+        outcome: &Settle<'_>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let (status, next, provider_id, error, sent_at) = match outcome {
+            Settle::Sent { provider_id } => (
+                "SENT",
+                now.millis(),
+                Some(*provider_id),
+                "",
+                Some(now.millis()),
+            ),
+            Settle::Retry { at, error } => ("PENDING", at.millis(), None, *error, None),
+            Settle::Failed { error } => ("FAILED", now.millis(), None, *error, None),
+            Settle::Skipped { reason } => ("SKIPPED", now.millis(), None, *reason, None),
+        };
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = $3, next_attempt_at = $4, locked_until = NULL, \
+                 provider_message_id = COALESCE($5, provider_message_id), last_error = $6, sent_at = COALESCE($7, sent_at) \
+                 WHERE id = $1 AND attempts = $2 AND status = 'SENDING'",
+            )
+            .bind(id)
+            .bind(attempt)
+            .bind(status)
+            .bind(next)
+            .bind(provider_id)
+            .bind(error)
+            .bind(sent_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Whether any message is due or held by a lease that has run out: a cheap read, so
+    /// an idle worker never takes the write lock.
+    pub async fn outbox_has_work(&self, now: Timestamp) -> Result<bool, StorageError> {
+        let found: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT id FROM outbox WHERE (status = 'PENDING' AND next_attempt_at <= $1)                  OR (status = 'SENDING' AND locked_until < $1) LIMIT 1",
+            )
+            .bind(now.millis())
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// Marks rows that used up their attempts while their worker was gone.
+    pub async fn fail_abandoned_messages(
+        &self,
+        max_attempts: i32,
+        now: Timestamp,
+    ) -> Result<u64, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'FAILED', locked_until = NULL, \
+                 last_error = 'no answer from the provider after the last attempt' \
+                 WHERE status = 'SENDING' AND locked_until < $1 AND attempts >= $2",
+            )
+            .bind(now.millis())
+            .bind(max_attempts)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// `(sent, failed)` messages per clinic since an instant.
+    pub async fn message_counts_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(BusinessId, u32, u32)>, StorageError> {
+        let rows: Vec<(i64, i64, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT business_id, SUM(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END) FROM outbox WHERE created_at >= $1 GROUP BY business_id",
+            )
+            .bind(since.millis())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(b, s, f)| (BusinessId(b), s as u32, f as u32))
+            .collect())
+    }
+
+    /// The oldest message still waiting to go out.
+    pub async fn oldest_due_message(&self) -> Result<Option<Timestamp>, StorageError> {
+        let at: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('PENDING', 'SENDING')")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(at.map(Timestamp))
+    }
+
+    /// A delivery report from the provider (sent, delivered, read, failed).
+    pub async fn record_delivery(
+        &self,
+        provider_message_id: &str,
+        delivery: &str,
+        error: &str,
+    ) -> Result<bool, StorageError> {
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET delivery = $2, last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END \
+                 WHERE provider_message_id = $1",
+            )
+            .bind(provider_message_id)
+            .bind(delivery)
+            .bind(error)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated > 0)
+    }
+
+    /// Every outbox row of a clinic, oldest first (consoles, tests).
+    pub async fn outbox_of(&self, clinic: BusinessId) -> Result<Vec<OutboxRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, business_id, token_id, phone, kind, body, status, attempts, provider_message_id, delivery, last_error \
+                 FROM outbox WHERE business_id = $1 ORDER BY id",
+            )
+            .bind(clinic.get())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The clinic's open conversation windows: phone → open until (ms).
+    pub async fn open_windows(
+        &self,
+        clinic: BusinessId,
+        now: Timestamp,
+    ) -> Result<Vec<(String, i64)>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT phone, last_inbound_at + $3 FROM whatsapp_windows \
+                 WHERE business_id = $1 AND NOT opted_out AND last_inbound_at + $3 > $2",
+            )
+            .bind(clinic.get())
+            .bind(now.millis())
+            .bind(WINDOW_MS)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// A phone's window with a clinic, read outside any transaction.
+    pub async fn window_of(
+        &self,
+        clinic: BusinessId,
+        phone: &str,
+    ) -> Result<Option<Window>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                WINDOW_SQL,
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// A clinic's own templates: `(kind, language, body)`.
+    pub async fn templates_of(
+        &self,
+        clinic: BusinessId,
+    ) -> Result<Vec<(String, String, String)>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT kind, language, body FROM message_templates WHERE business_id = $1")
+                .bind(clinic.get())
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Takes one message from the clinic's allowance for a local date: `false` when the
+    /// limit is already used up. Atomic, so concurrent workers cannot overshoot.
+    pub async fn take_message_quota(
+        &self,
+        clinic: BusinessId,
+        date: &str,
+        limit: u32,
+    ) -> Result<bool, StorageError> {
+        let taken = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO message_quota (business_id, service_date, used) VALUES ($1, $2, 0) \
+                 ON CONFLICT (business_id, service_date) DO NOTHING",
+            )
+            .bind(clinic.get())
+            .bind(date)
+            .execute(pool)
+            .await?;
+            sqlx::query(
+                "UPDATE message_quota SET used = used + 1 WHERE business_id = $1 AND service_date = $2 AND used < $3",
+            )
+            .bind(clinic.get())
+            .bind(date)
+            .bind(i64::from(limit))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(taken == 1)
+    }
+
+    /// Messages the clinic has sent on a local date: what its daily limit counts.
+    pub async fn message_quota_used(
+        &self,
+        clinic: BusinessId,
+        date: &str,
+    ) -> Result<u32, StorageError> {
+        let used: Option<i32> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT used FROM message_quota WHERE business_id = $1 AND service_date = $2")
+                .bind(clinic.get())
+                .bind(date)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(used.unwrap_or(0).max(0) as u32)
+    }
+
+    /// Gives back a message the provider did not take.
+    pub async fn return_message_quota(
+        &self,
+        clinic: BusinessId,
+        date: &str,
+    ) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE message_quota SET used = used - 1 WHERE business_id = $1 AND service_date = $2 AND used > 0")
+                .bind(clinic.get())
+                .bind(date)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
+
+/// What became of one send.
+#[derive(Debug, Clone, Copy)]
+pub enum Settle<'a> {
+    Sent { provider_id: &'a str },
+    Retry { at: Timestamp, error: &'a str },
+    Failed { error: &'a str },
+    Skipped { reason: &'a str },
+}

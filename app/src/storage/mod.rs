@@ -1,0 +1,246 @@
+//! The only place SQL lives. One `Store` serves the whole app, backed by SQLite (the
+//! embedded default, a file under `./data/`) or PostgreSQL (to scale out), chosen by the
+//! database URL. Both dialects accept `$1` placeholders, so a statement is written once
+//! where they agree; where they differ (connection setup, locking a queue day, DDL in
+//! `migrations/sqlite` and `migrations/postgres`) each backend has its own code, side by side.
+
+mod console;
+mod messaging;
+mod queue_days;
+mod rows;
+mod staff;
+mod tenants;
+
+pub use console::{ConsoleAudit, DayUsage};
+pub use messaging::{
+    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, WINDOW_MS,
+};
+pub use queue_days::{
+    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, NewToken, Plan, Want,
+};
+pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The database, whichever it is. Cheap to clone: it holds a connection pool.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteDb),
+    Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. Writers queue here, in arrival order, before they
+/// take SQLite's write lock: a fair wait instead of SQLite's sleep-and-retry busy loop,
+/// which keeps latency tails short when many desks press at once.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub pool: SqlitePool,
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://path/to/file.db or postgres://user@host/db"
+    )]
+    UnsupportedUrl(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the database server did not answer within {0} s; is it running and reachable?")]
+    Unreachable(u64),
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+}
+
+impl StorageError {
+    /// The name of the unique constraint or index a write collided with, if that is what failed.
+    pub fn unique_violation(&self) -> Option<String> {
+        match self {
+            StorageError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation() => Some(
+                e.constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.message().to_owned()),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is
+/// compiled once per backend, so each arm is checked against its own driver.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::storage::Store::Sqlite(db) => {
+                let $pool = &db.pool;
+                $body
+            }
+            $crate::storage::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// An open write transaction on either backend.
+pub enum Tx {
+    /// Holds SQLite's write lock and this process's writer turn (released after the
+    /// transaction ends: fields drop in order).
+    Sqlite {
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        _turn: OwnedMutexGuard<()>,
+    },
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::storage::Tx::Sqlite { tx, .. } => {
+                let $conn: &mut sqlx::SqliteConnection = &mut **tx;
+                $body
+            }
+            $crate::storage::Tx::Postgres(t) => {
+                let $conn: &mut sqlx::PgConnection = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite { tx, .. } => tx.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Opens the database at `url`, creating a SQLite file (and its folder) if missing.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(15))
+                .foreign_keys(true);
+            if let Some(folder) = options
+                .get_filename()
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(folder).map_err(|source| StorageError::Folder {
+                    path: folder.display().to_string(),
+                    source,
+                })?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite(SqliteDb {
+                pool,
+                writer: Default::default(),
+            }))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            const TIMEOUT_SECS: u64 = 10;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(TIMEOUT_SECS))
+                .connect(url)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::PoolTimedOut => StorageError::Unreachable(TIMEOUT_SECS),
+                    other => StorageError::Sqlx(other),
+                })?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StorageError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Store::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Store::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies any migrations not yet applied. Safe to run on every start.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        with_pool!(self, pool => self.migrator().run(pool).await?);
+        Ok(())
+    }
+
+    /// Whether the database answers and every migration this binary knows is applied.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let applied: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(|e| format!("database unreachable or not migrated: {e}"))?;
+        let missing: Vec<i64> = self
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "migrations not applied: {missing:?}; run `qline migrate`"
+            ))
+        }
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes never meets a
+    /// stale snapshot; on PostgreSQL, rows are locked as they are read (`FOR UPDATE`).
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        Ok(match self {
+            Store::Sqlite(db) => {
+                let turn = db.writer.clone().lock_owned().await;
+                Tx::Sqlite {
+                    tx: db.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: turn,
+                }
+            }
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,486 @@
+//! The queue engine's transaction: lock one queue day, load it, let the pure rules decide,
+//! write the decision and its audit row, commit. Concurrent requests serialize per queue
+//! day (PostgreSQL: `SELECT … FOR UPDATE` on the day's row; SQLite: the write lock taken
+//! by `BEGIN IMMEDIATE`), never per table.
+
+use super::rows::{
+    ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+};
+use super::{with_tx, StorageError, Store, Tx};
+use crate::domain::*;
+use crate::queue::engine::EngineError;
+use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
+use crate::queue::QueueError;
+
+/// Which queue day an action is about.
+#[derive(Debug, Clone)]
+pub enum DayKey {
+    /// A queue's day on a local date (`YYYY-MM-DD`), opened if it does not exist yet.
+    Open {
+        queue_id: QueueId,
+        date: String,
+    },
+    /// The day a token belongs to.
+    OfToken(TokenId),
+    OfPublicId(PublicId),
+}
+
+/// What to load besides the day itself.
+#[derive(Debug, Clone, Default)]
+pub struct Want {
+    /// The counts the CREATE TOKEN limits need.
+    pub create_counts: Option<CountsFor>,
+    /// The latest staff action on the day that has not been undone.
+    pub last_undoable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CountsFor {
+    pub phone: Option<Phone>,
+    /// The caller's address and the start of the rate-limit window (public join only).
+    pub ip: Option<(String, Timestamp)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateCounts {
+    pub clinic_tokens_today: u32,
+    pub phone_tokens_today: u32,
+    pub ip_tokens_last_hour: Option<u32>,
+}
+
+/// Everything the rules see, read inside the locked transaction.
+#[derive(Debug, Clone)]
+pub struct DaySnapshot {
+    pub clinic: Clinic,
+    pub queue: Queue,
+    pub day_id: QueueDayId,
+    pub service_date: String,
+    pub next_number: TokenNumber,
+    pub day: Day,
+    /// The token the key named, for `DayKey::OfToken` and `DayKey::OfPublicId`.
+    pub key_token: Option<TokenId>,
+    pub counts: Option<CreateCounts>,
+    pub last_undoable: Option<(i64, Changes)>,
+}
+
+/// What the rules decided: changes to existing tokens and the day, perhaps a new token,
+/// and the audit row that records it all.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub changes: Changes,
+    pub new_token: Option<NewToken>,
+    pub audit: AuditEntry,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub public_id: PublicId,
+    pub name: PatientName,
+    pub phone: Option<Phone>,
+    pub source: Source,
+    pub language: Language,
+    pub state: TokenState,
+    pub join_ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_user_id: Option<UserId>,
+    /// `STAFF`, `PATIENT` or `SYSTEM`.
+    pub actor_kind: &'static str,
+    pub action: &'static str,
+    pub token: Option<TokenId>,
+    pub ip: Option<String>,
+    pub undoable: bool,
+    /// The audit row this action reverts (UNDO only).
+    pub undoes: Option<i64>,
+}
+
+/// The outcome of a committed action.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub audit_id: i64,
+    pub clinic: Clinic,
+    pub queue: Queue,
+    pub day_id: QueueDayId,
+    pub changes: Changes,
+    /// The token the action created, if any.
+    pub created: Option<(TokenId, PublicId, TokenNumber)>,
+    /// The day as it is after the action.
+    pub day: Day,
+}
+
+impl Store {
+    /// Runs one queue action as one transaction. `decide` is pure: it sees the locked day
+    /// and returns a plan or a refusal; a refusal rolls back and writes nothing. The
+    /// WhatsApp messages the action causes join the outbox in the same transaction, with
+    /// tracker links under `link_base`.
+    pub async fn mutate_day<F>(
+        &self,
+        key: DayKey,
+        want: Want,
+        now: Timestamp,
+        link_base: &str,
+        decide: F,
+    ) -> Result<Applied, EngineError>
+    where
+        F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
+    {
+        let mut tx = self.begin().await?;
+        let snapshot = tx.lock_and_load(&key, &want, now).await?;
+        let plan = decide(&snapshot)?;
+        let before = snapshot.day.clone();
+        let applied = tx.write_plan(snapshot, plan, now).await?;
+        tx.enqueue_notices(&before, &applied, link_base, now)
+            .await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+}
+
+impl Tx {
+    /// Finds the day `key` names (and the token, when it names one) and locks it.
+    async fn lock_day(
+        &mut self,
+        key: &DayKey,
+        now: Timestamp,
+    ) -> Result<Option<(i64, Option<i64>)>, StorageError> {
+        let found: Option<(i64, Option<i64>)> = match key {
+            DayKey::Open { queue_id, date } => {
+                with_tx!(self, c => {
+                    sqlx::query(
+                        "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
+                         SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
+                         ON CONFLICT (queue_id, service_date) DO NOTHING",
+                    )
+                    .bind(queue_id.get())
+                    .bind(date)
+                    .bind(now.millis())
+                    .execute(&mut *c)
+                    .await?;
+                    sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
+                        .bind(queue_id.get())
+                        .bind(date)
+                        .fetch_optional(c)
+                        .await?
+                })
+            }
+            DayKey::OfToken(id) => with_tx!(self, c => {
+                sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(c)
+                    .await?
+            }),
+            DayKey::OfPublicId(id) => with_tx!(self, c => {
+                sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE public_id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(c)
+                    .await?
+            }),
+        };
+        if let (Some((id, _)), Tx::Postgres(t)) = (found, &mut *self) {
+            sqlx::query("SELECT id FROM queue_days WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn lock_and_load(
+        &mut self,
+        key: &DayKey,
+        want: &Want,
+        now: Timestamp,
+    ) -> Result<DaySnapshot, EngineError> {
+        let Some((day_id, key_token)) = self.lock_day(key, now).await? else {
+            return Err(match key {
+                DayKey::Open { .. } => QueueError::UnknownQueue,
+                DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
+            }
+            .into());
+        };
+        let clinic_sql = format!(
+            "SELECT {CLINIC_COLUMNS} FROM businesses b JOIN queue_days d ON d.business_id = b.id WHERE d.id = $1"
+        );
+        let queue_sql =
+            format!("SELECT {QUEUE_COLUMNS} FROM queues q JOIN queue_days d ON d.queue_id = q.id WHERE d.id = $1");
+        let tokens_sql = format!(
+            "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
+        );
+        let (clinic, queue, day_row, tokens) = with_tx!(self, c => {
+            let clinic: ClinicRow = sqlx::query_as(&clinic_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
+            let queue: QueueRow = sqlx::query_as(&queue_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
+            let day: DayRow = sqlx::query_as(
+                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days WHERE id = $1",
+            )
+            .bind(day_id)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(StorageError::from)?;
+            let tokens: Vec<DayTokenRow> = sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await.map_err(StorageError::from)?;
+            (clinic, queue, day, tokens)
+        });
+        let clinic = Clinic::try_from(clinic)?;
+        let queue = Queue::from(queue);
+        let tokens = tokens
+            .into_iter()
+            .map(DayToken::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let day = Day {
+            prefix: queue.prefix.clone(),
+            state: day_row.state()?,
+            tokens,
+        };
+        let counts = match &want.create_counts {
+            Some(counts_for) => Some(
+                self.create_counts(clinic.id, &day_row.service_date, counts_for)
+                    .await?,
+            ),
+            None => None,
+        };
+        let last_undoable = if want.last_undoable {
+            self.last_undoable(day_id).await?
+        } else {
+            None
+        };
+        Ok(DaySnapshot {
+            clinic,
+            queue,
+            day_id: QueueDayId(day_id),
+            service_date: day_row.service_date,
+            next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
+            day,
+            key_token: key_token.map(TokenId),
+            counts,
+            last_undoable,
+        })
+    }
+
+    async fn create_counts(
+        &mut self,
+        clinic: BusinessId,
+        date: &str,
+        counts_for: &CountsFor,
+    ) -> Result<CreateCounts, StorageError> {
+        const TODAY: &str =
+            "SELECT COUNT(*) FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
+                             WHERE d.business_id = $1 AND d.service_date = $2";
+        let phone_sql = format!("{TODAY} AND t.patient_phone = $3 AND t.status <> 'CANCELLED'");
+        let as_u32 = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        with_tx!(self, c => {
+            let today: i64 = sqlx::query_scalar(TODAY).bind(clinic.get()).bind(date).fetch_one(&mut *c).await?;
+            let phone: i64 = match &counts_for.phone {
+                Some(p) => sqlx::query_scalar(&phone_sql)
+                    .bind(clinic.get())
+                    .bind(date)
+                    .bind(p.as_str())
+                    .fetch_one(&mut *c)
+                    .await?,
+                None => 0,
+            };
+            let ip: Option<i64> = match &counts_for.ip {
+                Some((ip, since)) => Some(
+                    sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM tokens WHERE business_id = $1 AND join_ip = $2 AND created_at >= $3",
+                    )
+                    .bind(clinic.get())
+                    .bind(ip)
+                    .bind(since.millis())
+                    .fetch_one(&mut *c)
+                    .await?,
+                ),
+                None => None,
+            };
+            Ok(CreateCounts {
+                clinic_tokens_today: as_u32(today),
+                phone_tokens_today: as_u32(phone),
+                ip_tokens_last_hour: ip.map(as_u32),
+            })
+        })
+    }
+
+    async fn last_undoable(&mut self, day_id: i64) -> Result<Option<(i64, Changes)>, StorageError> {
+        let row: Option<(i64, String)> = with_tx!(self, c => {
+            sqlx::query_as(
+                "SELECT a.id, a.detail FROM audit_log a WHERE a.queue_day_id = $1 AND a.undoable \
+                 AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.undoes_id = a.id) \
+                 ORDER BY a.id DESC LIMIT 1",
+            )
+            .bind(day_id)
+            .fetch_optional(c)
+            .await?
+        });
+        row.map(|(id, detail)| {
+            serde_json::from_str(&detail)
+                .map(|changes| (id, changes))
+                .map_err(|e| StorageError::Corrupt(format!("audit row {id}: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn write_plan(
+        &mut self,
+        snap: DaySnapshot,
+        plan: Plan,
+        now: Timestamp,
+    ) -> Result<Applied, StorageError> {
+        let DaySnapshot {
+            clinic,
+            queue,
+            day_id,
+            next_number,
+            mut day,
+            ..
+        } = snap;
+        let mut changes = plan.changes;
+        let mut created = None;
+        if let Some(new) = plan.new_token {
+            let id = self
+                .insert_token(&clinic, &queue, day_id, next_number, &new, now)
+                .await?;
+            changes.tokens.push(TokenChange {
+                token: id,
+                number: next_number,
+                before: None,
+                after: new.state,
+            });
+            day.tokens.push(DayToken {
+                id,
+                number: next_number,
+                state: new.state,
+            });
+            created = Some((id, new.public_id, next_number));
+        }
+        // Whoever stops serving is written before whoever starts, so the one-SERVING-per-day
+        // index never sees two.
+        let mut updates: Vec<&TokenChange> = changes
+            .tokens
+            .iter()
+            .filter(|c| c.before.is_some())
+            .collect();
+        updates.sort_by_key(|c| c.after.status == TokenStatus::Serving);
+        for change in updates {
+            self.update_token(day_id, change).await?;
+            if let Some(t) = day.tokens.iter_mut().find(|t| t.id == change.token) {
+                t.state = change.after;
+            }
+        }
+        if let Some(d) = changes.day {
+            with_tx!(self, c => {
+                sqlx::query("UPDATE queue_days SET status = $2, intake_paused = $3, closed_at = $4 WHERE id = $1")
+                    .bind(day_id.get())
+                    .bind(d.after.status.as_str())
+                    .bind(d.after.intake_paused)
+                    .bind(d.after.closed_at.map(Timestamp::millis))
+                    .execute(c)
+                    .await?;
+            });
+            day.state = d.after;
+        }
+        let audit = plan.audit;
+        let token = audit.token.or(created.as_ref().map(|c| c.0));
+        let target = token
+            .and_then(|id| day.tokens.iter().find(|t| t.id == id))
+            .map(|t| day.label(t.number))
+            .unwrap_or_default();
+        let detail =
+            serde_json::to_string(&changes).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let audit_id: i64 = with_tx!(self, c => {
+            sqlx::query_scalar(
+                "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \
+                 target, ip, detail, undoable, undoes_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(clinic.id.get())
+            .bind(day_id.get())
+            .bind(audit.actor_user_id.map(UserId::get))
+            .bind(audit.actor_kind)
+            .bind(audit.action)
+            .bind(token.map(TokenId::get))
+            .bind(&target)
+            .bind(&audit.ip)
+            .bind(&detail)
+            .bind(audit.undoable)
+            .bind(audit.undoes)
+            .bind(now.millis())
+            .fetch_one(c)
+            .await?
+        });
+        Ok(Applied {
+            audit_id,
+            clinic,
+            queue,
+            day_id,
+            changes,
+            created,
+            day,
+        })
+    }
+
+    async fn insert_token(
+        &mut self,
+        clinic: &Clinic,
+        queue: &Queue,
+        day_id: QueueDayId,
+        number: TokenNumber,
+        new: &NewToken,
+        now: Timestamp,
+    ) -> Result<TokenId, StorageError> {
+        let id: i64 = with_tx!(self, c => {
+            let id = sqlx::query_scalar(
+                "INSERT INTO tokens (public_id, queue_day_id, queue_id, business_id, number, status, is_priority, \
+                 patient_name, patient_phone, source, language, join_ip, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(new.public_id.as_str())
+            .bind(day_id.get())
+            .bind(queue.id.get())
+            .bind(clinic.id.get())
+            .bind(i64::from(number.0))
+            .bind(new.state.status.as_str())
+            .bind(new.state.is_priority)
+            .bind(new.name.as_str())
+            .bind(new.phone.as_ref().map(Phone::as_str))
+            .bind(new.source.as_str())
+            .bind(new.language.as_str())
+            .bind(&new.join_ip)
+            .bind(now.millis())
+            .fetch_one(&mut *c)
+            .await?;
+            sqlx::query("UPDATE queue_days SET next_number = $2 WHERE id = $1")
+                .bind(day_id.get())
+                .bind(i64::from(number.0) + 1)
+                .execute(c)
+                .await?;
+            id
+        });
+        Ok(TokenId(id))
+    }
+
+    async fn update_token(
+        &mut self,
+        day_id: QueueDayId,
+        change: &TokenChange,
+    ) -> Result<(), StorageError> {
+        let s = change.after;
+        with_tx!(self, c => {
+            sqlx::query(
+                "UPDATE tokens SET status = $3, previous_status = $4, is_priority = $5, called_at = $6, \
+                 served_at = $7, cancelled_at = $8, cancel_reason = $9 WHERE id = $1 AND queue_day_id = $2",
+            )
+            .bind(change.token.get())
+            .bind(day_id.get())
+            .bind(s.status.as_str())
+            .bind(s.previous_status.map(TokenStatus::as_str))
+            .bind(s.is_priority)
+            .bind(s.called_at.map(Timestamp::millis))
+            .bind(s.served_at.map(Timestamp::millis))
+            .bind(s.cancelled_at.map(Timestamp::millis))
+            .bind(s.cancel_reason.map(CancelReason::as_str))
+            .execute(c)
+            .await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,221 @@
+//! Rows as the database returns them, and their conversion into domain types.
+//! Integers are BIGINT on PostgreSQL and INTEGER on SQLite, so both decode as `i64`.
+
+use super::StorageError;
+use crate::domain::*;
+use crate::queue::rules::{DayState, DayToken, TokenState};
+
+fn corrupt(what: &str, value: &str) -> StorageError {
+    StorageError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn stored<T>(parse: fn(&str) -> Option<T>, what: &str, value: &str) -> Result<T, StorageError> {
+    parse(value).ok_or_else(|| corrupt(what, value))
+}
+
+fn stored_opt<T>(
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, StorageError> {
+    value.map(|v| stored(parse, what, v)).transpose()
+}
+
+fn count(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// The columns of `businesses`, in this order, for every query that reads a clinic.
+pub const CLINIC_COLUMNS: &str = "b.id, b.slug, b.name, b.address, b.contact_phone, b.timezone, \
+    b.status, b.status_reason, b.whatsapp_enabled, b.qr_intake_enabled, b.daily_token_limit, \
+    b.daily_message_limit, b.max_tokens_per_phone_per_day, b.joins_per_ip_per_hour, \
+    b.default_country, b.eta_min_minutes, b.eta_max_minutes, b.languages, b.notify_when_ahead, \
+    b.whatsapp_template_mode, b.created_at";
+
+#[derive(sqlx::FromRow)]
+pub struct ClinicRow {
+    id: i64,
+    slug: String,
+    name: String,
+    address: String,
+    contact_phone: String,
+    timezone: String,
+    status: String,
+    status_reason: String,
+    whatsapp_enabled: bool,
+    qr_intake_enabled: bool,
+    daily_token_limit: i64,
+    daily_message_limit: i64,
+    max_tokens_per_phone_per_day: i64,
+    joins_per_ip_per_hour: i64,
+    default_country: String,
+    eta_min_minutes: i64,
+    eta_max_minutes: i64,
+    languages: String,
+    notify_when_ahead: i64,
+    whatsapp_template_mode: bool,
+    created_at: i64,
+}
+
+/// How `businesses.languages` stores a clinic's languages: `EN,HI`.
+pub fn languages_column(languages: &[Language]) -> String {
+    languages
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl TryFrom<ClinicRow> for Clinic {
+    type Error = StorageError;
+    fn try_from(r: ClinicRow) -> Result<Self, StorageError> {
+        let languages = r
+            .languages
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(|l| stored(Language::from_stored, "language", l))
+            .collect::<Result<_, _>>()?;
+        Ok(Clinic {
+            id: BusinessId(r.id),
+            slug: Slug::parse(&r.slug).map_err(|_| corrupt("slug", &r.slug))?,
+            name: r.name,
+            address: r.address,
+            contact_phone: r.contact_phone,
+            timezone: r.timezone,
+            status: stored(BusinessStatus::from_stored, "business status", &r.status)?,
+            status_reason: r.status_reason,
+            settings: ClinicSettings {
+                whatsapp_enabled: r.whatsapp_enabled,
+                qr_intake_enabled: r.qr_intake_enabled,
+                daily_token_limit: count(r.daily_token_limit),
+                daily_message_limit: count(r.daily_message_limit),
+                max_tokens_per_phone_per_day: count(r.max_tokens_per_phone_per_day),
+                joins_per_ip_per_hour: count(r.joins_per_ip_per_hour),
+                default_country: CountryCode::parse(&r.default_country)
+                    .map_err(|_| corrupt("country", &r.default_country))?,
+                eta_min_minutes: count(r.eta_min_minutes),
+                eta_max_minutes: count(r.eta_max_minutes),
+                languages,
+                notify_when_ahead: count(r.notify_when_ahead),
+                whatsapp_template_mode: r.whatsapp_template_mode,
+            },
+            created_at: Timestamp(r.created_at),
+        })
+    }
+}
+
+pub const QUEUE_COLUMNS: &str =
+    "q.id, q.business_id, q.name, q.prefix, q.default_service_minutes, q.position, q.archived";
+
+#[derive(sqlx::FromRow)]
+pub struct QueueRow {
+    id: i64,
+    business_id: i64,
+    name: String,
+    prefix: String,
+    default_service_minutes: Option<i64>,
+    position: i64,
+    archived: bool,
+}
+
+impl From<QueueRow> for Queue {
+    fn from(r: QueueRow) -> Self {
+        Queue {
+            id: QueueId(r.id),
+            business_id: BusinessId(r.business_id),
+            name: r.name,
+            prefix: r.prefix,
+            default_service_minutes: r.default_service_minutes.map(count),
+            position: r.position,
+            archived: r.archived,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct DayRow {
+    pub id: i64,
+    pub service_date: String,
+    pub status: String,
+    pub intake_paused: bool,
+    pub next_number: i64,
+    pub closed_at: Option<i64>,
+}
+
+impl DayRow {
+    pub fn state(&self) -> Result<DayState, StorageError> {
+        Ok(DayState {
+            status: stored(DayStatus::from_stored, "day status", &self.status)?,
+            intake_paused: self.intake_paused,
+            closed_at: self.closed_at.map(Timestamp),
+        })
+    }
+}
+
+/// The columns the engine reads and writes for each token of a day.
+pub const DAY_TOKEN_COLUMNS: &str = "id, number, status, previous_status, is_priority, \
+    called_at, served_at, cancelled_at, cancel_reason";
+
+#[derive(sqlx::FromRow)]
+pub struct DayTokenRow {
+    id: i64,
+    number: i64,
+    status: String,
+    previous_status: Option<String>,
+    is_priority: bool,
+    called_at: Option<i64>,
+    served_at: Option<i64>,
+    cancelled_at: Option<i64>,
+    cancel_reason: Option<String>,
+}
+
+impl TryFrom<DayTokenRow> for DayToken {
+    type Error = StorageError;
+    fn try_from(r: DayTokenRow) -> Result<Self, StorageError> {
+        Ok(DayToken {
+            id: TokenId(r.id),
+            number: TokenNumber(count(r.number)),
+            state: TokenState {
+                status: stored(TokenStatus::from_stored, "token status", &r.status)?,
+                previous_status: stored_opt(
+                    TokenStatus::from_stored,
+                    "token status",
+                    r.previous_status.as_deref(),
+                )?,
+                is_priority: r.is_priority,
+                called_at: r.called_at.map(Timestamp),
+                served_at: r.served_at.map(Timestamp),
+                cancelled_at: r.cancelled_at.map(Timestamp),
+                cancel_reason: stored_opt(
+                    CancelReason::from_stored,
+                    "cancel reason",
+                    r.cancel_reason.as_deref(),
+                )?,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct StaffRow {
+    pub id: i64,
+    pub business_id: Option<i64>,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub password_hash: String,
+}
+
+impl StaffRow {
+    pub fn user(&self) -> Result<StaffUser, StorageError> {
+        Ok(StaffUser {
+            id: UserId(self.id),
+            business_id: self.business_id.map(BusinessId),
+            email: self.email.clone(),
+            role: stored(Role::from_stored, "role", &self.role)?,
+            active: self.active,
+            must_change_password: self.must_change_password,
+        })
+    }
+}

@@ -1,0 +1,429 @@
+//! Clinics, queues, staff and the audit trail: creating and reading them.
+
+use super::rows::{
+    languages_column, ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS,
+    DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+};
+use super::{with_pool, with_tx, StorageError, Store, Tx};
+use crate::domain::*;
+use crate::queue::rules::{Day, DayState, DayToken};
+
+#[derive(Debug, Clone)]
+pub struct NewClinic {
+    pub slug: Slug,
+    pub name: String,
+    pub address: String,
+    pub contact_phone: String,
+    pub timezone: String,
+    pub status: BusinessStatus,
+    pub settings: ClinicSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewQueue {
+    pub name: String,
+    pub prefix: String,
+    pub default_service_minutes: Option<u32>,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub business_id: Option<BusinessId>,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// One row of the audit log, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub business_id: Option<i64>,
+    pub queue_day_id: Option<i64>,
+    pub actor_user_id: Option<i64>,
+    pub actor_kind: String,
+    pub action: String,
+    pub token_id: Option<i64>,
+    pub target: String,
+    pub ip: Option<String>,
+    /// The changes the action made, as JSON (`queue::rules::Changes` for queue actions).
+    pub detail: String,
+    pub undoable: bool,
+    pub undoes_id: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Who a token's patient is, as the desk lists them.
+#[derive(Debug, Clone)]
+pub struct Patient {
+    pub token: TokenId,
+    pub name: String,
+    pub source: Source,
+    pub joined_at: Timestamp,
+    pub phone: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PatientRow {
+    #[sqlx(flatten)]
+    token: DayTokenRow,
+    patient_name: String,
+    source: String,
+    created_at: i64,
+    patient_phone: Option<String>,
+}
+
+/// Where a token lives, found from its public id.
+#[derive(Debug, Clone)]
+pub struct TokenRef {
+    pub id: TokenId,
+    pub clinic: BusinessId,
+    pub day: QueueDayId,
+    pub queue: QueueId,
+    pub language: Language,
+    /// Whether the patient has rated the visit.
+    pub rated: bool,
+}
+
+impl Tx {
+    pub async fn insert_clinic(
+        &mut self,
+        c: &NewClinic,
+        now: Timestamp,
+    ) -> Result<BusinessId, StorageError> {
+        let s = &c.settings;
+        let languages = languages_column(&s.languages);
+        let id: i64 = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO businesses (slug, name, address, contact_phone, timezone, status, \
+                 whatsapp_enabled, qr_intake_enabled, daily_token_limit, daily_message_limit, \
+                 max_tokens_per_phone_per_day, joins_per_ip_per_hour, default_country, eta_min_minutes, \
+                 eta_max_minutes, languages, notify_when_ahead, whatsapp_template_mode, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                 RETURNING id",
+            )
+            .bind(c.slug.as_str())
+            .bind(&c.name)
+            .bind(&c.address)
+            .bind(&c.contact_phone)
+            .bind(&c.timezone)
+            .bind(c.status.as_str())
+            .bind(s.whatsapp_enabled)
+            .bind(s.qr_intake_enabled)
+            .bind(i64::from(s.daily_token_limit))
+            .bind(i64::from(s.daily_message_limit))
+            .bind(i64::from(s.max_tokens_per_phone_per_day))
+            .bind(i64::from(s.joins_per_ip_per_hour))
+            .bind(s.default_country.as_str())
+            .bind(i64::from(s.eta_min_minutes))
+            .bind(i64::from(s.eta_max_minutes))
+            .bind(languages)
+            .bind(i64::from(s.notify_when_ahead))
+            .bind(s.whatsapp_template_mode)
+            .bind(now.millis())
+            .fetch_one(conn)
+            .await?
+        });
+        Ok(BusinessId(id))
+    }
+
+    pub async fn insert_queue(
+        &mut self,
+        clinic: BusinessId,
+        q: &NewQueue,
+        now: Timestamp,
+    ) -> Result<QueueId, StorageError> {
+        let id: i64 = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO queues (business_id, name, prefix, default_service_minutes, position, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(clinic.get())
+            .bind(&q.name)
+            .bind(&q.prefix)
+            .bind(q.default_service_minutes.map(i64::from))
+            .bind(q.position)
+            .bind(now.millis())
+            .fetch_one(conn)
+            .await?
+        });
+        Ok(QueueId(id))
+    }
+
+    pub async fn insert_staff(
+        &mut self,
+        s: &NewStaff,
+        now: Timestamp,
+    ) -> Result<UserId, StorageError> {
+        let id: i64 = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO staff_users (business_id, email, password_hash, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(s.business_id.map(BusinessId::get))
+            .bind(s.email.to_lowercase())
+            .bind(&s.password_hash)
+            .bind(s.role.as_str())
+            .bind(now.millis())
+            .fetch_one(conn)
+            .await?
+        });
+        Ok(UserId(id))
+    }
+
+    /// Records an action that is not a queue change (clinic status, staff changes…).
+    pub async fn insert_audit(
+        &mut self,
+        clinic: Option<BusinessId>,
+        actor: Option<UserId>,
+        action: &str,
+        target: &str,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64, StorageError> {
+        let kind = if actor.is_some() { "STAFF" } else { "SYSTEM" };
+        let id: i64 = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO audit_log (business_id, actor_user_id, actor_kind, action, target, ip, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(clinic.map(BusinessId::get))
+            .bind(actor.map(UserId::get))
+            .bind(kind)
+            .bind(action)
+            .bind(target)
+            .bind(ip)
+            .bind(now.millis())
+            .fetch_one(conn)
+            .await?
+        });
+        Ok(id)
+    }
+
+    pub async fn set_clinic_status(
+        &mut self,
+        clinic: BusinessId,
+        status: BusinessStatus,
+        reason: &str,
+    ) -> Result<bool, StorageError> {
+        let updated = with_tx!(self, conn => {
+            sqlx::query("UPDATE businesses SET status = $2, status_reason = $3 WHERE id = $1")
+                .bind(clinic.get())
+                .bind(status.as_str())
+                .bind(reason)
+                .execute(conn)
+                .await?
+                .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+}
+
+impl Store {
+    pub async fn clinic_by_slug(&self, slug: &Slug) -> Result<Option<Clinic>, StorageError> {
+        let sql = format!("SELECT {CLINIC_COLUMNS} FROM businesses b WHERE b.slug = $1");
+        let row: Option<ClinicRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(slug.as_str()).fetch_optional(pool).await?);
+        row.map(Clinic::try_from).transpose()
+    }
+
+    pub async fn clinic(&self, id: BusinessId) -> Result<Option<Clinic>, StorageError> {
+        let sql = format!("SELECT {CLINIC_COLUMNS} FROM businesses b WHERE b.id = $1");
+        let row: Option<ClinicRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id.get()).fetch_optional(pool).await?);
+        row.map(Clinic::try_from).transpose()
+    }
+
+    /// The clinic's queues that are in use, in display order.
+    pub async fn queues_of(&self, clinic: BusinessId) -> Result<Vec<Queue>, StorageError> {
+        let sql = format!(
+            "SELECT {QUEUE_COLUMNS} FROM queues q WHERE q.business_id = $1 AND NOT q.archived ORDER BY q.position, q.id"
+        );
+        let rows: Vec<QueueRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(clinic.get()).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Queue::from).collect())
+    }
+
+    /// A queue and the clinic it belongs to.
+    pub async fn queue_with_clinic(
+        &self,
+        queue: QueueId,
+    ) -> Result<Option<(Queue, Clinic)>, StorageError> {
+        let sql = format!("SELECT {QUEUE_COLUMNS} FROM queues q WHERE q.id = $1");
+        let row: Option<QueueRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(queue.get()).fetch_optional(pool).await?);
+        let Some(queue) = row.map(Queue::from) else {
+            return Ok(None);
+        };
+        let clinic = self.clinic(queue.business_id).await?;
+        Ok(clinic.map(|c| (queue, c)))
+    }
+
+    /// A staff user and their password hash, by email (case-insensitive).
+    pub async fn staff_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(StaffUser, String)>, StorageError> {
+        let row: Option<StaffRow> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, business_id, email, role, active, must_change_password, password_hash FROM staff_users WHERE email = $1")
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|r| Ok((r.user()?, r.password_hash))).transpose()
+    }
+
+    /// Every token of a queue day, in number order.
+    pub async fn day_tokens(&self, day: QueueDayId) -> Result<Vec<DayToken>, StorageError> {
+        let sql = format!(
+            "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
+        );
+        let rows: Vec<DayTokenRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(day.get()).fetch_all(pool).await?);
+        rows.into_iter().map(DayToken::try_from).collect()
+    }
+
+    /// A queue day's own state (open or closed, intake paused).
+    pub async fn day_state(&self, day: QueueDayId) -> Result<Option<DayState>, StorageError> {
+        let row: Option<DayRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days WHERE id = $1",
+            )
+            .bind(day.get())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| r.state()).transpose()
+    }
+
+    async fn day_row(&self, queue: &Queue, date: &str) -> Result<Option<DayRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days \
+                 WHERE queue_id = $1 AND service_date = $2",
+            )
+            .bind(queue.id.get())
+            .bind(date)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// A queue's day on a local date, read without locking (`None` before it opens).
+    pub async fn day_by_date(
+        &self,
+        queue: &Queue,
+        date: &str,
+    ) -> Result<Option<(QueueDayId, Day)>, StorageError> {
+        let Some(row) = self.day_row(queue, date).await? else {
+            return Ok(None);
+        };
+        let id = QueueDayId(row.id);
+        let day = Day {
+            prefix: queue.prefix.clone(),
+            state: row.state()?,
+            tokens: self.day_tokens(id).await?,
+        };
+        Ok(Some((id, day)))
+    }
+
+    /// A queue's day on a local date with who each patient is, tokens and people read in
+    /// one pass (the desk's poll): `None` before the day opens.
+    pub async fn day_with_patients(
+        &self,
+        queue: &Queue,
+        date: &str,
+    ) -> Result<Option<(Day, Vec<Patient>)>, StorageError> {
+        let Some(row) = self.day_row(queue, date).await? else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT {DAY_TOKEN_COLUMNS}, patient_name, source, created_at, patient_phone \
+             FROM tokens WHERE queue_day_id = $1 ORDER BY number"
+        );
+        let rows: Vec<PatientRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(row.id).fetch_all(pool).await?);
+        let mut tokens = Vec::with_capacity(rows.len());
+        let mut patients = Vec::with_capacity(rows.len());
+        for r in rows {
+            let token = DayToken::try_from(r.token)?;
+            patients.push(Patient {
+                token: token.id,
+                name: r.patient_name,
+                source: Source::from_stored(&r.source).unwrap_or(Source::Desk),
+                joined_at: Timestamp(r.created_at),
+                phone: r.patient_phone,
+            });
+            tokens.push(token);
+        }
+        let day = Day {
+            prefix: queue.prefix.clone(),
+            state: row.state()?,
+            tokens,
+        };
+        Ok(Some((day, patients)))
+    }
+
+    /// Where a tracker's token lives: its id, day, queue and language.
+    pub async fn token_ref(&self, public_id: &PublicId) -> Result<Option<TokenRef>, StorageError> {
+        let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, business_id, queue_day_id, queue_id, language, rating FROM tokens WHERE public_id = $1")
+                .bind(public_id.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(
+            row.map(|(id, clinic, day, queue, language, rating)| TokenRef {
+                id: TokenId(id),
+                clinic: BusinessId(clinic),
+                day: QueueDayId(day),
+                queue: QueueId(queue),
+                language: Language::from_stored(&language).unwrap_or(Language::En),
+                rated: rating.is_some(),
+            }),
+        )
+    }
+
+    /// Records a served patient's rating and feedback, once. Returns whether it was recorded.
+    pub async fn rate_token(
+        &self,
+        public_id: &PublicId,
+        rating: u8,
+        feedback: &str,
+    ) -> Result<bool, StorageError> {
+        let updated = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE tokens SET rating = $2, feedback = $3 WHERE public_id = $1 AND status = 'SERVED' AND rating IS NULL",
+            )
+            .bind(public_id.as_str())
+            .bind(i64::from(rating))
+            .bind(feedback)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// A queue day with its tokens (`None` if there is no such day).
+    pub async fn day(&self, id: QueueDayId, prefix: &str) -> Result<Option<Day>, StorageError> {
+        let Some(state) = self.day_state(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Day {
+            prefix: prefix.to_owned(),
+            state,
+            tokens: self.day_tokens(id).await?,
+        }))
+    }
+
+    /// The audit trail of one queue day, oldest first.
+    pub async fn day_audit(&self, day: QueueDayId) -> Result<Vec<AuditRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, target, ip, \
+                 detail, undoable, undoes_id, created_at FROM audit_log WHERE queue_day_id = $1 ORDER BY id",
+            )
+            .bind(day.get())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}

@@ -1,0 +1,79 @@
+//! Each clinic's message templates: its own wording per message kind and language, or
+//! Qline's default. Saved only when every `{variable}` is one Qline knows.
+
+use super::console::{Caller, ConsoleFailure};
+use crate::console::{ConsoleError, TemplateLine};
+use crate::domain::*;
+use crate::messages::{default_template, validate, MessageKind};
+use crate::storage::Store;
+
+pub async fn all(store: &Store, clinic: &Clinic) -> Result<Vec<TemplateLine>, ConsoleFailure> {
+    let own = store.templates_of(clinic.id).await?;
+    let mut lines = Vec::new();
+    for &kind in MessageKind::ALL {
+        for &language in &clinic.settings.languages {
+            let custom = own
+                .iter()
+                .find(|(k, l, _)| k == kind.as_str() && l == language.as_str())
+                .map(|(_, _, body)| body.clone());
+            lines.push(TemplateLine {
+                kind,
+                language,
+                custom: custom.is_some(),
+                body: custom.unwrap_or_else(|| default_template(kind, language).to_owned()),
+            });
+        }
+    }
+    Ok(lines)
+}
+
+pub async fn save(
+    store: &Store,
+    caller: &Caller<'_>,
+    clinic: &Clinic,
+    kind: &str,
+    language: &str,
+    body: &str,
+) -> Result<(), ConsoleFailure> {
+    let invalid =
+        |field: &str, message: String| ConsoleError::Invalid(InvalidInput::new(field, message));
+    let kind = MessageKind::from_stored(kind.trim())
+        .ok_or_else(|| invalid("kind", format!("\"{kind}\" is not a kind of message.")))?;
+    let language = Language::from_stored(language.trim())
+        .or_else(|| Language::from_stored(&language.trim().to_uppercase()))
+        .ok_or_else(|| {
+            invalid(
+                "language",
+                format!("\"{language}\" is not a language Qline speaks."),
+            )
+        })?;
+    let body = body.trim();
+    if !body.is_empty() {
+        validate(body).map_err(|e| invalid("body", e.to_string()))?;
+    }
+    let now = Timestamp::now();
+    let mut tx = store.begin().await?;
+    tx.save_template(clinic.id, kind.as_str(), language.as_str(), body, now)
+        .await?;
+    let target = format!("{} {}", kind.as_str(), language.as_str());
+    let detail = serde_json::json!({ "body": body }).to_string();
+    let action = if body.is_empty() {
+        "RESET_TEMPLATE"
+    } else {
+        "SAVE_TEMPLATE"
+    };
+    tx.insert_console_audit(
+        &crate::storage::ConsoleAudit {
+            clinic: Some(clinic.id),
+            actor: caller.staff,
+            ip: caller.ip,
+            action,
+            target: &target,
+            detail: &detail,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+// Playwright drives Debian's Chromium (no browser download) against real `qline`
+// servers: tests/helpers.ts starts one per test, on a fresh SQLite database seeded
+// with the demo clinic (or set QLINE_BASE_URL to test a running server).
+import { defineConfig, devices } from "@playwright/test";
+
+const chromium = {
+  executablePath: process.env.QLINE_CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  timeout: 30_000,
+  use: {
+    trace: "retain-on-failure",
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], launchOptions: chromium } },
+    { name: "phone", use: { ...devices["Pixel 7"], launchOptions: chromium } },
+  ],
+});

@@ -1,0 +1,396 @@
+//! The command line of the `qline` binary. Every option can also be set from the
+//! environment (`QLINE_*`), so the same binary runs from a terminal, systemd or a container.
+
+use crate::http::{router, AppState};
+use clap::{Args, Parser, Subcommand};
+use qline_app::messaging::provider::Endpoints;
+use qline_app::messaging::secrets::SecretBox;
+use qline_app::messaging::Messenger;
+use qline_app::queue::engine::Engine;
+use qline_app::storage::Store;
+use qline_app::tenant::{self, DemoLogins, TenantError};
+use std::path::PathBuf;
+
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/qline.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qline",
+    version,
+    about = "Qline: walk-in queues for clinics. Patients join by QR code and follow a live tracker; \
+             the desk runs the day with NEXT, SKIP and UNDO.",
+    long_about = None,
+    after_help = "Without a command, `qline` runs `serve`.\n\
+                  The database is chosen by --database-url, else QLINE_DATABASE_URL, else DATABASE_URL, \
+                  else sqlite://data/qline.db (created with its folder on first start)."
+)]
+pub struct Cli {
+    /// Database to use: sqlite://path/to/file.db (embedded, the default) or
+    /// postgres://user:password@host:5432/dbname (several app instances can share one).
+    #[arg(long, global = true, env = "QLINE_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default). Applies pending migrations first.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create a platform admin (super admin) who runs every clinic from /admin.
+    CreateAdmin(CreateAdminArgs),
+    /// Create the demo clinic "Demo Clinic" (/c/demo) with queues General (A) and Dental (D)
+    /// and three logins: admin@demo.test, owner@demo.test and desk@demo.test.
+    SeedDemo(SeedDemoArgs),
+    /// Measure mutations per second and NEXT latency across many clinics (writes to the
+    /// database given: use a scratch one).
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:3000 behind a proxy [default: site-addr of Leptos.toml, 127.0.0.1:3000]
+    #[arg(long, env = "QLINE_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<std::net::SocketAddr>,
+
+    /// Leptos runtime options (site root with the built assets, output name). LEPTOS_*
+    /// environment variables override values in the file.
+    #[arg(
+        long,
+        env = "QLINE_LEPTOS_CONFIG",
+        value_name = "FILE",
+        default_value = "Leptos.toml"
+    )]
+    pub leptos_config: PathBuf,
+
+    /// Create the demo clinic if it does not exist yet, and print its logins (also saved
+    /// to demo-logins.txt beside a SQLite database).
+    #[arg(long, env = "QLINE_SEED_DEMO")]
+    pub seed_demo: bool,
+
+    /// Trust `X-Forwarded-For` for the client's address (per-network join limits). Set
+    /// this only when every request reaches Qline through your own proxy.
+    #[arg(long, env = "QLINE_BEHIND_PROXY")]
+    pub behind_proxy: bool,
+
+    /// The address patients reach Qline at, such as https://queue.example.com: used in
+    /// the QR poster and in links sent to patients [default: the address in each request]
+    #[arg(long, env = "QLINE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// The key that seals WhatsApp provider secrets in the database: 64 hex digits. Every
+    /// instance sharing a database needs the same key [default: read from --secret-key-file]
+    #[arg(
+        long,
+        env = "QLINE_SECRET_KEY",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    pub secret_key: Option<String>,
+
+    /// Where the sealing key is kept when --secret-key is not given; created with a random
+    /// key on first run. Back it up with the database: without it, stored provider
+    /// secrets cannot be read
+    #[arg(
+        long,
+        env = "QLINE_SECRET_KEY_FILE",
+        value_name = "FILE",
+        default_value = "data/secret.key"
+    )]
+    pub secret_key_file: PathBuf,
+
+    /// UltraMsg's API address
+    #[arg(
+        long,
+        env = "QLINE_ULTRAMSG_BASE_URL",
+        value_name = "URL",
+        default_value = "https://api.ultramsg.com"
+    )]
+    pub ultramsg_base_url: String,
+
+    /// The Meta WhatsApp Cloud API's address, with its version
+    #[arg(
+        long,
+        env = "QLINE_META_BASE_URL",
+        value_name = "URL",
+        default_value = "https://graph.facebook.com/v21.0"
+    )]
+    pub meta_base_url: String,
+
+    /// With --seed-demo: one password for the three demo logins instead of random ones.
+    #[arg(long, env = "QLINE_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateAdminArgs {
+    /// The admin's email address (their login).
+    #[arg(long, env = "QLINE_ADMIN_EMAIL")]
+    pub email: String,
+    /// The admin's password, at least 8 characters. Prefer the environment variable to
+    /// keep it out of the shell history.
+    #[arg(long, env = "QLINE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedDemoArgs {
+    /// One password for all three demo logins; without it each gets a random one, printed once.
+    #[arg(long, env = "QLINE_DEMO_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+impl Cli {
+    /// The database URL: the flag or QLINE_DATABASE_URL, else DATABASE_URL, else the default.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        let url = self.database_url();
+        match self
+            .command
+            .unwrap_or_else(|| Command::Serve(ServeArgs::default_from_env()))
+        {
+            Command::Serve(args) => serve(&url, args).await,
+            Command::Migrate => {
+                let store = open(&url).await?;
+                println!("Database {} is up to date.", redact(&url));
+                store.close().await;
+                Ok(())
+            }
+            Command::CreateAdmin(args) => {
+                let store = open(&url).await?;
+                let id = tenant::create_admin(&store, &args.email, &args.password).await?;
+                println!(
+                    "Created platform admin {} (id {id}).",
+                    args.email.trim().to_lowercase()
+                );
+                store.close().await;
+                Ok(())
+            }
+            Command::SeedDemo(args) => {
+                let store = open(&url).await?;
+                let logins = tenant::seed_demo(&store, args.password.as_deref()).await?;
+                print_logins(&logins);
+                store.close().await;
+                Ok(())
+            }
+            Command::Bench(args) => crate::bench::run(&url, args).await,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// `qline` with no command: the serve options from the environment alone.
+    fn default_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["qline"]).serve
+    }
+}
+
+/// Connects and applies pending migrations.
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(url)))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let config_path = args.leptos_config.to_string_lossy().into_owned();
+    let conf = leptos::prelude::get_configuration(Some(config_path.as_str()))
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.leptos_config.display()))?;
+    let mut leptos_options = conf.leptos_options;
+    if let Some(addr) = args.addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+    if let Some(public) = &args.public_url {
+        if !(public.starts_with("https://") || public.starts_with("http://")) {
+            anyhow::bail!("--public-url must start with https:// or http:// (got {public:?})");
+        }
+    }
+    let secrets = match &args.secret_key {
+        Some(hex) => SecretBox::from_hex_key(hex)?,
+        None => SecretBox::load_or_create(&args.secret_key_file)?,
+    };
+    let store = open(url).await?;
+    if args.seed_demo {
+        seed_demo_if_missing(&store, url, args.demo_password.as_deref()).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    // With port 0 the system picks a free port: report the one actually bound.
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let engine = Engine::new(store.clone()).with_public_url(&public_url);
+    let endpoints = Endpoints {
+        ultramsg: args.ultramsg_base_url.clone(),
+        meta: args.meta_base_url.clone(),
+    };
+    let messenger = Messenger::new(engine.clone(), secrets, endpoints);
+    if args.seed_demo {
+        let demo = qline_app::domain::Slug::parse(tenant::DEMO_SLUG)?;
+        if let Some(clinic) = store.clinic_by_slug(&demo).await? {
+            messenger.connect_log_provider(&clinic).await?;
+        }
+    }
+    let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(messenger.clone().run(stopped));
+    let app = router(AppState {
+        leptos_options,
+        engine,
+        messenger,
+        behind_proxy: args.behind_proxy,
+        public_url: args.public_url.clone(),
+    });
+    tracing::info!(%addr, database = store.backend(), "Qline is serving");
+    println!("Qline is serving on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    // Let the worker finish the batch it holds, so no message is left mid-send.
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    store.close().await;
+    Ok(())
+}
+
+async fn seed_demo_if_missing(
+    store: &Store,
+    url: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    let saved = url.strip_prefix("sqlite://").and_then(|path| {
+        PathBuf::from(path.split('?').next().unwrap_or(path))
+            .parent()
+            .map(|p| p.join("demo-logins.txt"))
+    });
+    match tenant::seed_demo(store, password).await {
+        Ok(logins) => {
+            print_logins(&logins);
+            if let Some(file) = saved {
+                write_private(&file, &logins_text(&logins))?;
+                println!("(Also saved to {}.)", file.display());
+            }
+            Ok(())
+        }
+        Err(TenantError::SlugTaken(_)) => {
+            match saved.filter(|f| f.exists()) {
+                Some(file) => println!(
+                    "The demo clinic is set up; its logins are in {}.",
+                    file.display()
+                ),
+                None => println!(
+                    "The demo clinic is set up; its logins were printed when it was created."
+                ),
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn logins_text(l: &DemoLogins) -> String {
+    let row = |role: &str, (email, password): &(String, String)| {
+        format!("  {role:<16} {email:<18} {password}\n")
+    };
+    format!(
+        "Demo Clinic is ready: patients join at /c/demo. Staff logins (shown once):\n{}{}{}",
+        row("platform admin", &l.admin),
+        row("clinic owner", &l.owner),
+        row("receptionist", &l.desk)
+    )
+}
+
+fn print_logins(l: &DemoLogins) {
+    println!("{}", logins_text(l));
+}
+
+fn write_private(file: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options.open(file)?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Hides the password in a database URL before it is printed or logged.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact("postgres://qline:s3cret@db:5432/qline"),
+            "postgres://qline:***@db:5432/qline"
+        );
+        assert_eq!(redact("sqlite://data/qline.db"), "sqlite://data/qline.db");
+    }
+
+    #[test]
+    fn the_flag_beats_the_environment_default() {
+        let cli = Cli::parse_from(["qline", "--database-url", "sqlite://x.db", "migrate"]);
+        assert_eq!(cli.database_url(), "sqlite://x.db");
+    }
+}

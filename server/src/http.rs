@@ -1,0 +1,178 @@
+//! The HTTP surface: Leptos pages and server functions, static files, and the health
+//! endpoints an operator's load balancer polls.
+
+use axum::extract::Path;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use qline_app::api::{BehindProxy, PublicUrl};
+use qline_app::domain::PublicId;
+use qline_app::messaging::Messenger;
+use qline_app::queue::engine::{Engine, EngineError};
+use qline_app::{shell, App};
+use serde_json::json;
+use tower_http::compression::CompressionLayer;
+
+/// What every request handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub engine: Engine,
+    pub messenger: Messenger,
+    /// Read the client's address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub behind_proxy: bool,
+    /// Where patients reach Qline (for QR codes and links); `None`: the request's host.
+    pub public_url: Option<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let engine = state.engine.clone();
+    let messenger = state.messenger.clone();
+    let behind_proxy = BehindProxy(state.behind_proxy);
+    let public_url = PublicUrl(state.public_url.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/t/{public_id}", get(tracker_status))
+        .route("/api/display/{slug}", get(board_status))
+        .merge(crate::webhooks::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(engine.clone());
+                provide_context(messenger.clone());
+                provide_context(behind_proxy);
+                provide_context(public_url.clone());
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// The process is up and serving.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers and every migration is applied: safe to send traffic here.
+async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
+    let store = engine.store();
+    match store.readiness().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": store.backend() })),
+        ),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({ "status": "unavailable", "database": store.backend(), "reason": reason }),
+                ),
+            )
+        }
+    }
+}
+
+/// `GET /api/t/{public_id}`: the tracker's state as JSON, polled by the tracker page.
+/// Carries an ETag; a poll that sends it back (`If-None-Match`) while nothing changed gets
+/// a bodiless `304 Not Modified`.
+async fn tracker_status(
+    State(engine): State<Engine>,
+    Path(public_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found = || {
+        let message = "We could not find that token. Please check the link, or ask at reception.";
+        (StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response()
+    };
+    let Some(id) = PublicId::parse(&public_id) else {
+        return not_found();
+    };
+    let view = match engine.tracker(&id).await {
+        Ok(view) => view,
+        Err(EngineError::Refused(_)) => return not_found(),
+        Err(EngineError::Storage(cause)) => {
+            tracing::error!(%cause, "tracker status");
+            let message = "Something went wrong on our side. Please try again in a moment.";
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": message })),
+            )
+                .into_response();
+        }
+    };
+    json_with_etag(&headers, &view)
+}
+
+/// `GET /api/display/{slug}`: the display board's state as JSON, with an ETag like the tracker's.
+async fn board_status(
+    State(engine): State<Engine>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match engine.board(&slug).await {
+        Ok(board) => json_with_etag(&headers, &board),
+        Err(EngineError::Refused(refusal)) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": refusal.to_string() })),
+        )
+            .into_response(),
+        Err(EngineError::Storage(cause)) => {
+            tracing::error!(%cause, "board status");
+            let message = "Something went wrong on our side. Please try again in a moment.";
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": message })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Answers `value` as JSON with a strong ETag, or a bodiless `304 Not Modified` when the
+/// caller's `If-None-Match` already names this exact body.
+fn json_with_etag<T: serde::Serialize>(headers: &HeaderMap, value: &T) -> Response {
+    let Ok(body) = serde_json::to_vec(value) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let etag = etag_of(&body);
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    (
+        StatusCode::OK,
+        cache,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// A strong validator for a response body: the same bytes give the same tag on every
+/// instance running the same build.
+fn etag_of(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}

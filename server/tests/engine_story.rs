@@ -1,0 +1,860 @@
+//! The queue engine's behaviour, told as a clinic's day, on SQLite and on PostgreSQL.
+
+mod support;
+
+use qline_app::domain::*;
+use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
+use qline_app::queue::rules::{DayState, DayToken, StaffAction, TokenState};
+use qline_app::queue::QueueError;
+use qline_app::storage::{Applied, Store};
+
+on_both_backends!(
+    two_desks_press_next_at_once,
+    a_double_click_never_advances_twice,
+    undo_restores_the_exact_prior_state_after_every_kind_of_action,
+    undo_walks_back_one_action_at_a_time_and_each_only_once,
+    priority_and_recall_are_called_right_after_the_current_patient,
+    every_limit_refuses_with_its_own_error,
+    close_day_is_refused_while_a_patient_is_being_served,
+    a_suspended_clinic_refuses_everything,
+    staff_never_reach_another_clinic,
+    patients_cancel_their_own_waiting_token,
+);
+
+fn engine(store: &Store) -> Engine {
+    Engine::new(store.clone())
+}
+
+fn settings() -> ClinicSettings {
+    ClinicSettings {
+        max_tokens_per_phone_per_day: 5,
+        ..Default::default()
+    }
+}
+
+fn walk_in(queue: QueueId, name: &str) -> JoinRequest {
+    JoinRequest {
+        queue_id: queue,
+        name: name.into(),
+        phone: None,
+        language: Language::En,
+        emergency: false,
+    }
+}
+
+fn qr_join(queue: QueueId, name: &str, phone: &str) -> JoinRequest {
+    JoinRequest {
+        queue_id: queue,
+        name: name.into(),
+        phone: Some(phone.into()),
+        language: Language::Hi,
+        emergency: false,
+    }
+}
+
+fn patient(ip: &str) -> Actor<'static> {
+    Actor::Patient {
+        ip: Some(ip.into()),
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(r: Result<T, EngineError>) -> QueueError {
+    match r {
+        Err(EngineError::Refused(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn add(engine: &Engine, staff: &StaffUser, queue: QueueId, names: &[&str]) -> Vec<TokenId> {
+    let mut ids = Vec::new();
+    for name in names {
+        let applied = engine
+            .create_token(Actor::Staff(staff), walk_in(queue, name))
+            .await
+            .expect("walk-in");
+        ids.push(applied.created.expect("a token").0);
+    }
+    ids
+}
+
+fn serving(a: &Applied) -> Option<TokenId> {
+    a.day.serving().map(|t| t.id)
+}
+
+/// Everything about a queue day the engine may change, read back from the database.
+async fn state(store: &Store, day: QueueDayId) -> (DayState, Vec<DayToken>) {
+    (
+        store.day_state(day).await.unwrap().unwrap(),
+        store.day_tokens(day).await.unwrap(),
+    )
+}
+
+async fn two_desks_press_next_at_once(store: Store) {
+    let c = support::clinic(&store, "twodesks", settings()).await;
+    let engine = engine(&store);
+    add(&engine, &c.desk, c.general, &["Asha", "Bilal", "Chitra"]).await;
+
+    let (one, two) = tokio::join!(
+        engine.act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None
+            }
+        ),
+        engine.act(
+            &c.desk2,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None
+            }
+        ),
+    );
+    let (won, lost) = match (one, two) {
+        (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+        (a, b) => panic!("exactly one desk should advance: {a:?} / {b:?}"),
+    };
+    let called = won.day.serving().expect("someone is called");
+    assert_eq!(called.number, TokenNumber(1));
+    let moved = refusal::<()>(Err(lost));
+    assert_eq!(
+        moved,
+        QueueError::QueueMoved {
+            now_serving: Some("A-1".into())
+        }
+    );
+    assert!(moved.to_string().contains("already moved"));
+
+    let tokens = store.day_tokens(won.day_id).await.unwrap();
+    let statuses: Vec<_> = tokens.iter().map(|t| t.state.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            TokenStatus::Serving,
+            TokenStatus::Waiting,
+            TokenStatus::Waiting
+        ]
+    );
+    let nexts = store
+        .day_audit(won.day_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "NEXT")
+        .count();
+    assert_eq!(nexts, 1, "the refused NEXT left no audit row");
+}
+
+async fn a_double_click_never_advances_twice(store: Store) {
+    let c = support::clinic(&store, "doubleclick", settings()).await;
+    let engine = engine(&store);
+    add(&engine, &c.desk, c.general, &["Asha", "Bilal"]).await;
+    let first = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    // The second click carries the same belief as the first: nobody serving.
+    let second = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await;
+    assert_eq!(
+        refusal(second),
+        QueueError::QueueMoved {
+            now_serving: Some("A-1".into())
+        }
+    );
+    let (_, tokens) = state(&store, first.day_id).await;
+    assert_eq!(
+        tokens[1].state.status,
+        TokenStatus::Waiting,
+        "Bilal was not called"
+    );
+}
+
+async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: Store) {
+    let c = support::clinic(&store, "undo", settings()).await;
+    let engine = engine(&store);
+    let ids = add(
+        &engine,
+        &c.desk,
+        c.general,
+        &["Asha", "Bilal", "Chitra", "Dev"],
+    )
+    .await;
+    let first = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .act(&c.desk, c.general, StaffAction::Skip { token: ids[3] })
+        .await
+        .unwrap();
+    let day = first.day_id;
+    let serving = Some(ids[0]);
+
+    let actions = [
+        StaffAction::Next {
+            expected_serving: serving,
+        },
+        StaffAction::Served {
+            expected_serving: serving,
+        },
+        StaffAction::Skip { token: ids[0] },
+        StaffAction::Skip { token: ids[2] },
+        StaffAction::Recall { token: ids[3] },
+        StaffAction::Prioritize { token: ids[2] },
+        StaffAction::Call {
+            token: ids[2],
+            expected_serving: serving,
+        },
+        StaffAction::Cancel { token: ids[1] },
+        StaffAction::SetIntakePaused { paused: true },
+    ];
+    for action in actions {
+        let before = state(&store, day).await;
+        engine
+            .act(&c.desk, c.general, action.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        assert_ne!(
+            state(&store, day).await,
+            before,
+            "{action:?} changed nothing"
+        );
+        engine
+            .undo(&c.desk, c.general)
+            .await
+            .unwrap_or_else(|e| panic!("undo {action:?}: {e}"));
+        assert_eq!(
+            state(&store, day).await,
+            before,
+            "undo of {action:?} restores statuses and timestamps"
+        );
+    }
+
+    // CLOSE DAY needs nobody serving; undo reopens the day and its waiting patients.
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Served {
+                expected_serving: serving,
+            },
+        )
+        .await
+        .unwrap();
+    let before = state(&store, day).await;
+    engine
+        .act(&c.desk, c.general, StaffAction::CloseDay)
+        .await
+        .unwrap();
+    assert_eq!(state(&store, day).await.0.status, DayStatus::Closed);
+    engine.undo(&c.desk, c.general).await.unwrap();
+    assert_eq!(state(&store, day).await, before);
+
+    // A walk-in's number is never reused, so undoing it cancels it.
+    let added = engine
+        .create_token(Actor::Staff(&c.desk), walk_in(c.general, "Esha"))
+        .await
+        .unwrap();
+    let undone = engine.undo(&c.desk, c.general).await.unwrap();
+    let esha = undone.day.token(added.created.unwrap().0).unwrap();
+    assert_eq!(esha.state.status, TokenStatus::Cancelled);
+    assert_eq!(esha.state.cancel_reason, Some(CancelReason::Staff));
+
+    let audit = store.day_audit(day).await.unwrap();
+    let undos = audit.iter().filter(|a| a.action == "UNDO").count();
+    assert_eq!(undos, 11, "every undo is audited");
+    assert!(audit
+        .iter()
+        .filter(|a| a.action == "UNDO")
+        .all(|a| a.undoes_id.is_some() && a.actor_user_id == Some(c.desk.id.get())));
+}
+
+async fn undo_walks_back_one_action_at_a_time_and_each_only_once(store: Store) {
+    let c = support::clinic(&store, "undochain", settings()).await;
+    let engine = engine(&store);
+    let ids = add(&engine, &c.desk, c.general, &["Asha", "Bilal"]).await;
+    let day = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap()
+        .day_id;
+    let after_first_next = state(&store, day).await;
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: Some(ids[0]),
+            },
+        )
+        .await
+        .unwrap();
+
+    engine.undo(&c.desk, c.general).await.unwrap();
+    assert_eq!(state(&store, day).await, after_first_next);
+    engine.undo(&c.desk, c.general).await.unwrap();
+    engine.undo(&c.desk, c.general).await.unwrap(); // Bilal's walk-in
+    engine.undo(&c.desk, c.general).await.unwrap(); // Asha's walk-in
+    assert_eq!(
+        refusal(engine.undo(&c.desk, c.general).await),
+        QueueError::NothingToUndo
+    );
+
+    // A patient's own change blocks undoing the staff action it overtook.
+    let ids = add(&engine, &c.desk, c.general, &["Chitra"]).await;
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Prioritize { token: ids[0] },
+        )
+        .await
+        .unwrap();
+    let public = public_id_of(&store, ids[0]).await;
+    engine.cancel_by_patient(&public, None).await.unwrap();
+    assert_eq!(
+        refusal(engine.undo(&c.desk, c.general).await),
+        QueueError::UndoConflict {
+            token: "A-3".into()
+        }
+    );
+}
+
+async fn public_id_of(store: &Store, token: TokenId) -> PublicId {
+    let sql = "SELECT public_id FROM tokens WHERE id = $1";
+    let id: String = match store {
+        Store::Sqlite(db) => sqlx::query_scalar(sql)
+            .bind(token.get())
+            .fetch_one(&db.pool)
+            .await
+            .unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(sql)
+            .bind(token.get())
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    };
+    PublicId::parse(&id).unwrap()
+}
+
+async fn priority_and_recall_are_called_right_after_the_current_patient(store: Store) {
+    let c = support::clinic(&store, "priority", settings()).await;
+    let engine = engine(&store);
+    let ids = add(
+        &engine,
+        &c.desk,
+        c.general,
+        &["Asha", "Bilal", "Chitra", "Dev"],
+    )
+    .await;
+    let mut a = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(serving(&a), Some(ids[0]));
+    // Asha does not answer: skipped. Bilal is called.
+    engine
+        .act(&c.desk, c.general, StaffAction::Skip { token: ids[0] })
+        .await
+        .unwrap();
+    a = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(serving(&a), Some(ids[1]));
+    // An emergency walks in, and Asha comes back: both go before Chitra and Dev.
+    let emergency = JoinRequest {
+        emergency: true,
+        ..walk_in(c.general, "Emergency")
+    };
+    let e = engine
+        .create_token(Actor::Staff(&c.desk), emergency)
+        .await
+        .unwrap()
+        .created
+        .unwrap()
+        .0;
+    let recalled = engine
+        .act(&c.desk, c.general, StaffAction::Recall { token: ids[0] })
+        .await
+        .unwrap();
+    let order: Vec<TokenId> = recalled
+        .day
+        .waiting_in_order()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(
+        order,
+        vec![ids[0], e, ids[2], ids[3]],
+        "recalled A-1 (lower number) and the emergency first"
+    );
+    assert_eq!(recalled.day.ahead_of(ids[3]), Some(3));
+
+    let mut called = Vec::new();
+    let mut current = serving(&a);
+    while let Ok(next) = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: current,
+            },
+        )
+        .await
+    {
+        current = serving(&next);
+        called.extend(current);
+    }
+    assert_eq!(called, vec![ids[0], e, ids[2], ids[3]]);
+    // Calling out of order picks exactly the chosen patient.
+    let more = add(&engine, &c.desk, c.general, &["Farah", "Gita"]).await;
+    let chosen = engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Call {
+                token: more[1],
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(serving(&chosen), Some(more[1]));
+}
+
+async fn every_limit_refuses_with_its_own_error(store: Store) {
+    let limits = ClinicSettings {
+        daily_token_limit: 4,
+        max_tokens_per_phone_per_day: 1,
+        joins_per_ip_per_hour: 2,
+        ..Default::default()
+    };
+    let c = support::clinic(&store, "limits", limits).await;
+    let engine = engine(&store);
+
+    engine
+        .create_token(
+            patient("10.0.0.1"),
+            qr_join(c.general, "Asha", "98123 45671"),
+        )
+        .await
+        .unwrap();
+    // Same phone again, even in the other queue.
+    let again = engine
+        .create_token(
+            patient("10.0.0.2"),
+            qr_join(c.dental, "Asha", "+91 98123 45671"),
+        )
+        .await;
+    let e = refusal(again);
+    assert_eq!(e, QueueError::PhoneLimitReached { limit: 1 });
+    assert!(e.to_string().contains("already has 1 token"));
+    // A second phone from the same network is fine; a third token from it is not.
+    engine
+        .create_token(
+            patient("10.0.0.1"),
+            qr_join(c.general, "Bilal", "98123 45672"),
+        )
+        .await
+        .unwrap();
+    let e = refusal(
+        engine
+            .create_token(
+                patient("10.0.0.1"),
+                qr_join(c.general, "Chitra", "98123 45673"),
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::TooManyFromNetwork { limit: 2 });
+    // The desk is not rate-limited by network, but the clinic's daily limit holds for everyone.
+    add(&engine, &c.desk, c.dental, &["Dev", "Esha"]).await;
+    let e = refusal(
+        engine
+            .create_token(Actor::Staff(&c.desk), walk_in(c.general, "Farah"))
+            .await,
+    );
+    assert_eq!(e, QueueError::DailyLimitReached { limit: 4 });
+
+    // Bad input is refused with the field to fix.
+    let other = support::clinic(&store, "inputs", settings()).await;
+    let e = refusal(
+        engine
+            .create_token(
+                patient("10.0.0.9"),
+                qr_join(other.general, "  ", "98123 45679"),
+            )
+            .await,
+    );
+    assert!(
+        matches!(&e, QueueError::Invalid(i) if i.field == "name"),
+        "{e:?}"
+    );
+    let e = refusal(
+        engine
+            .create_token(patient("10.0.0.9"), qr_join(other.general, "Gita", "12"))
+            .await,
+    );
+    assert!(
+        matches!(&e, QueueError::Invalid(i) if i.field == "phone"),
+        "{e:?}"
+    );
+
+    // Intake paused by the desk: QR joins refused, the desk still adds walk-ins.
+    engine
+        .act(
+            &other.desk,
+            other.general,
+            StaffAction::SetIntakePaused { paused: true },
+        )
+        .await
+        .unwrap();
+    let e = refusal(
+        engine
+            .create_token(
+                patient("10.0.0.9"),
+                qr_join(other.general, "Gita", "98123 45679"),
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::IntakePaused);
+    add(&engine, &other.desk, other.general, &["Hari"]).await;
+
+    // Unknown queue.
+    let e = refusal(
+        engine
+            .create_token(
+                patient("10.0.0.9"),
+                qr_join(QueueId(999_999), "Gita", "98123 45679"),
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::UnknownQueue);
+}
+
+async fn close_day_is_refused_while_a_patient_is_being_served(store: Store) {
+    let c = support::clinic(&store, "closing", settings()).await;
+    let engine = engine(&store);
+    let ids = add(&engine, &c.desk, c.general, &["Asha", "Bilal"]).await;
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    let e = refusal(engine.act(&c.desk, c.general, StaffAction::CloseDay).await);
+    assert_eq!(
+        e,
+        QueueError::PatientServing {
+            token: "A-1".into()
+        }
+    );
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Served {
+                expected_serving: Some(ids[0]),
+            },
+        )
+        .await
+        .unwrap();
+    let closed = engine
+        .act(&c.desk, c.general, StaffAction::CloseDay)
+        .await
+        .unwrap();
+    let bilal = closed.day.token(ids[1]).unwrap();
+    assert_eq!(
+        (bilal.state.status, bilal.state.cancel_reason),
+        (TokenStatus::Cancelled, Some(CancelReason::DayClosed))
+    );
+    let e = refusal(
+        engine
+            .create_token(
+                patient("10.1.1.1"),
+                qr_join(c.general, "Chitra", "98123 45673"),
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::DayClosed);
+    let e = refusal(
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::Next {
+                    expected_serving: None,
+                },
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::DayClosed);
+}
+
+async fn a_suspended_clinic_refuses_everything(store: Store) {
+    let c = support::clinic(&store, "suspended", settings()).await;
+    let engine = engine(&store);
+    let ids = add(&engine, &c.desk, c.general, &["Asha", "Bilal", "Chitra"]).await;
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .act(&c.desk, c.general, StaffAction::Skip { token: ids[2] })
+        .await
+        .unwrap();
+    let public = public_id_of(&store, ids[1]).await;
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx
+        .set_clinic_status(c.id, BusinessStatus::Suspended, "unpaid invoice")
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+
+    let suspended = QueueError::ClinicNotAccepting {
+        status: BusinessStatus::Suspended,
+    };
+    let attempts = vec![
+        engine
+            .create_token(
+                patient("10.2.2.2"),
+                qr_join(c.general, "Dev", "98123 45674"),
+            )
+            .await
+            .map(drop),
+        engine
+            .create_token(Actor::Staff(&c.desk), walk_in(c.general, "Esha"))
+            .await
+            .map(drop),
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::Next {
+                    expected_serving: Some(ids[0]),
+                },
+            )
+            .await
+            .map(drop),
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::Served {
+                    expected_serving: Some(ids[0]),
+                },
+            )
+            .await
+            .map(drop),
+        engine
+            .act(&c.desk, c.general, StaffAction::Skip { token: ids[1] })
+            .await
+            .map(drop),
+        engine
+            .act(&c.desk, c.general, StaffAction::Recall { token: ids[2] })
+            .await
+            .map(drop),
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::Prioritize { token: ids[1] },
+            )
+            .await
+            .map(drop),
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::Call {
+                    token: ids[1],
+                    expected_serving: Some(ids[0]),
+                },
+            )
+            .await
+            .map(drop),
+        engine
+            .act(&c.desk, c.general, StaffAction::Cancel { token: ids[1] })
+            .await
+            .map(drop),
+        engine
+            .act(
+                &c.desk,
+                c.general,
+                StaffAction::SetIntakePaused { paused: true },
+            )
+            .await
+            .map(drop),
+        engine
+            .act(&c.desk, c.general, StaffAction::CloseDay)
+            .await
+            .map(drop),
+        engine.undo(&c.desk, c.general).await.map(drop),
+        engine.cancel_by_patient(&public, None).await.map(drop),
+    ];
+    for (i, attempt) in attempts.into_iter().enumerate() {
+        assert_eq!(refusal(attempt), suspended, "attempt {i}");
+    }
+    assert!(suspended.to_string().contains("suspended"));
+}
+
+async fn staff_never_reach_another_clinic(store: Store) {
+    let a = support::clinic(&store, "clinic-a", settings()).await;
+    let b = support::clinic(&store, "clinic-b", settings()).await;
+    let engine = engine(&store);
+    let b_tokens = add(&engine, &b.desk, b.general, &["Asha"]).await;
+
+    let intruder = &a.desk;
+    assert_eq!(
+        refusal(
+            engine
+                .create_token(Actor::Staff(intruder), walk_in(b.general, "X"))
+                .await
+        ),
+        QueueError::Forbidden
+    );
+    assert_eq!(
+        refusal(
+            engine
+                .act(
+                    intruder,
+                    b.general,
+                    StaffAction::Next {
+                        expected_serving: None
+                    }
+                )
+                .await
+        ),
+        QueueError::Forbidden
+    );
+    assert_eq!(
+        refusal(engine.undo(intruder, b.general).await),
+        QueueError::Forbidden
+    );
+    // Naming clinic B's token through clinic A's own queue is refused too.
+    let e = refusal(
+        engine
+            .act(
+                intruder,
+                a.general,
+                StaffAction::Cancel { token: b_tokens[0] },
+            )
+            .await,
+    );
+    assert_eq!(e, QueueError::Forbidden);
+    assert_eq!(
+        refusal(engine.today(intruder, b.general).await),
+        QueueError::Forbidden,
+        "not even a look"
+    );
+    let (_, day) = engine
+        .today(&b.desk, b.general)
+        .await
+        .unwrap()
+        .expect("clinic B's day");
+    assert_eq!(
+        day.tokens[0].state,
+        TokenState::new_waiting(false),
+        "clinic B's patient untouched"
+    );
+}
+
+async fn patients_cancel_their_own_waiting_token(store: Store) {
+    let c = support::clinic(&store, "cancels", settings()).await;
+    let engine = engine(&store);
+    let joined = engine
+        .create_token(
+            patient("10.3.3.3"),
+            qr_join(c.general, "Asha", "98123 45671"),
+        )
+        .await
+        .unwrap();
+    let (id, public, number) = joined.created.clone().unwrap();
+    assert_eq!(number, TokenNumber(1));
+    let cancelled = engine
+        .cancel_by_patient(&public, Some("10.3.3.3".into()))
+        .await
+        .unwrap();
+    let t = cancelled.day.token(id).unwrap();
+    assert_eq!(
+        (t.state.status, t.state.cancel_reason),
+        (TokenStatus::Cancelled, Some(CancelReason::Patient))
+    );
+    let e = refusal(engine.cancel_by_patient(&public, None).await);
+    assert!(
+        matches!(
+            e,
+            QueueError::NotAllowed {
+                status: TokenStatus::Cancelled,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let unknown = PublicId::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    assert_eq!(
+        refusal(engine.cancel_by_patient(&unknown, None).await),
+        QueueError::UnknownToken
+    );
+    let audit = store.day_audit(joined.day_id).await.unwrap();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|a| (a.action.as_str(), a.actor_kind.as_str(), a.ip.as_deref()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("ADD_TOKEN", "PATIENT", Some("10.3.3.3")),
+            ("PATIENT_CANCEL", "PATIENT", Some("10.3.3.3"))
+        ]
+    );
+}

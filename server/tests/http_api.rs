@@ -1,0 +1,310 @@
+//! The HTTP API as integrators and browsers use it, on both backends: joining, the
+//! tracker's ETag/304, staff sign-in, and clinic B's desk refusing clinic A's staff.
+
+mod support;
+
+use qline_app::domain::*;
+use qline_app::storage::{NewStaff, Store};
+use qline_app::tenant::hash_password;
+use reqwest::header::{COOKIE, ETAG, IF_NONE_MATCH, SET_COOKIE};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    a_patient_joins_and_polls_cheaply,
+    staff_reach_only_their_own_clinic
+);
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn a_patient_joins_and_polls_cheaply(store: Store) {
+    let clinic = support::clinic(&store, "http-join", ClinicSettings::default()).await;
+    let base = support::spawn_app(store).await;
+    let http = http();
+
+    let joined = http
+        .post(format!("{base}/api/join"))
+        .form(&[
+            ("slug", "http-join"),
+            ("queue_id", &clinic.general.to_string()),
+            ("name", "Asha"),
+            ("phone", "98123 45671"),
+            ("language", "hi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 200);
+    let public_id: String = joined.json().await.unwrap();
+
+    let first = http
+        .get(format!("{base}/api/t/{public_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers().get(ETAG).expect("an ETag").clone();
+    let view: Value = first.json().await.unwrap();
+    assert_eq!(view["token"], "A-1");
+    assert_eq!(view["phase"], "Waiting");
+    assert_eq!(view["language"], "HI");
+
+    let again = http
+        .get(format!("{base}/api/t/{public_id}"))
+        .header(IF_NONE_MATCH, etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty(), "a 304 has no body");
+
+    // The patient cancels: the state changes, so the old tag no longer matches.
+    let cancelled = http
+        .post(format!("{base}/api/cancel"))
+        .form(&[("public_id", &public_id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let after = http
+        .get(format!("{base}/api/t/{public_id}"))
+        .header(IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert_eq!(after.json::<Value>().await.unwrap()["phase"], "Cancelled");
+
+    // A patient who cancelled by mistake may join again; a second live token is refused,
+    // and the refusal names the limit.
+    let join_again = || {
+        http.post(format!("{base}/api/join"))
+            .form(&[
+                ("slug", "http-join"),
+                ("queue_id", &clinic.general.to_string()),
+                ("name", "Asha"),
+                ("phone", "+919812345671"),
+                ("language", "en"),
+            ])
+            .send()
+    };
+    let rejoined = join_again().await.unwrap();
+    assert_eq!(
+        rejoined.status(),
+        200,
+        "a cancelled token does not count against the phone"
+    );
+    let refused: Value = join_again().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        refused,
+        json!({ "Refused": { "PhoneLimitReached": { "limit": 1 } } })
+    );
+
+    // Only a patient who has been seen can rate the visit.
+    let early = http
+        .post(format!("{base}/api/rate"))
+        .form(&[
+            ("public_id", public_id.as_str()),
+            ("rating", "5"),
+            ("feedback", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = early.json().await.unwrap();
+    assert_eq!(body["Refused"]["Invalid"]["field"], "rating", "{body}");
+
+    for bad in ["nope", "AAAAAAAAAAAAAAAAAAAAAA"] {
+        let missing = http
+            .get(format!("{base}/api/t/{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+    }
+}
+
+/// Signs in over HTTP and returns the session cookie.
+async fn sign_in(base: &str, email: &str, password: &str) -> String {
+    let response = http()
+        .post(format!("{base}/api/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
+    let cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn staff_reach_only_their_own_clinic(store: Store) {
+    let a = support::clinic(&store, "http-a", ClinicSettings::default()).await;
+    let b = support::clinic(&store, "http-b", ClinicSettings::default()).await;
+    let mut tx = store.begin().await.unwrap();
+    let staff = NewStaff {
+        business_id: Some(a.id),
+        email: "reception@http-a.test".into(),
+        password_hash: hash_password("front-desk-pass").unwrap(),
+        role: Role::Receptionist,
+    };
+    tx.insert_staff(&staff, Timestamp::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let store_of_second_instance = store.clone();
+    let base = support::spawn_app(store).await;
+    let http = http();
+
+    let wrong = http
+        .post(format!("{base}/api/login"))
+        .form(&[("email", "reception@http-a.test"), ("password", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap(),
+        json!({ "SignIn": "WrongCredentials" })
+    );
+    let signed_out = http
+        .post(format!("{base}/api/desk"))
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_out.json::<Value>().await.unwrap(),
+        json!({ "SignIn": "SignedOut" })
+    );
+
+    let cookie = sign_in(&base, "reception@http-a.test", "front-desk-pass").await;
+    let own = http
+        .post(format!("{base}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert_eq!(
+        own.json::<Value>().await.unwrap()["clinic_name"],
+        "http-a clinic"
+    );
+
+    // Every desk endpoint refuses clinic B's queue.
+    let view_b = http
+        .post(format!("{base}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", b.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        view_b.json::<Value>().await.unwrap(),
+        json!({ "Refused": "UnknownQueue" })
+    );
+    let commands = [
+        json!({ "Next": { "expected_serving": null } }),
+        json!("Undo"),
+        json!("CloseDay"),
+        json!({ "PauseIntake": { "paused": true } }),
+    ];
+    for command in commands {
+        let acted = http
+            .post(format!("{base}/api/desk/act"))
+            .header(COOKIE, &cookie)
+            .json(&json!({ "queue_id": b.general.get(), "command": command }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            acted.json::<Value>().await.unwrap(),
+            json!({ "Refused": "Forbidden" }),
+            "{command}"
+        );
+    }
+    let walk_in = http
+        .post(format!("{base}/api/desk/walk-in"))
+        .header(COOKIE, &cookie)
+        .form(&[
+            ("queue_id", b.general.to_string().as_str()),
+            ("name", "Intruder"),
+            ("phone", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        walk_in.json::<Value>().await.unwrap(),
+        json!({ "Refused": "Forbidden" })
+    );
+
+    // The session lives in the database: a second app instance (or a restarted one)
+    // honours the same cookie.
+    let other_instance = support::spawn_app(store_of_second_instance.clone()).await;
+    let there = http
+        .post(format!("{other_instance}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        there.json::<Value>().await.unwrap()["clinic_name"],
+        "http-a clinic"
+    );
+
+    // Guessing is limited per account, in the database (so across instances too).
+    for _ in 0..5 {
+        http.post(format!("{base}/api/login"))
+            .form(&[("email", "owner@http-b.test"), ("password", "guess")])
+            .send()
+            .await
+            .unwrap();
+    }
+    let locked = http
+        .post(format!("{base}/api/login"))
+        .form(&[("email", "owner@http-b.test"), ("password", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        locked.json::<Value>().await.unwrap(),
+        json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } })
+    );
+
+    // Signing out ends the session on the server, not just in the browser.
+    let out = http
+        .post(format!("{base}/api/logout"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection());
+    let after = http
+        .post(format!("{base}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.json::<Value>().await.unwrap(),
+        json!({ "SignIn": "SignedOut" })
+    );
+}

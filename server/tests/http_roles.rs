@@ -1,0 +1,691 @@
+//! The role matrix of docs/ROLES.md, over HTTP on both backends: every staff endpoint ×
+//! every role × the caller's own clinic and another clinic. Then the console's audit
+//! rows (with the caller's address) and its refusals of bad input.
+
+mod support;
+
+use qline_app::console::AuditFilter;
+use qline_app::domain::*;
+use qline_app::storage::Store;
+use qline_app::tenant::{create_admin, hash_password};
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+on_both_backends!(
+    every_staff_endpoint_answers_each_role_as_the_matrix_says,
+    console_changes_are_audited_with_the_callers_address,
+    bad_console_input_is_refused_and_nothing_is_half_written
+);
+
+const PASSWORD: &str = "correct horse battery";
+const ADMIN: &str = "operator@platform.test";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn give_password(store: &Store, user: UserId, must_change: bool) {
+    let mut tx = store.begin().await.unwrap();
+    tx.set_password(user, &hash_password(PASSWORD).unwrap(), must_change)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn sign_in(base: &str, email: &str) -> String {
+    let response = http()
+        .post(format!("{base}/api/login"))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap_or_else(|| panic!("{email} could not sign in: {}", response.status()))
+        .to_str()
+        .unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// One call as it goes over the wire: form fields, or a JSON body.
+enum Body {
+    Form(Vec<(String, String)>),
+    Json(Value),
+}
+
+fn form(fields: &[(&str, String)]) -> Body {
+    Body::Form(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
+/// POSTs to `/api/{endpoint}` and answers the body as JSON (`null` for an empty body).
+async fn call(base: &str, cookie: Option<&str>, endpoint: &str, body: Body) -> (u16, Value) {
+    let mut request = http().post(format!("{base}/api/{endpoint}"));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    let request = match body {
+        Body::Form(fields) => request.form(&fields),
+        Body::Json(value) => request.json(&value),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Whether an answer is a refusal of the caller (as opposed to the endpoint doing its
+/// work, or refusing on business grounds such as "already active").
+fn denied(answer: &Value) -> bool {
+    let refusals = [
+        json!({ "SignIn": "SignedOut" }),
+        json!({ "SignIn": "WrongRole" }),
+        json!({ "SignIn": "PasswordChangeRequired" }),
+        json!({ "Console": "WrongRole" }),
+        json!({ "Console": "Forbidden" }),
+        json!({ "Console": "UnknownStaff" }),
+        json!({ "Console": "UnknownQueue" }),
+        json!({ "Refused": "Forbidden" }),
+        json!({ "Refused": "UnknownQueue" }),
+    ];
+    refusals.contains(answer)
+}
+
+/// A clinic as the calls aim at it.
+struct Target {
+    slug: String,
+    general: i64,
+    /// A receptionist whom owners and the operator may reset and reactivate.
+    spare: i64,
+}
+
+static UNIQUE: AtomicU32 = AtomicU32::new(0);
+
+fn unique() -> u32 {
+    UNIQUE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The request each endpoint gets, aimed at `t`. Requests are harmless when allowed
+/// (a restore of a queue in use, a wrong confirmation) or make something new.
+fn request(endpoint: &str, t: &Target) -> Body {
+    let slug = || ("slug", t.slug.clone());
+    let n = unique();
+    match endpoint {
+        "desk" => form(&[("queue_id", t.general.to_string())]),
+        "desk/act" => Body::Json(json!({ "queue_id": t.general, "command": "Undo" })),
+        "desk/walk-in" => form(&[
+            ("queue_id", t.general.to_string()),
+            ("name", "Walk In".into()),
+            ("phone", String::new()),
+        ]),
+        "account" | "admin/health" => form(&[]),
+        "account/password" => form(&[
+            ("current_password", "not the password".into()),
+            ("new_password", "a brand new password".into()),
+        ]),
+        "clinic" | "clinic/poster" => form(&[slug()]),
+        "clinic/settings" => form(&[slug(), ("settings[notify_when_ahead]", "3".into())]),
+        "clinic/staff/add" => form(&[
+            slug(),
+            ("email", format!("new{n}@{}.test", t.slug)),
+            ("role", "RECEPTIONIST".into()),
+        ]),
+        "clinic/staff/reset" => form(&[("user_id", t.spare.to_string())]),
+        "clinic/staff/active" => {
+            form(&[("user_id", t.spare.to_string()), ("active", "true".into())])
+        }
+        "clinic/queue/save" => {
+            let prefix: String = [b'Q', b'A' + (n / 26 % 26) as u8, b'A' + (n % 26) as u8]
+                .iter()
+                .map(|&b| b as char)
+                .collect();
+            form(&[
+                slug(),
+                ("name", format!("Queue {n}")),
+                ("prefix", prefix),
+                ("default_service_minutes", "10".into()),
+            ])
+        }
+        "clinic/whatsapp" | "clinic/whatsapp/test" | "clinic/templates" => form(&[slug()]),
+        "clinic/whatsapp/save" => form(&[
+            slug(),
+            ("whatsapp[provider]", "LOG".into()),
+            ("whatsapp[phone_number]", "+919800000001".into()),
+        ]),
+        "clinic/templates/save" => form(&[
+            slug(),
+            ("kind", "NEXT_SOON".into()),
+            ("language", "EN".into()),
+            ("body", "{token}: almost your turn at {clinic}".into()),
+        ]),
+        "clinic/queue/archive" => form(&[
+            slug(),
+            ("queue_id", t.general.to_string()),
+            ("archived", "false".into()),
+        ]),
+        "admin/clinics" => form(&[("search", String::new())]),
+        "admin/clinic/create" => form(&[
+            ("slug", format!("new-clinic-{n}")),
+            ("name", format!("New Clinic {n}")),
+            ("timezone", "Asia/Dubai".into()),
+            ("default_country", "AE".into()),
+            ("owner_email", format!("owner{n}@new.test")),
+        ]),
+        "admin/clinic/status" => form(&[
+            slug(),
+            ("status", "ACTIVE".into()),
+            ("reason", String::new()),
+        ]),
+        "admin/clinic/delete" => form(&[slug(), ("confirm", "not the slug".into())]),
+        "admin/audit" => form(&[
+            ("clinic", String::new()),
+            ("action", String::new()),
+            ("actor", String::new()),
+        ]),
+        other => panic!("no request written for {other}"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Operator,
+    Owner,
+    Receptionist,
+    /// An owner who still holds a one-time password.
+    NewOwner,
+    SignedOut,
+}
+
+/// `(endpoint, [(who, allowed at own clinic, allowed at the other clinic)])`, from
+/// docs/ROLES.md.
+fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
+    use Who::*;
+    let desk = [
+        (Operator, false, false),
+        (Owner, true, false),
+        (Receptionist, true, false),
+        (NewOwner, false, false),
+        (SignedOut, false, false),
+    ];
+    let account = [
+        (Operator, true, true),
+        (Owner, true, true),
+        (Receptionist, true, true),
+        (NewOwner, true, true),
+        (SignedOut, false, false),
+    ];
+    let clinic = [
+        (Operator, true, true),
+        (Owner, true, false),
+        (Receptionist, false, false),
+        (NewOwner, false, false),
+        (SignedOut, false, false),
+    ];
+    let admin = [
+        (Operator, true, true),
+        (Owner, false, false),
+        (Receptionist, false, false),
+        (NewOwner, false, false),
+        (SignedOut, false, false),
+    ];
+    vec![
+        ("desk", desk),
+        ("desk/act", desk),
+        ("desk/walk-in", desk),
+        ("account", account),
+        ("account/password", account),
+        ("clinic", clinic),
+        ("clinic/poster", clinic),
+        ("clinic/settings", clinic),
+        ("clinic/staff/add", clinic),
+        ("clinic/staff/reset", clinic),
+        ("clinic/staff/active", clinic),
+        ("clinic/queue/save", clinic),
+        ("clinic/queue/archive", clinic),
+        ("clinic/whatsapp", clinic),
+        ("clinic/whatsapp/save", clinic),
+        ("clinic/whatsapp/test", clinic),
+        ("clinic/templates", clinic),
+        ("clinic/templates/save", clinic),
+        ("admin/clinics", admin),
+        ("admin/clinic/create", admin),
+        ("admin/clinic/status", admin),
+        ("admin/clinic/delete", admin),
+        ("admin/health", admin),
+        ("admin/audit", admin),
+    ]
+}
+
+async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store) {
+    let a = support::clinic(&store, "roles-a", ClinicSettings::default()).await;
+    let b = support::clinic(&store, "roles-b", ClinicSettings::default()).await;
+    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    give_password(&store, a.owner.id, false).await;
+    give_password(&store, a.desk.id, false).await;
+    let mut tx = store.begin().await.unwrap();
+    let new_owner = tx
+        .insert_staff(
+            &qline_app::storage::NewStaff {
+                business_id: Some(a.id),
+                email: "new-owner@roles-a.test".into(),
+                password_hash: String::new(),
+                role: Role::Owner,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    give_password(&store, new_owner, true).await;
+
+    let base = support::spawn_app(store.clone()).await;
+    let cookies = [
+        (Who::Operator, Some(sign_in(&base, ADMIN).await)),
+        (Who::Owner, Some(sign_in(&base, "owner@roles-a.test").await)),
+        (
+            Who::Receptionist,
+            Some(sign_in(&base, "desk@roles-a.test").await),
+        ),
+        (
+            Who::NewOwner,
+            Some(sign_in(&base, "new-owner@roles-a.test").await),
+        ),
+        (Who::SignedOut, None),
+    ];
+    let own = Target {
+        slug: "roles-a".into(),
+        general: a.general.get(),
+        spare: a.desk2.id.get(),
+    };
+    let other = Target {
+        slug: "roles-b".into(),
+        general: b.general.get(),
+        spare: b.desk2.id.get(),
+    };
+
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (endpoint, rows) in matrix() {
+        for (who, allowed_own, allowed_other) in rows {
+            let cookie = cookies
+                .iter()
+                .find(|(w, _)| *w == who)
+                .unwrap()
+                .1
+                .as_deref();
+            for (target, allowed) in [(&own, allowed_own), (&other, allowed_other)] {
+                let (status, answer) =
+                    call(&base, cookie, endpoint, request(endpoint, target)).await;
+                assert_ne!(
+                    answer,
+                    json!("Internal"),
+                    "{endpoint} as {who:?} failed inside: {status}"
+                );
+                if denied(&answer) == allowed {
+                    let answer: String = answer.to_string().chars().take(160).collect();
+                    wrong.push(format!(
+                        "{endpoint} as {who:?} at {}: expected {}, got {status} {answer}",
+                        target.slug,
+                        if allowed { "allowed" } else { "refused" }
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} answers break the matrix:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(checked, 24 * 5 * 2);
+
+    // Operator-only settings are refused to owners by name, even for their own clinic.
+    let owner = cookies[1].1.as_deref();
+    let (_, answer) = call(
+        &base,
+        owner,
+        "clinic/settings",
+        form(&[("settings[daily_token_limit]", "5000".into())]),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "Console": { "OperatorOnly": "the daily token limit" } })
+    );
+    let clinic = store.clinic(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        clinic.settings.daily_token_limit,
+        ClinicSettings::default().daily_token_limit
+    );
+    assert_eq!(
+        clinic.settings.notify_when_ahead, 3,
+        "the allowed settings call did change it"
+    );
+
+    // A one-time password opens nothing but the account page until it is changed.
+    let new_owner_cookie = cookies[3].1.clone().unwrap();
+    let (_, answer) = call(
+        &base,
+        Some(&new_owner_cookie),
+        "account/password",
+        form(&[
+            ("current_password", PASSWORD.into()),
+            ("new_password", "my very own password".into()),
+        ]),
+    )
+    .await;
+    assert!(!denied(&answer), "{answer}");
+    let (status, answer) = call(&base, Some(&new_owner_cookie), "clinic", form(&[])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["clinic"]["slug"], "roles-a");
+}
+
+async fn console_changes_are_audited_with_the_callers_address(store: Store) {
+    let a = support::clinic(&store, "audit-a", ClinicSettings::default()).await;
+    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    let base = support::spawn_app(store.clone()).await;
+    let op = sign_in(&base, ADMIN).await;
+    let op = Some(op.as_str());
+    let slug = || ("slug", "audit-a".to_owned());
+
+    let steps: Vec<(&str, Body)> = vec![
+        (
+            "admin/clinic/create",
+            form(&[
+                ("slug", "audit-new".into()),
+                ("name", "Audit New".into()),
+                ("timezone", "Asia/Kolkata".into()),
+                ("default_country", "IN".into()),
+                ("owner_email", "owner@audit-new.test".into()),
+            ]),
+        ),
+        (
+            "clinic/settings",
+            form(&[slug(), ("settings[daily_token_limit]", "120".into())]),
+        ),
+        (
+            "admin/clinic/status",
+            form(&[
+                slug(),
+                ("status", "SUSPENDED".into()),
+                ("reason", "unpaid invoice".into()),
+            ]),
+        ),
+        (
+            "admin/clinic/status",
+            form(&[
+                slug(),
+                ("status", "ACTIVE".into()),
+                ("reason", "paid".into()),
+            ]),
+        ),
+        (
+            "clinic/staff/add",
+            form(&[
+                slug(),
+                ("email", "third@audit-a.test".into()),
+                ("role", "RECEPTIONIST".into()),
+            ]),
+        ),
+        (
+            "clinic/staff/reset",
+            form(&[("user_id", a.desk.id.get().to_string())]),
+        ),
+        (
+            "clinic/staff/active",
+            form(&[
+                ("user_id", a.desk2.id.get().to_string()),
+                ("active", "false".into()),
+            ]),
+        ),
+        (
+            "clinic/queue/save",
+            form(&[
+                slug(),
+                ("name", "Eyes".into()),
+                ("prefix", "E".into()),
+                ("default_service_minutes", String::new()),
+            ]),
+        ),
+        (
+            "clinic/queue/archive",
+            form(&[
+                slug(),
+                ("queue_id", a.dental.get().to_string()),
+                ("archived", "true".into()),
+            ]),
+        ),
+        (
+            "admin/clinic/delete",
+            form(&[
+                ("slug", "audit-new".into()),
+                ("confirm", "audit-new".into()),
+            ]),
+        ),
+    ];
+    for (endpoint, body) in steps {
+        let (status, answer) = call(&base, op, endpoint, body).await;
+        assert!(status < 400, "{endpoint}: {status} {answer}");
+    }
+
+    let rows = store
+        .console_audit(&AuditFilter::default(), 100)
+        .await
+        .unwrap();
+    let expected = [
+        ("CREATE_CLINIC", "audit-new"),
+        ("UPDATE_SETTINGS", "audit-a"),
+        ("SUSPEND_CLINIC", "audit-a"),
+        ("REACTIVATE_CLINIC", "audit-a"),
+        ("ADD_STAFF", "third@audit-a.test"),
+        ("RESET_PASSWORD", "desk@audit-a.test"),
+        ("DEACTIVATE_STAFF", "desk2@audit-a.test"),
+        ("ADD_QUEUE", "Eyes"),
+        ("ARCHIVE_QUEUE", "Dental"),
+        ("DELETE_CLINIC", "audit-new"),
+    ];
+    for (action, target) in expected {
+        let row = rows
+            .iter()
+            .find(|r| r.action == action && r.target == target)
+            .unwrap_or_else(|| panic!("no {action} row for {target} in {rows:#?}"));
+        assert_eq!(row.actor, ADMIN, "{action}");
+        assert_eq!(row.ip, "127.0.0.1", "{action}");
+    }
+    // The deleted clinic's rows outlive it.
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "CREATE_CLINIC" && r.clinic.starts_with("deleted clinic")));
+
+    // The console's log filters by action.
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/audit",
+        form(&[
+            ("clinic", "audit-a".into()),
+            ("action", "suspend".into()),
+            ("actor", String::new()),
+        ]),
+    )
+    .await;
+    let lines = answer.as_array().expect("audit lines");
+    assert_eq!(lines.len(), 1, "{answer}");
+    assert_eq!(lines[0]["action"], "SUSPEND_CLINIC");
+    assert_eq!(lines[0]["ip"], "127.0.0.1");
+}
+
+async fn bad_console_input_is_refused_and_nothing_is_half_written(store: Store) {
+    let a = support::clinic(&store, "bad-a", ClinicSettings::default()).await;
+    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    let base = support::spawn_app(store.clone()).await;
+    let op = sign_in(&base, ADMIN).await;
+    let op = Some(op.as_str());
+    let create = |slug: &str, tz: &str, email: &str| {
+        form(&[
+            ("slug", slug.into()),
+            ("name", "Another".into()),
+            ("timezone", tz.into()),
+            ("default_country", "IN".into()),
+            ("owner_email", email.into()),
+        ])
+    };
+    let clinics_before = store.clinics("").await.unwrap().len();
+
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/create",
+        create("bad-a", "Asia/Kolkata", "x@new.test"),
+    )
+    .await;
+    assert_eq!(answer, json!({ "Console": { "SlugTaken": "bad-a" } }));
+    // The owner's email collides after the clinic row was written: the whole change rolls back.
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/create",
+        create("bad-b", "Asia/Kolkata", "owner@bad-a.test"),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "Console": { "EmailTaken": "owner@bad-a.test" } })
+    );
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/create",
+        create("bad-c", "Mars/Olympus", "c@new.test"),
+    )
+    .await;
+    assert_eq!(
+        answer["Console"]["Invalid"]["field"], "timezone",
+        "{answer}"
+    );
+    assert_eq!(
+        store.clinics("").await.unwrap().len(),
+        clinics_before,
+        "nothing half-written"
+    );
+    assert!(store
+        .clinic_by_slug(&Slug::parse("bad-b").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    for (field, value) in [
+        ("daily_token_limit", "-5"),
+        ("daily_token_limit", "1000000"),
+        ("daily_message_limit", "lots"),
+        ("max_tokens_per_phone_per_day", "0"),
+        ("eta_max_minutes", "2"),
+    ] {
+        let (_, answer) = call(
+            &base,
+            op,
+            "clinic/settings",
+            form(&[
+                ("slug", "bad-a".into()),
+                ("settings[name]", "Renamed".into()),
+                (&format!("settings[{field}]"), value.into()),
+            ]),
+        )
+        .await;
+        assert_eq!(
+            answer["Console"]["Invalid"]["field"], field,
+            "{field}={value}: {answer}"
+        );
+        let message = answer["Console"]["Invalid"]["message"].as_str().unwrap();
+        assert!(!message.is_empty());
+    }
+    let unchanged = store.clinic(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        unchanged.name, "bad-a clinic",
+        "a refused form changes nothing"
+    );
+    assert_eq!(unchanged.settings, ClinicSettings::default());
+
+    // A clinic with a patient waiting cannot be deleted, even with the right confirmation.
+    let (status, _) = call(
+        &base,
+        None,
+        "join",
+        form(&[
+            ("slug", "bad-a".into()),
+            ("queue_id", a.general.get().to_string()),
+            ("name", "Waiting Patient".into()),
+            ("phone", "98123 00001".into()),
+            ("language", "en".into()),
+        ]),
+    )
+    .await;
+    assert!(status < 400);
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/delete",
+        form(&[("slug", "bad-a".into()), ("confirm", "bad-a".into())]),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "Console": { "ClinicActive": ["General"] } })
+    );
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/delete",
+        form(&[("slug", "bad-a".into()), ("confirm", "bad-A ".into())]),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "Console": { "ConfirmationMismatch": "bad-a" } })
+    );
+    assert!(store.clinic(a.id).await.unwrap().is_some());
+
+    // The last active owner stays.
+    let (_, answer) = call(
+        &base,
+        op,
+        "clinic/staff/active",
+        form(&[
+            ("user_id", a.owner.id.get().to_string()),
+            ("active", "false".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(answer, json!({ "Console": "LastOwner" }));
+    let owners = store.staff_of(a.id).await.unwrap();
+    assert!(owners.iter().any(|s| s.role == Role::Owner && s.active));
+
+    // A suspension needs a reason.
+    let (_, answer) = call(
+        &base,
+        op,
+        "admin/clinic/status",
+        form(&[
+            ("slug", "bad-a".into()),
+            ("status", "SUSPENDED".into()),
+            ("reason", " ".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(answer, json!({ "Console": "ReasonRequired" }));
+    assert_eq!(
+        store.clinic(a.id).await.unwrap().unwrap().status,
+        BusinessStatus::Active
+    );
+}
