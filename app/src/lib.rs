@@ -2,6 +2,7 @@
 //! the domain types both sides share, and, with the `ssr` feature, the queue engine,
 //! the tenant service and the storage layer that only the server runs.
 
+pub mod analytics;
 pub mod api;
 pub mod board;
 pub mod console;
@@ -60,9 +61,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/clinic") view=pages::ClinicPage ssr=SsrMode::Async/>
                 <Route path=path!("/clinic/poster") view=pages::PosterPage ssr=SsrMode::Async/>
+                <Route path=path!("/clinic/analytics") view=pages::AnalyticsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=pages::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/c/:slug") view=pages::AdminClinicPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/c/:slug/analytics") view=pages::AdminAnalyticsPage ssr=SsrMode::Async/>
                 <Route path=path!("/c/:slug") view=pages::JoinPageView ssr=SsrMode::Async/>
                 <Route path=path!("/c/:slug/display") view=pages::DisplayPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:public_id") view=pages::TrackerPage ssr=SsrMode::Async/>

@@ -54,6 +54,7 @@ mod build {
             public_id: PublicId,
             language: Language,
             rated: bool,
+            now: Timestamp,
         ) -> Option<Self> {
             let t = day.token(token).ok()?;
             let phase = match (t.state.status, t.state.cancel_reason) {
@@ -67,7 +68,7 @@ mod build {
             let serving = day.serving();
             let ahead = day.ahead_of(token).map(|n| n as u32).unwrap_or(0);
             let eta = (phase == Phase::Waiting).then(|| {
-                day.pace(clinic, queue, Timestamp::now())
+                day.pace(clinic, queue, now, now.local_secs(&clinic.timezone))
                     .wait_minutes(ahead)
             });
             let notice = (!clinic.status.accepts_work()).then(|| {

@@ -48,6 +48,18 @@ pub enum Command {
     /// Measure mutations per second and NEXT latency across many clinics (writes to the
     /// database given: use a scratch one).
     Bench(crate::bench::BenchArgs),
+    /// Replay a trace of clinic days through the engine on a scratch database and compare
+    /// the waits patients were shown with the waits they had (Qline's estimate against
+    /// the fixed 6–15 minutes per patient). Ends with a line `eta: qline_mae=… fixed_mae=…
+    /// coverage=… width=…`.
+    BenchEta(crate::eta_bench::BenchEtaArgs),
+    /// Write a synthetic trace for bench-eta to stdout: arrival bursts, a doctor who comes
+    /// late, breaks, no-shows, cancellations and skewed visit lengths.
+    GenTrace(crate::trace::GenTraceArgs),
+    /// Time the analytics page over a year of history: writes a clinic with 300 tokens a
+    /// day into a scratch SQLite database (or the --database-url given: use a scratch
+    /// one) and prints the query time for each range.
+    BenchAnalytics(crate::analytics_bench::BenchAnalyticsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +195,14 @@ impl Cli {
                 Ok(())
             }
             Command::Bench(args) => crate::bench::run(&url, args).await,
+            Command::BenchEta(args) => crate::eta_bench::run(args).await,
+            Command::BenchAnalytics(args) => {
+                crate::analytics_bench::run(self.database_url.clone(), args).await
+            }
+            Command::GenTrace(args) => {
+                print!("{}", crate::trace::generate(&args).map_err(anyhow::Error::msg)?);
+                Ok(())
+            }
         }
     }
 }

@@ -83,10 +83,8 @@ fn serving(a: &Applied) -> Option<TokenId> {
 
 /// Everything about a queue day the engine may change, read back from the database.
 async fn state(store: &Store, day: QueueDayId) -> (DayState, Vec<DayToken>) {
-    (
-        store.day_state(day).await.unwrap().unwrap(),
-        store.day_tokens(day).await.unwrap(),
-    )
+    let read = store.day(day, "A").await.unwrap().unwrap();
+    (read.state, read.tokens)
 }
 
 async fn two_desks_press_next_at_once(store: Store) {

@@ -156,6 +156,7 @@ fn request(endpoint: &str, t: &Target) -> Body {
             ])
         }
         "clinic/whatsapp" | "clinic/whatsapp/test" | "clinic/templates" => form(&[slug()]),
+        "clinic/analytics" => form(&[slug(), ("days", "30".into())]),
         "clinic/whatsapp/save" => form(&[
             slug(),
             ("whatsapp[provider]", "LOG".into()),
@@ -255,6 +256,7 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
         ("clinic/whatsapp/save", clinic),
         ("clinic/whatsapp/test", clinic),
         ("clinic/templates", clinic),
+        ("clinic/analytics", clinic),
         ("clinic/templates/save", clinic),
         ("admin/clinics", admin),
         ("admin/clinic/create", admin),

@@ -274,6 +274,18 @@ pub async fn load_audit(
     as_caller!(|caller, store| Ok(service::audit_log(store, &caller, &filter).await?))
 }
 
+/// The clinic's analytics over the last `days` days (7, 30, 90 or 365).
+#[server(prefix = "/api", endpoint = "clinic/analytics")]
+pub async fn load_analytics(
+    slug: Option<String>,
+    days: u32,
+) -> Result<crate::analytics::Analytics, AppError> {
+    as_caller!(|caller, store| {
+        let now = crate::domain::Timestamp::now();
+        Ok(crate::tenant::analytics::analytics(store, &caller, slug.as_deref(), days, now).await?)
+    })
+}
+
 /// The clinic's WhatsApp connection, secrets masked.
 #[server(prefix = "/api", endpoint = "clinic/whatsapp")]
 pub async fn load_whatsapp(slug: Option<String>) -> Result<WhatsAppView, AppError> {

@@ -1,12 +1,175 @@
-//! Wait estimates as a range (SPEC §5): never a single promise. The time one patient takes
-//! is learned from today's recent patients at the queue (called → served), robust to
-//! outliers, and blended with the queue's default range until there are enough of them;
-//! the patient being served counts with the time they have already had.
+//! Wait estimates as a range (SPEC §5): never a single promise, and rather too long than
+//! too short. One implementation serves the tracker, the desk and the messages.
+//!
+//! The time one patient takes (called → served) is learned from today's recent patients
+//! and from the queue's history on the same weekday around the same hour, with the
+//! queue's default range as the prior when there is little of either. Outliers (a patient
+//! kept two hours, SERVED pressed after lunch) are left out. Patients called who never
+//! came count as a minute each. The visit in progress counts with the time it has had.
+//! The work ahead is then laid on the clock: hours in which patients usually wait while
+//! nobody is seen (a lunch break, a doctor who comes late) stretch it.
+
+use serde::{Deserialize, Serialize};
 
 /// Recent service times used; older ones describe another part of the day.
 const RECENT: usize = 12;
-/// How many real patients weigh as much as the default range.
-const PRIOR_WEIGHT: f64 = 4.0;
+/// How many patients the default range weighs as.
+const DEFAULT_WEIGHT: f64 = 2.0;
+/// How many patients the history weighs as at most: today's own pace soon takes over.
+const HISTORY_WEIGHT: f64 = 10.0;
+/// A patient called who never came costs the desk about this long.
+const NO_SHOW_SECS: f64 = 60.0;
+/// The range around the likely wait, in standard deviations: shorter below, longer above,
+/// so that the estimate errs towards under-promising.
+const BELOW: f64 = 1.1;
+const ABOVE: f64 = 1.6;
+/// Patients wait and nobody has been called yet, past the hour the doctor usually starts:
+/// the upper end allows for a late start.
+const LATE_MARGIN_SECS: f64 = 15.0 * 60.0;
+/// Earlier days of the same weekday that the history looks back on.
+pub const HISTORY_WEEKS: u32 = 8;
+
+/// What a queue's earlier days on the same weekday say, hour by local hour (0–23).
+/// Worked out once when the day opens and kept with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Earlier days it was learned from.
+    pub days: u32,
+    /// Empty, or 24 hours.
+    pub hours: Vec<HourHistory>,
+    /// When the first patient is usually called, in seconds since the local midnight.
+    pub first_call: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourHistory {
+    /// Patients seen whose visit began in this hour, over all the days.
+    pub served: u32,
+    /// Their service time in seconds: first quartile, median, third quartile.
+    pub service_secs: (u32, u32, u32),
+    /// Patients called in this hour who never came.
+    pub no_shows: u32,
+    /// Minutes, over all the days, in which someone was waiting after the day's first
+    /// call (before it, the doctor has not started: see `History::first_call`).
+    pub waiting_minutes: u32,
+    /// Of those, minutes in which nobody was being seen (a break).
+    pub idle_minutes: u32,
+}
+
+/// One token of an earlier day, its times in seconds since the local midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PastToken {
+    pub joined: u32,
+    pub called: Option<u32>,
+    /// Served (seen) at; `None` for a patient who was called but never came.
+    pub served: Option<u32>,
+    /// Left without being seen (cancelled), if so.
+    pub left: Option<u32>,
+}
+
+impl History {
+    /// Learns from earlier days, each given as its tokens.
+    pub fn learn(days: &[Vec<PastToken>]) -> History {
+        let days: Vec<&Vec<PastToken>> = days.iter().filter(|d| !d.is_empty()).collect();
+        if days.is_empty() {
+            return History::default();
+        }
+        let mut service: Vec<Vec<f64>> = vec![Vec::new(); 24];
+        let mut hours = vec![HourHistory::default(); 24];
+        let mut first_calls = Vec::new();
+        for day in &days {
+            let first_call = day.iter().filter_map(|t| t.called).min();
+            first_calls.extend(first_call.map(f64::from));
+            let mut waiting = [0u32; 1440];
+            let mut serving = [false; 1440];
+            for t in day.iter() {
+                if let (Some(called), Some(served)) = (t.called, t.served) {
+                    service[hour_of(called)].push(f64::from(served.saturating_sub(called)));
+                } else if let Some(called) = t.called {
+                    hours[hour_of(called)].no_shows += 1;
+                }
+                let stop = t.called.or(t.left).unwrap_or(t.joined);
+                for m in minute_of(t.joined)..minute_of(stop) {
+                    waiting[m] += 1;
+                }
+                if let Some(called) = t.called {
+                    let end = t.served.unwrap_or(called + NO_SHOW_SECS as u32);
+                    for slot in &mut serving[minute_of(called)..=minute_of(end)] {
+                        *slot = true;
+                    }
+                }
+            }
+            let from = first_call.map_or(1440, minute_of);
+            for m in from..1440 {
+                if waiting[m] > 0 {
+                    hours[m / 60].waiting_minutes += 1;
+                    if !serving[m] {
+                        hours[m / 60].idle_minutes += 1;
+                    }
+                }
+            }
+        }
+        for (hour, mut times) in hours.iter_mut().zip(service) {
+            times.sort_by(f64::total_cmp);
+            hour.served = times.len() as u32;
+            if !times.is_empty() {
+                let q = |p| quantile(&times, p).round() as u32;
+                hour.service_secs = (q(0.25), q(0.5), q(0.75));
+            }
+        }
+        first_calls.sort_by(f64::total_cmp);
+        History {
+            days: days.len() as u32,
+            hours,
+            first_call: (!first_calls.is_empty()).then(|| quantile(&first_calls, 0.5) as u32),
+        }
+    }
+
+    /// Service-time quartiles and their weight from the hours around `hour`.
+    fn service_near(&self, hour: usize) -> Option<((f64, f64, f64), f64)> {
+        let near: Vec<&HourHistory> = [hour.wrapping_sub(1), hour, hour + 1]
+            .iter()
+            .filter_map(|&h| self.hours.get(h))
+            .filter(|h| h.served > 0)
+            .collect();
+        let n: f64 = near.iter().map(|h| f64::from(h.served)).sum();
+        if n < 3.0 {
+            return None;
+        }
+        let weighted = |pick: fn(&HourHistory) -> u32| {
+            near.iter()
+                .map(|h| f64::from(pick(h)) * f64::from(h.served))
+                .sum::<f64>()
+                / n
+        };
+        Some((
+            (
+                weighted(|h| h.service_secs.0),
+                weighted(|h| h.service_secs.1),
+                weighted(|h| h.service_secs.2),
+            ),
+            n,
+        ))
+    }
+
+    /// Of the time patients waited in this hour, the share in which someone was seen.
+    fn availability(&self, hour: usize) -> f64 {
+        match self.hours.get(hour) {
+            Some(h) if self.days >= 2 && h.waiting_minutes >= 20 => {
+                (1.0 - f64::from(h.idle_minutes) / f64::from(h.waiting_minutes)).max(0.02)
+            }
+            _ => 1.0,
+        }
+    }
+}
+
+fn hour_of(secs: u32) -> usize {
+    (secs / 3600).min(23) as usize
+}
+
+fn minute_of(secs: u32) -> usize {
+    (secs / 60).min(1439) as usize
+}
 
 /// The `q` quantile (0..=1) of sorted values, interpolated.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -15,15 +178,176 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (sorted[above] - sorted[below]) * (at - below as f64)
 }
 
-/// The time one patient takes, in seconds, as `(typically at least, typically at most)`.
-/// `service_secs` are today's service times at the queue, oldest first; `default_minutes`
-/// the range assumed before there is data.
-pub fn per_patient(service_secs: &[u32], default_minutes: (u32, u32)) -> (u32, u32) {
-    let (default_low, default_high) = (
-        f64::from(default_minutes.0) * 60.0,
-        f64::from(default_minutes.1.max(default_minutes.0)) * 60.0,
-    );
-    let mut recent: Vec<f64> = service_secs
+/// What the estimate is made from, at one moment of a queue's day.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The queue's usual visit, in minutes: (short, long).
+    pub default_minutes: (u32, u32),
+    /// Today's service times at the queue in seconds, oldest first.
+    pub today_secs: &'a [u32],
+    /// Today's patients called who never came, and all called today.
+    pub today_no_shows: u32,
+    pub today_called: u32,
+    pub history: &'a History,
+    /// Now, in seconds since the local midnight.
+    pub local_secs: u32,
+    /// How long the patient being seen has been in, if someone is.
+    pub serving_for_secs: Option<u32>,
+}
+
+/// How fast a queue moves now: worked out once per view, after which each patient's
+/// wait costs nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pace {
+    /// One patient's visit, seconds: mean and standard deviation, no-shows included.
+    mean: f64,
+    sd: f64,
+    /// How many patients the figures rest on (their own uncertainty shrinks with it).
+    weight: f64,
+    /// The visit in progress: seconds still to go (least, likely, most).
+    current: Option<(f64, f64, f64)>,
+    local_secs: u32,
+    /// Nobody called yet today: seconds until the doctor usually starts, and whether
+    /// that time has passed (a late start, of unknown length).
+    start_delay: f64,
+    late: bool,
+    /// Per local hour, the share of waiting time in which someone is seen.
+    availability: [f64; 24],
+}
+
+impl Pace {
+    pub fn new(inputs: &Inputs) -> Pace {
+        let (default_low, default_high) = (
+            f64::from(inputs.default_minutes.0) * 60.0,
+            f64::from(inputs.default_minutes.1.max(inputs.default_minutes.0)) * 60.0,
+        );
+        // The prior: the same weekday and hour in earlier weeks, else the default range.
+        let hour = hour_of(inputs.local_secs);
+        let (prior, prior_weight) = match inputs.history.service_near(hour) {
+            Some((q, n)) => (q, n.min(HISTORY_WEIGHT)),
+            None => (
+                (default_low, (default_low + default_high) / 2.0, default_high),
+                DEFAULT_WEIGHT,
+            ),
+        };
+        let today = robust_recent(inputs.today_secs);
+        let n = today.len() as f64;
+        let (q1, q2, q3) = if today.is_empty() {
+            prior
+        } else {
+            let w = n / (n + prior_weight);
+            let mix = |mine: f64, theirs: f64| w * mine + (1.0 - w) * theirs;
+            (
+                mix(quantile(&today, 0.25), prior.0),
+                mix(quantile(&today, 0.5), prior.1),
+                mix(quantile(&today, 0.75), prior.2),
+            )
+        };
+        let q3 = q3.max(q1);
+        let seen_mean = (q1 + q2 + q3) / 3.0;
+        let seen_sd = ((q3 - q1) / 1.35).max(seen_mean * 0.1);
+        // Patients called who never came: today's share, leaning on the history's.
+        let (hist_no_shows, hist_called) = inputs.history.hours.iter().fold((0.0, 0.0), |a, h| {
+            (
+                a.0 + f64::from(h.no_shows),
+                a.1 + f64::from(h.no_shows + h.served),
+            )
+        });
+        let scale = if hist_called > 0.0 {
+            (HISTORY_WEIGHT * 2.0 / hist_called).min(1.0)
+        } else {
+            0.0
+        };
+        let called = f64::from(inputs.today_called) + hist_called * scale;
+        let p = if called > 0.0 {
+            (f64::from(inputs.today_no_shows) + hist_no_shows * scale) / called
+        } else {
+            0.0
+        };
+        let mean = (1.0 - p) * seen_mean + p * NO_SHOW_SECS;
+        let sd = ((1.0 - p) * seen_sd.powi(2) + p * (1.0 - p) * (seen_mean - NO_SHOW_SECS).powi(2))
+            .sqrt();
+        let current = inputs.serving_for_secs.map(|elapsed| {
+            let e = f64::from(elapsed);
+            (
+                (q1 - e).max(0.0),
+                (seen_mean - e).max(seen_mean * 0.25),
+                (q3 - e).max(seen_mean * 0.5),
+            )
+        });
+        let mut availability = [1.0; 24];
+        for (h, a) in availability.iter_mut().enumerate() {
+            *a = inputs.history.availability(h);
+        }
+        let not_started = inputs.today_called == 0 && inputs.serving_for_secs.is_none();
+        let start_delay = match inputs.history.first_call {
+            Some(first) if not_started => f64::from(first.saturating_sub(inputs.local_secs)),
+            _ => 0.0,
+        };
+        Pace {
+            mean,
+            sd,
+            weight: n + prior_weight,
+            current,
+            local_secs: inputs.local_secs,
+            start_delay,
+            late: not_started && start_delay == 0.0,
+            availability,
+        }
+    }
+
+    /// Minutes until a patient with `ahead` before them is likely called: (at least, at most).
+    pub fn wait_minutes(&self, ahead: u32) -> (u32, u32) {
+        let n = f64::from(ahead);
+        let (cur_low, cur_likely, cur_high) = self.current.unwrap_or((0.0, 0.0, 0.0));
+        let likely = n * self.mean + cur_likely;
+        if likely <= 0.0 && self.start_delay <= 0.0 {
+            return (0, 0);
+        }
+        // Each visit varies; so does what we know of the average visit.
+        let cur_sd = (cur_high - cur_low) / 2.7;
+        let mean_sd = n * self.sd / self.weight.sqrt();
+        let sd = (n * self.sd.powi(2) + cur_sd.powi(2) + mean_sd.powi(2)).sqrt();
+        let low = (likely - BELOW * sd).max(cur_low);
+        let mut high = likely + ABOVE * sd;
+        if self.late && ahead > 0 {
+            high += LATE_MARGIN_SECS;
+        }
+        let starts = f64::from(self.local_secs) + self.start_delay;
+        let (low, high) = (
+            self.start_delay + self.on_clock(low, starts),
+            self.start_delay + self.on_clock(high, starts),
+        );
+        ((low / 60.0).floor() as u32, (high / 60.0).ceil().max(1.0) as u32)
+    }
+
+    /// The clock time, in seconds, that `work` seconds of seeing patients takes from
+    /// `start` (seconds since the local midnight), given how much of each coming hour is
+    /// usually spent seeing them.
+    fn on_clock(&self, work: f64, start: f64) -> f64 {
+        let (mut t, mut left) = (start, work);
+        // Two days at most: beyond that the answer no longer matters.
+        while left > 0.0 && t - start < 48.0 * 3600.0 {
+            let hour = (t / 3600.0) as usize % 24;
+            let a = self.availability[hour];
+            let hour_end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+            let can = (hour_end - t) * a;
+            if can >= left {
+                t += left / a;
+                left = 0.0;
+            } else {
+                left -= can;
+                t = hour_end;
+            }
+        }
+        t - start
+    }
+}
+
+/// Today's recent service times, sorted, without the ones that describe something else
+/// than a visit (kept only within a factor of 3 of the median).
+fn robust_recent(secs: &[u32]) -> Vec<f64> {
+    let mut recent: Vec<f64> = secs
         .iter()
         .rev()
         .take(RECENT)
@@ -31,42 +355,13 @@ pub fn per_patient(service_secs: &[u32], default_minutes: (u32, u32)) -> (u32, u
         .collect();
     recent.sort_by(f64::total_cmp);
     if recent.is_empty() {
-        return (default_low as u32, default_high as u32);
+        return recent;
     }
-    // A patient kept an hour, or a desk that pressed SERVED only after lunch, says
-    // nothing about the next patient: keep what lies within a factor of 3 of the median.
     let median = quantile(&recent, 0.5);
-    let kept: Vec<f64> = recent
+    recent
         .into_iter()
         .filter(|&s| s <= (median * 3.0).max(60.0) && s * 3.0 >= median)
-        .collect();
-    let n = kept.len() as f64;
-    let weight = n / (n + PRIOR_WEIGHT);
-    let low = weight * quantile(&kept, 0.25) + (1.0 - weight) * default_low;
-    let high = weight * quantile(&kept, 0.75) + (1.0 - weight) * default_high;
-    (low.round() as u32, high.max(low).round() as u32)
-}
-
-/// Minutes until the patient is likely called, `(at least, at most)`: `ahead` patients
-/// before them, plus what remains of the current patient's visit (`serving_for_secs`:
-/// how long they have been in), each taking `per_patient_secs`. The upper end rounds up
-/// and never assumes a visit that has overrun is about to end.
-pub fn wait_minutes(
-    ahead: u32,
-    serving_for_secs: Option<u32>,
-    per_patient_secs: (u32, u32),
-) -> (u32, u32) {
-    let (low, high) = per_patient_secs;
-    let (left_low, left_high) = match serving_for_secs {
-        None => (0, 0),
-        Some(elapsed) => (
-            low.saturating_sub(elapsed),
-            high.saturating_sub(elapsed).max(high / 4),
-        ),
-    };
-    let at_least = ahead * low + left_low;
-    let at_most = (ahead * high + left_high).max(at_least);
-    (at_least / 60, at_most.div_ceil(60))
+        .collect()
 }
 
 /// Minutes the way people say them: "45 min", "1 h 40 min", "13 h 42 min".
@@ -96,55 +391,187 @@ mod tests {
     use super::*;
 
     const DEFAULT: (u32, u32) = (6, 15);
+    /// 10:00 local.
+    const TEN: u32 = 10 * 3600;
+
+    /// A queue at 10:00 whose doctor has started (someone was called).
+    fn inputs<'a>(today: &'a [u32], history: &'a History) -> Inputs<'a> {
+        Inputs {
+            default_minutes: DEFAULT,
+            today_secs: today,
+            today_no_shows: 0,
+            today_called: today.len() as u32 + 1,
+            history,
+            local_secs: TEN,
+            serving_for_secs: None,
+        }
+    }
+
+    fn pace(today: &[u32]) -> Pace {
+        Pace::new(&inputs(today, &History::default()))
+    }
+
+    fn contains(range: (u32, u32), minutes: u32) -> bool {
+        range.0 <= minutes && minutes <= range.1
+    }
+
+    /// Earlier days with steady `visit`-second visits from 09:00, one after another, and
+    /// the patients all there from the start.
+    fn steady_days(days: usize, patients: u32, visit: u32, start: u32) -> Vec<Vec<PastToken>> {
+        (0..days)
+            .map(|_| {
+                (0..patients)
+                    .map(|i| PastToken {
+                        joined: 9 * 3600,
+                        called: Some(start + i * visit),
+                        served: Some(start + (i + 1) * visit),
+                        left: None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 
     #[test]
     fn with_no_history_the_default_range_holds() {
-        assert_eq!(per_patient(&[], DEFAULT), (360, 900));
-        assert_eq!(wait_minutes(3, None, (360, 900)), (18, 45));
+        let range = pace(&[]).wait_minutes(3);
+        // Three patients of 6–15 minutes: the range spans what the default allows (18–45),
+        // and not much more.
+        assert!(range.0 <= 18 && range.1 >= 45, "{range:?}");
+        assert!(range.0 >= 9 && range.1 <= 67, "{range:?}");
+    }
+
+    #[test]
+    fn before_anyone_is_called_the_range_allows_for_a_late_start() {
+        let none = History::default();
+        let mut at = inputs(&[], &none);
+        let started = Pace::new(&at).wait_minutes(2);
+        at.today_called = 0;
+        let not_yet = Pace::new(&at).wait_minutes(2);
+        assert_eq!(not_yet.0, started.0);
+        assert!(not_yet.1 >= started.1 + 15, "{not_yet:?} vs {started:?}");
     }
 
     #[test]
     fn a_queue_of_one_is_called_now() {
-        assert_eq!(wait_minutes(0, None, per_patient(&[], DEFAULT)), (0, 0));
+        assert_eq!(pace(&[]).wait_minutes(0), (0, 0));
+        assert_eq!(pace(&[480; 12]).wait_minutes(0), (0, 0));
     }
 
     #[test]
     fn the_clinics_own_pace_takes_over_from_the_default() {
         // A quick doctor: four-minute visits all morning.
-        let quick = [240; 12];
-        let (low, high) = per_patient(&quick, DEFAULT);
-        assert!(low < 360 && high < 500, "{low}–{high}");
-        // Few patients move the estimate only a little.
-        let (low, high) = per_patient(&[240], DEFAULT);
-        assert!(low > 300 && high > 700, "{low}–{high}");
+        let quick = pace(&[240; 12]).wait_minutes(5);
+        let midpoint = f64::from(quick.0 + quick.1) / 2.0;
+        assert!((midpoint - 20.0).abs() <= 6.0 && quick.1 < 40, "{quick:?}");
+        // One patient moves the estimate only a little away from the default.
+        let one = pace(&[240]).wait_minutes(5);
+        assert!(one.1 > quick.1, "{one:?} vs {quick:?}");
+    }
+
+    #[test]
+    fn the_history_of_the_same_hour_replaces_the_default() {
+        // Earlier Mondays: five-minute visits all morning.
+        let history = History::learn(&steady_days(4, 30, 300, 9 * 3600));
+        assert_eq!(history.days, 4);
+        assert_eq!(history.hours[10].service_secs, (300, 300, 300));
+        let range = Pace::new(&inputs(&[], &history)).wait_minutes(6);
+        assert!(contains(range, 30) && range.1 < 45, "{range:?}");
+        // Without it, the default's 6–15 minutes a patient.
+        let plain = pace(&[]).wait_minutes(6);
+        assert!(plain.1 > 60, "{plain:?}");
     }
 
     #[test]
     fn one_outlier_does_not_wreck_it() {
         let mut times = vec![480; 10];
-        let steady = per_patient(&times, DEFAULT);
+        let steady = pace(&times);
         times.push(2 * 3600); // a patient kept two hours
-        assert_eq!(per_patient(&times, DEFAULT), steady);
+        assert_eq!(pace(&times).wait_minutes(4), steady.wait_minutes(4));
     }
 
     #[test]
     fn a_lunch_break_inside_a_visit_is_left_out() {
         // SERVED pressed after lunch: a 70-minute "visit" among 8-minute ones.
-        let times = [480, 500, 470, 4200, 490, 510];
-        let (low, high) = per_patient(&times, DEFAULT);
-        assert!(high < 900, "the lunch break stays out: {low}–{high}");
+        let with = pace(&[480, 500, 470, 4200, 490, 510]).wait_minutes(3);
+        let without = pace(&[480, 500, 470, 490, 510]).wait_minutes(3);
+        assert_eq!(with, without);
+    }
+
+    #[test]
+    fn a_usual_lunch_break_is_waited_through() {
+        // Earlier days: patients wait from 12:30 while the doctor lunches 13:00–14:00.
+        let days: Vec<Vec<PastToken>> = (0..4)
+            .map(|_| {
+                (0..10)
+                    .map(|i| PastToken {
+                        joined: 12 * 3600 + 1800,
+                        called: Some(if i < 3 { 12 * 3600 + 1800 + i * 600 } else { 14 * 3600 + (i - 3) * 600 }),
+                        served: Some(if i < 3 { 12 * 3600 + 2400 + i * 600 } else { 14 * 3600 + (i - 2) * 600 }),
+                        left: None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let history = History::learn(&days);
+        assert!(history.hours[13].idle_minutes >= 4 * 55, "{:?}", history.hours[13]);
+        let mut at = inputs(&[600; 6], &history);
+        at.local_secs = 12 * 3600 + 50 * 60;
+        // Two patients ahead at 12:50: ten minutes before lunch, then after it.
+        let range = Pace::new(&at).wait_minutes(2);
+        assert!(range.1 >= 70, "the break is in the estimate: {range:?}");
+        let plain = Pace::new(&Inputs {
+            history: &History::default(),
+            ..at
+        })
+        .wait_minutes(2);
+        assert!(plain.1 < 40, "{plain:?}");
+    }
+
+    #[test]
+    fn a_doctor_who_usually_comes_late_is_expected_late() {
+        // Patients come from 09:00; the doctor starts at 09:45 every day.
+        let days: Vec<Vec<PastToken>> = steady_days(4, 12, 300, 9 * 3600 + 45 * 60);
+        let history = History::learn(&days);
+        let mut at = inputs(&[], &history);
+        at.today_called = 0;
+        at.local_secs = 9 * 3600 + 5 * 60;
+        // First in line at 09:05 with nobody seen yet: about 40 minutes, not zero.
+        let range = Pace::new(&at).wait_minutes(1);
+        assert!(range.1 >= 40, "{range:?}");
+    }
+
+    #[test]
+    fn patients_who_never_come_shorten_the_wait() {
+        let none = History::default();
+        let mut at = inputs(&[600; 12], &none);
+        let all_come = Pace::new(&at).wait_minutes(10);
+        at.today_no_shows = 6;
+        at.today_called = 18;
+        let some_do_not = Pace::new(&at).wait_minutes(10);
+        assert!(some_do_not.1 < all_come.1, "{some_do_not:?} vs {all_come:?}");
     }
 
     #[test]
     fn the_current_patients_time_counts() {
-        let pace = (480, 720);
-        // Just called: most of a visit still to go.
-        assert_eq!(wait_minutes(0, Some(0), pace), (8, 12));
-        // Ten minutes in: at most two more.
-        assert_eq!(wait_minutes(0, Some(600), pace), (0, 3));
-        // Overrunning (a doctor running late on a hard case): still some time, never zero.
-        assert_eq!(wait_minutes(0, Some(3600), pace), (0, 3));
-        assert_eq!(wait_minutes(2, Some(600), pace), (16, 27));
+        let none = History::default();
+        let mut at = inputs(&[480, 540, 600, 660, 720, 600], &none);
+        at.serving_for_secs = Some(0);
+        let just_called = Pace::new(&at).wait_minutes(0);
+        at.serving_for_secs = Some(600);
+        let ten_in = Pace::new(&at).wait_minutes(0);
+        assert!(ten_in.1 < just_called.1, "{ten_in:?} vs {just_called:?}");
+        // Overrunning (a hard case): still some time, never zero.
+        at.serving_for_secs = Some(3600);
+        let overrun = Pace::new(&at).wait_minutes(0);
+        assert!(overrun.1 >= 1, "{overrun:?}");
+    }
+
+    #[test]
+    fn the_range_leans_towards_a_longer_wait() {
+        let range = pace(&[400, 500, 600, 700, 800, 500, 600, 700]).wait_minutes(6);
+        let likely = 6.0 * 600.0 / 60.0;
+        assert!(f64::from(range.1) - likely > likely - f64::from(range.0), "{range:?}");
     }
 
     #[test]

@@ -23,4 +23,18 @@ impl Timestamp {
     pub fn to_utc(self) -> chrono::DateTime<chrono::Utc> {
         chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default()
     }
+
+    /// The wall-clock time at `timezone` (an IANA name; UTC if unknown).
+    #[cfg(feature = "ssr")]
+    pub fn local(self, timezone: &str) -> chrono::NaiveDateTime {
+        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+        self.to_utc().with_timezone(&tz).naive_local()
+    }
+
+    /// Seconds since the local midnight at `timezone`.
+    #[cfg(feature = "ssr")]
+    pub fn local_secs(self, timezone: &str) -> u32 {
+        use chrono::Timelike;
+        self.local(timezone).num_seconds_from_midnight()
+    }
 }

@@ -4,10 +4,11 @@
 
 use super::frame::{Frame, Width};
 use crate::api::{
-    load_clinic, AddStaff, AppError, ArchiveQueue, DeleteClinic, ResetStaffPassword, SaveQueue,
-    SaveSettings, SetClinicStatus, SetStaffActive,
+    load_clinic, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue, DeleteClinic,
+    ResetStaffPassword, SaveQueue, SaveSettings, SaveTemplate, SaveWhatsapp, SetClinicStatus,
+    SetStaffActive, TestWhatsapp,
 };
-use crate::console::{ClinicConsole, OneTimeLogin, UsageDay};
+use crate::console::{ClinicConsole, OneTimeLogin, TemplateLine, UsageDay, WhatsAppView};
 use crate::domain::{BusinessStatus, Queue, Role};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -83,6 +84,9 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
         },
         move |_| load_clinic(asked.clone()),
     );
+    // Every resource of the page is made here, in the page's own scope: one made inside
+    // the Suspense below would run on after a re-render had disposed of its scope.
+    let messaging = Messaging::new(slug.clone());
     let actions = Actions {
         add_staff,
         reset,
@@ -99,7 +103,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(console) => view! { <Console console=console actions=actions/> }.into_any(),
+                        Ok(console) => view! { <Console console=console actions=actions messaging=messaging/> }.into_any(),
                         Err(e) => view! { <SignInOrProblem error=e/> }.into_any(),
                     }
                 })}
@@ -145,6 +149,37 @@ struct Actions {
     delete: ServerAction<DeleteClinic>,
 }
 
+/// The WhatsApp connection and the message templates, with the actions that change them.
+#[derive(Clone, Copy)]
+struct Messaging {
+    whatsapp: Resource<Result<WhatsAppView, AppError>>,
+    save_whatsapp: ServerAction<SaveWhatsapp>,
+    test_whatsapp: ServerAction<TestWhatsapp>,
+    templates: Resource<Result<Vec<TemplateLine>, AppError>>,
+    save_template: ServerAction<SaveTemplate>,
+}
+
+impl Messaging {
+    fn new(slug: Option<String>) -> Self {
+        let save_whatsapp = ServerAction::<SaveWhatsapp>::new();
+        let save_template = ServerAction::<SaveTemplate>::new();
+        let asked = slug.clone();
+        Messaging {
+            whatsapp: Resource::new(
+                move || save_whatsapp.version().get(),
+                move |_| load_whatsapp(asked.clone()),
+            ),
+            save_whatsapp,
+            test_whatsapp: ServerAction::new(),
+            templates: Resource::new(
+                move || save_template.version().get(),
+                move |_| load_templates(slug.clone()),
+            ),
+            save_template,
+        }
+    }
+}
+
 /// The clinic's slug when the operator manages it (forms then name the clinic).
 fn named(console: &ClinicConsole) -> Option<String> {
     console.operator.then(|| console.clinic.slug.to_string())
@@ -165,12 +200,17 @@ fn status_word(status: BusinessStatus) -> &'static str {
 }
 
 #[component]
-fn Console(console: ClinicConsole, actions: Actions) -> AnyView {
+fn Console(console: ClinicConsole, actions: Actions, messaging: Messaging) -> AnyView {
     let clinic = console.clinic.clone();
     let poster = if console.operator {
         format!("/clinic/poster?slug={}", clinic.slug)
     } else {
         "/clinic/poster".to_owned()
+    };
+    let analytics = if console.operator {
+        format!("/admin/c/{}/analytics", clinic.slug)
+    } else {
+        "/clinic/analytics".to_owned()
     };
     let status = clinic.status;
     view! {
@@ -190,6 +230,7 @@ fn Console(console: ClinicConsole, actions: Actions) -> AnyView {
                     } else {
                         view! { <a href="/desk">"Desk"</a> }.into_any()
                     }}
+                    <a href=analytics data-testid="analytics-link">"Analytics"</a>
                     <a href=poster target="_blank" rel="noopener">"QR poster"</a>
                     <a href=console.display_url.clone() target="_blank" rel="noopener">"Display board"</a>
                     <a href="/account">"Account"</a>
@@ -203,8 +244,8 @@ fn Console(console: ClinicConsole, actions: Actions) -> AnyView {
                 <StaffPanel console=console.clone() actions=actions/>
                 <QueuesPanel console=console.clone() actions=actions/>
                 <SettingsPanel console=console.clone() actions=actions/>
-                <WhatsAppPanel slug=named(&console)/>
-                <TemplatesPanel slug=named(&console) clinic_name=console.clinic.name.clone()/>
+                <WhatsAppPanel slug=named(&console) messaging=messaging/>
+                <TemplatesPanel slug=named(&console) clinic_name=console.clinic.name.clone() messaging=messaging/>
                 <div class="card">
                     <h2>"Tokens, last 30 days"</h2>
                     <UsageChart days=console.usage.clone()/>
@@ -519,16 +560,14 @@ pub fn UsageChart(days: Vec<UsageDay>) -> AnyView {
 /// The clinic's WhatsApp connection: provider, number, secrets (masked), the webhook URL
 /// to give the provider, today's messages against the limit, and "Test connection".
 #[component]
-fn WhatsAppPanel(slug: Option<String>) -> AnyView {
-    use crate::api::{load_whatsapp, SaveWhatsapp, TestWhatsapp};
-    let save = ServerAction::<SaveWhatsapp>::new();
-    let test = ServerAction::<TestWhatsapp>::new();
-    let asked = slug.clone();
+fn WhatsAppPanel(slug: Option<String>, messaging: Messaging) -> AnyView {
+    let Messaging {
+        whatsapp: data,
+        save_whatsapp: save,
+        test_whatsapp: test,
+        ..
+    } = messaging;
     let test_slug = slug.clone();
-    let data = Resource::new(
-        move || save.version().get(),
-        move |_| load_whatsapp(asked.clone()),
-    );
     let tested = move || {
         match test.value().get() {
         Some(Ok(Ok(said))) => Some(view! { <p class="notice notice-ok test-result" role="status" data-testid="test-result">{format!("Connected: {said}")}</p> }.into_any()),
@@ -609,15 +648,13 @@ fn WhatsAppPanel(slug: Option<String>) -> AnyView {
 /// The message templates, one at a time: pick a message and language, edit, and the
 /// preview (the same rendering the real messages use) follows every keystroke.
 #[component]
-fn TemplatesPanel(slug: Option<String>, clinic_name: String) -> AnyView {
-    use crate::api::{load_templates, SaveTemplate};
+fn TemplatesPanel(slug: Option<String>, clinic_name: String, messaging: Messaging) -> AnyView {
     use crate::messages::{render, validate, Vars, VARIABLES};
-    let save = ServerAction::<SaveTemplate>::new();
-    let asked = slug.clone();
-    let lines = Resource::new(
-        move || save.version().get(),
-        move |_| load_templates(asked.clone()),
-    );
+    let Messaging {
+        templates: lines,
+        save_template: save,
+        ..
+    } = messaging;
     let chosen = RwSignal::new(0usize);
     let body = RwSignal::new(String::new());
     let sample = StoredValue::new(Vars::sample(&clinic_name));

@@ -1,6 +1,7 @@
 //! The screens. Each page is a module named after what a person calls it.
 
 mod account;
+mod analytics;
 mod admin;
 mod clinic;
 mod desk;
@@ -16,6 +17,7 @@ mod poster;
 mod tracker;
 
 pub use account::AccountPage;
+pub use analytics::{AdminAnalyticsPage, AnalyticsPage};
 pub use admin::{AdminPage, AuditPage};
 pub use clinic::{AdminClinicPage, ClinicPage};
 pub use desk::DeskPage;

@@ -92,6 +92,33 @@ pub struct Engine {
     store: Store,
     /// Where patients open their trackers, for links in messages.
     link_base: std::sync::Arc<str>,
+    clock: Clock,
+}
+
+/// Where the engine reads the time: the system clock, or a clock its owner sets (the
+/// replay benchmark runs recorded days through the engine this way).
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::atomic::AtomicI64>>);
+
+impl Clock {
+    /// A clock that stands at `at` until it is set again.
+    pub fn manual(at: Timestamp) -> Self {
+        Clock(Some(std::sync::Arc::new(at.millis().into())))
+    }
+
+    /// Moves a manual clock to `at` (the system clock ignores it).
+    pub fn set(&self, at: Timestamp) {
+        if let Some(millis) = &self.0 {
+            millis.store(at.millis(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.0 {
+            Some(millis) => Timestamp(millis.load(std::sync::atomic::Ordering::Relaxed)),
+            None => Timestamp::now(),
+        }
+    }
 }
 
 /// How far back the per-network join limit looks.
@@ -102,6 +129,7 @@ impl Engine {
         Self {
             store,
             link_base: "http://127.0.0.1:3000".into(),
+            clock: Clock::default(),
         }
     }
 
@@ -121,12 +149,21 @@ impl Engine {
 
     /// The clinic's local calendar date, which names its queue days.
     pub fn local_date(clinic: &Clinic, now: Timestamp) -> String {
-        let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
-        now.to_utc()
-            .with_timezone(&tz)
-            .date_naive()
+        now.local(&clinic.timezone)
+            .date()
             .format("%Y-%m-%d")
             .to_string()
+    }
+
+    /// The time the engine works at: the system's, or the replay's (`with_clock`).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs the engine on `clock` instead of the system clock (replays of recorded days).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Reads a queue and its clinic, refusing what the caller may not touch.
@@ -159,7 +196,7 @@ impl Engine {
         queue_id: QueueId,
     ) -> Result<Option<(QueueDayId, Day)>, EngineError> {
         let (queue, clinic) = self.queue_for(&Actor::Staff(staff), queue_id).await?;
-        let date = Self::local_date(&clinic, Timestamp::now());
+        let date = Self::local_date(&clinic, self.now());
         Ok(self.store.day_by_date(&queue, &date).await?)
     }
 
@@ -198,7 +235,7 @@ impl Engine {
                 .ok_or(QueueError::UnknownQueue)?,
             None => queues.first().ok_or(QueueError::UnknownQueue)?,
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let date = Self::local_date(&clinic, now);
         let notice = (!clinic.status.accepts_work()).then(|| {
             let refusal = QueueError::ClinicNotAccepting {
@@ -240,7 +277,7 @@ impl Engine {
             .enumerate()
             .map(|(i, t)| (t.id, i as u32))
             .collect();
-        let pace = day.pace(&clinic, queue, now);
+        let pace = day.pace(&clinic, queue, now, now.local_secs(&clinic.timezone));
         let windows = if clinic.settings.whatsapp_enabled {
             self.store.open_windows(clinic.id, now).await?
         } else {
@@ -295,7 +332,7 @@ impl Engine {
     /// The waiting-room board of a clinic: each queue's current and next numbers.
     pub async fn board(&self, slug: &str) -> Result<BoardView, EngineError> {
         let (clinic, queues) = self.join_info(slug).await?;
-        let date = Self::local_date(&clinic, Timestamp::now());
+        let date = Self::local_date(&clinic, self.now());
         let mut board = BoardView {
             clinic_name: clinic.name.clone(),
             slug: clinic.slug.to_string(),
@@ -359,6 +396,7 @@ impl Engine {
             public_id.clone(),
             found.language,
             found.rated,
+            self.now(),
         )
         .ok_or(QueueError::UnknownToken)?;
         if clinic.settings.whatsapp_enabled && view.phase == crate::tracker::Phase::Waiting {
@@ -402,7 +440,7 @@ impl Engine {
         actor: Actor<'_>,
         req: JoinRequest,
     ) -> Result<Applied, EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let (queue, clinic) = self.queue_for(&actor, req.queue_id).await?;
         if !clinic.status.accepts_work() {
             return Err(QueueError::ClinicNotAccepting {
@@ -489,7 +527,7 @@ impl Engine {
         queue_id: QueueId,
         action: StaffAction,
     ) -> Result<Applied, EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let actor = Actor::Staff(staff);
         let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
         let key = match action.target() {
@@ -517,7 +555,7 @@ impl Engine {
 
     /// UNDO: reverts the latest staff action on today's queue day that is not yet undone.
     pub async fn undo(&self, staff: &StaffUser, queue_id: QueueId) -> Result<Applied, EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let actor = Actor::Staff(staff);
         let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
         let key = DayKey::Open {
@@ -556,7 +594,7 @@ impl Engine {
         public_id: &PublicId,
         ip: Option<String>,
     ) -> Result<Applied, EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let actor = Actor::Patient { ip };
         let key = DayKey::OfPublicId(public_id.clone());
         self.store

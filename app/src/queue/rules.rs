@@ -66,20 +66,7 @@ pub struct DayToken {
     pub state: TokenState,
 }
 
-/// How fast a queue moves: the time one patient takes, and how long the patient being
-/// served has been in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pace {
-    per_patient_secs: (u32, u32),
-    serving_for_secs: Option<u32>,
-}
-
-impl Pace {
-    /// The wait, in minutes, of a patient with `ahead` before them.
-    pub fn wait_minutes(&self, ahead: u32) -> (u32, u32) {
-        crate::domain::eta::wait_minutes(ahead, self.serving_for_secs, self.per_patient_secs)
-    }
-}
+pub use crate::domain::eta::Pace;
 
 /// One queue day as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +76,8 @@ pub struct Day {
     pub state: DayState,
     /// All tokens of the day, in number order.
     pub tokens: Vec<DayToken>,
+    /// What earlier days on the same weekday said when this day opened.
+    pub history: crate::domain::eta::History,
 }
 
 impl Day {
@@ -131,14 +120,15 @@ impl Day {
     }
 
     /// How fast the queue moves now, for the estimate the tracker, the messages and the
-    /// desk all show. Worked out once per view; each patient's wait then costs nothing.
+    /// desk all show. `local_secs`: now, in seconds since the clinic's local midnight.
     pub fn pace(
         &self,
         clinic: &crate::domain::Clinic,
         queue: &crate::domain::Queue,
         now: Timestamp,
+        local_secs: u32,
     ) -> Pace {
-        let default = match queue.default_service_minutes {
+        let default_minutes = match queue.default_service_minutes {
             // A queue's own usual visit widens into a range around it.
             Some(m) => ((m / 2).max(1), m + m / 2),
             None => (
@@ -146,17 +136,22 @@ impl Day {
                 clinic.settings.eta_max_minutes,
             ),
         };
-        let pace = crate::domain::eta::per_patient(&self.service_secs(), default);
-        let serving_for = self
+        let count = |f: fn(&DayToken) -> bool| self.tokens.iter().filter(|t| f(t)).count() as u32;
+        let serving_for_secs = self
             .serving()
             .and_then(|t| t.state.called_at)
             .map(|called| {
                 u32::try_from((now.millis() - called.millis()).max(0) / 1000).unwrap_or(u32::MAX)
             });
-        Pace {
-            per_patient_secs: pace,
-            serving_for_secs: serving_for,
-        }
+        Pace::new(&crate::domain::eta::Inputs {
+            default_minutes,
+            today_secs: &self.service_secs(),
+            today_no_shows: count(|t| t.state.status == TokenStatus::Skipped),
+            today_called: count(|t| t.state.called_at.is_some()),
+            history: &self.history,
+            local_secs,
+            serving_for_secs,
+        })
     }
 
     pub fn ahead_of(&self, id: TokenId) -> Option<usize> {
@@ -558,6 +553,7 @@ mod tests {
             prefix: "A".into(),
             state: DayState::open(),
             tokens,
+            history: Default::default(),
         }
     }
 

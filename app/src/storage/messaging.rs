@@ -404,6 +404,7 @@ impl Tx {
                 public_id.clone(),
                 language,
                 false,
+                now,
             ) else {
                 continue;
             };

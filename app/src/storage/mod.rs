@@ -4,6 +4,7 @@
 //! where they agree; where they differ (connection setup, locking a queue day, DDL in
 //! `migrations/sqlite` and `migrations/postgres`) each backend has its own code, side by side.
 
+mod analytics;
 mod console;
 mod messaging;
 mod queue_days;
@@ -11,6 +12,7 @@ mod rows;
 mod staff;
 mod tenants;
 
+pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
 pub use messaging::{
     ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, WINDOW_MS,

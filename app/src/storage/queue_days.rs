@@ -4,7 +4,8 @@
 //! by `BEGIN IMMEDIATE`), never per table.
 
 use super::rows::{
-    ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+    ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_COLUMNS, DAY_TOKEN_COLUMNS,
+    QUEUE_COLUMNS,
 };
 use super::{with_tx, StorageError, Store, Tx};
 use crate::domain::*;
@@ -147,7 +148,7 @@ impl Tx {
     ) -> Result<Option<(i64, Option<i64>)>, StorageError> {
         let found: Option<(i64, Option<i64>)> = match key {
             DayKey::Open { queue_id, date } => {
-                with_tx!(self, c => {
+                let opened = with_tx!(self, c => {
                     sqlx::query(
                         "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
                          SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
@@ -156,8 +157,14 @@ impl Tx {
                     .bind(queue_id.get())
                     .bind(date)
                     .bind(now.millis())
-                    .execute(&mut *c)
-                    .await?;
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+                });
+                if opened == 1 {
+                    self.remember_history(*queue_id, date).await?;
+                }
+                with_tx!(self, c => {
                     sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
                         .bind(queue_id.get())
                         .bind(date)
@@ -187,6 +194,65 @@ impl Tx {
         Ok(found)
     }
 
+    /// Learns what the queue's earlier days on the same weekday say (see
+    /// `domain::eta::History`) and keeps it with the day that has just opened.
+    async fn remember_history(&mut self, queue: QueueId, date: &str) -> Result<(), StorageError> {
+        use crate::domain::eta::{History, PastToken, HISTORY_WEEKS};
+        let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            return Ok(());
+        };
+        let earlier: Vec<String> = (1..=HISTORY_WEEKS)
+            .map(|w| (day - chrono::Days::new(7 * u64::from(w))).format("%Y-%m-%d").to_string())
+            .collect();
+        let places: Vec<String> = (0..earlier.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
+             FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
+             WHERE d.queue_id = $1 AND d.service_date IN ({})",
+            places.join(", ")
+        );
+        type Row = (String, i64, Option<i64>, Option<i64>, Option<i64>, String);
+        let (timezone, rows) = with_tx!(self, c => {
+            let timezone: Option<String> = sqlx::query_scalar(
+                "SELECT b.timezone FROM businesses b JOIN queues q ON q.business_id = b.id WHERE q.id = $1",
+            )
+            .bind(queue.get())
+            .fetch_optional(&mut *c)
+            .await?;
+            let mut query = sqlx::query_as::<_, Row>(&sql).bind(queue.get());
+            for d in &earlier {
+                query = query.bind(d);
+            }
+            (timezone, query.fetch_all(c).await?)
+        });
+        let timezone = timezone.unwrap_or_default();
+        let mut days: std::collections::BTreeMap<String, Vec<PastToken>> = Default::default();
+        for (date, created, called, served, cancelled, status) in rows {
+            let at = |millis: i64| Timestamp(millis).local_secs(&timezone);
+            let served = served.filter(|_| status == "SERVED");
+            days.entry(date).or_default().push(PastToken {
+                joined: at(created),
+                called: called.map(at),
+                served: served.map(at),
+                left: cancelled.map(at),
+            });
+        }
+        let history = History::learn(&days.into_values().collect::<Vec<_>>());
+        if history.days == 0 {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&history).unwrap_or_default();
+        with_tx!(self, c => {
+            sqlx::query("UPDATE queue_days SET history = $3 WHERE queue_id = $1 AND service_date = $2")
+                .bind(queue.get())
+                .bind(date)
+                .bind(json)
+                .execute(c)
+                .await?;
+        });
+        Ok(())
+    }
+
     async fn lock_and_load(
         &mut self,
         key: &DayKey,
@@ -208,12 +274,11 @@ impl Tx {
         let tokens_sql = format!(
             "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
         );
+        let day_sql = format!("SELECT {DAY_COLUMNS} FROM queue_days WHERE id = $1");
         let (clinic, queue, day_row, tokens) = with_tx!(self, c => {
             let clinic: ClinicRow = sqlx::query_as(&clinic_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
             let queue: QueueRow = sqlx::query_as(&queue_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
-            let day: DayRow = sqlx::query_as(
-                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days WHERE id = $1",
-            )
+            let day: DayRow = sqlx::query_as(&day_sql)
             .bind(day_id)
             .fetch_one(&mut *c)
             .await
@@ -227,11 +292,7 @@ impl Tx {
             .into_iter()
             .map(DayToken::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let day = Day {
-            prefix: queue.prefix.clone(),
-            state: day_row.state()?,
-            tokens,
-        };
+        let day = day_row.day(&queue.prefix, tokens)?;
         let counts = match &want.create_counts {
             Some(counts_for) => Some(
                 self.create_counts(clinic.id, &day_row.service_date, counts_for)

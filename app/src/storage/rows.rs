@@ -3,7 +3,7 @@
 
 use super::StorageError;
 use crate::domain::*;
-use crate::queue::rules::{DayState, DayToken, TokenState};
+use crate::queue::rules::{Day, DayState, DayToken, TokenState};
 
 fn corrupt(what: &str, value: &str) -> StorageError {
     StorageError::Corrupt(format!("{what} {value:?}"))
@@ -140,9 +140,30 @@ pub struct DayRow {
     pub intake_paused: bool,
     pub next_number: i64,
     pub closed_at: Option<i64>,
+    /// The history the day opened with (JSON), for its wait estimates.
+    pub history: Option<String>,
 }
 
+/// The columns of `DayRow`.
+pub const DAY_COLUMNS: &str =
+    "id, service_date, status, intake_paused, next_number, closed_at, history";
+
 impl DayRow {
+    /// The day with its tokens. A history that cannot be read only makes the estimates
+    /// fall back on today and the default range.
+    pub fn day(&self, prefix: &str, tokens: Vec<DayToken>) -> Result<Day, StorageError> {
+        Ok(Day {
+            prefix: prefix.to_owned(),
+            state: self.state()?,
+            tokens,
+            history: self
+                .history
+                .as_deref()
+                .and_then(|h| serde_json::from_str(h).ok())
+                .unwrap_or_default(),
+        })
+    }
+
     pub fn state(&self) -> Result<DayState, StorageError> {
         Ok(DayState {
             status: stored(DayStatus::from_stored, "day status", &self.status)?,

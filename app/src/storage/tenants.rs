@@ -2,11 +2,11 @@
 
 use super::rows::{
     languages_column, ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS,
-    DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+    DAY_COLUMNS, DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
 };
 use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
-use crate::queue::rules::{Day, DayState, DayToken};
+use crate::queue::rules::{Day, DayToken};
 
 #[derive(Debug, Clone)]
 pub struct NewClinic {
@@ -281,24 +281,17 @@ impl Store {
     }
 
     /// A queue day's own state (open or closed, intake paused).
-    pub async fn day_state(&self, day: QueueDayId) -> Result<Option<DayState>, StorageError> {
-        let row: Option<DayRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days WHERE id = $1",
-            )
-            .bind(day.get())
-            .fetch_optional(pool)
-            .await?
-        });
-        row.map(|r| r.state()).transpose()
+    async fn day_row_by_id(&self, day: QueueDayId) -> Result<Option<DayRow>, StorageError> {
+        let sql = format!("SELECT {DAY_COLUMNS} FROM queue_days WHERE id = $1");
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(day.get()).fetch_optional(pool).await?
+        }))
     }
 
     async fn day_row(&self, queue: &Queue, date: &str) -> Result<Option<DayRow>, StorageError> {
+        let sql = format!("SELECT {DAY_COLUMNS} FROM queue_days WHERE queue_id = $1 AND service_date = $2");
         Ok(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, service_date, status, intake_paused, next_number, closed_at FROM queue_days \
-                 WHERE queue_id = $1 AND service_date = $2",
-            )
+            sqlx::query_as(&sql)
             .bind(queue.id.get())
             .bind(date)
             .fetch_optional(pool)
@@ -316,11 +309,7 @@ impl Store {
             return Ok(None);
         };
         let id = QueueDayId(row.id);
-        let day = Day {
-            prefix: queue.prefix.clone(),
-            state: row.state()?,
-            tokens: self.day_tokens(id).await?,
-        };
+        let day = row.day(&queue.prefix, self.day_tokens(id).await?)?;
         Ok(Some((id, day)))
     }
 
@@ -353,12 +342,7 @@ impl Store {
             });
             tokens.push(token);
         }
-        let day = Day {
-            prefix: queue.prefix.clone(),
-            state: row.state()?,
-            tokens,
-        };
-        Ok(Some((day, patients)))
+        Ok(Some((row.day(&queue.prefix, tokens)?, patients)))
     }
 
     /// Where a tracker's token lives: its id, day, queue and language.
@@ -404,14 +388,10 @@ impl Store {
 
     /// A queue day with its tokens (`None` if there is no such day).
     pub async fn day(&self, id: QueueDayId, prefix: &str) -> Result<Option<Day>, StorageError> {
-        let Some(state) = self.day_state(id).await? else {
+        let Some(row) = self.day_row_by_id(id).await? else {
             return Ok(None);
         };
-        Ok(Some(Day {
-            prefix: prefix.to_owned(),
-            state,
-            tokens: self.day_tokens(id).await?,
-        }))
+        Ok(Some(row.day(prefix, self.day_tokens(id).await?)?))
     }
 
     /// The audit trail of one queue day, oldest first.

@@ -1,6 +1,7 @@
 //! Clinics and their staff: setting up a clinic with its queues and people, the demo
 //! clinic, platform admins, and password hashing (argon2id).
 
+pub mod analytics;
 pub mod console;
 mod password;
 pub mod poster;

@@ -1,0 +1,205 @@
+//! What analytics reads: a clinic's tokens over a span of time (by the
+//! `(business_id, created_at)` index), the WhatsApp messages its patients sent, and
+//! ratings with feedback.
+
+use super::{with_pool, with_tx, StorageError, Store};
+use crate::analytics::{Outcome, TokenFacts};
+use crate::domain::*;
+
+impl Store {
+    /// The clinic's tokens that joined in `[from, to)`, dated and timed in its timezone.
+    /// A token counts as followed on WhatsApp when its phone wrote to the clinic that day.
+    pub async fn analytics_tokens(
+        &self,
+        clinic: &Clinic,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<TokenFacts>, StorageError> {
+        type Row = (i64, Option<i64>, Option<i64>, String, Option<String>);
+        let (rows, inbound): (Vec<Row>, Vec<(String, i64)>) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(
+                "SELECT created_at, called_at, served_at, status, patient_phone FROM tokens \
+                 WHERE business_id = $1 AND created_at >= $2 AND created_at < $3",
+            )
+            .bind(clinic.id.get())
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(pool)
+            .await?;
+            let inbound = sqlx::query_as(
+                "SELECT phone, received_at FROM whatsapp_inbound \
+                 WHERE business_id = $1 AND received_at >= $2 AND received_at < $3",
+            )
+            .bind(clinic.id.get())
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(pool)
+            .await?;
+            (rows, inbound)
+        });
+        let tz = clinic.timezone.as_str();
+        let date_of = |millis: i64| Timestamp(millis).local(tz).date().to_string();
+        let wrote: std::collections::HashSet<(String, String)> = inbound
+            .into_iter()
+            .map(|(phone, at)| (date_of(at), phone))
+            .collect();
+        let minutes = |from: i64, to: i64| ((to - from).max(0) as f32) / 60_000.0;
+        Ok(rows
+            .into_iter()
+            .map(|(created, called, served, status, phone)| {
+                let local = Timestamp(created).local(tz);
+                let date = local.date().to_string();
+                let outcome = match status.as_str() {
+                    "SERVED" => Outcome::Served,
+                    "SKIPPED" => Outcome::NoShow,
+                    "CANCELLED" => Outcome::Cancelled,
+                    _ => Outcome::Waiting,
+                };
+                let on_whatsapp = phone
+                    .as_ref()
+                    .is_some_and(|p| wrote.contains(&(date.clone(), p.clone())));
+                TokenFacts {
+                    hour: chrono::Timelike::hour(&local) as u8,
+                    date,
+                    outcome,
+                    wait_minutes: called.map(|c| minutes(created, c)),
+                    service_minutes: match (called, served, outcome) {
+                        (Some(c), Some(s), Outcome::Served) => Some(minutes(c, s)),
+                        _ => None,
+                    },
+                    has_phone: phone.is_some(),
+                    on_whatsapp,
+                }
+            })
+            .collect())
+    }
+
+    /// Ratings given in `[from, to)` (counts of 1 to 5 stars) and the latest `limit`
+    /// written feedback as `(local date, rating, text)`.
+    pub async fn ratings(
+        &self,
+        clinic: &Clinic,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> Result<([u32; 5], Vec<(String, u8, String)>), StorageError> {
+        let (counts, written): (Vec<(i64, i64)>, Vec<(i64, i64, String)>) = with_pool!(self, pool => {
+            let counts = sqlx::query_as(
+                "SELECT rating, COUNT(*) FROM tokens WHERE business_id = $1 AND created_at >= $2 \
+                 AND created_at < $3 AND rating IS NOT NULL GROUP BY rating",
+            )
+            .bind(clinic.id.get())
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(pool)
+            .await?;
+            let written = sqlx::query_as(
+                "SELECT created_at, rating, feedback FROM tokens WHERE business_id = $1 AND created_at >= $2 \
+                 AND created_at < $3 AND rating IS NOT NULL AND feedback IS NOT NULL AND feedback <> '' \
+                 ORDER BY created_at DESC LIMIT $4",
+            )
+            .bind(clinic.id.get())
+            .bind(from.millis())
+            .bind(to.millis())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            (counts, written)
+        });
+        let mut ratings = [0u32; 5];
+        for (stars, count) in counts {
+            if let Some(slot) = usize::try_from(stars - 1).ok().and_then(|i| ratings.get_mut(i)) {
+                *slot = u32::try_from(count).unwrap_or(u32::MAX);
+            }
+        }
+        let feedback = written
+            .into_iter()
+            .map(|(at, stars, text)| {
+                let date = Timestamp(at).local(&clinic.timezone).date().to_string();
+                (date, stars.clamp(1, 5) as u8, text)
+            })
+            .collect();
+        Ok((ratings, feedback))
+    }
+}
+
+/// A visit of an earlier day, written in bulk (a year of history for the analytics
+/// benchmark). Times are UTC milliseconds.
+#[derive(Debug, Clone)]
+pub struct PastVisit {
+    pub created: Timestamp,
+    pub called: Option<Timestamp>,
+    pub served: Option<Timestamp>,
+    pub cancelled: Option<Timestamp>,
+    pub status: TokenStatus,
+    pub phone: Option<String>,
+    pub rating: Option<u8>,
+}
+
+impl Store {
+    /// Writes a closed queue day with its visits in one transaction.
+    pub async fn insert_past_day(
+        &self,
+        queue: &Queue,
+        date: &str,
+        visits: &[PastVisit],
+    ) -> Result<(), StorageError> {
+        const COLUMNS: usize = 15;
+        let opened = visits.first().map_or(0, |v| v.created.millis());
+        let closed = visits
+            .iter()
+            .filter_map(|v| v.served.or(v.cancelled).or(v.called))
+            .max()
+            .map_or(opened, Timestamp::millis);
+        let rows: Vec<String> = (0..visits.len())
+            .map(|r| {
+                let places: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+                format!("({})", places.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO tokens (public_id, queue_day_id, queue_id, business_id, number, status, \
+             patient_name, patient_phone, source, language, created_at, called_at, served_at, \
+             cancelled_at, rating) VALUES {}",
+            rows.join(", ")
+        );
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, c => {
+            let day: i64 = sqlx::query_scalar(
+                "INSERT INTO queue_days (queue_id, business_id, service_date, status, next_number, opened_at, closed_at) \
+                 VALUES ($1, $2, $3, 'CLOSED', $4, $5, $6) RETURNING id",
+            )
+            .bind(queue.id.get())
+            .bind(queue.business_id.get())
+            .bind(date)
+            .bind(visits.len() as i64 + 1)
+            .bind(opened)
+            .bind(closed)
+            .fetch_one(&mut *c)
+            .await?;
+            if !visits.is_empty() {
+                let mut insert = sqlx::query(&sql);
+                for (i, v) in visits.iter().enumerate() {
+                    insert = insert
+                        .bind(PublicId::random().as_str().to_owned())
+                        .bind(day)
+                        .bind(queue.id.get())
+                        .bind(queue.business_id.get())
+                        .bind(i as i64 + 1)
+                        .bind(v.status.as_str())
+                        .bind(format!("Patient {}", i + 1))
+                        .bind(v.phone.clone())
+                        .bind("QR")
+                        .bind("en")
+                        .bind(v.created.millis())
+                        .bind(v.called.map(Timestamp::millis))
+                        .bind(v.served.map(Timestamp::millis))
+                        .bind(v.cancelled.map(Timestamp::millis))
+                        .bind(v.rating.map(i64::from));
+                }
+                insert.execute(c).await?;
+            }
+        });
+        tx.commit().await
+    }
+}

@@ -1,0 +1,61 @@
+//! The analytics page's figures for one clinic: the owner's own, or any for the operator.
+
+use super::console::{clinic_in_reach, Caller, ConsoleFailure};
+use crate::analytics::{tally, Analytics, RANGES};
+use crate::domain::*;
+use crate::storage::Store;
+use chrono::TimeZone;
+
+/// Written feedback shown on the page, newest first.
+const FEEDBACK_SHOWN: i64 = 20;
+
+/// The last `days_back` days (today included) of the clinic the caller means.
+pub async fn analytics(
+    store: &Store,
+    caller: &Caller<'_>,
+    slug: Option<&str>,
+    days_back: u32,
+    now: Timestamp,
+) -> Result<Analytics, ConsoleFailure> {
+    let started = std::time::Instant::now();
+    let clinic = clinic_in_reach(store, caller, slug).await?;
+    if !RANGES.contains(&days_back) {
+        let allowed: Vec<String> = RANGES.iter().map(u32::to_string).collect();
+        return Err(InvalidInput::new(
+            "days",
+            format!("Choose one of {} days.", allowed.join(", ")),
+        )
+        .into());
+    }
+    let today = now.local(&clinic.timezone).date();
+    let first = today - chrono::Days::new(u64::from(days_back - 1));
+    let dates: Vec<String> = first
+        .iter_days()
+        .take(days_back as usize)
+        .map(|d| d.to_string())
+        .collect();
+    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let from = tz
+        .from_local_datetime(&first.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or(Timestamp(now.millis() - i64::from(days_back) * 86_400_000), |t| {
+            Timestamp(t.timestamp_millis())
+        });
+    let to = Timestamp(now.millis() + 1);
+    let tokens = store.analytics_tokens(&clinic, from, to).await?;
+    let (total, by_day, by_hour) = tally(&dates, &tokens);
+    let (ratings, feedback) = store.ratings(&clinic, from, to, FEEDBACK_SHOWN).await?;
+    Ok(Analytics {
+        clinic_name: clinic.name.clone(),
+        slug: clinic.slug.to_string(),
+        from: dates.first().cloned().unwrap_or_default(),
+        to: dates.last().cloned().unwrap_or_default(),
+        days_back,
+        total,
+        by_day,
+        by_hour,
+        ratings,
+        feedback,
+        query_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+    })
+}

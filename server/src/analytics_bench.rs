@@ -1,0 +1,175 @@
+//! `qline bench-analytics`: how long the analytics page takes to work out its figures
+//! over a clinic with a year of history (300 tokens a day by default). It writes the
+//! history into a scratch SQLite database, or into the database given with
+//! --database-url (use a scratch one), then times the page's query for each range.
+
+use clap::Args;
+use qline_app::domain::*;
+use qline_app::storage::{NewClinic, NewQueue, PastVisit, Store};
+use qline_app::tenant::analytics::analytics;
+use qline_app::tenant::console::Caller;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct BenchAnalyticsArgs {
+    /// Days of history to write.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Tokens a day.
+    #[arg(long, default_value_t = 300)]
+    pub per_day: u32,
+    /// Times each range is measured (the median is printed).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+pub async fn run(database_url: Option<String>, args: BenchAnalyticsArgs) -> anyhow::Result<()> {
+    let scratch = std::env::temp_dir().join(format!("qline-bench-analytics-{}", std::process::id()));
+    let url = match database_url {
+        Some(url) => url,
+        None => {
+            std::fs::create_dir_all(&scratch)?;
+            format!("sqlite://{}/analytics.db", scratch.display())
+        }
+    };
+    let result = measure(&url, &args).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    let now = Timestamp::now();
+    let slug = format!("analytics-bench-{}", now.millis() % 1_000_000_000);
+    let timezone = "Asia/Kolkata";
+    let mut tx = store.begin().await?;
+    let clinic = tx
+        .insert_clinic(
+            &NewClinic {
+                slug: Slug::parse(&slug)?,
+                name: "Analytics Bench Clinic".into(),
+                address: String::new(),
+                contact_phone: String::new(),
+                timezone: timezone.into(),
+                status: BusinessStatus::Active,
+                settings: ClinicSettings::default(),
+            },
+            now,
+        )
+        .await?;
+    let queue_id = tx
+        .insert_queue(
+            clinic,
+            &NewQueue {
+                name: "General".into(),
+                prefix: "A".into(),
+                default_service_minutes: None,
+                position: 0,
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    let queue = store
+        .queues_of(clinic)
+        .await?
+        .into_iter()
+        .find(|q| q.id == queue_id)
+        .ok_or_else(|| anyhow::anyhow!("the bench queue was not written"))?;
+
+    let seeding = Instant::now();
+    let mut rng = StdRng::seed_from_u64(7);
+    let today = now.local(timezone).date();
+    for back in (1..=args.days).rev() {
+        let date = today - chrono::Days::new(u64::from(back));
+        let midnight = Timestamp(
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+                .timestamp_millis()
+                - 330 * 60_000,
+        );
+        let visits = day_of_visits(&mut rng, midnight, args.per_day);
+        store.insert_past_day(&queue, &date.to_string(), &visits).await?;
+    }
+    let seeded = seeding.elapsed().as_secs_f64();
+    println!(
+        "qline bench-analytics · backend {} · {} days × {} tokens written in {seeded:.1} s",
+        store.backend(),
+        args.days,
+        args.per_day
+    );
+
+    let operator = StaffUser {
+        id: UserId(0),
+        business_id: None,
+        email: "bench@qline.test".into(),
+        role: Role::SuperAdmin,
+        active: true,
+        must_change_password: false,
+    };
+    let caller = Caller {
+        staff: &operator,
+        ip: None,
+    };
+    let mut line = format!("analytics: backend={}", store.backend());
+    for range in qline_app::analytics::RANGES {
+        let mut times = Vec::with_capacity(args.runs);
+        let mut tokens = 0;
+        for _ in 0..args.runs.max(1) {
+            let started = Instant::now();
+            let a = analytics(&store, &caller, Some(&slug), range, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            tokens = a.total.tokens;
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!("last {range:>3} days: {tokens:>6} tokens, median {median:.1} ms (of {} runs)", times.len());
+        line.push_str(&format!(" d{range}_ms={median:.1}"));
+    }
+    println!("{line}");
+    store.close().await;
+    Ok(())
+}
+
+/// A day of visits from 09:00 to 19:00 local: most seen, some no-shows and cancellations,
+/// a third rated, most with a phone.
+fn day_of_visits(rng: &mut StdRng, midnight: Timestamp, count: u32) -> Vec<PastVisit> {
+    let at = |minutes: f64| Timestamp(midnight.millis() + (minutes * 60_000.0) as i64);
+    let mut joined: Vec<f64> = (0..count)
+        .map(|_| 9.0 * 60.0 + rng.random::<f64>() * 600.0)
+        .collect();
+    joined.sort_by(f64::total_cmp);
+    joined
+        .into_iter()
+        .map(|j| {
+            let wait = rng.random::<f64>() * 60.0;
+            let visit = 2.0 + rng.random::<f64>() * 12.0;
+            let roll = rng.random::<f64>();
+            let phone = (rng.random::<f64>() < 0.8)
+                .then(|| format!("+9198{:08}", rng.random_range(0..100_000_000u32)));
+            let (status, called, served, cancelled) = if roll < 0.07 {
+                (TokenStatus::Skipped, Some(at(j + wait)), None, None)
+            } else if roll < 0.1 {
+                (TokenStatus::Cancelled, None, None, Some(at(j + wait / 2.0)))
+            } else {
+                (TokenStatus::Served, Some(at(j + wait)), Some(at(j + wait + visit)), None)
+            };
+            PastVisit {
+                created: at(j),
+                called,
+                served,
+                cancelled,
+                status,
+                phone,
+                rating: (status == TokenStatus::Served && rng.random::<f64>() < 0.3)
+                    .then(|| rng.random_range(3..=5u8)),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,325 @@
+//! `qline bench-eta --trace FILE.csv`: replays recorded (or generated) clinic days
+//! through the real queue engine on a scratch database, with the engine's clock set to
+//! each moment of the trace, and compares the wait each patient was shown on joining
+//! with the wait they really had: Qline's estimator against the fixed rule of 6–15
+//! minutes per patient ahead. A measurement: it prints its numbers and asserts nothing.
+
+use crate::trace::{self, Outcome, Visit};
+use clap::Args;
+use qline_app::domain::*;
+use qline_app::queue::engine::{Actor, Clock, Engine, EngineError, JoinRequest};
+use qline_app::queue::rules::StaffAction;
+use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct BenchEtaArgs {
+    /// The trace: CSV with the columns queue,arrival,service_start,service_end,outcome
+    /// (see docs/ETA.md; `qline gen-trace` makes synthetic ones).
+    #[arg(long, value_name = "FILE")]
+    pub trace: PathBuf,
+    /// The clinic's timezone: it places times written without an offset and gives the
+    /// local hours the estimator learns by.
+    #[arg(long, default_value = "Asia/Kolkata")]
+    pub timezone: String,
+}
+
+/// The fixed rule clinics use without Qline: 6 to 15 minutes for each patient ahead.
+const FIXED: (u32, u32) = (6, 15);
+
+/// What happens at one moment of the trace. At the same moment, visits end before the
+/// next is called, and calls come before arrivals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    End(usize),
+    Call(usize),
+    Arrive(usize),
+}
+
+/// One estimate shown on joining, and the wait that followed.
+struct Shown {
+    qline: (u32, u32),
+    fixed: (u32, u32),
+    actual_minutes: f64,
+}
+
+#[derive(Default)]
+struct Score {
+    n: usize,
+    abs_error: f64,
+    inside: usize,
+    width: f64,
+    under: usize,
+    late: usize,
+}
+
+impl Score {
+    fn add(&mut self, range: (u32, u32), actual: f64) {
+        let (low, high) = (f64::from(range.0), f64::from(range.1));
+        let mid = (low + high) / 2.0;
+        self.n += 1;
+        self.abs_error += (mid - actual).abs();
+        self.inside += usize::from(low <= actual && actual <= high);
+        self.width += high - low;
+        self.under += usize::from(actual <= mid);
+        self.late += usize::from(actual > high);
+    }
+
+    fn mae(&self) -> f64 {
+        self.abs_error / self.n.max(1) as f64
+    }
+
+    fn share(&self, count: usize) -> f64 {
+        count as f64 / self.n.max(1) as f64
+    }
+
+    fn width(&self) -> f64 {
+        self.width / self.n.max(1) as f64
+    }
+}
+
+pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.trace)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.trace.display()))?;
+    let visits = trace::parse(&text, &args.timezone)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
+    let scratch = std::env::temp_dir().join(format!("qline-bench-eta-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let url = format!("sqlite://{}/replay.db", scratch.display());
+    let result = replay(&url, &visits, &args.timezone).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (shown, notes, elapsed) = result?;
+
+    let (mut qline, mut fixed) = (Score::default(), Score::default());
+    for s in &shown {
+        qline.add(s.qline, s.actual_minutes);
+        fixed.add(s.fixed, s.actual_minutes);
+    }
+    let days: std::collections::BTreeSet<String> = visits
+        .iter()
+        .map(|v| v.arrival.local(&args.timezone).date().to_string())
+        .collect();
+    println!(
+        "qline bench-eta · {} · {} visits over {} days · {} patients seen · replayed in {:.1} s",
+        args.trace.display(),
+        visits.len(),
+        days.len(),
+        shown.len(),
+        elapsed
+    );
+    println!(
+        "{:<22} {:>9} {:>9} {:>11} {:>15} {:>12}",
+        "estimate", "MAE min", "coverage", "width min", "under-promise", "late"
+    );
+    for (name, s) in [("qline", &qline), ("fixed 6-15 min/patient", &fixed)] {
+        println!(
+            "{name:<22} {:>9.1} {:>9.2} {:>11.1} {:>15.2} {:>12.2}",
+            s.mae(),
+            s.share(s.inside),
+            s.width(),
+            s.share(s.under),
+            s.share(s.late)
+        );
+    }
+    println!(
+        "(MAE: the range's midpoint against the real wait; coverage: real waits inside the range; \
+         under-promise: called no later than the midpoint; late: called after the range)"
+    );
+    for (note, count) in notes {
+        println!("replay note: {count} × {note}");
+    }
+    println!(
+        "eta: qline_mae={:.2} fixed_mae={:.2} coverage={:.3} width={:.1}",
+        qline.mae(),
+        fixed.mae(),
+        qline.share(qline.inside),
+        qline.width()
+    );
+    Ok(())
+}
+
+/// Runs the trace through the engine; returns what each seen patient was shown, what
+/// the engine refused (by reason) and the seconds it took.
+async fn replay(
+    url: &str,
+    visits: &[Visit],
+    timezone: &str,
+) -> anyhow::Result<(Vec<Shown>, BTreeMap<String, usize>, f64)> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    let first = visits.iter().map(|v| v.arrival).min().unwrap_or(Timestamp(0));
+    let clock = Clock::manual(first);
+    let engine = Engine::new(store.clone()).with_clock(clock.clone());
+    let names: std::collections::BTreeSet<&str> = visits.iter().map(|v| v.queue.as_str()).collect();
+    let (staff, queues) = setup(&store, timezone, &names, first).await?;
+
+    let mut steps: Vec<(Timestamp, Step)> = Vec::new();
+    for (i, v) in visits.iter().enumerate() {
+        steps.push((v.arrival, Step::Arrive(i)));
+        if let Some(start) = v.start {
+            steps.push((start, Step::Call(i)));
+        }
+        match (v.outcome, v.start, v.end) {
+            (Outcome::NoShow, Some(start), None) => {
+                steps.push((Timestamp(start.millis() + 60_000), Step::End(i)))
+            }
+            (_, _, Some(end)) => steps.push((end, Step::End(i))),
+            _ => {}
+        }
+    }
+    steps.sort();
+
+    let started = Instant::now();
+    let mut tokens: Vec<Option<(TokenId, PublicId)>> = vec![None; visits.len()];
+    let mut shown_at_join: Vec<Option<((u32, u32), (u32, u32))>> = vec![None; visits.len()];
+    let mut notes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut note = |e: EngineError| {
+        *notes.entry(e.to_string()).or_default() += 1;
+    };
+    for (at, step) in steps {
+        clock.set(at);
+        match step {
+            Step::Arrive(i) => {
+                let v = &visits[i];
+                let request = JoinRequest {
+                    queue_id: queues[v.queue.as_str()],
+                    name: format!("Patient {}", i + 1),
+                    phone: None,
+                    language: Language::En,
+                    emergency: false,
+                };
+                let applied = match engine.create_token(Actor::Staff(&staff), request).await {
+                    Ok(applied) => applied,
+                    Err(e) => {
+                        note(e);
+                        continue;
+                    }
+                };
+                let Some((id, public_id, _)) = applied.created else {
+                    continue;
+                };
+                let view = engine.tracker(&public_id).await?;
+                let ahead = view.ahead + u32::from(view.now_serving.is_some());
+                shown_at_join[i] = Some((
+                    view.eta.unwrap_or((0, 0)),
+                    (FIXED.0 * ahead, FIXED.1 * ahead),
+                ));
+                tokens[i] = Some((id, public_id));
+            }
+            Step::Call(i) => {
+                let Some((token, _)) = tokens[i] else { continue };
+                let queue = queues[visits[i].queue.as_str()];
+                let serving = engine
+                    .today(&staff, queue)
+                    .await?
+                    .and_then(|(_, day)| day.serving().map(|t| t.id));
+                let action = StaffAction::Call {
+                    token,
+                    expected_serving: serving,
+                };
+                if let Err(e) = engine.act(&staff, queue, action).await {
+                    note(e);
+                }
+            }
+            Step::End(i) => {
+                let Some((token, public_id)) = tokens[i].clone() else {
+                    continue;
+                };
+                let queue = queues[visits[i].queue.as_str()];
+                let done = match visits[i].outcome {
+                    Outcome::Served => {
+                        let action = StaffAction::Served {
+                            expected_serving: Some(token),
+                        };
+                        engine.act(&staff, queue, action).await.map(drop)
+                    }
+                    Outcome::NoShow => engine
+                        .act(&staff, queue, StaffAction::Skip { token })
+                        .await
+                        .map(drop),
+                    Outcome::Cancelled => engine.cancel_by_patient(&public_id, None).await.map(drop),
+                };
+                if let Err(e) = done {
+                    note(e);
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    store.close().await;
+
+    let shown = visits
+        .iter()
+        .zip(shown_at_join)
+        .filter(|(v, _)| v.outcome == Outcome::Served)
+        .filter_map(|(v, shown)| {
+            let (qline, fixed) = shown?;
+            let start = v.start?;
+            Some(Shown {
+                qline,
+                fixed,
+                actual_minutes: (start.millis() - v.arrival.millis()) as f64 / 60_000.0,
+            })
+        })
+        .collect();
+    Ok((shown, notes, elapsed))
+}
+
+/// The replay's clinic: one queue per queue named in the trace, default visit length
+/// unset (the clinic's 6–15 minutes), and an owner who works the desk.
+async fn setup(
+    store: &Store,
+    timezone: &str,
+    queue_names: &std::collections::BTreeSet<&str>,
+    now: Timestamp,
+) -> anyhow::Result<(StaffUser, BTreeMap<String, QueueId>)> {
+    let mut tx = store.begin().await?;
+    let clinic = NewClinic {
+        slug: Slug::parse("replay")?,
+        name: "Replay Clinic".into(),
+        address: String::new(),
+        contact_phone: String::new(),
+        timezone: timezone.into(),
+        status: BusinessStatus::Active,
+        settings: ClinicSettings {
+            daily_token_limit: 100_000,
+            ..Default::default()
+        },
+    };
+    let id = tx.insert_clinic(&clinic, now).await?;
+    let mut queues = BTreeMap::new();
+    for (position, name) in queue_names.iter().enumerate() {
+        let prefix = name.chars().next().unwrap_or('A').to_ascii_uppercase();
+        let queue = NewQueue {
+            name: (*name).to_owned(),
+            prefix: prefix.to_string(),
+            default_service_minutes: None,
+            position: position as i64,
+        };
+        queues.insert((*name).to_owned(), tx.insert_queue(id, &queue, now).await?);
+    }
+    let email = "owner@replay.test".to_owned();
+    let user = tx
+        .insert_staff(
+            &NewStaff {
+                business_id: Some(id),
+                email: email.clone(),
+                password_hash: String::new(),
+                role: Role::Owner,
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    let staff = StaffUser {
+        id: user,
+        business_id: Some(id),
+        email,
+        role: Role::Owner,
+        active: true,
+        must_change_password: false,
+    };
+    Ok((staff, queues))
+}

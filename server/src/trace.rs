@@ -1,0 +1,408 @@
+//! Traces of clinic days for the wait-estimate benchmark (`qline bench-eta`): the CSV
+//! format, its reader, and `qline gen-trace`, which makes synthetic traces.
+//!
+//! A trace is one visit per line: `queue,arrival,service_start,service_end,outcome`.
+//! Times are ISO-8601 (`2026-03-02T09:05:00+05:30`, or without an offset in the clinic's
+//! timezone) or Unix seconds. `outcome` is `served` (start and end: the visit),
+//! `no_show` (start: when the patient was called; end, optional: when the desk gave up)
+//! or `cancelled` (end: when the patient left the queue).
+
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
+use clap::Args;
+use qline_app::domain::Timestamp;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Served,
+    NoShow,
+    Cancelled,
+}
+
+impl Outcome {
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "served" => Some(Outcome::Served),
+            "no_show" | "noshow" => Some(Outcome::NoShow),
+            "cancelled" | "canceled" => Some(Outcome::Cancelled),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Served => "served",
+            Outcome::NoShow => "no_show",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One patient's visit in a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub queue: String,
+    pub arrival: Timestamp,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    pub outcome: Outcome,
+}
+
+/// Reads a trace; `timezone` places times written without an offset. Every problem
+/// names its line.
+pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
+    let tz: chrono_tz::Tz = timezone
+        .parse()
+        .map_err(|_| format!("unknown timezone {timezone:?} (use an IANA name such as Asia/Kolkata)"))?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let expected = ["queue", "arrival", "service_start", "service_end", "outcome"];
+    match lines.next() {
+        Some((_, header)) if header.split(',').map(str::trim).eq(expected) => {}
+        _ => {
+            return Err(format!(
+                "line 1: the header must be {}",
+                expected.join(",")
+            ))
+        }
+    }
+    let mut visits = Vec::new();
+    for (i, line) in lines {
+        let at = |what: &str| format!("line {}: {what}", i + 1);
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [queue, arrival, start, end, outcome] = cells[..] else {
+            return Err(at(&format!("expected 5 columns, found {}", cells.len())));
+        };
+        let time = |cell: &str, name: &str| -> Result<Option<Timestamp>, String> {
+            if cell.is_empty() {
+                return Ok(None);
+            }
+            parse_time(cell, &tz)
+                .map(Some)
+                .ok_or_else(|| at(&format!("{name} {cell:?} is neither ISO-8601 nor Unix seconds")))
+        };
+        let outcome = Outcome::parse(outcome)
+            .ok_or_else(|| at(&format!("outcome {outcome:?} is not served, no_show or cancelled")))?;
+        let visit = Visit {
+            queue: if queue.is_empty() { "General".into() } else { queue.into() },
+            arrival: time(arrival, "arrival")?.ok_or_else(|| at("arrival is empty"))?,
+            start: time(start, "service_start")?,
+            end: time(end, "service_end")?,
+            outcome,
+        };
+        let order = |a: Option<Timestamp>, b: Option<Timestamp>| match (a, b) {
+            (Some(a), Some(b)) => a <= b,
+            _ => true,
+        };
+        match (visit.outcome, visit.start, visit.end) {
+            (Outcome::Served, None, _) | (Outcome::Served, _, None) => {
+                return Err(at("a served visit needs service_start and service_end"))
+            }
+            (Outcome::NoShow, None, _) => {
+                return Err(at("a no_show needs service_start (when the patient was called)"))
+            }
+            (Outcome::Cancelled, _, None) => {
+                return Err(at("a cancelled visit needs service_end (when the patient left)"))
+            }
+            _ => {}
+        }
+        if !order(Some(visit.arrival), visit.start.or(visit.end)) || !order(visit.start, visit.end) {
+            return Err(at("times must not go backwards (arrival ≤ service_start ≤ service_end)"));
+        }
+        visits.push(visit);
+    }
+    if visits.is_empty() {
+        return Err("the trace has no visits".into());
+    }
+    Ok(visits)
+}
+
+fn parse_time(cell: &str, tz: &chrono_tz::Tz) -> Option<Timestamp> {
+    if let Ok(secs) = cell.parse::<f64>() {
+        return Some(Timestamp((secs * 1000.0).round() as i64));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
+        return Some(Timestamp(t.timestamp_millis()));
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(cell, f).ok())
+        .and_then(|naive| tz.from_local_datetime(&naive).earliest())
+        .map(|t| Timestamp(t.timestamp_millis()))
+}
+
+#[derive(Debug, Args)]
+pub struct GenTraceArgs {
+    /// What kind of clinic: `gp` (one doctor, a morning rush, lunch 13:00–14:00, a late
+    /// start about one day in five) or `two-queues` (a busy general queue and a slower
+    /// dental one, with an evening session).
+    #[arg(long, default_value = "gp")]
+    pub scenario: String,
+    /// Clinic days to make (Sundays are skipped).
+    #[arg(long, default_value_t = 24)]
+    pub days: u32,
+    /// The first day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-03-02")]
+    pub start: String,
+    /// Seed of the random numbers: the same seed makes the same trace.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The clinic's timezone; times are written with its offset.
+    #[arg(long, default_value = "Asia/Kolkata")]
+    pub timezone: String,
+}
+
+/// How one queue's day goes: when patients come, when and how fast the doctor sees them.
+struct Session {
+    queue: &'static str,
+    /// (from minute of day, until minute, patients per hour) for arrivals.
+    arrivals: &'static [(u32, u32, f64)],
+    /// The doctor's usual start, minute of day.
+    start: u32,
+    /// Breaks, minutes of day (the visit in progress is finished first).
+    breaks: &'static [(u32, u32)],
+    /// Median visit in minutes and the spread of its logarithm (skew).
+    median_minutes: f64,
+    spread: f64,
+    /// Share of very long visits (30–70 minutes).
+    long_share: f64,
+    no_show_share: f64,
+    cancel_share: f64,
+    /// Share of days the doctor comes late, and by how many minutes at most.
+    late_share: f64,
+    late_minutes: u32,
+}
+
+const GP: &[Session] = &[Session {
+    queue: "General",
+    arrivals: &[
+        (8 * 60 + 45, 10 * 60, 14.0),
+        (10 * 60, 12 * 60 + 45, 8.0),
+        (12 * 60 + 45, 14 * 60, 3.0),
+        (14 * 60, 16 * 60 + 30, 7.0),
+    ],
+    start: 9 * 60 + 10,
+    breaks: &[(13 * 60, 14 * 60)],
+    median_minutes: 6.0,
+    spread: 0.45,
+    long_share: 0.02,
+    no_show_share: 0.07,
+    cancel_share: 0.03,
+    late_share: 0.2,
+    late_minutes: 50,
+}];
+
+const TWO_QUEUES: &[Session] = &[
+    Session {
+        queue: "General",
+        arrivals: &[
+            (9 * 60, 10 * 60 + 30, 16.0),
+            (10 * 60 + 30, 13 * 60, 10.0),
+            (17 * 60, 19 * 60, 12.0),
+            (19 * 60, 20 * 60 + 30, 6.0),
+        ],
+        start: 9 * 60 + 15,
+        breaks: &[(13 * 60 + 30, 17 * 60)],
+        median_minutes: 4.5,
+        spread: 0.5,
+        long_share: 0.015,
+        no_show_share: 0.1,
+        cancel_share: 0.04,
+        late_share: 0.15,
+        late_minutes: 40,
+    },
+    Session {
+        queue: "Dental",
+        arrivals: &[(10 * 60, 13 * 60, 3.0), (17 * 60, 20 * 60, 3.5)],
+        start: 10 * 60 + 15,
+        breaks: &[(13 * 60 + 30, 17 * 60)],
+        median_minutes: 14.0,
+        spread: 0.35,
+        long_share: 0.03,
+        no_show_share: 0.05,
+        cancel_share: 0.02,
+        late_share: 0.1,
+        late_minutes: 30,
+    },
+];
+
+/// `qline gen-trace`: writes a synthetic trace to stdout.
+pub fn generate(args: &GenTraceArgs) -> Result<String, String> {
+    let sessions = match args.scenario.as_str() {
+        "gp" => GP,
+        "two-queues" => TWO_QUEUES,
+        other => return Err(format!("unknown scenario {other:?}: use gp or two-queues")),
+    };
+    let tz: chrono_tz::Tz = args
+        .timezone
+        .parse()
+        .map_err(|_| format!("unknown timezone {:?}", args.timezone))?;
+    let first = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
+        .map_err(|_| format!("--start {:?} is not a date (YYYY-MM-DD)", args.start))?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut csv = String::from("queue,arrival,service_start,service_end,outcome\n");
+    let mut date = first;
+    let mut made = 0;
+    while made < args.days {
+        if date.format("%a").to_string() != "Sun" {
+            for session in sessions {
+                for line in simulate_day(session, &mut rng) {
+                    let time = |minute: f64| {
+                        let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists")
+                            + chrono::Duration::seconds((minute * 60.0).round() as i64);
+                        tz.from_local_datetime(&naive)
+                            .earliest()
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default()
+                    };
+                    let _ = writeln!(
+                        csv,
+                        "{},{},{},{},{}",
+                        session.queue,
+                        time(line.arrival),
+                        line.start.map(time).unwrap_or_default(),
+                        line.end.map(time).unwrap_or_default(),
+                        line.outcome.as_str()
+                    );
+                }
+            }
+            made += 1;
+        }
+        date = date + Days::new(1);
+    }
+    Ok(csv)
+}
+
+/// One simulated visit, times in minutes since midnight.
+struct Line {
+    arrival: f64,
+    start: Option<f64>,
+    end: Option<f64>,
+    outcome: Outcome,
+}
+
+/// Patients arrive (a Poisson process at the session's rates), wait in order, and the
+/// doctor sees them one at a time between breaks.
+fn simulate_day(s: &Session, rng: &mut StdRng) -> Vec<Line> {
+    let mut patients: Vec<(f64, Option<f64>)> = Vec::new(); // arrival, gives up at
+    for &(from, until, per_hour) in s.arrivals {
+        let mut t = f64::from(from);
+        loop {
+            t += -(1.0 - rng.random::<f64>()).ln() * 60.0 / per_hour;
+            if t >= f64::from(until) {
+                break;
+            }
+            let gives_up = (rng.random::<f64>() < s.cancel_share)
+                .then(|| t + 5.0 + rng.random::<f64>() * 40.0);
+            patients.push((t, gives_up));
+        }
+    }
+    patients.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let late = if rng.random::<f64>() < s.late_share {
+        f64::from(s.late_minutes) * (0.5 + rng.random::<f64>() / 2.0)
+    } else {
+        rng.random::<f64>() * 8.0
+    };
+    let mut free_at = f64::from(s.start) + late;
+    let mut lines = Vec::with_capacity(patients.len());
+    for (arrival, gives_up) in patients {
+        // The desk calls the next patient a little after the last visit (or their arrival).
+        let mut call = free_at.max(arrival) + rng.random::<f64>() * 1.0;
+        for &(from, until) in s.breaks {
+            if call >= f64::from(from) && call < f64::from(until) {
+                call = f64::from(until) + rng.random::<f64>() * 10.0;
+            }
+        }
+        if let Some(leaves) = gives_up.filter(|&g| g < call) {
+            lines.push(Line {
+                arrival,
+                start: None,
+                end: Some(leaves),
+                outcome: Outcome::Cancelled,
+            });
+            continue;
+        }
+        if rng.random::<f64>() < s.no_show_share {
+            let given_up = call + 0.5 + rng.random::<f64>() * 1.5;
+            lines.push(Line {
+                arrival,
+                start: Some(call),
+                end: Some(given_up),
+                outcome: Outcome::NoShow,
+            });
+            free_at = given_up;
+            continue;
+        }
+        let visit = if rng.random::<f64>() < s.long_share {
+            30.0 + rng.random::<f64>() * 40.0
+        } else {
+            s.median_minutes * (s.spread * normal(rng)).exp()
+        };
+        free_at = call + visit.max(0.5);
+        lines.push(Line {
+            arrival,
+            start: Some(call),
+            end: Some(free_at),
+            outcome: Outcome::Served,
+        });
+    }
+    lines
+}
+
+/// A standard normal number (Box–Muller).
+fn normal(rng: &mut StdRng) -> f64 {
+    let (u, v) = (1.0 - rng.random::<f64>(), rng.random::<f64>());
+    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_iso_times_with_and_without_offset_and_unix_seconds() {
+        let text = "queue,arrival,service_start,service_end,outcome\n\
+                    General,2026-03-02T09:00:00+05:30,2026-03-02T09:10:00+05:30,2026-03-02T09:16:00+05:30,served\n\
+                    General,2026-03-02 09:05,2026-03-02 09:16,,no_show\n\
+                    Dental,1772423400,,1772424000,cancelled\n";
+        let visits = parse(text, "Asia/Kolkata").unwrap();
+        assert_eq!(visits.len(), 3);
+        assert_eq!(visits[0].arrival, Timestamp(1_772_422_200_000));
+        assert_eq!(visits[1].arrival, Timestamp(1_772_422_500_000));
+        assert_eq!(visits[1].outcome, Outcome::NoShow);
+        assert_eq!(visits[2].queue, "Dental");
+        assert_eq!(visits[2].end, Some(Timestamp(1_772_424_000_000)));
+    }
+
+    #[test]
+    fn problems_name_their_line() {
+        let head = "queue,arrival,service_start,service_end,outcome\n";
+        let bad = |body: &str| parse(&format!("{head}{body}"), "Asia/Kolkata").unwrap_err();
+        assert!(bad("General,yesterday,,,served\n").starts_with("line 2: arrival"));
+        assert!(bad("General,100,200,,served\n").contains("needs service_start and service_end"));
+        assert!(bad("General,100,50,60,served\n").contains("backwards"));
+        assert!(bad("General,100,200,300,left\n").contains("not served, no_show or cancelled"));
+        assert!(parse("a,b\n", "UTC").unwrap_err().contains("header"));
+    }
+
+    #[test]
+    fn the_generator_is_repeatable_and_readable() {
+        let args = GenTraceArgs {
+            scenario: "two-queues".into(),
+            days: 3,
+            start: "2026-03-07".into(),
+            seed: 9,
+            timezone: "Asia/Kolkata".into(),
+        };
+        let trace = generate(&args).unwrap();
+        assert_eq!(trace, generate(&args).unwrap());
+        let visits = parse(&trace, "Asia/Kolkata").unwrap();
+        // Saturday, (Sunday skipped), Monday, Tuesday: three clinic days, both queues.
+        let days: std::collections::BTreeSet<i64> =
+            visits.iter().map(|v| v.arrival.millis() / 86_400_000).collect();
+        assert_eq!(days.len(), 3);
+        assert!(visits.iter().any(|v| v.queue == "Dental"));
+        assert!(visits.iter().any(|v| v.outcome == Outcome::NoShow));
+    }
+}
