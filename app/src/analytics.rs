@@ -162,9 +162,15 @@ fn avg_p90(values: &mut [f32]) -> (Option<f32>, Option<f32>) {
 }
 
 /// The figures of `dates` (every date of the range, oldest first) from the tokens.
-pub fn tally(dates: &[String], tokens: &[TokenFacts]) -> (Figures, Vec<(String, Figures)>, Vec<Figures>) {
-    let index: std::collections::HashMap<&str, usize> =
-        dates.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
+pub fn tally(
+    dates: &[String],
+    tokens: &[TokenFacts],
+) -> (Figures, Vec<(String, Figures)>, Vec<Figures>) {
+    let index: std::collections::HashMap<&str, usize> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_str(), i))
+        .collect();
     let mut total = Tally::default();
     let mut days: Vec<Tally> = dates.iter().map(|_| Tally::default()).collect();
     let mut hours: Vec<Tally> = (0..24).map(|_| Tally::default()).collect();
@@ -178,7 +184,11 @@ pub fn tally(dates: &[String], tokens: &[TokenFacts]) -> (Figures, Vec<(String, 
     }
     (
         total.finish(),
-        dates.iter().cloned().zip(days.into_iter().map(Tally::finish)).collect(),
+        dates
+            .iter()
+            .cloned()
+            .zip(days.into_iter().map(Tally::finish))
+            .collect(),
         hours.into_iter().map(Tally::finish).collect(),
     )
 }
@@ -209,7 +219,10 @@ mod tests {
         tokens.push(token("2026-03-02", 10, Outcome::Cancelled, None));
         tokens.push(token("2026-02-01", 10, Outcome::Served, Some(99.0))); // outside
         let (total, days, hours) = tally(&dates, &tokens);
-        assert_eq!((total.tokens, total.served, total.no_shows, total.cancelled), (12, 10, 1, 1));
+        assert_eq!(
+            (total.tokens, total.served, total.no_shows, total.cancelled),
+            (12, 10, 1, 1)
+        );
         assert_eq!(days[0].1.tokens, 0);
         assert_eq!(days[1].1.tokens, 12);
         assert_eq!(hours[9].tokens, 10);
@@ -225,7 +238,12 @@ mod tests {
         let dates = vec!["2026-03-01".to_owned(), "2026-03-02".to_owned()];
         let tokens = vec![token("2026-03-02", 9, Outcome::Served, Some(4.0))];
         let (total, by_day, by_hour) = tally(&dates, &tokens);
-        let a = Analytics { total, by_day, by_hour, ..Default::default() };
+        let a = Analytics {
+            total,
+            by_day,
+            by_hour,
+            ..Default::default()
+        };
         let csv = a.csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);

@@ -26,7 +26,8 @@ pub struct BenchAnalyticsArgs {
 }
 
 pub async fn run(database_url: Option<String>, args: BenchAnalyticsArgs) -> anyhow::Result<()> {
-    let scratch = std::env::temp_dir().join(format!("qline-bench-analytics-{}", std::process::id()));
+    let scratch =
+        std::env::temp_dir().join(format!("qline-bench-analytics-{}", std::process::id()));
     let url = match database_url {
         Some(url) => url,
         None => {
@@ -93,7 +94,9 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
                 - 330 * 60_000,
         );
         let visits = day_of_visits(&mut rng, midnight, args.per_day);
-        store.insert_past_day(&queue, &date.to_string(), &visits).await?;
+        store
+            .insert_past_day(&queue, &date.to_string(), &visits)
+            .await?;
     }
     let seeded = seeding.elapsed().as_secs_f64();
     println!(
@@ -129,7 +132,10 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        println!("last {range:>3} days: {tokens:>6} tokens, median {median:.1} ms (of {} runs)", times.len());
+        println!(
+            "last {range:>3} days: {tokens:>6} tokens, median {median:.1} ms (of {} runs)",
+            times.len()
+        );
         line.push_str(&format!(" d{range}_ms={median:.1}"));
     }
     println!("{line}");
@@ -158,7 +164,12 @@ fn day_of_visits(rng: &mut StdRng, midnight: Timestamp, count: u32) -> Vec<PastV
             } else if roll < 0.1 {
                 (TokenStatus::Cancelled, None, None, Some(at(j + wait / 2.0)))
             } else {
-                (TokenStatus::Served, Some(at(j + wait)), Some(at(j + wait + visit)), None)
+                (
+                    TokenStatus::Served,
+                    Some(at(j + wait)),
+                    Some(at(j + wait + visit)),
+                    None,
+                )
             };
             PastVisit {
                 created: at(j),

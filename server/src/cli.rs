@@ -200,7 +200,10 @@ impl Cli {
                 crate::analytics_bench::run(self.database_url.clone(), args).await
             }
             Command::GenTrace(args) => {
-                print!("{}", crate::trace::generate(&args).map_err(anyhow::Error::msg)?);
+                print!(
+                    "{}",
+                    crate::trace::generate(&args).map_err(anyhow::Error::msg)?
+                );
                 Ok(())
             }
         }

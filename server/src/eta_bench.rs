@@ -149,7 +149,11 @@ async fn replay(
 ) -> anyhow::Result<(Vec<Shown>, BTreeMap<String, usize>, f64)> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
-    let first = visits.iter().map(|v| v.arrival).min().unwrap_or(Timestamp(0));
+    let first = visits
+        .iter()
+        .map(|v| v.arrival)
+        .min()
+        .unwrap_or(Timestamp(0));
     let clock = Clock::manual(first);
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     let names: std::collections::BTreeSet<&str> = visits.iter().map(|v| v.queue.as_str()).collect();
@@ -209,7 +213,9 @@ async fn replay(
                 tokens[i] = Some((id, public_id));
             }
             Step::Call(i) => {
-                let Some((token, _)) = tokens[i] else { continue };
+                let Some((token, _)) = tokens[i] else {
+                    continue;
+                };
                 let queue = queues[visits[i].queue.as_str()];
                 let serving = engine
                     .today(&staff, queue)
@@ -239,7 +245,9 @@ async fn replay(
                         .act(&staff, queue, StaffAction::Skip { token })
                         .await
                         .map(drop),
-                    Outcome::Cancelled => engine.cancel_by_patient(&public_id, None).await.map(drop),
+                    Outcome::Cancelled => {
+                        engine.cancel_by_patient(&public_id, None).await.map(drop)
+                    }
                 };
                 if let Err(e) = done {
                     note(e);

@@ -53,19 +53,23 @@ pub struct Visit {
 /// Reads a trace; `timezone` places times written without an offset. Every problem
 /// names its line.
 pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
-    let tz: chrono_tz::Tz = timezone
-        .parse()
-        .map_err(|_| format!("unknown timezone {timezone:?} (use an IANA name such as Asia/Kolkata)"))?;
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let expected = ["queue", "arrival", "service_start", "service_end", "outcome"];
+    let tz: chrono_tz::Tz = timezone.parse().map_err(|_| {
+        format!("unknown timezone {timezone:?} (use an IANA name such as Asia/Kolkata)")
+    })?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let expected = [
+        "queue",
+        "arrival",
+        "service_start",
+        "service_end",
+        "outcome",
+    ];
     match lines.next() {
         Some((_, header)) if header.split(',').map(str::trim).eq(expected) => {}
-        _ => {
-            return Err(format!(
-                "line 1: the header must be {}",
-                expected.join(",")
-            ))
-        }
+        _ => return Err(format!("line 1: the header must be {}", expected.join(","))),
     }
     let mut visits = Vec::new();
     for (i, line) in lines {
@@ -78,14 +82,23 @@ pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
             if cell.is_empty() {
                 return Ok(None);
             }
-            parse_time(cell, &tz)
-                .map(Some)
-                .ok_or_else(|| at(&format!("{name} {cell:?} is neither ISO-8601 nor Unix seconds")))
+            parse_time(cell, &tz).map(Some).ok_or_else(|| {
+                at(&format!(
+                    "{name} {cell:?} is neither ISO-8601 nor Unix seconds"
+                ))
+            })
         };
-        let outcome = Outcome::parse(outcome)
-            .ok_or_else(|| at(&format!("outcome {outcome:?} is not served, no_show or cancelled")))?;
+        let outcome = Outcome::parse(outcome).ok_or_else(|| {
+            at(&format!(
+                "outcome {outcome:?} is not served, no_show or cancelled"
+            ))
+        })?;
         let visit = Visit {
-            queue: if queue.is_empty() { "General".into() } else { queue.into() },
+            queue: if queue.is_empty() {
+                "General".into()
+            } else {
+                queue.into()
+            },
             arrival: time(arrival, "arrival")?.ok_or_else(|| at("arrival is empty"))?,
             start: time(start, "service_start")?,
             end: time(end, "service_end")?,
@@ -100,15 +113,22 @@ pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
                 return Err(at("a served visit needs service_start and service_end"))
             }
             (Outcome::NoShow, None, _) => {
-                return Err(at("a no_show needs service_start (when the patient was called)"))
+                return Err(at(
+                    "a no_show needs service_start (when the patient was called)",
+                ))
             }
             (Outcome::Cancelled, _, None) => {
-                return Err(at("a cancelled visit needs service_end (when the patient left)"))
+                return Err(at(
+                    "a cancelled visit needs service_end (when the patient left)",
+                ))
             }
             _ => {}
         }
-        if !order(Some(visit.arrival), visit.start.or(visit.end)) || !order(visit.start, visit.end) {
-            return Err(at("times must not go backwards (arrival ≤ service_start ≤ service_end)"));
+        if !order(Some(visit.arrival), visit.start.or(visit.end)) || !order(visit.start, visit.end)
+        {
+            return Err(at(
+                "times must not go backwards (arrival ≤ service_start ≤ service_end)",
+            ));
         }
         visits.push(visit);
     }
@@ -125,11 +145,16 @@ fn parse_time(cell: &str, tz: &chrono_tz::Tz) -> Option<Timestamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
         return Some(Timestamp(t.timestamp_millis()));
     }
-    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(cell, f).ok())
-        .and_then(|naive| tz.from_local_datetime(&naive).earliest())
-        .map(|t| Timestamp(t.timestamp_millis()))
+    [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(cell, f).ok())
+    .and_then(|naive| tz.from_local_datetime(&naive).earliest())
+    .map(|t| Timestamp(t.timestamp_millis()))
 }
 
 #[derive(Debug, Args)]
@@ -165,7 +190,7 @@ struct Session {
     /// Median visit in minutes and the spread of its logarithm (skew).
     median_minutes: f64,
     spread: f64,
-    /// Share of very long visits (30–70 minutes).
+    /// Share of very long visits (20–45 minutes).
     long_share: f64,
     no_show_share: f64,
     cancel_share: f64,
@@ -177,20 +202,20 @@ struct Session {
 const GP: &[Session] = &[Session {
     queue: "General",
     arrivals: &[
-        (8 * 60 + 45, 10 * 60, 14.0),
-        (10 * 60, 12 * 60 + 45, 8.0),
-        (12 * 60 + 45, 14 * 60, 3.0),
-        (14 * 60, 16 * 60 + 30, 7.0),
+        (8 * 60 + 45, 10 * 60, 18.0),
+        (10 * 60, 12 * 60 + 45, 10.0),
+        (12 * 60 + 45, 14 * 60, 4.0),
+        (14 * 60, 16 * 60 + 30, 9.0),
     ],
     start: 9 * 60 + 10,
     breaks: &[(13 * 60, 14 * 60)],
-    median_minutes: 6.0,
-    spread: 0.45,
-    long_share: 0.02,
+    median_minutes: 4.5,
+    spread: 0.5,
+    long_share: 0.015,
     no_show_share: 0.07,
     cancel_share: 0.03,
     late_share: 0.2,
-    late_minutes: 50,
+    late_minutes: 40,
 }];
 
 const TWO_QUEUES: &[Session] = &[
@@ -206,7 +231,7 @@ const TWO_QUEUES: &[Session] = &[
         breaks: &[(13 * 60 + 30, 17 * 60)],
         median_minutes: 4.5,
         spread: 0.5,
-        long_share: 0.015,
+        long_share: 0.01,
         no_show_share: 0.1,
         cancel_share: 0.04,
         late_share: 0.15,
@@ -335,7 +360,7 @@ fn simulate_day(s: &Session, rng: &mut StdRng) -> Vec<Line> {
             continue;
         }
         let visit = if rng.random::<f64>() < s.long_share {
-            30.0 + rng.random::<f64>() * 40.0
+            20.0 + rng.random::<f64>() * 25.0
         } else {
             s.median_minutes * (s.spread * normal(rng)).exp()
         };
@@ -399,8 +424,10 @@ mod tests {
         assert_eq!(trace, generate(&args).unwrap());
         let visits = parse(&trace, "Asia/Kolkata").unwrap();
         // Saturday, (Sunday skipped), Monday, Tuesday: three clinic days, both queues.
-        let days: std::collections::BTreeSet<i64> =
-            visits.iter().map(|v| v.arrival.millis() / 86_400_000).collect();
+        let days: std::collections::BTreeSet<i64> = visits
+            .iter()
+            .map(|v| v.arrival.millis() / 86_400_000)
+            .collect();
         assert_eq!(days.len(), 3);
         assert!(visits.iter().any(|v| v.queue == "Dental"));
         assert!(visits.iter().any(|v| v.outcome == Outcome::NoShow));

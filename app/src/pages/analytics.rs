@@ -73,10 +73,7 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
     } else {
         "/clinic".to_owned()
     };
-    let csv_href = format!(
-        "data:text/csv;charset=utf-8,{}",
-        percent_encoded(&a.csv())
-    );
+    let csv_href = format!("data:text/csv;charset=utf-8,{}", percent_encoded(&a.csv()));
     let csv_name = format!("qline-{}-{}-to-{}.csv", a.slug, a.from, a.to);
     let t = a.total.clone();
     let tiles = [
@@ -102,7 +99,10 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
             label: short_date(date),
             value: f64::from(f.tokens),
             part: f64::from(f.served),
-            tip: format!("{date}: {} tokens, {} seen, {} no-shows", f.tokens, f.served, f.no_shows),
+            tip: format!(
+                "{date}: {} tokens, {} seen, {} no-shows",
+                f.tokens, f.served, f.no_shows
+            ),
         })
         .collect();
     let day_waits: Vec<(String, Option<f32>, Option<f32>)> = a
@@ -129,7 +129,10 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
             label: format!("{h:02}"),
             value: f64::from(f.tokens),
             part: f64::from(f.served),
-            tip: format!("{h:02}:00–{h:02}:59: {} tokens, {} seen", f.tokens, f.served),
+            tip: format!(
+                "{h:02}:00–{h:02}:59: {} tokens, {} seen",
+                f.tokens, f.served
+            ),
         })
         .collect();
     let hour_waits: Vec<(String, Option<f32>, Option<f32>)> = hours

@@ -1,8 +1,8 @@
 //! The screens. Each page is a module named after what a person calls it.
 
 mod account;
-mod analytics;
 mod admin;
+mod analytics;
 mod clinic;
 mod desk;
 mod display;
@@ -17,8 +17,8 @@ mod poster;
 mod tracker;
 
 pub use account::AccountPage;
-pub use analytics::{AdminAnalyticsPage, AnalyticsPage};
 pub use admin::{AdminPage, AuditPage};
+pub use analytics::{AdminAnalyticsPage, AnalyticsPage};
 pub use clinic::{AdminClinicPage, ClinicPage};
 pub use desk::DeskPage;
 pub use display::DisplayPage;

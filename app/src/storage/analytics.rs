@@ -108,7 +108,10 @@ impl Store {
         });
         let mut ratings = [0u32; 5];
         for (stars, count) in counts {
-            if let Some(slot) = usize::try_from(stars - 1).ok().and_then(|i| ratings.get_mut(i)) {
+            if let Some(slot) = usize::try_from(stars - 1)
+                .ok()
+                .and_then(|i| ratings.get_mut(i))
+            {
                 *slot = u32::try_from(count).unwrap_or(u32::MAX);
             }
         }
@@ -153,7 +156,9 @@ impl Store {
             .map_or(opened, Timestamp::millis);
         let rows: Vec<String> = (0..visits.len())
             .map(|r| {
-                let places: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+                let places: Vec<String> = (1..=COLUMNS)
+                    .map(|c| format!("${}", r * COLUMNS + c))
+                    .collect();
                 format!("({})", places.join(", "))
             })
             .collect();

@@ -194,16 +194,32 @@ impl Tx {
         Ok(found)
     }
 
-    /// Learns what the queue's earlier days on the same weekday say (see
-    /// `domain::eta::History`) and keeps it with the day that has just opened.
+    /// Learns what the queue's earlier days on the same weekday say (or, until there are
+    /// `MIN_SAME_WEEKDAYS` of them, its last `RECENT_DAYS` days: see `domain::eta::History`)
+    /// and keeps it with the day that has just opened.
     async fn remember_history(&mut self, queue: QueueId, date: &str) -> Result<(), StorageError> {
-        use crate::domain::eta::{History, PastToken, HISTORY_WEEKS};
+        use crate::domain::eta::{
+            History, PastToken, HISTORY_WEEKS, MIN_SAME_WEEKDAYS, RECENT_DAYS,
+        };
         let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
             return Ok(());
         };
-        let earlier: Vec<String> = (1..=HISTORY_WEEKS)
-            .map(|w| (day - chrono::Days::new(7 * u64::from(w))).format("%Y-%m-%d").to_string())
+        let date_before = |days: u64| {
+            (day - chrono::Days::new(days))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let same_weekday: Vec<String> = (1..=HISTORY_WEEKS)
+            .map(|w| date_before(7 * u64::from(w)))
             .collect();
+        let mut earlier: Vec<String> = (1..=RECENT_DAYS).map(date_before).collect();
+        earlier.extend(
+            same_weekday
+                .iter()
+                .filter(|d| !earlier.contains(d))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         let places: Vec<String> = (0..earlier.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
@@ -237,7 +253,16 @@ impl Tx {
                 left: cancelled.map(at),
             });
         }
-        let history = History::learn(&days.into_values().collect::<Vec<_>>());
+        // The same weekday when there are enough of them; until then, the last two weeks.
+        let (same, recent): (Vec<_>, Vec<_>) = days
+            .into_iter()
+            .partition(|(d, _)| same_weekday.contains(d));
+        let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
+            same
+        } else {
+            recent.into_iter().chain(same).collect()
+        };
+        let history = History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
         if history.days == 0 {
             return Ok(());
         }

@@ -289,7 +289,9 @@ impl Store {
     }
 
     async fn day_row(&self, queue: &Queue, date: &str) -> Result<Option<DayRow>, StorageError> {
-        let sql = format!("SELECT {DAY_COLUMNS} FROM queue_days WHERE queue_id = $1 AND service_date = $2");
+        let sql = format!(
+            "SELECT {DAY_COLUMNS} FROM queue_days WHERE queue_id = $1 AND service_date = $2"
+        );
         Ok(with_pool!(self, pool => {
             sqlx::query_as(&sql)
             .bind(queue.id.get())

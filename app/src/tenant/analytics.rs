@@ -38,9 +38,10 @@ pub async fn analytics(
     let from = tz
         .from_local_datetime(&first.and_time(chrono::NaiveTime::MIN))
         .earliest()
-        .map_or(Timestamp(now.millis() - i64::from(days_back) * 86_400_000), |t| {
-            Timestamp(t.timestamp_millis())
-        });
+        .map_or(
+            Timestamp(now.millis() - i64::from(days_back) * 86_400_000),
+            |t| Timestamp(t.timestamp_millis()),
+        );
     let to = Timestamp(now.millis() + 1);
     let tokens = store.analytics_tokens(&clinic, from, to).await?;
     let (total, by_day, by_hour) = tally(&dates, &tokens);
