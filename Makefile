@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools tools-test test-rust test-e2e check bench
+.PHONY: run test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
 run: tools
@@ -43,3 +43,13 @@ check:
 bench: tools
 	cargo build --release -p qline
 	.ci/bench
+
+## bench-eta: replay the shipped traces and compare Qline's wait estimates with the fixed rule
+bench-eta: tools
+	cargo build --release -p qline
+	.ci/bench-eta
+
+## bench-analytics: the analytics query over a year of history, on SQLite and PostgreSQL
+bench-analytics: tools
+	cargo build --release -p qline
+	.ci/bench-analytics

@@ -104,13 +104,15 @@ impl Analytics {
 /// One token as analytics reads it: its local date and hour of joining, and minutes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenFacts {
-    pub date: String,
+    pub date: chrono::NaiveDate,
     pub hour: u8,
     pub outcome: Outcome,
     pub wait_minutes: Option<f32>,
     pub service_minutes: Option<f32>,
     pub has_phone: bool,
     pub on_whatsapp: bool,
+    /// 1–5 stars, if the patient rated the visit.
+    pub rating: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,33 +163,41 @@ fn avg_p90(values: &mut [f32]) -> (Option<f32>, Option<f32>) {
     (Some(avg), Some(values[rank]))
 }
 
-/// The figures of `dates` (every date of the range, oldest first) from the tokens.
+/// How many visits were rated 1, 2, 3, 4 and 5 stars.
+pub fn ratings(tokens: &[TokenFacts]) -> [u32; 5] {
+    let mut counts = [0; 5];
+    for stars in tokens.iter().filter_map(|t| t.rating) {
+        counts[usize::from(stars.clamp(1, 5) - 1)] += 1;
+    }
+    counts
+}
+
+/// The figures of `days` days from `first` on, from the tokens.
 pub fn tally(
-    dates: &[String],
+    first: chrono::NaiveDate,
+    days: usize,
     tokens: &[TokenFacts],
 ) -> (Figures, Vec<(String, Figures)>, Vec<Figures>) {
-    let index: std::collections::HashMap<&str, usize> = dates
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.as_str(), i))
-        .collect();
     let mut total = Tally::default();
-    let mut days: Vec<Tally> = dates.iter().map(|_| Tally::default()).collect();
+    let mut by_day: Vec<Tally> = (0..days).map(|_| Tally::default()).collect();
     let mut hours: Vec<Tally> = (0..24).map(|_| Tally::default()).collect();
     for t in tokens {
-        let Some(&day) = index.get(t.date.as_str()) else {
+        let Some(day) = usize::try_from((t.date - first).num_days())
+            .ok()
+            .and_then(|d| by_day.get_mut(d))
+        else {
             continue;
         };
+        day.add(t);
         total.add(t);
-        days[day].add(t);
         hours[usize::from(t.hour.min(23))].add(t);
     }
     (
         total.finish(),
-        dates
-            .iter()
-            .cloned()
-            .zip(days.into_iter().map(Tally::finish))
+        first
+            .iter_days()
+            .map(|d| d.to_string())
+            .zip(by_day.into_iter().map(Tally::finish))
             .collect(),
         hours.into_iter().map(Tally::finish).collect(),
     )
@@ -199,19 +209,20 @@ mod tests {
 
     fn token(date: &str, hour: u8, outcome: Outcome, wait: Option<f32>) -> TokenFacts {
         TokenFacts {
-            date: date.into(),
+            date: date.parse().unwrap(),
             hour,
             outcome,
             wait_minutes: wait,
             service_minutes: (outcome == Outcome::Served).then_some(6.0),
             has_phone: true,
             on_whatsapp: hour == 9,
+            rating: (outcome == Outcome::Served).then_some(5),
         }
     }
 
     #[test]
     fn figures_add_up_by_day_and_hour() {
-        let dates = vec!["2026-03-01".to_owned(), "2026-03-02".to_owned()];
+        let first = "2026-03-01".parse().unwrap();
         let mut tokens: Vec<TokenFacts> = (1..=10)
             .map(|w| token("2026-03-02", 9, Outcome::Served, Some(w as f32)))
             .collect();
@@ -231,13 +242,13 @@ mod tests {
         assert_eq!(total.no_show_rate(), Some(1.0 / 11.0));
         assert_eq!(total.opt_in_rate(), Some(10.0 / 12.0));
         assert_eq!(total.service_avg, Some(6.0));
+        assert_eq!(ratings(&tokens), [0, 0, 0, 0, 11]);
     }
 
     #[test]
     fn the_csv_has_a_row_per_day() {
-        let dates = vec!["2026-03-01".to_owned(), "2026-03-02".to_owned()];
         let tokens = vec![token("2026-03-02", 9, Outcome::Served, Some(4.0))];
-        let (total, by_day, by_hour) = tally(&dates, &tokens);
+        let (total, by_day, by_hour) = tally("2026-03-01".parse().unwrap(), 2, &tokens);
         let a = Analytics {
             total,
             by_day,

@@ -43,10 +43,12 @@ export const demoPassword = "demo-password-e2e";
 /**
  * Every test gets its own server on a free port with a new SQLite database seeded with
  * the demo clinic, so no test sees another's patients. `QLINE_BASE_URL` points the
- * tests at a running server instead.
+ * tests at a running server instead. The demo clinic starts without past days unless a
+ * test asks for them (`test.use({ demoHistoryDays: 28 })`).
  */
-export const test = base.extend<{ baseURL: string }>({
-  baseURL: async ({}, use) => {
+export const test = base.extend<{ baseURL: string; demoHistoryDays: number }>({
+  demoHistoryDays: [0, { option: true }],
+  baseURL: async ({ demoHistoryDays }, use) => {
     if (process.env.QLINE_BASE_URL) {
       await use(process.env.QLINE_BASE_URL);
       return;
@@ -59,6 +61,7 @@ export const test = base.extend<{ baseURL: string }>({
         ...process.env,
         QLINE_DATABASE_URL: `sqlite://${dir}/qline.db`,
         QLINE_DEMO_PASSWORD: demoPassword,
+        QLINE_DEMO_HISTORY_DAYS: String(demoHistoryDays),
         QLINE_SECRET_KEY_FILE: `${dir}/secret.key`,
         QLINE_ULTRAMSG_BASE_URL: ultramsg,
         QLINE_LOG: "warn",

@@ -4,6 +4,9 @@ import { demoPassword, expect, test, desk, hydrated, join, signIn } from "./help
 
 const shot = (name: string) => `../docs/screenshots/${name}-${test.info().project.name}.png`;
 
+// Four weeks of past visits, so the analytics and the wait estimates have a history.
+test.use({ demoHistoryDays: 28 });
+
 test("screenshots of the join page, the tracker, the desk and the display board", async ({ browser, page }) => {
   await page.goto("/c/demo");
   await hydrated(page);
@@ -48,6 +51,10 @@ test("screenshots of the tenant console, the clinic settings and the QR poster",
   await hydrated(owner);
   await expect(owner.getByTestId("usage-chart")).toBeVisible();
   await owner.screenshot({ path: shot("clinic"), fullPage: true });
+  await owner.goto("/clinic/analytics");
+  await hydrated(owner);
+  await expect(owner.getByTestId("chart-days")).toBeVisible();
+  await owner.screenshot({ path: shot("analytics"), fullPage: true });
   if (test.info().project.name === "desktop") {
     await owner.goto("/clinic/poster");
     await expect(owner.getByTestId("poster-qr")).toBeVisible();

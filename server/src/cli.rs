@@ -132,6 +132,16 @@ pub struct ServeArgs {
     )]
     pub meta_base_url: String,
 
+    /// With --seed-demo: days of past visits the new demo clinic starts with (Sundays
+    /// off), so its analytics and wait estimates have history to show and learn from
+    #[arg(
+        long,
+        env = "QLINE_DEMO_HISTORY_DAYS",
+        default_value_t = 28,
+        value_name = "DAYS"
+    )]
+    pub demo_history_days: u32,
+
     /// With --seed-demo: one password for the three demo logins instead of random ones.
     #[arg(long, env = "QLINE_DEMO_PASSWORD", hide_env_values = true)]
     pub demo_password: Option<String>,
@@ -153,6 +163,15 @@ pub struct SeedDemoArgs {
     /// One password for all three demo logins; without it each gets a random one, printed once.
     #[arg(long, env = "QLINE_DEMO_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Days of past visits the demo clinic starts with (Sundays off), for analytics and
+    /// the wait estimates to show and learn from.
+    #[arg(
+        long,
+        env = "QLINE_DEMO_HISTORY_DAYS",
+        default_value_t = 28,
+        value_name = "DAYS"
+    )]
+    pub history_days: u32,
 }
 
 impl Cli {
@@ -190,6 +209,7 @@ impl Cli {
             Command::SeedDemo(args) => {
                 let store = open(&url).await?;
                 let logins = tenant::seed_demo(&store, args.password.as_deref()).await?;
+                crate::trace::seed_demo_history(&store, args.history_days).await?;
                 print_logins(&logins);
                 store.close().await;
                 Ok(())
@@ -251,7 +271,13 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = open(url).await?;
     if args.seed_demo {
-        seed_demo_if_missing(&store, url, args.demo_password.as_deref()).await?;
+        seed_demo_if_missing(
+            &store,
+            url,
+            args.demo_password.as_deref(),
+            args.demo_history_days,
+        )
+        .await?;
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -302,6 +328,7 @@ async fn seed_demo_if_missing(
     store: &Store,
     url: &str,
     password: Option<&str>,
+    history_days: u32,
 ) -> anyhow::Result<()> {
     let saved = url.strip_prefix("sqlite://").and_then(|path| {
         PathBuf::from(path.split('?').next().unwrap_or(path))
@@ -310,6 +337,7 @@ async fn seed_demo_if_missing(
     });
     match tenant::seed_demo(store, password).await {
         Ok(logins) => {
+            crate::trace::seed_demo_history(store, history_days).await?;
             print_logins(&logins);
             if let Some(file) = saved {
                 write_private(&file, &logins_text(&logins))?;

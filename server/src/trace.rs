@@ -381,6 +381,73 @@ fn normal(rng: &mut StdRng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
 }
 
+/// Gives the demo clinic `days` days of past visits before today (Sundays off): its
+/// General queue runs like the `gp` scenario, its Dental queue like the dental one.
+pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> anyhow::Result<()> {
+    use qline_app::domain::{Slug, TokenStatus};
+    use qline_app::storage::PastVisit;
+    let Some(clinic) = store
+        .clinic_by_slug(&Slug::parse(qline_app::tenant::DEMO_SLUG)?)
+        .await?
+    else {
+        return Ok(());
+    };
+    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let queues = store.queues_of(clinic.id).await?;
+    let today = Timestamp::now().local(&clinic.timezone).date();
+    let mut rng = StdRng::seed_from_u64(u64::from(days));
+    for back in (1..=u64::from(days)).rev() {
+        let date = today - Days::new(back);
+        if date.format("%a").to_string() == "Sun" {
+            continue;
+        }
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let at = |minute: f64| {
+            let local = midnight + chrono::Duration::seconds((minute * 60.0) as i64);
+            Timestamp(
+                tz.from_local_datetime(&local)
+                    .earliest()
+                    .map_or(0, |t| t.timestamp_millis()),
+            )
+        };
+        for queue in &queues {
+            let session = if queue.name == "Dental" {
+                &TWO_QUEUES[1]
+            } else {
+                &GP[0]
+            };
+            let visits: Vec<PastVisit> = simulate_day(session, &mut rng)
+                .into_iter()
+                .map(|line| {
+                    let status = match line.outcome {
+                        Outcome::Served => TokenStatus::Served,
+                        Outcome::NoShow => TokenStatus::Skipped,
+                        Outcome::Cancelled => TokenStatus::Cancelled,
+                    };
+                    let rated = status == TokenStatus::Served && rng.random::<f64>() < 0.3;
+                    PastVisit {
+                        created: at(line.arrival),
+                        called: line.start.map(at),
+                        served: (status == TokenStatus::Served)
+                            .then(|| line.end.map(at))
+                            .flatten(),
+                        cancelled: (status == TokenStatus::Cancelled)
+                            .then(|| line.end.map(at))
+                            .flatten(),
+                        status,
+                        phone: Some(format!("+9198{:08}", rng.random_range(0..100_000_000u32))),
+                        rating: rated.then(|| rng.random_range(3..=5u8)),
+                    }
+                })
+                .collect();
+            store
+                .insert_past_day(queue, &date.to_string(), &visits)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

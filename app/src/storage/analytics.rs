@@ -15,10 +15,17 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<TokenFacts>, StorageError> {
-        type Row = (i64, Option<i64>, Option<i64>, String, Option<String>);
+        type Row = (
+            i64,
+            Option<i64>,
+            Option<i64>,
+            String,
+            Option<String>,
+            Option<i64>,
+        );
         let (rows, inbound): (Vec<Row>, Vec<(String, i64)>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(
-                "SELECT created_at, called_at, served_at, status, patient_phone FROM tokens \
+                "SELECT created_at, called_at, served_at, status, patient_phone, rating FROM tokens \
                  WHERE business_id = $1 AND created_at >= $2 AND created_at < $3",
             )
             .bind(clinic.id.get())
@@ -38,17 +45,20 @@ impl Store {
             (rows, inbound)
         });
         let tz = clinic.timezone.as_str();
-        let date_of = |millis: i64| Timestamp(millis).local(tz).date().to_string();
-        let wrote: std::collections::HashSet<(String, String)> = inbound
-            .into_iter()
-            .map(|(phone, at)| (date_of(at), phone))
-            .collect();
+        let mut wrote: std::collections::HashMap<String, Vec<chrono::NaiveDate>> =
+            Default::default();
+        for (phone, at) in inbound {
+            wrote
+                .entry(phone)
+                .or_default()
+                .push(Timestamp(at).local(tz).date());
+        }
         let minutes = |from: i64, to: i64| ((to - from).max(0) as f32) / 60_000.0;
         Ok(rows
             .into_iter()
-            .map(|(created, called, served, status, phone)| {
+            .map(|(created, called, served, status, phone, rating)| {
                 let local = Timestamp(created).local(tz);
-                let date = local.date().to_string();
+                let date = local.date();
                 let outcome = match status.as_str() {
                     "SERVED" => Outcome::Served,
                     "SKIPPED" => Outcome::NoShow,
@@ -56,8 +66,9 @@ impl Store {
                     _ => Outcome::Waiting,
                 };
                 let on_whatsapp = phone
-                    .as_ref()
-                    .is_some_and(|p| wrote.contains(&(date.clone(), p.clone())));
+                    .as_deref()
+                    .and_then(|p| wrote.get(p))
+                    .is_some_and(|days| days.contains(&date));
                 TokenFacts {
                     hour: chrono::Timelike::hour(&local) as u8,
                     date,
@@ -69,33 +80,27 @@ impl Store {
                     },
                     has_phone: phone.is_some(),
                     on_whatsapp,
+                    rating: rating
+                        .and_then(|r| u8::try_from(r).ok())
+                        .filter(|r| (1..=5).contains(r)),
                 }
             })
             .collect())
     }
 
-    /// Ratings given in `[from, to)` (counts of 1 to 5 stars) and the latest `limit`
-    /// written feedback as `(local date, rating, text)`.
-    pub async fn ratings(
+    /// The latest `limit` written feedback on visits in `[from, to)`, newest first, as
+    /// `(local date, rating, text)` (read through the partial index on feedback).
+    pub async fn feedback(
         &self,
         clinic: &Clinic,
         from: Timestamp,
         to: Timestamp,
         limit: i64,
-    ) -> Result<([u32; 5], Vec<(String, u8, String)>), StorageError> {
-        let (counts, written): (Vec<(i64, i64)>, Vec<(i64, i64, String)>) = with_pool!(self, pool => {
-            let counts = sqlx::query_as(
-                "SELECT rating, COUNT(*) FROM tokens WHERE business_id = $1 AND created_at >= $2 \
-                 AND created_at < $3 AND rating IS NOT NULL GROUP BY rating",
-            )
-            .bind(clinic.id.get())
-            .bind(from.millis())
-            .bind(to.millis())
-            .fetch_all(pool)
-            .await?;
-            let written = sqlx::query_as(
+    ) -> Result<Vec<(String, u8, String)>, StorageError> {
+        let written: Vec<(i64, Option<i64>, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
                 "SELECT created_at, rating, feedback FROM tokens WHERE business_id = $1 AND created_at >= $2 \
-                 AND created_at < $3 AND rating IS NOT NULL AND feedback IS NOT NULL AND feedback <> '' \
+                 AND created_at < $3 AND feedback IS NOT NULL AND feedback <> '' \
                  ORDER BY created_at DESC LIMIT $4",
             )
             .bind(clinic.id.get())
@@ -103,26 +108,15 @@ impl Store {
             .bind(to.millis())
             .bind(limit)
             .fetch_all(pool)
-            .await?;
-            (counts, written)
+            .await?
         });
-        let mut ratings = [0u32; 5];
-        for (stars, count) in counts {
-            if let Some(slot) = usize::try_from(stars - 1)
-                .ok()
-                .and_then(|i| ratings.get_mut(i))
-            {
-                *slot = u32::try_from(count).unwrap_or(u32::MAX);
-            }
-        }
-        let feedback = written
+        Ok(written
             .into_iter()
             .map(|(at, stars, text)| {
                 let date = Timestamp(at).local(&clinic.timezone).date().to_string();
-                (date, stars.clamp(1, 5) as u8, text)
+                (date, stars.unwrap_or(0).clamp(0, 5) as u8, text)
             })
-            .collect();
-        Ok((ratings, feedback))
+            .collect())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The analytics page's figures for one clinic: the owner's own, or any for the operator.
 
 use super::console::{clinic_in_reach, Caller, ConsoleFailure};
-use crate::analytics::{tally, Analytics, RANGES};
+use crate::analytics::{ratings, tally, Analytics, RANGES};
 use crate::domain::*;
 use crate::storage::Store;
 use chrono::TimeZone;
@@ -29,11 +29,6 @@ pub async fn analytics(
     }
     let today = now.local(&clinic.timezone).date();
     let first = today - chrono::Days::new(u64::from(days_back - 1));
-    let dates: Vec<String> = first
-        .iter_days()
-        .take(days_back as usize)
-        .map(|d| d.to_string())
-        .collect();
     let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
     let from = tz
         .from_local_datetime(&first.and_time(chrono::NaiveTime::MIN))
@@ -44,18 +39,18 @@ pub async fn analytics(
         );
     let to = Timestamp(now.millis() + 1);
     let tokens = store.analytics_tokens(&clinic, from, to).await?;
-    let (total, by_day, by_hour) = tally(&dates, &tokens);
-    let (ratings, feedback) = store.ratings(&clinic, from, to, FEEDBACK_SHOWN).await?;
+    let (total, by_day, by_hour) = tally(first, days_back as usize, &tokens);
+    let feedback = store.feedback(&clinic, from, to, FEEDBACK_SHOWN).await?;
     Ok(Analytics {
         clinic_name: clinic.name.clone(),
         slug: clinic.slug.to_string(),
-        from: dates.first().cloned().unwrap_or_default(),
-        to: dates.last().cloned().unwrap_or_default(),
+        from: first.to_string(),
+        to: today.to_string(),
         days_back,
         total,
         by_day,
         by_hour,
-        ratings,
+        ratings: ratings(&tokens),
         feedback,
         query_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
     })
