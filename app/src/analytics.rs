@@ -229,7 +229,7 @@ mod tests {
         tokens.push(token("2026-03-02", 10, Outcome::NoShow, Some(30.0)));
         tokens.push(token("2026-03-02", 10, Outcome::Cancelled, None));
         tokens.push(token("2026-02-01", 10, Outcome::Served, Some(99.0))); // outside
-        let (total, days, hours) = tally(&dates, &tokens);
+        let (total, days, hours) = tally(first, 2, &tokens);
         assert_eq!(
             (total.tokens, total.served, total.no_shows, total.cancelled),
             (12, 10, 1, 1)
