@@ -350,7 +350,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(checked, 24 * 5 * 2);
+    assert_eq!(checked, 25 * 5 * 2);
 
     // Operator-only settings are refused to owners by name, even for their own clinic.
     let owner = cookies[1].1.as_deref();
