@@ -185,10 +185,11 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
                 </div>
                 <div class="card">
                     <h2>"Ratings"</h2>
-                    <svg viewBox="0 0 300 130" role="img" aria-label="Ratings from 5 to 1 stars" data-testid="chart-ratings">
+                    <figure class="chart">
+                    <svg viewBox="0 0 600 130" role="img" aria-label="Ratings from 5 to 1 stars" data-testid="chart-ratings">
                         {(0..5).rev().enumerate().map(|(row, i)| {
                             let count = a.ratings[i];
-                            let w = f64::from(count) / f64::from(top_rating) * 220.0;
+                            let w = f64::from(count) / f64::from(top_rating) * 480.0;
                             let y = row as f64 * 25.0;
                             view! {
                                 <g>
@@ -199,6 +200,7 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
                             }
                         }).collect_view()}
                     </svg>
+                    </figure>
                     <ul class="feedback">
                         {a.feedback.iter().map(|(date, stars, text)| view! {
                             <li><span class="small muted">{format!("{date} · {stars} ★ · ")}</span>{text.clone()}</li>
@@ -270,15 +272,23 @@ struct Bar {
 const W: f64 = 600.0;
 const H: f64 = 150.0;
 
-/// The labels under a chart: at most about a dozen, evenly spread.
-fn axis_labels(labels: &[String]) -> Vec<(f64, String)> {
+/// The labels under a chart: at most about a dozen, evenly spread, each with where its
+/// text is anchored (the first starts at its bar, so that it is not cut off).
+fn axis_labels(labels: &[String]) -> Vec<(f64, &'static str, String)> {
     let step = labels.len().div_ceil(12).max(1);
     let slot = W / labels.len().max(1) as f64;
     labels
         .iter()
         .enumerate()
         .filter(|(i, _)| i % step == 0)
-        .map(|(i, l)| (i as f64 * slot + slot / 2.0, l.clone()))
+        .map(|(i, l)| {
+            let x = i as f64 * slot + slot / 2.0;
+            if x < 24.0 {
+                (i as f64 * slot, "start", l.clone())
+            } else {
+                (x, "middle", l.clone())
+            }
+        })
         .collect()
 }
 
@@ -302,8 +312,8 @@ fn BarChart(bars: Vec<Bar>, caption: String, testid: &'static str) -> AnyView {
                         </g>
                     }
                 }).collect_view()}
-                {labels.into_iter().map(|(x, l)| view! {
-                    <text x=x y=H + 16.0 class="chart-axis" text-anchor="middle">{l}</text>
+                {labels.into_iter().map(|(x, anchor, l)| view! {
+                    <text x=x y=H + 16.0 class="chart-axis" text-anchor=anchor>{l}</text>
                 }).collect_view()}
             </svg>
             <figcaption class="muted small">{caption}</figcaption>
@@ -349,8 +359,8 @@ fn LineChart(
                 <text x="0" y="10" class="chart-axis">{format!("{top:.0} min")}</text>
                 <polyline class="line" points=avg fill="none"/>
                 <polyline class="line line-dashed" points=p90 fill="none"/>
-                {labels.into_iter().map(|(x, l)| view! {
-                    <text x=x y=H + 16.0 class="chart-axis" text-anchor="middle">{l}</text>
+                {labels.into_iter().map(|(x, anchor, l)| view! {
+                    <text x=x y=H + 16.0 class="chart-axis" text-anchor=anchor>{l}</text>
                 }).collect_view()}
             </svg>
             <figcaption class="muted small">{caption}</figcaption>
