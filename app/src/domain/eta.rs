@@ -296,7 +296,8 @@ pub struct Inputs<'a> {
 /// wait costs nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pace {
-    /// One patient's visit, seconds: mean and standard deviation, no-shows included.
+    /// One patient ahead, in seconds: mean and standard deviation of an ordinary visit
+    /// with the no-shows and the desk's pause between visits included.
     mean: f64,
     sd: f64,
     /// The share of patients whose visit is far longer than usual, and how much longer.
@@ -449,13 +450,12 @@ impl Pace {
         let cur_sd = (cur_high - cur_low) / 2.7;
         let mean_sd = n * self.core_sd / self.weight.sqrt();
         let sd = (n * self.sd.powi(2) + cur_sd.powi(2) + mean_sd.powi(2)).sqrt();
-        let low = (likely - BELOW * sd).max(cur_low);
+        let mut low = (likely - BELOW * sd).max(cur_low);
         let mut high = likely
             + self.start_spread
             + ABOVE * sd
             + (poisson_quantile(long_visits, 0.9) - poisson_quantile(long_visits, 0.5))
                 * self.long_extra;
-        let mut low = low;
         if self.late && ahead > 0 {
             // Nobody called yet though the doctor usually starts by now: the start is
             // late by at least as long again, and perhaps by a margin more.
