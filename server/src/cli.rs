@@ -48,7 +48,8 @@ pub enum Command {
     /// Measure mutations per second and NEXT latency across many clinics (writes to the
     /// database given: use a scratch one).
     Bench(crate::bench::BenchArgs),
-    /// Replay a trace of clinic days through the engine on a scratch database and compare
+    /// Replay a trace of clinic days through the engine on a scratch SQLite database of its
+    /// own (--database-url is not used) and compare
     /// the waits patients were shown with the waits they had (Qline's estimate against
     /// the fixed 6–15 minutes per patient). Ends with a line `eta: qline_mae=… fixed_mae=…
     /// coverage=… width=…`.
