@@ -67,10 +67,8 @@ mod build {
             };
             let serving = day.serving();
             let ahead = day.ahead_of(token).map(|n| n as u32).unwrap_or(0);
-            let eta = (phase == Phase::Waiting).then(|| {
-                day.pace(clinic, queue, now, now.local_secs(&clinic.timezone))
-                    .wait_minutes(ahead)
-            });
+            let eta =
+                (phase == Phase::Waiting).then(|| day.pace(clinic, queue, now).wait_minutes(ahead));
             let notice = (!clinic.status.accepts_work()).then(|| {
                 QueueError::ClinicNotAccepting {
                     status: clinic.status,

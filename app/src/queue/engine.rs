@@ -277,7 +277,7 @@ impl Engine {
             .enumerate()
             .map(|(i, t)| (t.id, i as u32))
             .collect();
-        let pace = day.pace(&clinic, queue, now, now.local_secs(&clinic.timezone));
+        let pace = day.pace(&clinic, queue, now);
         let windows = if clinic.settings.whatsapp_enabled {
             self.store.open_windows(clinic.id, now).await?
         } else {

@@ -120,13 +120,13 @@ impl Day {
     }
 
     /// How fast the queue moves now, for the estimate the tracker, the messages and the
-    /// desk all show. `local_secs`: now, in seconds since the clinic's local midnight.
+    /// desk all show (the server works it out: it knows the clinic's local time).
+    #[cfg(feature = "ssr")]
     pub fn pace(
         &self,
         clinic: &crate::domain::Clinic,
         queue: &crate::domain::Queue,
         now: Timestamp,
-        local_secs: u32,
     ) -> Pace {
         let default_minutes = match queue.default_service_minutes {
             // A queue's own usual visit widens into a range around it.
@@ -149,7 +149,7 @@ impl Day {
             today_no_shows: count(|t| t.state.status == TokenStatus::Skipped),
             today_called: count(|t| t.state.called_at.is_some()),
             history: &self.history,
-            local_secs,
+            local_secs: now.local_secs(&clinic.timezone),
             serving_for_secs,
         })
     }
