@@ -35,3 +35,16 @@ impl InvalidInput {
         }
     }
 }
+
+/// Text made safe for a URL's query or a `data:` link: every byte but the unreserved
+/// ones (letters, digits, `-_.~`) as `%XX`.
+pub fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

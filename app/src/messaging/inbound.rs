@@ -65,16 +65,10 @@ pub fn opt_in_text(token_label: &str, public_id: &PublicId) -> String {
 /// A click-to-chat link: `https://wa.me/<number>?text=<text, percent-encoded>`.
 pub fn click_to_chat(number: &str, text: &str) -> String {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let encoded: String = text
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("https://wa.me/{digits}?text={encoded}")
+    format!(
+        "https://wa.me/{digits}?text={}",
+        crate::domain::percent_encoded(text)
+    )
 }
 
 /// Finds a token reference (`ref <public id>`) in a message.

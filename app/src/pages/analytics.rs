@@ -73,7 +73,10 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
     } else {
         "/clinic".to_owned()
     };
-    let csv_href = format!("data:text/csv;charset=utf-8,{}", percent_encoded(&a.csv()));
+    let csv_href = format!(
+        "data:text/csv;charset=utf-8,{}",
+        crate::domain::percent_encoded(&a.csv())
+    );
     let csv_name = format!("qline-{}-{}-to-{}.csv", a.slug, a.from, a.to);
     let t = a.total.clone();
     let tiles = [
@@ -246,18 +249,6 @@ fn short_date(date: &str) -> String {
         (Some(m @ 1..=12), Some(d)) => format!("{d} {}", MONTHS[m - 1]),
         _ => date.to_owned(),
     }
-}
-
-/// Percent-encodes text for a `data:` link.
-fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b',' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone)]
