@@ -7,6 +7,7 @@ use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::{DayState, DayToken, StaffAction, TokenState};
 use qline_app::queue::QueueError;
 use qline_app::storage::{Applied, Store};
+use support::walk_in;
 
 on_both_backends!(
     two_desks_press_next_at_once,
@@ -29,16 +30,6 @@ fn settings() -> ClinicSettings {
     ClinicSettings {
         max_tokens_per_phone_per_day: 5,
         ..Default::default()
-    }
-}
-
-fn walk_in(queue: QueueId, name: &str) -> JoinRequest {
-    JoinRequest {
-        queue_id: queue,
-        name: name.into(),
-        phone: None,
-        language: Language::En,
-        emergency: false,
     }
 }
 

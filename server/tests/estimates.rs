@@ -5,11 +5,12 @@
 mod support;
 
 use qline_app::domain::*;
-use qline_app::queue::engine::{Actor, Clock, Engine, JoinRequest};
+use qline_app::queue::engine::{Actor, Clock, Engine};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::Store;
 use qline_app::tenant::analytics::analytics;
 use qline_app::tenant::console::Caller;
+use support::walk_in;
 
 on_both_backends!(
     a_day_opens_with_what_the_same_weekday_said,
@@ -21,16 +22,6 @@ fn monday(day_offset: i64, h: i64, m: i64) -> Timestamp {
     // 2026-03-02T00:00+05:30 is 2026-03-01T18:30Z.
     let midnight = 1_772_389_800_000;
     Timestamp(midnight + day_offset * 86_400_000 + (h * 60 + m) * 60_000)
-}
-
-fn walk_in(queue: QueueId, name: &str) -> JoinRequest {
-    JoinRequest {
-        queue_id: queue,
-        name: name.into(),
-        phone: None,
-        language: Language::En,
-        emergency: false,
-    }
 }
 
 /// A morning at the desk on `day` (days after the first Monday): six patients from

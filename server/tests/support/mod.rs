@@ -13,7 +13,7 @@ use qline_app::domain::*;
 use qline_app::messaging::provider::Endpoints;
 use qline_app::messaging::secrets::SecretBox;
 use qline_app::messaging::Messenger;
-use qline_app::queue::engine::Engine;
+use qline_app::queue::engine::{Engine, JoinRequest};
 use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store};
 use qline_server::{router, AppState};
 use rand::Rng;
@@ -192,6 +192,17 @@ pub struct Clinic {
     pub owner: StaffUser,
     pub desk: StaffUser,
     pub desk2: StaffUser,
+}
+
+/// A walk-in the desk adds: a name, no phone.
+pub fn walk_in(queue: QueueId, name: &str) -> JoinRequest {
+    JoinRequest {
+        queue_id: queue,
+        name: name.into(),
+        phone: None,
+        language: Language::En,
+        emergency: false,
+    }
 }
 
 pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clinic {
