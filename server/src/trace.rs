@@ -7,7 +7,7 @@
 //! `no_show` (start: when the patient was called; end, optional: when the desk gave up)
 //! or `cancelled` (end: when the patient left the queue).
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use clap::Args;
 use qline_app::domain::Timestamp;
 use rand::rngs::StdRng;
@@ -53,7 +53,7 @@ pub struct Visit {
 /// Reads a trace; `timezone` places times written without an offset. Every problem
 /// names its line.
 pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
-    let tz: chrono_tz::Tz = timezone.parse().map_err(|_| {
+    timezone.parse::<chrono_tz::Tz>().map_err(|_| {
         format!("unknown timezone {timezone:?} (use an IANA name such as Asia/Kolkata)")
     })?;
     let mut lines = text
@@ -82,7 +82,7 @@ pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
             if cell.is_empty() {
                 return Ok(None);
             }
-            parse_time(cell, &tz).map(Some).ok_or_else(|| {
+            parse_time(cell, timezone).map(Some).ok_or_else(|| {
                 at(&format!(
                     "{name} {cell:?} is neither ISO-8601 nor Unix seconds"
                 ))
@@ -138,7 +138,7 @@ pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
     Ok(visits)
 }
 
-fn parse_time(cell: &str, tz: &chrono_tz::Tz) -> Option<Timestamp> {
+fn parse_time(cell: &str, timezone: &str) -> Option<Timestamp> {
     if let Ok(secs) = cell.parse::<f64>() {
         return Some(Timestamp((secs * 1000.0).round() as i64));
     }
@@ -153,8 +153,14 @@ fn parse_time(cell: &str, tz: &chrono_tz::Tz) -> Option<Timestamp> {
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(cell, f).ok())
-    .and_then(|naive| tz.from_local_datetime(&naive).earliest())
-    .map(|t| Timestamp(t.timestamp_millis()))
+    .and_then(|naive| Timestamp::at_local(timezone, naive))
+}
+
+/// `minute` minutes (to the second) into `date` at `timezone`.
+fn minute_of(timezone: &str, date: NaiveDate, minute: f64) -> Option<Timestamp> {
+    let local = date.and_time(chrono::NaiveTime::MIN)
+        + chrono::Duration::seconds((minute * 60.0).round() as i64);
+    Timestamp::at_local(timezone, local)
 }
 
 #[derive(Debug, Args)]
@@ -274,11 +280,8 @@ pub fn generate(args: &GenTraceArgs) -> Result<String, String> {
             for session in sessions {
                 for line in simulate_day(session, &mut rng) {
                     let time = |minute: f64| {
-                        let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists")
-                            + chrono::Duration::seconds((minute * 60.0).round() as i64);
-                        tz.from_local_datetime(&naive)
-                            .earliest()
-                            .map(|t| t.to_rfc3339())
+                        minute_of(&args.timezone, date, minute)
+                            .map(|t| t.to_utc().with_timezone(&tz).to_rfc3339())
                             .unwrap_or_default()
                     };
                     let _ = writeln!(
@@ -392,7 +395,6 @@ pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> 
     else {
         return Ok(());
     };
-    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
     let queues = store.queues_of(clinic.id).await?;
     let today = Timestamp::now().local(&clinic.timezone).date();
     let mut rng = StdRng::seed_from_u64(u64::from(days));
@@ -401,15 +403,7 @@ pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> 
         if date.format("%a").to_string() == "Sun" {
             continue;
         }
-        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-        let at = |minute: f64| {
-            let local = midnight + chrono::Duration::seconds((minute * 60.0) as i64);
-            Timestamp(
-                tz.from_local_datetime(&local)
-                    .earliest()
-                    .map_or(0, |t| t.timestamp_millis()),
-            )
-        };
+        let at = |minute: f64| minute_of(&clinic.timezone, date, minute).unwrap_or(Timestamp(0));
         for queue in &queues {
             let session = if queue.name == "Dental" {
                 &TWO_QUEUES[1]

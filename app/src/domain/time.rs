@@ -31,6 +31,17 @@ impl Timestamp {
         self.to_utc().with_timezone(&tz).naive_local()
     }
 
+    /// The instant the wall-clock time `local` names at `timezone` (the earlier one when
+    /// clocks go back; `None` for a time skipped when they go forward).
+    #[cfg(feature = "ssr")]
+    pub fn at_local(timezone: &str, local: chrono::NaiveDateTime) -> Option<Self> {
+        use chrono::TimeZone;
+        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map(|t| Self(t.timestamp_millis()))
+    }
+
     /// Seconds since the local midnight at `timezone`.
     #[cfg(feature = "ssr")]
     pub fn local_secs(self, timezone: &str) -> u32 {

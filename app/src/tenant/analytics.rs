@@ -4,7 +4,6 @@ use super::console::{clinic_in_reach, Caller, ConsoleFailure};
 use crate::analytics::{ratings, tally, Analytics, RANGES};
 use crate::domain::*;
 use crate::storage::Store;
-use chrono::TimeZone;
 
 /// Written feedback shown on the page, newest first.
 const FEEDBACK_SHOWN: i64 = 20;
@@ -29,14 +28,8 @@ pub async fn analytics(
     }
     let today = now.local(&clinic.timezone).date();
     let first = today - chrono::Days::new(u64::from(days_back - 1));
-    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let from = tz
-        .from_local_datetime(&first.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or(
-            Timestamp(now.millis() - i64::from(days_back) * 86_400_000),
-            |t| Timestamp(t.timestamp_millis()),
-        );
+    let from = Timestamp::at_local(&clinic.timezone, first.and_time(chrono::NaiveTime::MIN))
+        .unwrap_or(Timestamp(now.millis() - i64::from(days_back) * 86_400_000));
     let to = Timestamp(now.millis() + 1);
     let tokens = store.analytics_tokens(&clinic, from, to).await?;
     let (total, by_day, by_hour) = tally(first, days_back as usize, &tokens);
