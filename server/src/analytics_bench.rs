@@ -3,9 +3,10 @@
 //! history into a scratch SQLite database, or into the database given with
 //! --database-url (use a scratch one), then times the page's query for each range.
 
+use crate::bench::ScratchClinic;
 use clap::Args;
 use qline_app::domain::*;
-use qline_app::storage::{NewClinic, NewQueue, PastVisit, Store};
+use qline_app::storage::{PastVisit, Store};
 use qline_app::tenant::analytics::analytics;
 use qline_app::tenant::console::Caller;
 use rand::rngs::StdRng;
@@ -47,33 +48,15 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
     let slug = format!("analytics-bench-{}", now.millis() % 1_000_000_000);
     let timezone = "Asia/Kolkata";
     let mut tx = store.begin().await?;
-    let clinic = tx
-        .insert_clinic(
-            &NewClinic {
-                slug: Slug::parse(&slug)?,
-                name: "Analytics Bench Clinic".into(),
-                address: String::new(),
-                contact_phone: String::new(),
-                timezone: timezone.into(),
-                status: BusinessStatus::Active,
-                settings: ClinicSettings::default(),
-            },
-            now,
-        )
-        .await?;
-    let queue_id = tx
-        .insert_queue(
-            clinic,
-            &NewQueue {
-                name: "General".into(),
-                prefix: "A".into(),
-                default_service_minutes: None,
-                position: 0,
-            },
-            now,
-        )
-        .await?;
+    let scratch = ScratchClinic {
+        slug: &slug,
+        name: "Analytics Bench Clinic",
+        timezone,
+        queues: &["General"],
+    };
+    let (clinic, queues) = scratch.insert(&mut tx, now).await?;
     tx.commit().await?;
+    let queue_id = queues[0];
     let queue = store
         .queues_of(clinic)
         .await?
@@ -86,13 +69,8 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
     let today = now.local(timezone).date();
     for back in (1..=args.days).rev() {
         let date = today - chrono::Days::new(u64::from(back));
-        let midnight = Timestamp(
-            date.and_hms_opt(0, 0, 0)
-                .expect("midnight exists")
-                .and_utc()
-                .timestamp_millis()
-                - 330 * 60_000,
-        );
+        let midnight = Timestamp::at_local(timezone, date.and_time(chrono::NaiveTime::MIN))
+            .ok_or_else(|| anyhow::anyhow!("{date} has no midnight in {timezone}"))?;
         let visits = day_of_visits(&mut rng, midnight, args.per_day);
         store
             .insert_past_day(&queue, &date.to_string(), &visits)

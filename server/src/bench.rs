@@ -8,7 +8,7 @@ use qline_app::domain::*;
 use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::StaffAction;
 use qline_app::queue::QueueError;
-use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store};
+use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store, Tx};
 use qline_app::tenant::hash_password;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -117,13 +117,44 @@ async fn setup(store: &Store, clinics: usize) -> anyhow::Result<Vec<(StaffUser, 
     let mut desks = Vec::with_capacity(clinics);
     let mut tx = store.begin().await?;
     for i in 0..clinics {
-        let slug = Slug::parse(&format!("bench-{run}-{i}"))?;
+        let clinic = ScratchClinic {
+            slug: &format!("bench-{run}-{i}"),
+            name: &format!("Bench Clinic {i}"),
+            timezone: "Asia/Kolkata",
+            queues: &["General"],
+        };
+        let (id, queues) = clinic.insert(&mut tx, now).await?;
+        let desk = &format!("desk-{i}@bench-{run}.test");
+        let staff = insert_staff(&mut tx, id, desk, Role::Receptionist, &hash, now).await?;
+        desks.push((staff, queues[0]));
+    }
+    tx.commit().await?;
+    Ok(desks)
+}
+
+/// A clinic a benchmark works in: active, without a daily token limit worth the name,
+/// each queue's prefix the first letter of its name, visits of the clinic's default
+/// length.
+pub(crate) struct ScratchClinic<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub timezone: &'a str,
+    pub queues: &'a [&'a str],
+}
+
+impl ScratchClinic<'_> {
+    /// Writes the clinic and its queues; returns its id and the queues' ids in order.
+    pub async fn insert(
+        &self,
+        tx: &mut Tx,
+        now: Timestamp,
+    ) -> anyhow::Result<(BusinessId, Vec<QueueId>)> {
         let clinic = NewClinic {
-            slug,
-            name: format!("Bench Clinic {i}"),
+            slug: Slug::parse(self.slug)?,
+            name: self.name.into(),
             address: String::new(),
             contact_phone: String::new(),
-            timezone: "Asia/Kolkata".into(),
+            timezone: self.timezone.into(),
             status: BusinessStatus::Active,
             settings: ClinicSettings {
                 daily_token_limit: 100_000,
@@ -131,40 +162,45 @@ async fn setup(store: &Store, clinics: usize) -> anyhow::Result<Vec<(StaffUser, 
             },
         };
         let id = tx.insert_clinic(&clinic, now).await?;
-        let queue = tx
-            .insert_queue(
-                id,
-                &NewQueue {
-                    name: "General".into(),
-                    prefix: "A".into(),
-                    default_service_minutes: None,
-                    position: 0,
-                },
-                now,
-            )
-            .await?;
-        let email = format!("desk-{i}@bench-{run}.test");
-        let staff = NewStaff {
-            business_id: Some(id),
-            email: email.clone(),
-            password_hash: hash.clone(),
-            role: Role::Receptionist,
-        };
-        let user = tx.insert_staff(&staff, now).await?;
-        desks.push((
-            StaffUser {
-                id: user,
-                business_id: Some(id),
-                email,
-                role: Role::Receptionist,
-                active: true,
-                must_change_password: false,
-            },
-            queue,
-        ));
+        let mut queues = Vec::with_capacity(self.queues.len());
+        for (position, name) in self.queues.iter().enumerate() {
+            let prefix = name.chars().next().unwrap_or('A').to_ascii_uppercase();
+            let queue = NewQueue {
+                name: (*name).to_owned(),
+                prefix: prefix.to_string(),
+                default_service_minutes: None,
+                position: position as i64,
+            };
+            queues.push(tx.insert_queue(id, &queue, now).await?);
+        }
+        Ok((id, queues))
     }
-    tx.commit().await?;
-    Ok(desks)
+}
+
+/// Writes an active staff account at `clinic` and returns it.
+pub(crate) async fn insert_staff(
+    tx: &mut Tx,
+    clinic: BusinessId,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    now: Timestamp,
+) -> anyhow::Result<StaffUser> {
+    let staff = NewStaff {
+        business_id: Some(clinic),
+        email: email.to_owned(),
+        password_hash: password_hash.to_owned(),
+        role,
+    };
+    let id = tx.insert_staff(&staff, now).await?;
+    Ok(StaffUser {
+        id,
+        business_id: Some(clinic),
+        email: email.to_owned(),
+        role,
+        active: true,
+        must_change_password: false,
+    })
 }
 
 fn tenant_run_id() -> String {

@@ -4,12 +4,13 @@
 //! with the wait they really had: Qline's estimator against the fixed rule of 6–15
 //! minutes per patient ahead. A measurement: it prints its numbers and asserts nothing.
 
+use crate::bench::{insert_staff, ScratchClinic};
 use crate::trace::{self, Outcome, Visit};
 use clap::Args;
 use qline_app::domain::*;
 use qline_app::queue::engine::{Actor, Clock, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::StaffAction;
-use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store};
+use qline_app::storage::{Applied, Store};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -178,6 +179,8 @@ async fn replay(
     let started = Instant::now();
     let mut tokens: Vec<Option<(TokenId, PublicId)>> = vec![None; visits.len()];
     let mut shown_at_join: Vec<Option<((u32, u32), (u32, u32))>> = vec![None; visits.len()];
+    // Whom each queue's desk is seeing, as the engine last answered.
+    let mut serving: BTreeMap<QueueId, TokenId> = BTreeMap::new();
     let mut notes: BTreeMap<String, usize> = BTreeMap::new();
     let mut note = |e: EngineError| {
         *notes.entry(e.to_string()).or_default() += 1;
@@ -217,16 +220,13 @@ async fn replay(
                     continue;
                 };
                 let queue = queues[visits[i].queue.as_str()];
-                let serving = engine
-                    .today(&staff, queue)
-                    .await?
-                    .and_then(|(_, day)| day.serving().map(|t| t.id));
                 let action = StaffAction::Call {
                     token,
-                    expected_serving: serving,
+                    expected_serving: serving.get(&queue).copied(),
                 };
-                if let Err(e) = engine.act(&staff, queue, action).await {
-                    note(e);
+                match engine.act(&staff, queue, action).await {
+                    Ok(applied) => now_serving(&mut serving, &applied),
+                    Err(e) => note(e),
                 }
             }
             Step::End(i) => {
@@ -239,18 +239,14 @@ async fn replay(
                         let action = StaffAction::Served {
                             expected_serving: Some(token),
                         };
-                        engine.act(&staff, queue, action).await.map(drop)
+                        engine.act(&staff, queue, action).await
                     }
-                    Outcome::NoShow => engine
-                        .act(&staff, queue, StaffAction::Skip { token })
-                        .await
-                        .map(drop),
-                    Outcome::Cancelled => {
-                        engine.cancel_by_patient(&public_id, None).await.map(drop)
-                    }
+                    Outcome::NoShow => engine.act(&staff, queue, StaffAction::Skip { token }).await,
+                    Outcome::Cancelled => engine.cancel_by_patient(&public_id, None).await,
                 };
-                if let Err(e) = done {
-                    note(e);
+                match done {
+                    Ok(applied) => now_serving(&mut serving, &applied),
+                    Err(e) => note(e),
                 }
             }
         }
@@ -275,6 +271,14 @@ async fn replay(
     Ok((shown, notes, elapsed))
 }
 
+/// Notes whom the queue's desk sees after an action.
+fn now_serving(serving: &mut BTreeMap<QueueId, TokenId>, applied: &Applied) {
+    match applied.day.serving() {
+        Some(t) => serving.insert(applied.queue.id, t.id),
+        None => serving.remove(&applied.queue.id),
+    };
+}
+
 /// The replay's clinic: one queue per queue named in the trace, default visit length
 /// unset (the clinic's 6–15 minutes), and an owner who works the desk.
 async fn setup(
@@ -283,51 +287,17 @@ async fn setup(
     queue_names: &std::collections::BTreeSet<&str>,
     now: Timestamp,
 ) -> anyhow::Result<(StaffUser, BTreeMap<String, QueueId>)> {
+    let names: Vec<&str> = queue_names.iter().copied().collect();
     let mut tx = store.begin().await?;
-    let clinic = NewClinic {
-        slug: Slug::parse("replay")?,
-        name: "Replay Clinic".into(),
-        address: String::new(),
-        contact_phone: String::new(),
-        timezone: timezone.into(),
-        status: BusinessStatus::Active,
-        settings: ClinicSettings {
-            daily_token_limit: 100_000,
-            ..Default::default()
-        },
+    let clinic = ScratchClinic {
+        slug: "replay",
+        name: "Replay Clinic",
+        timezone,
+        queues: &names,
     };
-    let id = tx.insert_clinic(&clinic, now).await?;
-    let mut queues = BTreeMap::new();
-    for (position, name) in queue_names.iter().enumerate() {
-        let prefix = name.chars().next().unwrap_or('A').to_ascii_uppercase();
-        let queue = NewQueue {
-            name: (*name).to_owned(),
-            prefix: prefix.to_string(),
-            default_service_minutes: None,
-            position: position as i64,
-        };
-        queues.insert((*name).to_owned(), tx.insert_queue(id, &queue, now).await?);
-    }
-    let email = "owner@replay.test".to_owned();
-    let user = tx
-        .insert_staff(
-            &NewStaff {
-                business_id: Some(id),
-                email: email.clone(),
-                password_hash: String::new(),
-                role: Role::Owner,
-            },
-            now,
-        )
-        .await?;
+    let (id, queues) = clinic.insert(&mut tx, now).await?;
+    let staff = insert_staff(&mut tx, id, "owner@replay.test", Role::Owner, "", now).await?;
     tx.commit().await?;
-    let staff = StaffUser {
-        id: user,
-        business_id: Some(id),
-        email,
-        role: Role::Owner,
-        active: true,
-        must_change_password: false,
-    };
+    let queues = names.iter().map(|n| (*n).to_owned()).zip(queues).collect();
     Ok((staff, queues))
 }
