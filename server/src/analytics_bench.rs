@@ -57,12 +57,6 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
     let (clinic, queues) = scratch.insert(&mut tx, now).await?;
     tx.commit().await?;
     let queue_id = queues[0];
-    let queue = store
-        .queues_of(clinic)
-        .await?
-        .into_iter()
-        .find(|q| q.id == queue_id)
-        .ok_or_else(|| anyhow::anyhow!("the bench queue was not written"))?;
 
     let seeding = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
@@ -73,7 +67,7 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("{date} has no midnight in {timezone}"))?;
         let visits = day_of_visits(&mut rng, midnight, args.per_day);
         store
-            .insert_past_day(&queue, &date.to_string(), &visits)
+            .insert_past_day(clinic, queue_id, &date.to_string(), &visits)
             .await?;
     }
     let seeded = seeding.elapsed().as_secs_f64();

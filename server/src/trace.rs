@@ -435,7 +435,7 @@ pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> 
                 })
                 .collect();
             store
-                .insert_past_day(queue, &date.to_string(), &visits)
+                .insert_past_day(clinic.id, queue.id, &date.to_string(), &visits)
                 .await?;
         }
     }

@@ -134,10 +134,11 @@ pub struct PastVisit {
 }
 
 impl Store {
-    /// Writes a closed queue day with its visits in one transaction.
+    /// Writes a closed day of `clinic`'s `queue` with its visits in one transaction.
     pub async fn insert_past_day(
         &self,
-        queue: &Queue,
+        clinic: BusinessId,
+        queue: QueueId,
         date: &str,
         visits: &[PastVisit],
     ) -> Result<(), StorageError> {
@@ -168,8 +169,8 @@ impl Store {
                 "INSERT INTO queue_days (queue_id, business_id, service_date, status, next_number, opened_at, closed_at) \
                  VALUES ($1, $2, $3, 'CLOSED', $4, $5, $6) RETURNING id",
             )
-            .bind(queue.id.get())
-            .bind(queue.business_id.get())
+            .bind(queue.get())
+            .bind(clinic.get())
             .bind(date)
             .bind(visits.len() as i64 + 1)
             .bind(opened)
@@ -182,8 +183,8 @@ impl Store {
                     insert = insert
                         .bind(PublicId::random().as_str().to_owned())
                         .bind(day)
-                        .bind(queue.id.get())
-                        .bind(queue.business_id.get())
+                        .bind(queue.get())
+                        .bind(clinic.get())
                         .bind(i as i64 + 1)
                         .bind(v.status.as_str())
                         .bind(format!("Patient {}", i + 1))
