@@ -44,9 +44,9 @@ const MAX_GAP_SECS: u32 = 10 * 60;
 const MAX_VISIT_SECS: f64 = 3.0 * 3600.0;
 /// Earlier days of the same weekday that the history looks back on; with fewer than
 /// `MIN_SAME_WEEKDAYS` of them it learns from the last `RECENT_DAYS` days instead.
-pub const HISTORY_WEEKS: u32 = 8;
-pub const MIN_SAME_WEEKDAYS: usize = 3;
-pub const RECENT_DAYS: u64 = 14;
+const HISTORY_WEEKS: u64 = 8;
+const MIN_SAME_WEEKDAYS: usize = 3;
+const RECENT_DAYS: u64 = 14;
 
 /// What a queue's earlier days on the same weekday say, hour by local hour (0–23).
 /// Worked out once when the day opens and kept with it.
@@ -101,6 +101,33 @@ pub struct PastToken {
 
 impl History {
     /// Learns from earlier days, each given as its tokens.
+    /// The earlier dates the history of the day on `date` may learn from: the last
+    /// `RECENT_DAYS` days and the same weekday in the last `HISTORY_WEEKS` weeks.
+    pub fn dates_for(date: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
+        let before = |days: u64| date - chrono::Days::new(days);
+        let mut dates: Vec<_> = (1..=RECENT_DAYS).map(before).collect();
+        dates.extend((RECENT_DAYS / 7 + 1..=HISTORY_WEEKS).map(|w| before(7 * w)));
+        dates
+    }
+
+    /// The history of the day on `date` from the earlier days found among `dates_for`:
+    /// the same weekday when there are enough of them; until then, the recent days.
+    pub fn for_day(
+        date: chrono::NaiveDate,
+        earlier: std::collections::BTreeMap<chrono::NaiveDate, Vec<PastToken>>,
+    ) -> History {
+        use chrono::Datelike;
+        let (same, recent): (Vec<_>, Vec<_>) = earlier
+            .into_iter()
+            .partition(|(d, _)| d.weekday() == date.weekday());
+        let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
+            same
+        } else {
+            recent.into_iter().chain(same).collect()
+        };
+        History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
+    }
+
     pub fn learn(days: &[Vec<PastToken>]) -> History {
         let days: Vec<&Vec<PastToken>> = days.iter().filter(|d| !d.is_empty()).collect();
         if days.is_empty() {

@@ -194,32 +194,17 @@ impl Tx {
         Ok(found)
     }
 
-    /// Learns what the queue's earlier days on the same weekday say (or, until there are
-    /// `MIN_SAME_WEEKDAYS` of them, its last `RECENT_DAYS` days: see `domain::eta::History`)
-    /// and keeps it with the day that has just opened.
+    /// Reads the queue's earlier days that a history learns from (`History::dates_for`),
+    /// learns it (`History::for_day`) and keeps it with the day that has just opened.
     async fn remember_history(&mut self, queue: QueueId, date: &str) -> Result<(), StorageError> {
-        use crate::domain::eta::{
-            History, PastToken, HISTORY_WEEKS, MIN_SAME_WEEKDAYS, RECENT_DAYS,
-        };
+        use crate::domain::eta::{History, PastToken};
         let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
             return Ok(());
         };
-        let date_before = |days: u64| {
-            (day - chrono::Days::new(days))
-                .format("%Y-%m-%d")
-                .to_string()
-        };
-        let same_weekday: Vec<String> = (1..=HISTORY_WEEKS)
-            .map(|w| date_before(7 * u64::from(w)))
+        let earlier: Vec<String> = History::dates_for(day)
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
             .collect();
-        let mut earlier: Vec<String> = (1..=RECENT_DAYS).map(date_before).collect();
-        earlier.extend(
-            same_weekday
-                .iter()
-                .filter(|d| !earlier.contains(d))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
         let places: Vec<String> = (0..earlier.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
@@ -242,8 +227,12 @@ impl Tx {
             (timezone, query.fetch_all(c).await?)
         });
         let timezone = timezone.unwrap_or_default();
-        let mut days: std::collections::BTreeMap<String, Vec<PastToken>> = Default::default();
+        let mut days: std::collections::BTreeMap<chrono::NaiveDate, Vec<PastToken>> =
+            Default::default();
         for (date, created, called, served, cancelled, status) in rows {
+            let Ok(date) = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
+                continue;
+            };
             let at = |millis: i64| Timestamp(millis).local_secs(&timezone);
             let served = served.filter(|_| status == "SERVED");
             days.entry(date).or_default().push(PastToken {
@@ -253,16 +242,7 @@ impl Tx {
                 left: cancelled.map(at),
             });
         }
-        // The same weekday when there are enough of them; until then, the last two weeks.
-        let (same, recent): (Vec<_>, Vec<_>) = days
-            .into_iter()
-            .partition(|(d, _)| same_weekday.contains(d));
-        let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
-            same
-        } else {
-            recent.into_iter().chain(same).collect()
-        };
-        let history = History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+        let history = History::for_day(day, days);
         if history.days == 0 {
             return Ok(());
         }
