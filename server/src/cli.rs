@@ -49,10 +49,9 @@ pub enum Command {
     /// database given: use a scratch one).
     Bench(crate::bench::BenchArgs),
     /// Replay a trace of clinic days through the engine on a scratch SQLite database of its
-    /// own (--database-url is not used) and compare
-    /// the waits patients were shown with the waits they had (Qline's estimate against
-    /// the fixed 6–15 minutes per patient). Ends with a line `eta: qline_mae=… fixed_mae=…
-    /// coverage=… width=…`.
+    /// own (--database-url is not used) and compare the waits patients were shown with the
+    /// waits they had (Qline's estimate against the fixed 6–15 minutes per patient). Ends
+    /// with a line `eta: qline_mae=… fixed_mae=… coverage=… width=…`.
     BenchEta(crate::eta_bench::BenchEtaArgs),
     /// Write a synthetic trace for bench-eta to stdout: arrival bursts, a doctor who comes
     /// late, breaks, no-shows, cancellations and skewed visit lengths.
