@@ -68,7 +68,143 @@ pub struct ClinicSummary {
     /// WhatsApp messages sent and permanently failed in the last 24 hours.
     pub messages_sent: u32,
     pub messages_failed: u32,
+    /// Alerts in the last 24 hours: how each reached the patient, or did not.
+    pub delivery: DeliveryStats,
     pub created_at: i64,
+}
+
+/// How notifications reached patients over a period: the share each channel delivered,
+/// each channel's attempts and success rate, and what the paid ones cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStats {
+    /// Alerts sent down the fallback chain: "near", "your turn", "missed".
+    pub notifications: u32,
+    /// Notifications each channel delivered, in chain order.
+    pub reached: Vec<(crate::messages::Channel, u32)>,
+    /// Ended with no channel reaching the patient.
+    pub not_reached: u32,
+    /// Still on their way.
+    pub pending: u32,
+    pub channels: Vec<ChannelStats>,
+}
+
+/// One channel's tries over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelStats {
+    pub channel: crate::messages::Channel,
+    /// Tries that reached the channel's provider (skips, where the channel could not be
+    /// used at all, are not counted).
+    pub attempts: u32,
+    pub delivered: u32,
+    /// SMS segments, or WhatsApp template messages: what the provider bills.
+    pub cost_units: u32,
+}
+
+impl DeliveryStats {
+    /// Adds up counts as storage reads them: attempts as `(channel, outcome, count, cost
+    /// units)`, notifications as `(status, channel, count)`.
+    pub fn from_counts<'a>(
+        attempts: impl IntoIterator<Item = (&'a str, &'a str, i64, i64)>,
+        outcomes: impl IntoIterator<Item = (&'a str, &'a str, i64)>,
+    ) -> Self {
+        use crate::messages::Channel;
+        let mut stats = DeliveryStats {
+            channels: Channel::ALL
+                .iter()
+                .map(|&channel| ChannelStats {
+                    channel,
+                    attempts: 0,
+                    delivered: 0,
+                    cost_units: 0,
+                })
+                .collect(),
+            reached: Channel::ALL.iter().map(|&c| (c, 0)).collect(),
+            ..DeliveryStats::default()
+        };
+        for (channel, outcome, count, cost) in attempts {
+            let Some(line) = stats
+                .channels
+                .iter_mut()
+                .find(|l| l.channel.as_str() == channel)
+            else {
+                continue;
+            };
+            match outcome {
+                "SENT" => {
+                    line.attempts += count as u32;
+                    line.delivered += count as u32;
+                }
+                "FAILED" => line.attempts += count as u32,
+                _ => {}
+            }
+            line.cost_units += cost as u32;
+        }
+        for (status, channel, count) in outcomes {
+            let count = count as u32;
+            stats.notifications += count;
+            match status {
+                "SENT" => {
+                    if let Some(line) = stats.reached.iter_mut().find(|(c, _)| c.as_str() == channel) {
+                        line.1 += count;
+                    }
+                }
+                "PENDING" | "SENDING" => stats.pending += count,
+                _ => stats.not_reached += count,
+            }
+        }
+        stats
+    }
+
+    /// The share of notifications a channel delivered, in percent.
+    pub fn share(&self, channel: crate::messages::Channel) -> u32 {
+        let reached = self
+            .reached
+            .iter()
+            .find(|(c, _)| *c == channel)
+            .map_or(0, |(_, n)| *n);
+        percent(reached, self.notifications)
+    }
+
+    pub fn not_reached_share(&self) -> u32 {
+        percent(self.not_reached, self.notifications)
+    }
+}
+
+impl ChannelStats {
+    /// Tries that delivered, in percent.
+    pub fn rate(&self) -> u32 {
+        percent(self.delivered, self.attempts)
+    }
+}
+
+fn percent(part: u32, whole: u32) -> u32 {
+    if whole == 0 {
+        0
+    } else {
+        (f64::from(part) * 100.0 / f64::from(whole)).round() as u32
+    }
+}
+
+/// A clinic's SMS account as its settings show it: the auth token masked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsView {
+    pub configured: bool,
+    pub account_sid: String,
+    pub from_number: String,
+    pub auth_token: String,
+}
+
+/// The SMS account form. An empty auth token keeps the stored one; `remove` switches SMS off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsInput {
+    #[serde(default)]
+    pub account_sid: String,
+    #[serde(default)]
+    pub auth_token: String,
+    #[serde(default)]
+    pub from_number: String,
+    #[serde(default)]
+    pub remove: bool,
 }
 
 /// A staff account as the consoles list it.
@@ -105,6 +241,10 @@ pub struct ClinicConsole {
     pub operator: bool,
     /// The caller's own account id (their row cannot be deactivated or reset here).
     pub me: i64,
+    /// The last 30 days' notifications.
+    pub delivery: DeliveryStats,
+    /// Replies the desk can send with one tap, in order.
+    pub canned_replies: Vec<String>,
 }
 
 /// A password someone else must hand over: shown once, changed at the first sign-in.
@@ -133,6 +273,8 @@ pub struct Health {
     pub worker_lag_seconds: Option<u32>,
     pub clinics: u32,
     pub tokens_today: u32,
+    /// Every clinic's notifications over the last 30 days.
+    pub delivery: DeliveryStats,
 }
 
 /// One row of the console's audit log.
@@ -269,8 +411,43 @@ pub struct WhatsAppInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateLine {
     pub kind: crate::messages::MessageKind,
+    pub channel: crate::messages::TemplateChannel,
     pub language: crate::domain::Language,
     pub body: String,
     /// Whether the clinic wrote its own (otherwise Qline's default).
     pub custom: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::Channel;
+
+    #[test]
+    fn delivery_shares_and_rates_add_up_from_the_counts() {
+        let stats = DeliveryStats::from_counts(
+            [
+                ("PUSH", "SENT", 3, 0),
+                ("PUSH", "FAILED", 1, 0),
+                ("PUSH", "SKIPPED", 5, 0),
+                ("SMS", "SENT", 2, 3),
+            ],
+            [
+                ("SENT", "PUSH", 3),
+                ("SENT", "SMS", 2),
+                ("SKIPPED", "WHATSAPP", 4),
+                ("FAILED", "SMS", 1),
+                ("PENDING", "PUSH", 2),
+            ],
+        );
+        assert_eq!(stats.notifications, 12);
+        assert_eq!(stats.share(Channel::Push), 25);
+        assert_eq!(stats.share(Channel::Sms), 17);
+        assert_eq!(stats.share(Channel::WhatsApp), 0);
+        assert_eq!(stats.not_reached, 5);
+        assert_eq!(stats.pending, 2);
+        let push = &stats.channels[0];
+        assert_eq!((push.attempts, push.delivered, push.rate()), (4, 3, 75));
+        assert_eq!(stats.channels[2].cost_units, 3);
+    }
 }

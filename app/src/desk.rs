@@ -14,10 +14,70 @@ pub struct DeskToken {
     pub priority: bool,
     /// When the token was taken (ms since the epoch).
     pub joined_at: i64,
-    /// Until when the patient's WhatsApp conversation window is open (ms), if it is.
+    /// Until when the patient's WhatsApp conversation window is (or was) open (ms), if
+    /// they ever wrote to the clinic.
     pub whatsapp_until: Option<i64>,
     /// The wait the patient is shown, in minutes (waiting patients only).
     pub eta: Option<(u32, u32)>,
+    /// The alerts sent to the patient today and how each went.
+    pub notices: Vec<NoticeLine>,
+    /// The patient's WhatsApp conversation with the desk today, oldest first.
+    pub chat: Vec<ChatLine>,
+}
+
+/// One alert to a patient: which, and by which channel it reached them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeLine {
+    pub kind: crate::messages::MessageKind,
+    /// The channel that delivered it, or is being tried while pending.
+    pub channel: crate::messages::Channel,
+    pub state: NoticeState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoticeState {
+    Pending,
+    Sent,
+    /// No channel reached the patient.
+    NotReached,
+}
+
+/// One message of the staff inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatLine {
+    /// The patient wrote it (else the desk did).
+    pub from_patient: bool,
+    pub body: String,
+    pub at: i64,
+    /// For the desk's replies: whether WhatsApp took it yet.
+    pub state: Option<NoticeState>,
+}
+
+impl NoticeLine {
+    /// "turn: SMS", "near: push …", "missed: not reached".
+    pub fn words(&self) -> String {
+        use crate::messages::MessageKind::*;
+        let what = match self.kind {
+            NextSoon => "near",
+            YourTurn => "turn",
+            Missed => "missed",
+            TokenCreated => "token",
+            Feedback => "feedback",
+            Welcome => "welcome",
+        };
+        match self.state {
+            NoticeState::Sent => format!("{what}: {}", self.channel.label()),
+            NoticeState::Pending => format!("{what}: {}…", self.channel.label()),
+            NoticeState::NotReached => format!("{what}: not reached"),
+        }
+    }
+}
+
+impl DeskToken {
+    /// Whether the desk may reply on WhatsApp at `now` (ms).
+    pub fn can_reply(&self, now: i64) -> bool {
+        self.whatsapp_until.is_some_and(|until| until > now)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +104,56 @@ pub struct DeskView {
     pub now: i64,
     /// The clinic's offset from UTC now, for showing times as the clinic reads them.
     pub utc_offset_minutes: i32,
+    /// The owner's canned replies for the inbox.
+    pub canned_replies: Vec<String>,
+}
+
+/// A token's alerts and conversation, from what storage read for the whole day.
+#[cfg(feature = "ssr")]
+pub fn messages_of(
+    token: i64,
+    sent: &[crate::storage::SentRow],
+    inbox: &[crate::storage::InboxRow],
+) -> (Vec<NoticeLine>, Vec<ChatLine>) {
+    use crate::messages::{Channel, MessageKind};
+    let state = |status: &str| match status {
+        "SENT" => NoticeState::Sent,
+        "PENDING" | "SENDING" => NoticeState::Pending,
+        _ => NoticeState::NotReached,
+    };
+    let mine = sent.iter().filter(|s| s.token_id == token);
+    let notices = mine
+        .clone()
+        .filter_map(|s| {
+            let kind = MessageKind::from_stored(&s.kind).filter(|k| *k != MessageKind::Welcome)?;
+            Some(NoticeLine {
+                kind,
+                channel: Channel::from_stored(&s.channel).unwrap_or(Channel::WhatsApp),
+                state: state(&s.status),
+            })
+        })
+        .collect();
+    let mut chat: Vec<ChatLine> = inbox
+        .iter()
+        .filter(|m| m.token_id == Some(token))
+        .map(|m| ChatLine {
+            from_patient: true,
+            body: m.body.clone(),
+            at: m.received_at,
+            state: None,
+        })
+        .chain(
+            mine.filter(|s| s.kind == crate::messaging::STAFF_REPLY)
+                .map(|s| ChatLine {
+                    from_patient: false,
+                    body: s.body.clone(),
+                    at: s.created_at,
+                    state: Some(state(&s.status)),
+                }),
+        )
+        .collect();
+    chat.sort_by_key(|line| line.at);
+    (notices, chat)
 }
 
 /// Minutes without a call, while patients wait, after which the desk turns amber.
@@ -75,6 +185,8 @@ mod tests {
             joined_at,
             whatsapp_until: None,
             eta: None,
+            notices: vec![],
+            chat: vec![],
         }
     }
 
@@ -99,6 +211,7 @@ mod tests {
             last_called_at,
             now: 0,
             utc_offset_minutes: 330,
+            canned_replies: vec![],
         }
     }
 

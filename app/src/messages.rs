@@ -1,5 +1,6 @@
-//! What Qline says to patients on WhatsApp: the kinds of message, their default wording
-//! in English and Hindi, and the `{variable}` templates clinics may rewrite. Shared with
+//! What Qline says to patients: the kinds of message, their default wording in English
+//! and Hindi on WhatsApp and in the short texts of SMS and web push, and the `{variable}`
+//! templates clinics may rewrite. Shared with
 //! the browser, so the template editor's preview is the same code that renders the
 //! real message.
 
@@ -41,10 +42,114 @@ kinds! {
 }
 
 impl MessageKind {
+    /// The notifications that follow a patient out of the tracker's tab: they may go by
+    /// web push, and fall back to WhatsApp (and SMS for "your turn").
+    pub fn pushed(self) -> bool {
+        matches!(
+            self,
+            MessageKind::NextSoon | MessageKind::YourTurn | MessageKind::Missed
+        )
+    }
+
+    /// Worth an SMS (which costs the clinic money): only "your turn".
+    pub fn critical(self) -> bool {
+        self == MessageKind::YourTurn
+    }
+
     /// The name of the approved WhatsApp template (Meta) used outside the 24-hour window.
     /// Its body parameters are, in order: patient name, token, clinic, tracker link.
     pub fn meta_template(self) -> String {
         format!("qline_{}", self.as_str().to_lowercase())
+    }
+}
+
+/// How a notification reaches a patient, tried in this order (the fallback chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Channel {
+    Push,
+    WhatsApp,
+    Sms,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Push, Channel::WhatsApp, Channel::Sms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Push => "PUSH",
+            Channel::WhatsApp => "WHATSAPP",
+            Channel::Sms => "SMS",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Push => "push",
+            Channel::WhatsApp => "WhatsApp",
+            Channel::Sms => "SMS",
+        }
+    }
+
+    /// The channels a message of this kind may take, in order: the tracker's pushed
+    /// alerts try push, then WhatsApp, then (for "your turn" only) SMS; everything else
+    /// (welcome, token created, feedback, replies) is a WhatsApp conversation.
+    pub fn chain(kind: Option<MessageKind>) -> &'static [Channel] {
+        match kind {
+            Some(k) if k.critical() => &[Channel::Push, Channel::WhatsApp, Channel::Sms],
+            Some(k) if k.pushed() => &[Channel::Push, Channel::WhatsApp],
+            _ => &[Channel::WhatsApp],
+        }
+    }
+
+    /// The channel after this one in a message's chain.
+    pub fn after(self, kind: Option<MessageKind>) -> Option<Channel> {
+        let chain = Channel::chain(kind);
+        let at = chain.iter().position(|&c| c == self)?;
+        chain.get(at + 1).copied()
+    }
+}
+
+/// Which text of a message a template is: WhatsApp's, or the short one SMS and web push
+/// carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TemplateChannel {
+    WhatsApp,
+    Short,
+}
+
+impl TemplateChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateChannel::WhatsApp => "WHATSAPP",
+            TemplateChannel::Short => "SHORT",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "WHATSAPP" => Some(TemplateChannel::WhatsApp),
+            "SHORT" => Some(TemplateChannel::Short),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TemplateChannel::WhatsApp => "WhatsApp",
+            TemplateChannel::Short => "SMS and push",
+        }
+    }
+
+    /// The kinds that have a text on this channel.
+    pub fn kinds(self) -> impl Iterator<Item = MessageKind> {
+        MessageKind::ALL
+            .iter()
+            .copied()
+            .filter(move |k| self == TemplateChannel::WhatsApp || k.pushed())
     }
 }
 
@@ -203,6 +308,49 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
     }
 }
 
+/// Qline's short texts (SMS, web push), for the kinds that have one: one SMS segment
+/// where the language allows.
+pub fn default_short_template(kind: MessageKind, language: Language) -> Option<&'static str> {
+    use Language::*;
+    use MessageKind::*;
+    Some(match (kind, language) {
+        (NextSoon, En) => "{clinic}: {token}, your turn is near ({position} ahead). Please come to the waiting area.",
+        (NextSoon, Hi) => "{clinic}: {token}, आपकी बारी पास है ({position} आगे)। कृपया प्रतीक्षा कक्ष में आएँ।",
+        (YourTurn, En) => "{clinic}: it's your turn! Token {token}, please go to {queue} now.",
+        (YourTurn, Hi) => "{clinic}: आपकी बारी! टोकन {token}, कृपया अभी {queue} पर जाएँ।",
+        (Missed, En) => "{clinic}: we called {token} but missed you. Please see reception.",
+        (Missed, Hi) => "{clinic}: {token} बुलाया गया पर आप नहीं मिले। कृपया रिसेप्शन पर मिलें।",
+        _ => return None,
+    })
+}
+
+/// Qline's wording of a message on a channel.
+pub fn default_for(
+    kind: MessageKind,
+    channel: TemplateChannel,
+    language: Language,
+) -> Option<&'static str> {
+    match channel {
+        TemplateChannel::WhatsApp => Some(default_template(kind, language)),
+        TemplateChannel::Short => default_short_template(kind, language),
+    }
+}
+
+/// SMS segments a text takes: 160 GSM characters (153 each when split), or 70 (67)
+/// when it needs Unicode, as Hindi does. What an SMS costs is counted in these.
+pub fn sms_segments(text: &str) -> u32 {
+    let gsm = text.chars().all(|c| {
+        c.is_ascii_alphanumeric() || " \n\r@$!\"#%&'()*+,-./:;<=>?_£¥".contains(c)
+    });
+    let (single, each) = if gsm { (160, 153) } else { (70, 67) };
+    let length = text.chars().count();
+    if length <= single {
+        1
+    } else {
+        length.div_ceil(each) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +367,42 @@ mod tests {
                 assert_eq!(MessageKind::from_stored(kind.as_str()), Some(kind));
             }
         }
+    }
+
+    #[test]
+    fn only_your_turn_falls_through_to_sms() {
+        use Channel::*;
+        let your_turn = Some(MessageKind::YourTurn);
+        assert_eq!(Channel::chain(your_turn), &[Push, WhatsApp, Sms]);
+        assert_eq!(Push.after(your_turn), Some(WhatsApp));
+        assert_eq!(WhatsApp.after(your_turn), Some(Sms));
+        assert_eq!(Sms.after(your_turn), None);
+        let near = Some(MessageKind::NextSoon);
+        assert_eq!(WhatsApp.after(near), None);
+        assert_eq!(Channel::chain(Some(MessageKind::Welcome)), &[WhatsApp]);
+        assert_eq!(Channel::chain(None), &[WhatsApp]);
+        assert_eq!(Channel::from_stored("SMS"), Some(Sms));
+    }
+
+    #[test]
+    fn short_texts_exist_for_pushed_kinds_only_and_fit_an_sms_in_english() {
+        for &kind in MessageKind::ALL {
+            for lang in [Language::En, Language::Hi] {
+                let short = default_short_template(kind, lang);
+                assert_eq!(short.is_some(), kind.pushed(), "{kind:?} {lang:?}");
+                if let Some(text) = short {
+                    assert_eq!(validate(text), Ok(()));
+                }
+            }
+        }
+        let rendered = render(
+            default_short_template(MessageKind::YourTurn, Language::En).unwrap(),
+            &Vars::sample("Sunrise Family Clinic"),
+        );
+        assert_eq!(sms_segments(&rendered), 1, "{rendered}");
+        assert_eq!(sms_segments(&"a".repeat(161)), 2);
+        assert_eq!(sms_segments("आपकी बारी"), 1);
+        assert_eq!(sms_segments(&"आ".repeat(71)), 2);
     }
 
     #[test]

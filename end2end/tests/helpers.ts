@@ -4,6 +4,7 @@
 import { test as base, expect, type Browser, type Page } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
+import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
@@ -11,18 +12,34 @@ import { join as joinPath } from "node:path";
 /** The UltraMsg instance and token the stand-in provider accepts. */
 export const standIn = { instance: "instance1150", token: "ultramsg-good-token" };
 
+/** `{to, body}` of every message the stand-in UltraMsg took, in order. */
+export const ultramsgSent: { to: string; body: string }[] = [];
+
 let standInUrl: Promise<string> | undefined;
 
 /**
  * A stand-in for UltraMsg's API on loopback, shared by the test servers: the instance
- * status call answers "authenticated" for the good token and UltraMsg's error otherwise.
+ * status call answers "authenticated" for the good token and UltraMsg's error otherwise;
+ * sending with the good token is recorded in `ultramsgSent`.
  */
 function startStandIn(): Promise<string> {
   standInUrl ??= new Promise((resolve) => {
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", "http://stand-in");
       res.setHeader("content-type", "application/json");
-      if (url.pathname === `/${standIn.instance}/instance/status` && url.searchParams.get("token") === standIn.token) {
+      if (url.pathname === `/${standIn.instance}/messages/chat` && req.method === "POST") {
+        let raw = "";
+        req.on("data", (chunk) => (raw += chunk));
+        req.on("end", () => {
+          const form = new URLSearchParams(raw);
+          if (form.get("token") !== standIn.token) {
+            res.end(JSON.stringify({ error: "Wrong token. Please provide token as a GET parameter." }));
+            return;
+          }
+          ultramsgSent.push({ to: form.get("to") ?? "", body: form.get("body") ?? "" });
+          res.end(JSON.stringify({ sent: "true", message: "ok", id: ultramsgSent.length }));
+        });
+      } else if (url.pathname === `/${standIn.instance}/instance/status` && url.searchParams.get("token") === standIn.token) {
         res.end(JSON.stringify({ status: { accountStatus: { status: "authenticated", substatus: "connected" } } }));
       } else {
         res.end(JSON.stringify({ error: "Wrong token. Please provide token as a GET parameter." }));
@@ -130,4 +147,134 @@ export async function desk(browser: Browser, email = "desk@demo.test", queue = "
   await page.getByRole("navigation", { name: "Queues" }).getByRole("button", { name: queue }).click();
   await expect(page.getByRole("navigation", { name: "Queues" }).getByRole("button", { name: queue })).toHaveAttribute("aria-pressed", "true");
   return page;
+}
+
+/** What the stand-in push service took for one subscription: the decrypted payload and
+ * whether the VAPID signature held for this push service's origin. */
+export type ReceivedPush = { payload: { title: string; body: string; url: string; tag: string }; vapidValid: boolean; subject: string };
+
+/** A browser's push subscription on the stand-in push service, with its private key. */
+export type StandInSubscription = { id: string; endpoint: string; p256dh: string; auth: string };
+
+const b64url = (buf: Buffer) => buf.toString("base64url");
+
+/** RFC 5869 HKDF with SHA-256, one block. */
+function hkdf(salt: Buffer, ikm: Buffer, info: Buffer, length: number): Buffer {
+  const prk = createHmac("sha256", salt).update(ikm).digest();
+  return createHmac("sha256", prk).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
+}
+
+/** Decrypts an aes128gcm push body (RFC 8188, RFC 8291) as the browser would. */
+function decryptPush(body: Buffer, ecdh: ECDH, auth: Buffer): Buffer {
+  const salt = body.subarray(0, 16);
+  const idlen = body[20];
+  const senderKey = body.subarray(21, 21 + idlen);
+  const record = body.subarray(21 + idlen);
+  const shared = ecdh.computeSecret(senderKey);
+  const keyInfo = Buffer.concat([Buffer.from("WebPush: info\0"), ecdh.getPublicKey(), senderKey]);
+  const ikm = hkdf(auth, shared, keyInfo, 32);
+  const cek = hkdf(salt, ikm, Buffer.from("Content-Encoding: aes128gcm\0"), 16);
+  const nonce = hkdf(salt, ikm, Buffer.from("Content-Encoding: nonce\0"), 12);
+  const decipher = createDecipheriv("aes-128-gcm", cek, nonce);
+  decipher.setAuthTag(record.subarray(record.length - 16));
+  const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0) end--;
+  if (plain[end] !== 2) throw new Error("not the last record");
+  return plain.subarray(0, end);
+}
+
+/** Checks `Authorization: vapid t=<JWT>, k=<key>` (RFC 8292) for this audience. */
+function vapid(header: string, audience: string): { valid: boolean; subject: string } {
+  const found = /^vapid t=([^,]+),\s*k=(.+)$/.exec(header.trim());
+  if (!found) return { valid: false, subject: "" };
+  const [h, c, sig] = found[1].split(".");
+  const key = Buffer.from(found[2], "base64url");
+  const publicKey = createPublicKey({
+    key: { kty: "EC", crv: "P-256", x: b64url(key.subarray(1, 33)), y: b64url(key.subarray(33, 65)) },
+    format: "jwk",
+  });
+  const signed = verify("sha256", Buffer.from(`${h}.${c}`), { key: publicKey, dsaEncoding: "ieee-p1363" }, Buffer.from(sig, "base64url"));
+  const claims = JSON.parse(Buffer.from(c, "base64url").toString());
+  return { valid: signed && claims.aud === audience && claims.exp * 1000 > Date.now(), subject: claims.sub };
+}
+
+/**
+ * A stand-in web push service on loopback (Debian's Chromium has no push service of its
+ * own): each subscription it hands out has a real P-256 key pair, and every push it takes
+ * is checked (VAPID) and decrypted as the browser would.
+ */
+export async function startPushService() {
+  const keys = new Map<string, { ecdh: ECDH; auth: Buffer }>();
+  const received = new Map<string, ReceivedPush[]>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const id = (req.url ?? "").replace(/^\/push\//, "");
+      const key = keys.get(id);
+      if (!key) {
+        res.statusCode = 410;
+        res.end("gone");
+        return;
+      }
+      try {
+        const check = vapid(String(req.headers.authorization ?? ""), origin);
+        const payload = JSON.parse(decryptPush(Buffer.concat(chunks), key.ecdh, key.auth).toString());
+        received.set(id, [...(received.get(id) ?? []), { payload, vapidValid: check.valid, subject: check.subject }]);
+        res.statusCode = 201;
+        res.end();
+      } catch (e) {
+        res.statusCode = 400;
+        res.end(String(e));
+      }
+    });
+  });
+  const origin = await new Promise<string>((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`);
+    });
+  });
+  server.unref();
+  return {
+    subscription(): StandInSubscription {
+      const id = randomUUID();
+      const ecdh = createECDH("prime256v1");
+      ecdh.generateKeys();
+      const auth = randomBytes(16);
+      keys.set(id, { ecdh, auth });
+      return { id, endpoint: `${origin}/push/${id}`, p256dh: b64url(ecdh.getPublicKey()), auth: b64url(auth) };
+    },
+    received: (id: string) => received.get(id) ?? [],
+    close: () => server.close(),
+  };
+}
+
+/**
+ * Gives the page the stand-in's subscription where the browser's push service would
+ * answer: `PushManager.subscribe` (which records the options it was called with) and
+ * `getSubscription`. Everything else — the permission prompt, the service worker — is
+ * Chromium's own.
+ */
+export async function usePushService(page: Page, subscription: StandInSubscription) {
+  await page.context().grantPermissions(["notifications"]);
+  await page.addInitScript((s) => {
+    let current: unknown = null;
+    const made = {
+      endpoint: s.endpoint,
+      expirationTime: null,
+      toJSON: () => ({ endpoint: s.endpoint, expirationTime: null, keys: { p256dh: s.p256dh, auth: s.auth } }),
+      unsubscribe: async () => true,
+    };
+    PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+      const key = options?.applicationServerKey as Uint8Array | undefined;
+      (window as unknown as { qlineServerKeyLength: number }).qlineServerKeyLength = key ? key.byteLength : 0;
+      current = made;
+      return made as unknown as PushSubscription;
+    };
+    PushManager.prototype.getSubscription = async function () {
+      return current as PushSubscription | null;
+    };
+  }, subscription);
 }

@@ -46,7 +46,7 @@ test("the owner connects UltraMsg and Test connection reports the provider's ans
 test("the template preview follows every keystroke and refuses unknown variables", async ({ browser }) => {
   const page = await owner(browser);
   const panel = page.getByTestId("templates");
-  await panel.getByLabel("Message").selectOption({ label: "Your turn · English" });
+  await panel.getByLabel("Message").selectOption({ label: "Your turn · WhatsApp · English" });
   const body = panel.getByTestId("template-body");
   const preview = panel.getByTestId("template-preview");
   await expect(preview).toContainText("it's your turn, Asha!");
@@ -59,5 +59,5 @@ test("the template preview follows every keystroke and refuses unknown variables
   await body.fill("Hello {name}, {token} to {queue} now");
   await panel.getByRole("button", { name: "Save template" }).click();
   await expect(panel.getByText("Template saved.")).toBeVisible();
-  await expect(panel.getByLabel("Message")).toContainText("Your turn · English (yours)");
+  await expect(panel.getByLabel("Message")).toContainText("Your turn · WhatsApp · English (yours)");
 });

@@ -5,7 +5,8 @@ use crate::http::{router, AppState};
 use clap::{Args, Parser, Subcommand};
 use qline_app::messaging::provider::Endpoints;
 use qline_app::messaging::secrets::SecretBox;
-use qline_app::messaging::Messenger;
+use qline_app::messaging::push::Vapid;
+use qline_app::messaging::{Messenger, WebPush};
 use qline_app::queue::engine::Engine;
 use qline_app::storage::Store;
 use qline_app::tenant::{self, DemoLogins, TenantError};
@@ -131,6 +132,45 @@ pub struct ServeArgs {
         default_value = "https://graph.facebook.com/v21.0"
     )]
     pub meta_base_url: String,
+
+    /// A Twilio-compatible SMS API's address (the clinics' SMS accounts are sent through it)
+    #[arg(
+        long,
+        env = "QLINE_SMS_BASE_URL",
+        value_name = "URL",
+        default_value = "https://api.twilio.com"
+    )]
+    pub sms_base_url: String,
+
+    /// Web push's VAPID public key, base64url (as web-push tools print it); give it with
+    /// --vapid-private-key [default: read from --vapid-key-file]
+    #[arg(long, env = "QLINE_VAPID_PUBLIC_KEY", value_name = "BASE64URL", requires = "vapid_private_key")]
+    pub vapid_public_key: Option<String>,
+
+    /// Web push's VAPID private key, base64url
+    #[arg(
+        long,
+        env = "QLINE_VAPID_PRIVATE_KEY",
+        hide_env_values = true,
+        value_name = "BASE64URL",
+        requires = "vapid_public_key"
+    )]
+    pub vapid_private_key: Option<String>,
+
+    /// Where the VAPID key pair is kept when none is given; created on first run. Every
+    /// instance must use the same pair, and changing it ends every browser's alerts
+    #[arg(
+        long,
+        env = "QLINE_VAPID_KEY_FILE",
+        value_name = "FILE",
+        default_value = "data/vapid.json"
+    )]
+    pub vapid_key_file: PathBuf,
+
+    /// The contact push services see for this server: mailto:you@example.com or an https
+    /// URL [default: --public-url when it is https, else mailto:operator@qline.invalid]
+    #[arg(long, env = "QLINE_VAPID_SUBJECT", value_name = "MAILTO_OR_URL")]
+    pub vapid_subject: Option<String>,
 
     /// With --seed-demo: days of past visits the new demo clinic starts with (Sundays
     /// off), so its analytics and wait estimates have history to show and learn from
@@ -269,6 +309,10 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         Some(hex) => SecretBox::from_hex_key(hex)?,
         None => SecretBox::load_or_create(&args.secret_key_file)?,
     };
+    let vapid = match (&args.vapid_public_key, &args.vapid_private_key) {
+        (Some(public), Some(private)) => Vapid::from_base64url(public, private)?,
+        _ => Vapid::load_or_create(&args.vapid_key_file)?,
+    };
     let store = open(url).await?;
     if args.seed_demo {
         seed_demo_if_missing(
@@ -292,8 +336,16 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let endpoints = Endpoints {
         ultramsg: args.ultramsg_base_url.clone(),
         meta: args.meta_base_url.clone(),
+        sms: args.sms_base_url.clone(),
     };
-    let messenger = Messenger::new(engine.clone(), secrets, endpoints);
+    let subject = args.vapid_subject.clone().unwrap_or_else(|| {
+        match &args.public_url {
+            Some(url) if url.starts_with("https://") => url.clone(),
+            _ => "mailto:operator@qline.invalid".to_owned(),
+        }
+    });
+    let messenger = Messenger::new(engine.clone(), secrets, endpoints)
+        .with_push(WebPush { vapid, subject });
     if args.seed_demo {
         let demo = qline_app::domain::Slug::parse(tenant::DEMO_SLUG)?;
         if let Some(clinic) = store.clinic_by_slug(&demo).await? {

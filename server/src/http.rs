@@ -42,6 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/t/{public_id}", get(tracker_status))
+        .route(
+            "/api/t/{public_id}/alerts",
+            axum::routing::post(subscribe_alerts).delete(unsubscribe_alerts),
+        )
+        .route("/api/push/key", get(push_key))
         .route("/api/display/{slug}", get(board_status))
         .merge(crate::webhooks::routes())
         .leptos_routes_with_context(
@@ -175,4 +180,101 @@ fn etag_of(body: &[u8]) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);
     format!("\"{:016x}\"", hasher.finish())
+}
+
+/// `GET /api/push/key`: the VAPID public key browsers subscribe with (404: this server
+/// sends no web push).
+async fn push_key(State(messenger): State<Messenger>) -> Response {
+    match &messenger.push {
+        Some(push) => Json(json!({ "key": push.vapid.public_key() })).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "This server does not send alerts." })),
+        )
+            .into_response(),
+    }
+}
+
+/// A browser's `PushSubscription.toJSON()`.
+#[derive(serde::Deserialize)]
+struct AlertsRequest {
+    endpoint: String,
+    #[serde(default)]
+    keys: AlertKeys,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AlertKeys {
+    #[serde(default)]
+    p256dh: String,
+    #[serde(default)]
+    auth: String,
+}
+
+fn refused(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `POST /api/t/{public_id}/alerts`: the tracker's "alert me" switch turned on; the body
+/// is the browser's push subscription.
+async fn subscribe_alerts(
+    State(messenger): State<Messenger>,
+    Path(public_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    use qline_app::messaging::{push::Subscription, MessagingError};
+    let Some(id) = PublicId::parse(&public_id) else {
+        return refused(StatusCode::NOT_FOUND, "We could not find that token.");
+    };
+    let request: AlertsRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(_) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "Send the browser's push subscription as JSON: {\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}.",
+            )
+        }
+    };
+    let subscription =
+        match Subscription::parse(&request.endpoint, &request.keys.p256dh, &request.keys.auth) {
+            Ok(s) => s,
+            Err(why) => return refused(StatusCode::UNPROCESSABLE_ENTITY, &why.to_string()),
+        };
+    match messenger.subscribe_push(&id, &subscription).await {
+        Ok(()) => (StatusCode::CREATED, Json(json!({ "alerts": true }))).into_response(),
+        Err(MessagingError::Refused(refusal)) => {
+            refused(StatusCode::UNPROCESSABLE_ENTITY, &refusal.to_string())
+        }
+        Err(cause) => {
+            tracing::error!(%cause, "push subscription");
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again in a moment.",
+            )
+        }
+    }
+}
+
+/// `DELETE /api/t/{public_id}/alerts`: alerts switched off; the body names the endpoint.
+async fn unsubscribe_alerts(
+    State(messenger): State<Messenger>,
+    Path(public_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let (Some(id), Ok(request)) = (
+        PublicId::parse(&public_id),
+        serde_json::from_slice::<AlertsRequest>(&body),
+    ) else {
+        return refused(StatusCode::BAD_REQUEST, "Name the subscription's endpoint.");
+    };
+    match messenger.unsubscribe_push(&id, &request.endpoint).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(cause) => {
+            tracing::error!(%cause, "push unsubscription");
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again in a moment.",
+            )
+        }
+    }
 }

@@ -101,10 +101,12 @@ async fn patient_with_window(s: &Setup, i: u32) -> (TokenId, PublicId) {
             provider_message_id: &format!("inbound-{i}"),
             phone: &phone(i),
             body: "hello",
+            sent_at: None,
         })
         .await
         .unwrap();
-    assert_eq!(handled, Handled::Noted);
+    // Not a command, and no token yet: for the desk, about no token.
+    assert_eq!(handled, Handled::ForStaff(None));
     let applied = take_token(
         &s,
         Actor::Staff(&s.clinic.desk),
@@ -544,6 +546,7 @@ async fn stop_silences_a_phone_until_it_writes_again(store: Store) {
         provider_message_id: "stop-1",
         phone: &phone(1),
         body: "stop",
+        sent_at: None,
     };
     assert_eq!(
         s.messenger.handle_inbound(&stop).await.unwrap(),
@@ -554,7 +557,12 @@ async fn stop_silences_a_phone_until_it_writes_again(store: Store) {
     next(&s).await;
     drain(&[&s.messenger], &s.store, s.clinic.id).await;
     assert_eq!(s.standin.delivered(), before, "nothing after STOP");
-    assert!(outbox(&s).await.iter().all(|r| r.kind != "YOUR_TURN"));
+    // "Your turn" is recorded as not reached, and nothing was tried.
+    assert!(outbox(&s)
+        .await
+        .iter()
+        .filter(|r| r.kind == "YOUR_TURN")
+        .all(|r| r.status == "SKIPPED"));
 
     // Writing again opts back in.
     let back = Inbound {
@@ -562,6 +570,7 @@ async fn stop_silences_a_phone_until_it_writes_again(store: Store) {
         provider_message_id: "back-1",
         phone: &phone(1),
         body: "STATUS",
+        sent_at: None,
     };
     assert_eq!(
         s.messenger.handle_inbound(&back).await.unwrap(),
@@ -636,6 +645,7 @@ async fn say(m: &Messenger, clinic: BusinessId, id: &str, phone: &str, body: &st
         provider_message_id: id,
         phone,
         body,
+        sent_at: None,
     })
     .await
     .unwrap()

@@ -344,14 +344,84 @@ pub async fn load_templates(slug: Option<String>) -> Result<Vec<TemplateLine>, A
 pub async fn save_template(
     slug: Option<String>,
     kind: String,
+    channel: Option<String>,
     language: String,
     body: String,
 ) -> Result<(), AppError> {
     as_caller!(|caller, store| {
         let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
-        Ok(
-            crate::tenant::templates::save(store, &caller, &clinic, &kind, &language, &body)
-                .await?,
+        Ok(crate::tenant::templates::save(
+            store,
+            &caller,
+            &clinic,
+            &kind,
+            channel.as_deref().unwrap_or_default(),
+            &language,
+            &body,
         )
+        .await?)
+    })
+}
+
+/// The clinic's SMS account (for "your turn"), the auth token masked.
+#[server(prefix = "/api", endpoint = "clinic/sms")]
+pub async fn load_sms(slug: Option<String>) -> Result<SmsView, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(messenger.sms_view(clinic.id).await?)
+    })
+}
+
+/// Connects the clinic to a Twilio-compatible SMS provider, or removes it.
+#[server(prefix = "/api", endpoint = "clinic/sms/save")]
+pub async fn save_sms(slug: Option<String>, sms: SmsInput) -> Result<SmsView, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        let detail = serde_json::json!({ "account_sid": sms.account_sid, "from_number": sms.from_number, "remove": sms.remove }).to_string();
+        let audit = crate::storage::ConsoleAudit {
+            clinic: Some(clinic.id),
+            actor: caller.staff,
+            ip: caller.ip,
+            action: if sms.remove { "REMOVE_SMS" } else { "CONFIGURE_SMS" },
+            target: clinic.slug.as_str(),
+            detail: &detail,
+        };
+        messenger.configure_sms(&clinic, &sms, audit).await?;
+        Ok(messenger.sms_view(clinic.id).await?)
+    })
+}
+
+/// Asks the SMS provider whether the clinic's account works.
+#[server(prefix = "/api", endpoint = "clinic/sms/test")]
+pub async fn test_sms(slug: Option<String>) -> Result<Result<String, String>, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        Ok(messenger.test_sms(clinic.id).await?)
+    })
+}
+
+/// Replaces the replies the desk can send with one tap (one per line in the form).
+#[server(prefix = "/api", endpoint = "clinic/replies/save")]
+pub async fn save_canned_replies(
+    slug: Option<String>,
+    replies: String,
+) -> Result<Vec<String>, AppError> {
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    as_caller!(|caller, store| {
+        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+        let lines: Vec<String> = replies.lines().map(str::to_owned).collect();
+        let detail = serde_json::json!({ "replies": lines }).to_string();
+        let audit = crate::storage::ConsoleAudit {
+            clinic: Some(clinic.id),
+            actor: caller.staff,
+            ip: caller.ip,
+            action: "SAVE_CANNED_REPLIES",
+            target: clinic.slug.as_str(),
+            detail: &detail,
+        };
+        Ok(messenger.save_canned_replies(&clinic, &lines, audit).await?)
     })
 }

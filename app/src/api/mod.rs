@@ -485,6 +485,24 @@ pub async fn desk_walk_in(
     Ok(engine.desk(&staff, Some(QueueId(queue_id))).await?)
 }
 
+/// A receptionist answers a patient's WhatsApp message (inside the 24-hour window
+/// only); answers the desk's view with the reply in it.
+#[server(prefix = "/api", endpoint = "desk/reply")]
+pub async fn desk_reply(
+    queue_id: i64,
+    token: i64,
+    body: String,
+) -> Result<crate::desk::DeskView, AppError> {
+    use crate::domain::{QueueId, TokenId};
+    let staff = current_staff().await?;
+    let ip = client_ip().await;
+    let messenger = expect_context::<crate::messaging::Messenger>();
+    messenger
+        .reply_from_desk(&staff, ip.as_deref(), TokenId(token), &body)
+        .await?;
+    Ok(messenger.engine.desk(&staff, Some(QueueId(queue_id))).await?)
+}
+
 /// The display board's first render (it then polls `GET /api/display/{slug}`).
 #[server(prefix = "/api", endpoint = "board")]
 pub async fn load_board(slug: String) -> Result<crate::board::BoardView, AppError> {

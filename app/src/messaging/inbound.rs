@@ -18,6 +18,9 @@ pub struct Inbound<'a> {
     /// E.164.
     pub phone: &'a str,
     pub body: &'a str,
+    /// When the patient wrote it, as the provider says: WhatsApp's 24 hours run from
+    /// there, not from a late webhook delivery.
+    pub sent_at: Option<Timestamp>,
 }
 
 /// What happened, for the webhook's log line and for tests.
@@ -36,6 +39,8 @@ pub enum Handled {
     Joined(TokenId),
     /// Logged and the window extended; nothing to answer.
     Noted,
+    /// Not a command: shown on the desk, next to this token (if one is known).
+    ForStaff(Option<TokenId>),
 }
 
 /// Where the conversation is, kept in the window row so it survives restarts.
@@ -84,18 +89,27 @@ fn reference(body: &str) -> Option<PublicId> {
 impl Messenger {
     pub async fn handle_inbound(&self, m: &Inbound<'_>) -> Result<Handled, MessagingError> {
         let now = Timestamp::now();
+        let at = m.sent_at.filter(|t| *t < now).unwrap_or(now);
         let mut tx = self.store().begin().await?;
-        if !tx
-            .record_inbound(m.clinic, m.provider_message_id, m.phone, m.body, now)
+        let Some(inbound_id) = tx
+            .record_inbound(m.clinic, m.provider_message_id, m.phone, m.body, at)
             .await?
-        {
+        else {
             return Ok(Handled::Duplicate);
-        }
-        tx.touch_window(m.clinic, m.phone, now).await?;
+        };
+        tx.touch_window(m.clinic, m.phone, at).await?;
         let window = tx.window(m.clinic, m.phone).await?.expect("just written");
         let mut state: BotState = serde_json::from_str(&window.bot_state).unwrap_or_default();
         let word = m.body.trim().to_uppercase();
-        let linked = window.token_id.map(TokenId);
+        // Who the conversation is about: its token, else the phone's latest token of the
+        // last day (a patient who joined with this number and writes without the link).
+        let linked = match window.token_id {
+            Some(token) => Some(TokenId(token)),
+            None => {
+                let since = Timestamp(now.millis() - crate::storage::WINDOW_MS);
+                tx.latest_token_of_phone(m.clinic, m.phone, since).await?
+            }
+        };
 
         if word == "STOP" {
             tx.update_window(m.clinic, m.phone, None, true, "").await?;
@@ -177,8 +191,9 @@ impl Messenger {
                 Ok(Handled::Noted)
             }
             _ => {
+                tx.mark_for_staff(inbound_id, linked).await?;
                 tx.commit().await?;
-                Ok(Handled::Noted)
+                Ok(Handled::ForStaff(linked))
             }
         }
     }
@@ -308,11 +323,12 @@ impl Messenger {
         }
     }
 
-    async fn public_id_of(&self, token: TokenId) -> Result<Option<PublicId>, MessagingError> {
-        let mut tx = self.store().begin().await?;
-        let contact = tx.token_contact(token).await?;
-        tx.commit().await?;
-        Ok(contact.and_then(|(_, _, _, id)| PublicId::parse(&id)))
+    pub(super) async fn public_id_of(
+        &self,
+        token: TokenId,
+    ) -> Result<Option<PublicId>, crate::storage::StorageError> {
+        let id = self.store().token_public_id(token).await?;
+        Ok(id.as_deref().and_then(PublicId::parse))
     }
 
     /// Queues a templated reply about a token (welcome, status).
@@ -332,7 +348,16 @@ impl Messenger {
             None => String::new(),
         };
         let link = format!("{}/t/{public_id}", self.engine.public_url());
-        let body = tx.compose(m.clinic, kind, &view, &name, &link).await?;
+        let body = tx
+            .compose(
+                m.clinic,
+                kind,
+                crate::messages::TemplateChannel::WhatsApp,
+                &view,
+                &name,
+                &link,
+            )
+            .await?;
         tx.enqueue_message(
             &NewMessage {
                 business_id: m.clinic,
@@ -341,6 +366,8 @@ impl Messenger {
                 kind: kind.as_str(),
                 language: view.language,
                 body: &body,
+                short_body: "",
+                channel: Some(crate::messages::Channel::WhatsApp),
             },
             Timestamp::now(),
         )
@@ -359,6 +386,8 @@ impl Messenger {
                 kind: "REPLY",
                 language: Language::En,
                 body: text,
+                short_body: "",
+                channel: Some(crate::messages::Channel::WhatsApp),
             },
             Timestamp::now(),
         )

@@ -1,6 +1,8 @@
-//! WhatsApp, server side: each clinic's provider account (secrets sealed at rest), the
-//! outbox worker that sends what queue actions enqueued, and what happens when a patient
-//! writes to the clinic (the 24-hour window, keywords, the welcome reply).
+//! Reaching patients, server side: each clinic's WhatsApp and SMS accounts (secrets
+//! sealed at rest), the outbox worker that carries what queue actions enqueued down the
+//! fallback chain (web push → WhatsApp → SMS for "your turn"), what happens when a patient
+//! writes to the clinic (the 24-hour window, keywords, the welcome reply, the staff
+//! inbox), and staff replies.
 //!
 //! Delivery guarantee: at least once to the provider. A row is sent by one worker at a
 //! time (a lease in the database), a SENT row is never sent again, and a worker that dies
@@ -9,25 +11,52 @@
 //! patient can receive it twice.
 
 pub mod inbound;
+pub mod inbox;
 pub mod provider;
+pub mod push;
 pub mod secrets;
+pub mod sms;
 pub mod webhooks;
 
 use crate::console::{ConsoleError, ProviderKind, WhatsAppInput, WhatsAppView};
 use crate::domain::*;
-use crate::messages::MessageKind;
+use crate::messages::{Channel, MessageKind};
 use crate::queue::engine::Engine;
 use crate::storage::{ClaimedMessage, Reach, Settle, StorageError, Store, StoredAccount};
 use provider::{Account, Endpoints, Outgoing, Secrets, SendError};
 use secrets::SecretBox;
+use sms::SmsAccount;
 use std::collections::HashMap;
 use std::time::Duration;
+
+pub use inbox::STAFF_REPLY;
 
 /// A clinic as one outbox batch sends for it.
 struct Sender {
     clinic: Option<Clinic>,
     account: Result<Option<Account>, String>,
+    sms: Result<Option<SmsAccount>, String>,
 }
+
+/// Web push as this server sends it: its VAPID keys and the contact push services see.
+#[derive(Clone, Debug)]
+pub struct WebPush {
+    pub vapid: push::Vapid,
+    /// `mailto:` or `https:` address the push services may contact about this sender.
+    pub subject: String,
+}
+
+/// What one try on one channel came to.
+enum Try {
+    Sent { id: String, cost_units: u32 },
+    Retry(String),
+    Failed(String),
+    Skipped(String),
+}
+
+/// How long a push service keeps an alert for a phone that is off: a "your turn" that
+/// arrives later than this is no use.
+const PUSH_TTL_SECS: u32 = 15 * 60;
 
 /// Attempts per message before it is marked permanently failed.
 pub const MAX_ATTEMPTS: i32 = 3;
@@ -38,6 +67,8 @@ pub struct Messenger {
     pub engine: Engine,
     pub secrets: SecretBox,
     pub endpoints: Endpoints,
+    /// `None`: this server sends no web push (the tracker offers no alerts).
+    pub push: Option<WebPush>,
     pub http: reqwest::Client,
     /// How long a worker's claim on a message lasts.
     pub lease: Duration,
@@ -63,11 +94,17 @@ impl Messenger {
             engine,
             secrets,
             endpoints,
+            push: None,
             http: provider::client(),
             lease: Duration::from_secs(60),
             batch: 8,
             retry_base: Duration::from_secs(2),
         }
+    }
+
+    pub fn with_push(mut self, push: WebPush) -> Self {
+        self.push = Some(push);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -352,80 +389,170 @@ impl Messenger {
             Some(_) => self.account(clinic).await.map_err(|e| e.to_string()),
             None => Ok(None),
         };
+        let sms = match &clinic_row {
+            Some(_) => self.sms_account(clinic).await.map_err(|e| e.to_string()),
+            None => Ok(None),
+        };
         Ok(Sender {
             clinic: clinic_row,
             account,
+            sms,
         })
     }
 
+    /// Tries the message on its current channel; what happens next (done, again later,
+    /// the next channel in its chain, or the end of the chain) is settled with the
+    /// attempt recorded.
     async fn deliver(&self, m: ClaimedMessage, sender: &Sender) -> Result<(), StorageError> {
-        let now = Timestamp::now();
-        let clinic = BusinessId(m.business_id);
-        let Some(clinic_row) = &sender.clinic else {
-            self.finish(
-                &m,
-                Settle::Skipped {
-                    reason: "the clinic no longer exists",
-                },
-            )
-            .await?;
+        let kind = MessageKind::from_stored(&m.kind);
+        let Some(channel) = Channel::from_stored(&m.channel) else {
+            tracing::error!(message = m.id, channel = %m.channel, "unknown channel");
             return Ok(());
         };
+        let next = channel.after(kind);
+        let tried = match &sender.clinic {
+            None => Try::Skipped("the clinic no longer exists".into()),
+            Some(clinic) => match channel {
+                Channel::Push => self.try_push(&m, clinic).await?,
+                Channel::WhatsApp => self.try_whatsapp(&m, clinic, sender, kind).await?,
+                Channel::Sms => self.try_sms(&m, clinic, sender, kind).await?,
+            },
+        };
+        let now = Timestamp::now();
+        // 2 s, then 8 s (with the default base).
+        let backoff = self.retry_base.as_millis() as i64 * 4_i64.pow((m.attempts - 1).max(0) as u32);
+        let outcome = match &tried {
+            Try::Sent { id, cost_units } => Settle::Sent {
+                provider_id: id,
+                cost_units: *cost_units,
+            },
+            Try::Retry(error) if m.attempts < MAX_ATTEMPTS => Settle::Retry {
+                at: Timestamp(now.millis() + backoff),
+                error,
+            },
+            Try::Retry(error) | Try::Failed(error) => Settle::Failed { error, next },
+            Try::Skipped(reason) => Settle::Skipped { reason, next },
+        };
+        let settled = self
+            .store()
+            .settle_message(&m, channel, &outcome, now)
+            .await?;
+        if !settled {
+            tracing::warn!(
+                message = m.id,
+                "another worker took this message over; its outcome is theirs"
+            );
+        }
+        Ok(())
+    }
+
+    /// Web push to every browser the patient subscribed on the tracker; a subscription
+    /// the push service reports gone is deleted.
+    async fn try_push(&self, m: &ClaimedMessage, clinic: &Clinic) -> Result<Try, StorageError> {
+        let Some(web_push) = &self.push else {
+            return Ok(Try::Skipped("web push is not set up on this server".into()));
+        };
+        let Some(token) = m.token_id.map(TokenId) else {
+            return Ok(Try::Skipped("not about a token".into()));
+        };
+        let subscriptions = self.store().push_subscriptions(token).await?;
+        if subscriptions.is_empty() {
+            return Ok(Try::Skipped("the patient did not switch on alerts".into()));
+        }
+        let public_id = self.public_id_of(token).await?;
+        let payload = serde_json::json!({
+            "title": clinic.name,
+            "body": if m.short_body.is_empty() { &m.body } else { &m.short_body },
+            "url": public_id.map(|id| format!("/t/{id}")).unwrap_or_default(),
+            "tag": format!("qline-{}", token.get()),
+        })
+        .to_string();
+        let (mut sent, mut retry, mut errors) = (false, false, Vec::new());
+        for row in subscriptions {
+            let Ok(subscription) = push::Subscription::parse(&row.endpoint, &row.p256dh, &row.auth)
+            else {
+                self.store().delete_push_subscription(row.id).await?;
+                continue;
+            };
+            let outcome = push::send(
+                &self.http,
+                &web_push.vapid,
+                &web_push.subject,
+                &subscription,
+                payload.as_bytes(),
+                PUSH_TTL_SECS,
+            )
+            .await;
+            match outcome {
+                push::PushOutcome::Sent => sent = true,
+                push::PushOutcome::Gone(why) => {
+                    self.store().delete_push_subscription(row.id).await?;
+                    errors.push(format!("subscription gone ({why})"));
+                }
+                push::PushOutcome::Retryable(why) => {
+                    retry = true;
+                    errors.push(why);
+                }
+                push::PushOutcome::Final(why) => errors.push(why),
+            }
+        }
+        Ok(if sent {
+            Try::Sent {
+                id: String::new(),
+                cost_units: 0,
+            }
+        } else if retry {
+            Try::Retry(errors.join("; "))
+        } else if errors.is_empty() {
+            Try::Skipped("the patient did not switch on alerts".into())
+        } else {
+            Try::Failed(errors.join("; "))
+        })
+    }
+
+    async fn try_whatsapp(
+        &self,
+        m: &ClaimedMessage,
+        clinic: &Clinic,
+        sender: &Sender,
+        kind: Option<MessageKind>,
+    ) -> Result<Try, StorageError> {
         let account = match &sender.account {
             Ok(Some(a)) => a,
-            Ok(None) => {
-                self.finish(
-                    &m,
-                    Settle::Skipped {
-                        reason: "no WhatsApp provider is configured",
-                    },
-                )
-                .await?;
-                return Ok(());
-            }
-            Err(e) => {
-                self.finish(&m, Settle::Failed { error: e }).await?;
-                return Ok(());
-            }
+            Ok(None) => return Ok(Try::Skipped("no WhatsApp provider is configured".into())),
+            Err(e) => return Ok(Try::Failed(e.clone())),
         };
-        if !clinic_row.settings.whatsapp_enabled {
-            self.finish(
-                &m,
-                Settle::Skipped {
-                    reason: "WhatsApp is switched off for this clinic",
-                },
-            )
-            .await?;
-            return Ok(());
+        if !clinic.settings.whatsapp_enabled {
+            return Ok(Try::Skipped(
+                "WhatsApp is switched off for this clinic".into(),
+            ));
+        }
+        if m.phone.is_empty() {
+            return Ok(Try::Skipped("the patient gave no phone number".into()));
         }
         // The rules are checked again at sending time: a window may have closed, or the
         // patient sent STOP, since the message was queued.
-        let window = self.store().window_of(clinic, &m.phone).await?;
-        let kind = MessageKind::from_stored(&m.kind);
-        let templates_allowed = clinic_row.settings.whatsapp_template_mode
+        let now = Timestamp::now();
+        let window = self.store().window_of(clinic.id, &m.phone).await?;
+        let templates_allowed = clinic.settings.whatsapp_template_mode
             && account.kind == ProviderKind::Meta
             && kind.is_some();
         let reach = Reach::of(window.as_ref(), templates_allowed, now);
-        let refused = match reach {
-            Reach::OptedOut => Some("the patient sent STOP"),
-            Reach::NoWindow => Some("no open 24-hour conversation window"),
-            Reach::FreeForm | Reach::Template => None,
+        match reach {
+            Reach::OptedOut => return Ok(Try::Skipped("the patient sent STOP".into())),
+            Reach::NoWindow => {
+                return Ok(Try::Skipped(
+                    "no open 24-hour conversation window".into(),
+                ))
+            }
+            Reach::FreeForm | Reach::Template => {}
+        }
+        let Some(today) = self.take_quota(clinic, now).await? else {
+            let limit = clinic.settings.daily_message_limit;
+            return Ok(Try::Failed(format!(
+                "the clinic's daily message limit ({limit}) is reached"
+            )));
         };
-        if let Some(reason) = refused {
-            self.finish(&m, Settle::Skipped { reason }).await?;
-            return Ok(());
-        }
-        let limit = clinic_row.settings.daily_message_limit;
-        let today = Engine::local_date(&clinic_row, now);
-        if !self
-            .store()
-            .take_message_quota(clinic, &today, limit)
-            .await?
-        {
-            let error = format!("the clinic's daily message limit ({limit}) is reached");
-            self.finish(&m, Settle::Failed { error: &error }).await?;
-            return Ok(());
-        }
         let reference = m.id.to_string();
         let template_name;
         let params;
@@ -438,7 +565,7 @@ impl Messenger {
         } else {
             let kind = kind.expect("templates are allowed only for template kinds");
             template_name = kind.meta_template();
-            params = self.template_params(&m).await?;
+            params = self.template_params(m).await?;
             Outgoing::Template {
                 to: &m.phone,
                 name: &template_name,
@@ -451,42 +578,84 @@ impl Messenger {
                 reference: &reference,
             }
         };
-        let sent = provider::send(&self.http, &self.endpoints, &account, &message).await;
-        if sent.is_err() {
-            self.store().return_message_quota(clinic, &today).await?;
-        }
-        match sent {
-            Ok(id) => self.finish(&m, Settle::Sent { provider_id: &id }).await?,
-            Err(SendError::Retryable(error)) if m.attempts < MAX_ATTEMPTS => {
-                // 2 s, then 8 s (with the default base).
-                let base = self.retry_base.as_millis() as i64;
-                let backoff = base * 4_i64.pow((m.attempts - 1).max(0) as u32);
-                self.finish(
-                    &m,
-                    Settle::Retry {
-                        at: Timestamp(now.millis() + backoff),
-                        error: &error,
-                    },
-                )
-                .await?
-            }
-            Err(SendError::Retryable(error) | SendError::Final(error)) => {
-                self.finish(&m, Settle::Failed { error: &error }).await?
-            }
-        };
-        Ok(())
+        let sent = provider::send(&self.http, &self.endpoints, account, &message).await;
+        self.settle_quota(clinic, &today, sent.is_ok()).await?;
+        Ok(match sent {
+            Ok(id) => Try::Sent {
+                id,
+                cost_units: u32::from(reach == Reach::Template),
+            },
+            Err(SendError::Retryable(e)) => Try::Retry(e),
+            Err(SendError::Final(e)) => Try::Failed(e),
+        })
     }
 
-    async fn finish(&self, m: &ClaimedMessage, outcome: Settle<'_>) -> Result<(), StorageError> {
-        let settled = self
+    /// SMS, the last resort, for "your turn" only: it costs the clinic per segment.
+    async fn try_sms(
+        &self,
+        m: &ClaimedMessage,
+        clinic: &Clinic,
+        sender: &Sender,
+        kind: Option<MessageKind>,
+    ) -> Result<Try, StorageError> {
+        if !kind.is_some_and(MessageKind::critical) {
+            return Ok(Try::Skipped("SMS is kept for \"your turn\"".into()));
+        }
+        let account = match &sender.sms {
+            Ok(Some(a)) => a,
+            Ok(None) => return Ok(Try::Skipped("no SMS provider is configured".into())),
+            Err(e) => return Ok(Try::Failed(e.clone())),
+        };
+        if m.phone.is_empty() {
+            return Ok(Try::Skipped("the patient gave no phone number".into()));
+        }
+        let Some(today) = self.take_quota(clinic, Timestamp::now()).await? else {
+            let limit = clinic.settings.daily_message_limit;
+            return Ok(Try::Failed(format!(
+                "the clinic's daily message limit ({limit}) is reached"
+            )));
+        };
+        let text = if m.short_body.is_empty() {
+            &m.body
+        } else {
+            &m.short_body
+        };
+        let sent = sms::send(&self.http, &self.endpoints.sms, account, &m.phone, text).await;
+        self.settle_quota(clinic, &today, sent.is_ok()).await?;
+        Ok(match sent {
+            Ok(id) => Try::Sent {
+                id,
+                cost_units: crate::messages::sms_segments(text),
+            },
+            Err(SendError::Retryable(e)) => Try::Retry(e),
+            Err(SendError::Final(e)) => Try::Failed(e),
+        })
+    }
+
+    /// Takes one message from the clinic's daily allowance: the local date it counted
+    /// against, or `None` when the limit is used up.
+    async fn take_quota(
+        &self,
+        clinic: &Clinic,
+        now: Timestamp,
+    ) -> Result<Option<String>, StorageError> {
+        let today = Engine::local_date(clinic, now);
+        let taken = self
             .store()
-            .settle_message(m.id, m.attempts, &outcome, Timestamp::now())
+            .take_message_quota(clinic.id, &today, clinic.settings.daily_message_limit)
             .await?;
-        if !settled {
-            tracing::warn!(
-                message = m.id,
-                "another worker took this message over; its outcome is theirs"
-            );
+        Ok(taken.then_some(today))
+    }
+
+    /// Gives the allowance back when the provider did not take the message.
+    async fn settle_quota(
+        &self,
+        clinic: &Clinic,
+        date: &str,
+        sent: bool,
+    ) -> Result<(), StorageError> {
+        if !sent {
+            self.store().return_message_quota(clinic.id, date).await?;
         }
         Ok(())
     }

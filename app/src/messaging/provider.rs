@@ -15,6 +15,8 @@ pub struct Endpoints {
     pub ultramsg: String,
     /// `https://graph.facebook.com/v21.0`
     pub meta: String,
+    /// A Twilio-compatible SMS API: `https://api.twilio.com`
+    pub sms: String,
 }
 
 impl Default for Endpoints {
@@ -22,6 +24,7 @@ impl Default for Endpoints {
         Self {
             ultramsg: "https://api.ultramsg.com".into(),
             meta: "https://graph.facebook.com/v21.0".into(),
+            sms: super::sms::DEFAULT_BASE_URL.into(),
         }
     }
 }

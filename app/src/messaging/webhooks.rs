@@ -135,7 +135,13 @@ impl Messenger {
                 let id = message["id"].as_str().unwrap_or_default();
                 match (from, text) {
                     (Some(from), Some(text)) if from != own_number && !id.is_empty() => {
-                        self.count(&mut report, clinic, id, &from, text).await?;
+                        // Meta: the message's own time, seconds as a string.
+                        let sent_at = message["timestamp"]
+                            .as_str()
+                            .and_then(|t| t.parse::<i64>().ok())
+                            .map(|secs| Timestamp(secs * 1000));
+                        self.count(&mut report, clinic, id, &from, text, sent_at)
+                            .await?;
                     }
                     _ => report.ignored += 1,
                 }
@@ -208,7 +214,10 @@ impl Messenger {
                     (true, Some(phone), Some(text))
                         if !id.is_empty() && phone != account.phone_number =>
                     {
-                        self.count(&mut report, clinic.id, id, &phone, text).await?;
+                        // UltraMsg: the message's own time, seconds.
+                        let sent_at = data["time"].as_i64().map(|secs| Timestamp(secs * 1000));
+                        self.count(&mut report, clinic.id, id, &phone, text, sent_at)
+                            .await?;
                     }
                     _ => report.ignored += 1,
                 }
@@ -247,12 +256,14 @@ impl Messenger {
         id: &str,
         phone: &str,
         text: &str,
+        sent_at: Option<Timestamp>,
     ) -> Result<(), Rejection> {
         let inbound = Inbound {
             clinic,
             provider_message_id: id,
             phone,
             body: text,
+            sent_at,
         };
         let handled = self
             .handle_inbound(&inbound)

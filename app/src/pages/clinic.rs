@@ -1,14 +1,15 @@
 //! Clinic settings (`/clinic`, the owner's) and the operator's page for one clinic
-//! (`/admin/c/{slug}`): staff, queues, settings, 30 days of usage, the QR poster and the
+//! (`/admin/c/{slug}`): staff, queues, settings, WhatsApp and SMS, templates, canned
+//! replies, how notifications reached patients, 30 days of usage, the QR poster and the
 //! display board; for the operator also status changes and deletion.
 
 use super::frame::{Frame, Width};
 use crate::api::{
-    load_clinic, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue, DeleteClinic,
-    ResetStaffPassword, SaveQueue, SaveSettings, SaveTemplate, SaveWhatsapp, SetClinicStatus,
-    SetStaffActive, TestWhatsapp,
+    load_clinic, load_sms, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue,
+    DeleteClinic, ResetStaffPassword, SaveCannedReplies, SaveQueue, SaveSettings, SaveSms,
+    SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive, TestSms, TestWhatsapp,
 };
-use crate::console::{ClinicConsole, OneTimeLogin, TemplateLine, UsageDay, WhatsAppView};
+use crate::console::{ClinicConsole, OneTimeLogin, SmsView, TemplateLine, UsageDay, WhatsAppView};
 use crate::domain::{BusinessStatus, Queue, Role};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -69,6 +70,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
     let settings = ServerAction::<SaveSettings>::new();
     let status = ServerAction::<SetClinicStatus>::new();
     let delete = ServerAction::<DeleteClinic>::new();
+    let replies = ServerAction::<SaveCannedReplies>::new();
     let asked = slug.clone();
     let data = Resource::new(
         move || {
@@ -80,6 +82,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
                 archive.version().get(),
                 settings.version().get(),
                 status.version().get(),
+                replies.version().get(),
             )
         },
         move |_| load_clinic(asked.clone()),
@@ -96,6 +99,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
         settings,
         status,
         delete,
+        replies,
     };
     view! {
         <Title text="Clinic settings"/>
@@ -147,6 +151,7 @@ struct Actions {
     settings: ServerAction<SaveSettings>,
     status: ServerAction<SetClinicStatus>,
     delete: ServerAction<DeleteClinic>,
+    replies: ServerAction<SaveCannedReplies>,
 }
 
 /// The WhatsApp connection and the message templates, with the actions that change them.
@@ -157,13 +162,18 @@ struct Messaging {
     test_whatsapp: ServerAction<TestWhatsapp>,
     templates: Resource<Result<Vec<TemplateLine>, AppError>>,
     save_template: ServerAction<SaveTemplate>,
+    sms: Resource<Result<SmsView, AppError>>,
+    save_sms: ServerAction<SaveSms>,
+    test_sms: ServerAction<TestSms>,
 }
 
 impl Messaging {
     fn new(slug: Option<String>) -> Self {
         let save_whatsapp = ServerAction::<SaveWhatsapp>::new();
         let save_template = ServerAction::<SaveTemplate>::new();
+        let save_sms = ServerAction::<SaveSms>::new();
         let asked = slug.clone();
+        let asked_sms = slug.clone();
         Messaging {
             whatsapp: Resource::new(
                 move || save_whatsapp.version().get(),
@@ -176,6 +186,12 @@ impl Messaging {
                 move |_| load_templates(slug.clone()),
             ),
             save_template,
+            sms: Resource::new(
+                move || save_sms.version().get(),
+                move |_| load_sms(asked_sms.clone()),
+            ),
+            save_sms,
+            test_sms: ServerAction::new(),
         }
     }
 }
@@ -246,6 +262,12 @@ fn Console(console: ClinicConsole, actions: Actions, messaging: Messaging) -> An
                 <SettingsPanel console=console.clone() actions=actions/>
                 <WhatsAppPanel slug=named(&console) messaging=messaging/>
                 <TemplatesPanel slug=named(&console) clinic_name=console.clinic.name.clone() messaging=messaging/>
+                <SmsPanel slug=named(&console) messaging=messaging/>
+                <RepliesPanel console=console.clone() actions=actions/>
+                <div class="card card-wide" data-testid="delivery">
+                    <h2>"Notifications, last 30 days"</h2>
+                    <DeliveryTable stats=console.delivery.clone()/>
+                </div>
                 <div class="card">
                     <h2>"Tokens, last 30 days"</h2>
                     <UsageChart days=console.usage.clone()/>
@@ -692,7 +714,7 @@ fn TemplatesPanel(slug: Option<String>, clinic_name: String, messaging: Messagin
                                     <select on:change=move |ev| pick(event_target_value(&ev).parse().unwrap_or(0))>
                                         {all.iter().enumerate().map(|(i, line)| view! {
                                             <option value=i selected=move || chosen.get() == i>
-                                                {format!("{} · {}{}", line.kind.label(), line.language.name(), if line.custom { " (yours)" } else { "" })}
+                                                {format!("{} · {} · {}{}", line.kind.label(), line.channel.label(), line.language.name(), if line.custom { " (yours)" } else { "" })}
                                             </option>
                                         }).collect_view()}
                                     </select>
@@ -715,6 +737,7 @@ fn TemplatesPanel(slug: Option<String>, clinic_name: String, messaging: Messagin
                                                 save.dispatch(SaveTemplate {
                                                     slug: slug.clone(),
                                                     kind: line.kind.as_str().to_owned(),
+                                                    channel: Some(line.channel.as_str().to_owned()),
                                                     language: line.language.as_str().to_owned(),
                                                     body: body.get_untracked(),
                                                 });
@@ -727,6 +750,7 @@ fn TemplatesPanel(slug: Option<String>, clinic_name: String, messaging: Messagin
                                                 save.dispatch(SaveTemplate {
                                                     slug: slug.clone(),
                                                     kind: line.kind.as_str().to_owned(),
+                                                    channel: Some(line.channel.as_str().to_owned()),
                                                     language: line.language.as_str().to_owned(),
                                                     body: String::new(),
                                                 });
@@ -743,6 +767,132 @@ fn TemplatesPanel(slug: Option<String>, clinic_name: String, messaging: Messagin
                 Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
         </div>
+    }
+    .into_any()
+}
+
+/// The clinic's SMS account, for "your turn" when no push or WhatsApp reaches a patient.
+#[component]
+fn SmsPanel(slug: Option<String>, messaging: Messaging) -> AnyView {
+    let Messaging {
+        sms: data,
+        save_sms: save,
+        test_sms: test,
+        ..
+    } = messaging;
+    let test_slug = slug.clone();
+    view! {
+        <div class="card" data-testid="sms">
+            <h2>"SMS for \"your turn\""</h2>
+            <p class="small muted">"A Twilio-compatible account. Only \"your turn\" goes by SMS, and only to patients no alert or WhatsApp message reached; each SMS costs the clinic."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let slug = slug.clone();
+                    Suspend::new(async move {
+                        let sms = match data.await {
+                            Ok(sms) => sms,
+                            Err(e) => return view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        };
+                        view! {
+                            <p class="small" data-testid="sms-state">{if sms.configured {
+                                format!("Sending from {} · auth token {}", sms.from_number, sms.auth_token)
+                            } else {
+                                "No SMS provider: patients without alerts or WhatsApp are not messaged.".to_owned()
+                            }}</p>
+                            <ActionForm action=save>
+                                <div class="form">
+                                    {slug_field(slug.clone())}
+                                    <label class="field"><span>"Account SID"</span>
+                                        <input name="sms[account_sid]" value=sms.account_sid.clone() autocomplete="off"/></label>
+                                    <label class="field"><span>"Auth token"</span>
+                                        <input name="sms[auth_token]" type="password" autocomplete="off" placeholder="unchanged when empty"/></label>
+                                    <label class="field"><span>"Sender (number or sender id)"</span>
+                                        <input name="sms[from_number]" value=sms.from_number.clone()/></label>
+                                    <label class="choice"><input type="checkbox" name="sms[remove]" value="true"/><span>"Remove the SMS provider"</span></label>
+                                    <button class="button button-primary" type="submit" disabled=move || save.pending().get()>"Save SMS"</button>
+                                </div>
+                            </ActionForm>
+                        }.into_any()
+                    })
+                }}
+            </Suspense>
+            {move || save.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+            <ActionForm action=test>
+                {slug_field(test_slug)}
+                <button class="button" type="submit" disabled=move || test.pending().get()>"Test SMS account"</button>
+            </ActionForm>
+            {move || test.value().get().map(|r| match r {
+                Ok(Ok(said)) => view! { <p class="notice notice-ok" role="status" data-testid="sms-test">{said}</p> }.into_any(),
+                Ok(Err(said)) => view! { <p class="form-error" role="alert" data-testid="sms-test">{said}</p> }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert" data-testid="sms-test">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// The replies the desk can send with one tap, one per line.
+#[component]
+fn RepliesPanel(console: ClinicConsole, actions: Actions) -> AnyView {
+    let save = actions.replies;
+    view! {
+        <div class="card" data-testid="canned-replies">
+            <h2>"Canned replies"</h2>
+            <p class="small muted">"One per line. The desk picks one to answer a patient's WhatsApp message."</p>
+            <ActionForm action=save>
+                <div class="form">
+                    {slug_field(named(&console))}
+                    <textarea name="replies" rows="5" aria-label="Canned replies">{console.canned_replies.join("\n")}</textarea>
+                    <button class="button button-primary" type="submit" disabled=move || save.pending().get()>"Save replies"</button>
+                </div>
+            </ActionForm>
+            {move || save.value().get().map(|r| match r {
+                Ok(saved) => view! { <p class="notice notice-ok" role="status">{format!("{} replies saved.", saved.len())}</p> }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// How notifications reached patients: each channel's share and success rate, and what
+/// the paid ones cost. Shared with the tenant console.
+#[component]
+pub fn DeliveryTable(stats: crate::console::DeliveryStats) -> AnyView {
+    use crate::messages::Channel;
+    if stats.notifications == 0 {
+        return view! { <p class="muted">"No notifications yet."</p> }.into_any();
+    }
+    let cost = |c: Channel, units: u32| match c {
+        Channel::Push => "free".to_owned(),
+        Channel::WhatsApp => format!("{units} template messages"),
+        Channel::Sms => format!("{units} SMS segments"),
+    };
+    view! {
+        <p class="small">{format!(
+            "{} notifications · {}% not reached{}",
+            stats.notifications,
+            stats.not_reached_share(),
+            if stats.pending > 0 { format!(" · {} on their way", stats.pending) } else { String::new() },
+        )}</p>
+        <table class="table delivery-table">
+            <thead><tr><th>"Channel"</th><th>"Delivered"</th><th>"Share"</th><th>"Tries"</th><th>"Success"</th><th>"Cost"</th></tr></thead>
+            <tbody>
+                {stats.channels.iter().map(|line| {
+                    let reached = stats.reached.iter().find(|(c, _)| *c == line.channel).map_or(0, |(_, n)| *n);
+                    view! {
+                        <tr data-testid=format!("delivery-{}", line.channel.as_str().to_lowercase())>
+                            <td>{line.channel.label()}</td>
+                            <td>{reached}</td>
+                            <td>{format!("{}%", stats.share(line.channel))}</td>
+                            <td>{line.attempts}</td>
+                            <td>{if line.attempts == 0 { "—".to_owned() } else { format!("{}%", line.rate()) }}</td>
+                            <td>{cost(line.channel, line.cost_units)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
     .into_any()
 }

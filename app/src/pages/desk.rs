@@ -4,8 +4,8 @@
 //! and the view is polled every 1.5 s so a patient who joins by QR appears at once.
 
 use super::frame::{Frame, Width};
-use crate::api::{desk_act, load_desk, AppError, DeskCommand, DeskWalkIn, Logout};
-use crate::desk::{DeskToken, DeskView};
+use crate::api::{desk_act, desk_reply, load_desk, AppError, DeskCommand, DeskWalkIn, Logout};
+use crate::desk::{DeskToken, DeskView, NoticeState};
 use crate::domain::Source;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,14 +40,18 @@ fn minutes_since(now: i64, then: i64) -> String {
     crate::domain::eta::humane_minutes(m, "h", "min")
 }
 
-/// "WhatsApp open until 14:05" in the clinic's time, or "WhatsApp: none".
-fn whatsapp_words(until: Option<i64>, utc_offset_minutes: i32) -> String {
+/// `14:05` in the clinic's time.
+fn clock_time(ms: i64, utc_offset_minutes: i32) -> String {
+    let local = ms / 60_000 + i64::from(utc_offset_minutes);
+    let (h, m) = ((local / 60).rem_euclid(24), local.rem_euclid(60));
+    format!("{h:02}:{m:02}")
+}
+
+/// "WhatsApp open until 14:05", "WhatsApp closed at 14:05", or "WhatsApp: none".
+fn whatsapp_words(until: Option<i64>, now: i64, utc_offset_minutes: i32) -> String {
     match until {
-        Some(ms) => {
-            let local = ms / 60_000 + i64::from(utc_offset_minutes);
-            let (h, m) = ((local / 60).rem_euclid(24), local.rem_euclid(60));
-            format!("WhatsApp open until {h:02}:{m:02}")
-        }
+        Some(ms) if ms > now => format!("WhatsApp open until {}", clock_time(ms, utc_offset_minutes)),
+        Some(ms) => format!("WhatsApp closed at {}", clock_time(ms, utc_offset_minutes)),
         None => "WhatsApp: none".to_owned(),
     }
 }
@@ -175,6 +179,7 @@ fn Desk(initial: DeskView) -> impl IntoView {
                     <p class="token-caption">"Now serving"</p>
                     <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
                     <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
+                    <p class="muted small" data-testid="serving-notices">{move || s().serving.map(|t| t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")).unwrap_or_default()}</p>
                     <div class="desk-buttons">
                         <button class="button button-primary button-big" disabled=locked on:click=move |_| next() title="N">"NEXT"</button>
                         <button class="button" disabled=move || locked() || serving_id().is_none()
@@ -200,6 +205,8 @@ fn Desk(initial: DeskView) -> impl IntoView {
                     </ul>
                     {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
                 </div>
+
+                <Inbox state clock/>
 
                 <div class="card">
                     <h2>"Add a walk-in"</h2>
@@ -244,7 +251,15 @@ fn row(
             {t.priority.then(|| view! { <span class="badge">"priority"</span> })}
             <span class="muted small">{source_word(t.source)}" · "{since}
                 {t.eta.map(|(low, high)| format!(" · called in {}", eta_words(low, high)))}</span>
-            <span class="muted small whatsapp-state" data-testid="whatsapp-state">{whatsapp_words(t.whatsapp_until, state.with_untracked(|s| s.utc_offset_minutes))}</span>
+            <span class="muted small whatsapp-state" data-testid="whatsapp-state">{state.with_untracked(|s| whatsapp_words(t.whatsapp_until, s.now, s.utc_offset_minutes))}</span>
+            {(!t.notices.is_empty()).then(|| view! {
+                <span class="muted small notices" data-testid="notices">
+                    {t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")}
+                </span>
+            })}
+            {t.chat.iter().rev().find(|line| line.from_patient).map(|line| view! {
+                <q class="chat-last" data-testid="chat-last">{line.body.clone()}</q>
+            })}
             <span class="row-actions">
                 {if waiting {
                     view! {
@@ -265,6 +280,120 @@ fn row(
                     on:click=move |_| run(DeskCommand::Cancel { token: id })>"Cancel"</button>
             </span>
         </li>
+    }
+}
+
+/// Whether a token belongs in the inbox: the patient wrote, or may be written to.
+fn in_conversation(t: &DeskToken) -> bool {
+    !t.chat.is_empty() || t.whatsapp_until.is_some()
+}
+
+fn find_token(view: &DeskView, id: i64) -> Option<DeskToken> {
+    view.serving
+        .iter()
+        .chain(&view.waiting)
+        .chain(&view.skipped)
+        .find(|t| t.id == id)
+        .cloned()
+}
+
+/// Patients' WhatsApp messages with a reply box each. Keyed by token, so a reply being
+/// typed survives the desk's polls.
+#[component]
+fn Inbox(state: RwSignal<DeskView>, clock: RwSignal<i64>) -> impl IntoView {
+    let conversations = move || {
+        state.with(|s| {
+            s.serving
+                .iter()
+                .chain(&s.waiting)
+                .chain(&s.skipped)
+                .filter(|t| in_conversation(t))
+                .map(|t| t.id)
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="card inbox" data-testid="inbox">
+            <h2>"Messages"</h2>
+            <For each=conversations key=|id| *id children=move |id| view! { <Conversation id state clock/> }/>
+            {move || conversations().is_empty().then(|| view! {
+                <p class="muted">"Patients' WhatsApp messages to the clinic appear here."</p>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> impl IntoView {
+    let token = move || state.with(|s| find_token(s, id));
+    let draft = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let offset = move || state.with(|s| s.utc_offset_minutes);
+    let open = move || token().is_some_and(|t| t.can_reply(clock.get()));
+    let send = move || {
+        let body = draft.get_untracked();
+        if sending.get_untracked() || body.trim().is_empty() {
+            return;
+        }
+        sending.set(true);
+        let queue = state.with_untracked(|s| s.queue_id);
+        leptos::task::spawn_local(async move {
+            match desk_reply(queue, id, body).await {
+                Ok(view) => {
+                    problem.set(None);
+                    draft.set(String::new());
+                    state.set(view);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+            sending.set(false);
+        });
+    };
+    view! {
+        <section class="conversation" data-testid="conversation">
+            <h3>{move || token().map(|t| format!("{} · {}", t.label, t.name)).unwrap_or_default()}</h3>
+            <ol class="chat">
+                {move || token().map(|t| t.chat).unwrap_or_default().into_iter().map(|line| {
+                    let who = if line.from_patient { "chat-patient" } else { "chat-desk" };
+                    let state_word = match line.state {
+                        Some(NoticeState::Pending) => " · sending",
+                        Some(NoticeState::NotReached) => " · not delivered",
+                        _ => "",
+                    };
+                    view! {
+                        <li class=who data-testid="chat-line">
+                            <span>{line.body}</span>
+                            <span class="muted small">{format!(" {}{state_word}", clock_time(line.at, offset()))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <p class="muted small" data-testid="reply-window">{move || match token().and_then(|t| t.whatsapp_until) {
+                Some(until) if until > clock.get() => format!("You can reply until {}, 24 hours after the patient's last message.", clock_time(until, offset())),
+                Some(until) => format!("The 24-hour window closed at {}: WhatsApp allows no reply until the patient writes again.", clock_time(until, offset())),
+                None => "The patient has not written on WhatsApp: no reply is possible.".to_owned(),
+            }}</p>
+            <form class="form reply" on:submit=move |e| { e.prevent_default(); send(); }>
+                {move || {
+                    let canned = state.with(|s| s.canned_replies.clone());
+                    (!canned.is_empty()).then(|| view! {
+                        <select aria-label="Canned reply" disabled=move || !open()
+                            on:change=move |e| { let v = event_target_value(&e); if !v.is_empty() { draft.set(v); } }>
+                            <option value="">"Canned reply…"</option>
+                            {canned.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                        </select>
+                    })
+                }}
+                <textarea name="reply" rows="2" maxlength="1000" aria-label="Reply" data-testid="reply"
+                    disabled=move || !open()
+                    prop:value=move || draft.get()
+                    on:input=move |e| draft.set(event_target_value(&e))></textarea>
+                <button class="button button-primary" type="submit" data-testid="send-reply"
+                    disabled=move || !open() || sending.get() || draft.with(|d| d.trim().is_empty())>"Reply"</button>
+                {move || problem.get().map(|p| view! { <p class="form-error" role="alert" data-testid="reply-problem">{p}</p> })}
+            </form>
+        </section>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The screens. Each page is a module named after what a person calls it.
 
 mod account;
+mod alerts;
 mod admin;
 mod analytics;
 mod clinic;

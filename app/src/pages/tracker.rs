@@ -107,6 +107,9 @@ fn Tracker(initial: TrackerView) -> impl IntoView {
                     </a>
                 </p>
             })}
+            <Show when=move || state.with(|s| s.phase == Phase::Waiting)>
+                <super::alerts::AlertSwitch public_id=initial.public_id.to_string() lang/>
+            </Show>
             {move || offline_for.get().map(|s| view! {
                 <p class="notice notice-warn" role="status" data-testid="reconnecting">
                     {format!("{} {s} {}", tr(lang, Text::Reconnecting), tr(lang, Text::SecondsAgo))}

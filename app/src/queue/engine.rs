@@ -265,6 +265,7 @@ impl Engine {
             last_called_at: None,
             now: now.millis(),
             utc_offset_minutes: utc_offset_minutes(&clinic, now),
+            canned_replies: Vec::new(),
         };
         let Some((day, patients)) = self.store.day_with_patients(queue, &date).await? else {
             return Ok(view);
@@ -278,17 +279,27 @@ impl Engine {
             .map(|(i, t)| (t.id, i as u32))
             .collect();
         let pace = day.pace(&clinic, queue, now);
+        // Messages about today's tokens are no older than the first of them.
+        let since = patients
+            .values()
+            .map(|p| p.joined_at)
+            .min()
+            .unwrap_or(now);
         let windows = if clinic.settings.whatsapp_enabled {
-            self.store.open_windows(clinic.id, now).await?
+            self.store.windows_since(clinic.id, since).await?
         } else {
             Vec::new()
         };
+        let sent = self.store.sent_since(clinic.id, since).await?;
+        let inbox = self.store.inbox_since(clinic.id, since).await?;
+        view.canned_replies = self.store.canned_replies(clinic.id).await?;
         let desk_token = |t: &rules::DayToken| {
             let patient = patients.get(&t.id);
             let whatsapp_until = patient
                 .and_then(|p| p.phone.as_ref())
                 .and_then(|phone| windows.iter().find(|(p, _)| p == phone))
                 .map(|(_, until)| *until);
+            let (notices, chat) = crate::desk::messages_of(t.id.get(), &sent, &inbox);
             DeskToken {
                 id: t.id.get(),
                 label: day.label(t.number),
@@ -298,6 +309,8 @@ impl Engine {
                 joined_at: patient.map_or(now, |p| p.joined_at).millis(),
                 whatsapp_until,
                 eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
+                notices,
+                chat,
             }
         };
         view.serving = day.serving().map(desk_token);

@@ -5,6 +5,7 @@
 use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::console::ProviderKind;
 use crate::domain::*;
+use crate::messages::{Channel, MessageKind, TemplateChannel};
 
 /// The 24-hour customer-service window WhatsApp allows free-form messages in.
 pub const WINDOW_MS: i64 = 24 * 3_600_000;
@@ -104,10 +105,16 @@ impl Reach {
 pub struct NewMessage<'a> {
     pub business_id: BusinessId,
     pub token_id: Option<TokenId>,
+    /// E.164, or empty for a patient who gave no number (push only).
     pub phone: &'a str,
     pub kind: &'a str,
     pub language: Language,
+    /// WhatsApp's text.
     pub body: &'a str,
+    /// The text of SMS and web push (empty for kinds that only go by WhatsApp).
+    pub short_body: &'a str,
+    /// The first channel to try; `None`: nothing can reach the patient, recorded as such.
+    pub channel: Option<Channel>,
 }
 
 /// An outbox row a worker has claimed.
@@ -120,6 +127,10 @@ pub struct ClaimedMessage {
     pub kind: String,
     pub language: String,
     pub body: String,
+    pub short_body: String,
+    /// The channel this claim tries (`Channel::as_str`).
+    pub channel: String,
+    /// Tries on this channel, this one included.
     pub attempts: i32,
 }
 
@@ -133,6 +144,8 @@ pub struct OutboxRow {
     pub kind: String,
     pub body: String,
     pub status: String,
+    /// The channel being tried, or the one that reached the patient once SENT.
+    pub channel: String,
     pub attempts: i32,
     pub provider_message_id: Option<String>,
     pub delivery: Option<String>,
@@ -182,22 +195,25 @@ impl Tx {
         }))
     }
 
-    /// Records an inbound message: opens the phone's window or extends it, and ends a STOP
+    /// Records an inbound message written at `at`: opens the phone's window or extends it
+    /// (never backwards: providers may deliver an older message late), and ends a STOP
     /// (writing again is opting back in). Returns the window as it was before.
     pub async fn touch_window(
         &mut self,
         clinic: BusinessId,
         phone: &str,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<Option<Window>, StorageError> {
         let before = self.window(clinic, phone).await?;
         let reopened = before
             .as_ref()
-            .is_none_or(|w| now.millis() >= w.open_until());
+            .is_none_or(|w| at.millis() >= w.open_until());
+        let now = at;
         with_tx!(self, conn => {
             sqlx::query(
                 "INSERT INTO whatsapp_windows (business_id, phone, opened_at, last_inbound_at) VALUES ($1, $2, $3, $3) \
-                 ON CONFLICT (business_id, phone) DO UPDATE SET last_inbound_at = $3, opted_out = FALSE, \
+                 ON CONFLICT (business_id, phone) DO UPDATE SET opted_out = FALSE, \
+                 last_inbound_at = CASE WHEN $3 > whatsapp_windows.last_inbound_at THEN $3 ELSE whatsapp_windows.last_inbound_at END, \
                  opened_at = CASE WHEN $4 THEN $3 ELSE whatsapp_windows.opened_at END",
             )
             .bind(clinic.get())
@@ -234,7 +250,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Logs an inbound message once: `false` when this provider message id was seen before.
+    /// Logs an inbound message once: its id, or `None` when this provider message id was
+    /// seen before.
     pub async fn record_inbound(
         &mut self,
         clinic: BusinessId,
@@ -242,7 +259,7 @@ impl Tx {
         phone: &str,
         body: &str,
         now: Timestamp,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<Option<i64>, StorageError> {
         let inserted: Option<i64> = with_tx!(self, conn => {
             sqlx::query_scalar(
                 "INSERT INTO whatsapp_inbound (business_id, provider_message_id, phone, body, received_at) \
@@ -256,7 +273,23 @@ impl Tx {
             .fetch_optional(conn)
             .await?
         });
-        Ok(inserted.is_some())
+        Ok(inserted)
+    }
+
+    /// Puts an inbound message in the desk's inbox, next to the patient's token.
+    pub async fn mark_for_staff(
+        &mut self,
+        inbound: i64,
+        token: Option<TokenId>,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("UPDATE whatsapp_inbound SET for_staff = TRUE, token_id = $2 WHERE id = $1")
+                .bind(inbound)
+                .bind(token.map(TokenId::get))
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
     }
 
     pub async fn enqueue_message(
@@ -266,8 +299,8 @@ impl Tx {
     ) -> Result<i64, StorageError> {
         Ok(with_tx!(self, conn => {
             sqlx::query_scalar(
-                "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, status, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7) RETURNING id",
+                "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, short_body, channel, status, last_error, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
             )
             .bind(m.business_id.get())
             .bind(m.token_id.map(TokenId::get))
@@ -275,6 +308,10 @@ impl Tx {
             .bind(m.kind)
             .bind(m.language.as_str())
             .bind(m.body)
+            .bind(m.short_body)
+            .bind(m.channel.unwrap_or(Channel::WhatsApp).as_str())
+            .bind(if m.channel.is_some() { "PENDING" } else { "SKIPPED" })
+            .bind(if m.channel.is_some() { "" } else { UNREACHED })
             .bind(now.millis())
             .fetch_one(conn)
             .await?
@@ -297,31 +334,39 @@ impl Tx {
         &mut self,
         clinic: BusinessId,
         kind: &str,
+        channel: TemplateChannel,
         language: Language,
     ) -> Result<Option<String>, StorageError> {
         Ok(with_tx!(self, conn => {
-            sqlx::query_scalar("SELECT body FROM message_templates WHERE business_id = $1 AND kind = $2 AND language = $3")
+            sqlx::query_scalar("SELECT body FROM message_templates WHERE business_id = $1 AND kind = $2 AND channel = $3 AND language = $4")
                 .bind(clinic.get())
                 .bind(kind)
+                .bind(channel.as_str())
                 .bind(language.as_str())
                 .fetch_optional(conn)
                 .await?
         }))
     }
 
-    /// The text of a message about a patient's token, in the clinic's own wording for
-    /// this kind and language, or Qline's.
+    /// The text of a message about a patient's token on a channel, in the clinic's own
+    /// wording for this kind and language, or Qline's; empty when the kind has no text
+    /// there.
     pub async fn compose(
         &mut self,
         clinic: BusinessId,
-        kind: crate::messages::MessageKind,
+        kind: MessageKind,
+        channel: TemplateChannel,
         view: &crate::tracker::TrackerView,
         name: &str,
         link: &str,
     ) -> Result<String, StorageError> {
-        let template = match self.template(clinic, kind.as_str(), view.language).await? {
-            Some(own) => own,
-            None => crate::messages::default_template(kind, view.language).to_owned(),
+        let own = self
+            .template(clinic, kind.as_str(), channel, view.language)
+            .await?;
+        let Some(template) =
+            own.or_else(|| crate::messages::default_for(kind, channel, view.language).map(str::to_owned))
+        else {
+            return Ok(String::new());
         };
         let vars = crate::messages::Vars::for_patient(view, name, link);
         Ok(crate::messages::render(&template, &vars))
@@ -341,8 +386,11 @@ impl Tx {
     }
 
     /// Turns what an action means for each patient into outbox rows, written in the
-    /// action's own transaction. A phone gets a free-form message only inside its open
-    /// conversation window; in template mode (Meta) also outside it, unless it sent STOP.
+    /// action's own transaction, each starting on the first channel that may reach the
+    /// patient: their browser's push subscription, their open WhatsApp window (or, in
+    /// template mode, an approved template unless they sent STOP), an SMS for "your
+    /// turn". Pushed alerts no channel can carry are recorded too, so the desk can see
+    /// who was not reached.
     pub(super) async fn enqueue_notices(
         &mut self,
         before: &crate::queue::rules::Day,
@@ -351,7 +399,7 @@ impl Tx {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let clinic = &applied.clinic;
-        if !clinic.settings.whatsapp_enabled || !clinic.status.accepts_work() {
+        if !clinic.status.accepts_work() {
             return Ok(());
         }
         let notices = crate::queue::notices::notices(
@@ -363,32 +411,51 @@ impl Tx {
         if notices.is_empty() {
             return Ok(());
         }
-        let provider: Option<String> = with_tx!(self, conn => {
-            sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
-                .bind(clinic.id.get())
-                .fetch_optional(conn)
-                .await?
-        });
-        let Some(provider) = provider else {
-            return Ok(());
+        let whatsapp: Option<String> = if clinic.settings.whatsapp_enabled {
+            with_tx!(self, conn => {
+                sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
+                    .bind(clinic.id.get())
+                    .fetch_optional(conn)
+                    .await?
+            })
+        } else {
+            None
         };
-        let templates_allowed = clinic.settings.whatsapp_template_mode && provider == "META";
+        let templates_allowed =
+            clinic.settings.whatsapp_template_mode && whatsapp.as_deref() == Some("META");
+        let mut sms: Option<bool> = None;
         for (token, kind) in notices {
-            let Some((Some(phone), name, language, public_id)) = self.token_contact(token).await?
-            else {
+            let Some((phone, name, language, public_id)) = self.token_contact(token).await? else {
                 continue;
             };
-            let window = self.window(clinic.id, &phone).await?;
-            let reachable = Reach::of(window.as_ref(), templates_allowed, now).allowed();
+            let phone = phone.unwrap_or_default();
+            let window = match (&whatsapp, phone.is_empty()) {
+                (Some(_), false) => self.window(clinic.id, &phone).await?,
+                _ => None,
+            };
             // A phone already in conversation with the clinic: the new token is what it
             // is about now.
-            if let (crate::messages::MessageKind::TokenCreated, Some(w)) = (kind, &window) {
+            if let (MessageKind::TokenCreated, Some(w)) = (kind, &window) {
                 self.update_window(clinic.id, &phone, Some(token), w.opted_out, &w.bot_state)
                     .await?;
             }
-            if !reachable
-                || (kind == crate::messages::MessageKind::NextSoon
-                    && self.has_message(token, kind.as_str()).await?)
+            let by_whatsapp = whatsapp.is_some()
+                && !phone.is_empty()
+                && Reach::of(window.as_ref(), templates_allowed, now).allowed();
+            let by_push = kind.pushed() && self.has_push_subscription(token).await?;
+            let by_sms = kind.critical()
+                && !phone.is_empty()
+                && match sms {
+                    Some(known) => known,
+                    None => *sms.insert(self.has_sms_account(clinic.id).await?),
+                };
+            let first = Channel::chain(Some(kind)).iter().copied().find(|c| match c {
+                Channel::Push => by_push,
+                Channel::WhatsApp => by_whatsapp,
+                Channel::Sms => by_sms,
+            });
+            if (first.is_none() && !kind.pushed())
+                || (kind == MessageKind::NextSoon && self.has_message(token, kind.as_str()).await?)
             {
                 continue;
             }
@@ -409,7 +476,12 @@ impl Tx {
                 continue;
             };
             let link = format!("{link_base}/t/{public_id}");
-            let body = self.compose(clinic.id, kind, &view, &name, &link).await?;
+            let body = self
+                .compose(clinic.id, kind, TemplateChannel::WhatsApp, &view, &name, &link)
+                .await?;
+            let short_body = self
+                .compose(clinic.id, kind, TemplateChannel::Short, &view, &name, &link)
+                .await?;
             self.enqueue_message(
                 &NewMessage {
                     business_id: clinic.id,
@@ -418,6 +490,8 @@ impl Tx {
                     kind: kind.as_str(),
                     language,
                     body: &body,
+                    short_body: &short_body,
+                    channel: first,
                 },
                 now,
             )
@@ -430,27 +504,30 @@ impl Tx {
     pub async fn save_template(
         &mut self,
         clinic: BusinessId,
-        kind: &str,
-        language: &str,
+        kind: MessageKind,
+        channel: TemplateChannel,
+        language: Language,
         body: &str,
         now: Timestamp,
     ) -> Result<(), StorageError> {
         with_tx!(self, conn => {
             if body.is_empty() {
-                sqlx::query("DELETE FROM message_templates WHERE business_id = $1 AND kind = $2 AND language = $3")
+                sqlx::query("DELETE FROM message_templates WHERE business_id = $1 AND kind = $2 AND channel = $3 AND language = $4")
                     .bind(clinic.get())
-                    .bind(kind)
-                    .bind(language)
+                    .bind(kind.as_str())
+                    .bind(channel.as_str())
+                    .bind(language.as_str())
                     .execute(conn)
                     .await?;
             } else {
                 sqlx::query(
-                    "INSERT INTO message_templates (business_id, kind, language, body, updated_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (business_id, kind, language) DO UPDATE SET body = $4, updated_at = $5",
+                    "INSERT INTO message_templates (business_id, kind, channel, language, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (business_id, kind, channel, language) DO UPDATE SET body = $5, updated_at = $6",
                 )
                 .bind(clinic.get())
-                .bind(kind)
-                .bind(language)
+                .bind(kind.as_str())
+                .bind(channel.as_str())
+                .bind(language.as_str())
                 .bind(body)
                 .bind(now.millis())
                 .execute(conn)
@@ -500,7 +577,7 @@ impl Store {
     ) -> Result<Vec<ClaimedMessage>, StorageError> {
         const DUE: &str = "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND locked_until < $1)";
         const RETURNING: &str =
-            "RETURNING id, business_id, token_id, phone, kind, language, body, attempts";
+            "RETURNING id, business_id, token_id, phone, kind, language, body, short_body, channel, attempts";
         let mut tx = self.begin().await?;
         let claimed: Vec<ClaimedMessage> = match &mut tx {
             Tx::Sqlite { tx, .. } => {
@@ -532,45 +609,94 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records what became of a claimed message. Only the claim's holder may: a row whose
-    /// lease another worker has taken over (attempts moved on) is left alone.
+    /// Records what became of a claimed message's try on its channel, and the attempt
+    /// itself, in one transaction. Only the claim's holder may: a row whose lease another
+    /// worker has taken over (attempts moved on) is left alone.
     pub async fn settle_message(
         &self,
-        id: i64,
-        attempt: i32,
+        m: &ClaimedMessage,
+        channel: Channel,
         outcome: &Settle<'_>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let (status, next, provider_id, error, sent_at) = match outcome {
-            Settle::Sent { provider_id } => (
-                "SENT",
-                now.millis(),
-                Some(*provider_id),
-                "",
-                Some(now.millis()),
-            ),
-            Settle::Retry { at, error } => ("PENDING", at.millis(), None, *error, None),
-            Settle::Failed { error } => ("FAILED", now.millis(), None, *error, None),
-            Settle::Skipped { reason } => ("SKIPPED", now.millis(), None, *reason, None),
+        let at = now.millis();
+        // (status, next try, channel from now on, provider id, error, sent at)
+        let (status, next_at, next_channel, provider_id, error, sent_at) = match *outcome {
+            Settle::Sent { provider_id, .. } => {
+                ("SENT", at, channel, Some(provider_id), "", Some(at))
+            }
+            Settle::Retry { at: when, error } => {
+                ("PENDING", when.millis(), channel, None, error, None)
+            }
+            Settle::Failed { error, next: Some(next) }
+            | Settle::Skipped { reason: error, next: Some(next) } => {
+                ("PENDING", at, next, None, error, None)
+            }
+            Settle::Failed { error, next: None } => ("FAILED", at, channel, None, error, None),
+            Settle::Skipped { reason, next: None } => {
+                ("SKIPPED", at, channel, None, reason, None)
+            }
         };
-        let updated = with_pool!(self, pool => {
+        let (outcome_word, cost_units) = match *outcome {
+            Settle::Sent { cost_units, .. } => ("SENT", cost_units),
+            Settle::Retry { .. } | Settle::Failed { .. } => ("FAILED", 0),
+            Settle::Skipped { .. } => ("SKIPPED", 0),
+        };
+        let moved_on = next_channel != channel;
+        let mut tx = self.begin().await?;
+        let updated = with_tx!(&mut tx, conn => {
             sqlx::query(
-                "UPDATE outbox SET status = $3, next_attempt_at = $4, locked_until = NULL, \
-                 provider_message_id = COALESCE($5, provider_message_id), last_error = $6, sent_at = COALESCE($7, sent_at) \
-                 WHERE id = $1 AND attempts = $2 AND status = 'SENDING'",
+                "UPDATE outbox SET status = $3, next_attempt_at = $4, locked_until = NULL, channel = $5, \
+                 attempts = CASE WHEN $6 THEN 0 ELSE attempts END, \
+                 provider_message_id = COALESCE($7, provider_message_id), last_error = $8, sent_at = COALESCE($9, sent_at) \
+                 WHERE id = $1 AND attempts = $2 AND status = 'SENDING' AND channel = $10",
             )
-            .bind(id)
-            .bind(attempt)
+            .bind(m.id)
+            .bind(m.attempts)
             .bind(status)
-            .bind(next)
+            .bind(next_at)
+            .bind(next_channel.as_str())
+            .bind(moved_on)
             .bind(provider_id)
             .bind(error)
             .bind(sent_at)
-            .execute(pool)
+            .bind(channel.as_str())
+            .execute(&mut *conn)
             .await?
             .rows_affected()
         });
-        Ok(updated == 1)
+        if updated != 1 {
+            drop(tx);
+            return Ok(false);
+        }
+        with_tx!(&mut tx, conn => {
+            sqlx::query(
+                "INSERT INTO delivery_attempts (outbox_id, business_id, channel, outcome, detail, cost_units, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(m.id)
+            .bind(m.business_id)
+            .bind(channel.as_str())
+            .bind(outcome_word)
+            .bind(error)
+            .bind(i64::from(cost_units))
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            // A message that ends with no channel left failed if any channel failed,
+            // and was skipped only if none could even be tried.
+            if status == "SKIPPED" {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'FAILED' WHERE id = $1 AND EXISTS \
+                     (SELECT 1 FROM delivery_attempts WHERE outbox_id = $1 AND outcome = 'FAILED')",
+                )
+                .bind(m.id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        });
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Whether any message is due or held by a lease that has run out: a cheap read, so
@@ -663,7 +789,7 @@ impl Store {
     pub async fn outbox_of(&self, clinic: BusinessId) -> Result<Vec<OutboxRow>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, business_id, token_id, phone, kind, body, status, attempts, provider_message_id, delivery, last_error \
+                "SELECT id, business_id, token_id, phone, kind, body, status, channel, attempts, provider_message_id, delivery, last_error \
                  FROM outbox WHERE business_id = $1 ORDER BY id",
             )
             .bind(clinic.get())
@@ -672,11 +798,12 @@ impl Store {
         }))
     }
 
-    /// The clinic's open conversation windows: phone → open until (ms).
-    pub async fn open_windows(
+    /// The clinic's conversation windows open at some point since an instant: phone →
+    /// open until (ms), which may have passed.
+    pub async fn windows_since(
         &self,
         clinic: BusinessId,
-        now: Timestamp,
+        since: Timestamp,
     ) -> Result<Vec<(String, i64)>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
@@ -684,7 +811,7 @@ impl Store {
                  WHERE business_id = $1 AND NOT opted_out AND last_inbound_at + $3 > $2",
             )
             .bind(clinic.get())
-            .bind(now.millis())
+            .bind(since.millis())
             .bind(WINDOW_MS)
             .fetch_all(pool)
             .await?
@@ -708,13 +835,13 @@ impl Store {
         }))
     }
 
-    /// A clinic's own templates: `(kind, language, body)`.
+    /// A clinic's own templates: `(kind, channel, language, body)`.
     pub async fn templates_of(
         &self,
         clinic: BusinessId,
-    ) -> Result<Vec<(String, String, String)>, StorageError> {
+    ) -> Result<Vec<(String, String, String, String)>, StorageError> {
         Ok(with_pool!(self, pool => {
-            sqlx::query_as("SELECT kind, language, body FROM message_templates WHERE business_id = $1")
+            sqlx::query_as("SELECT kind, channel, language, body FROM message_templates WHERE business_id = $1")
                 .bind(clinic.get())
                 .fetch_all(pool)
                 .await?
@@ -784,11 +911,20 @@ impl Store {
     }
 }
 
-/// What became of one send.
+/// Why a notification was recorded without any channel to try.
+pub const UNREACHED: &str =
+    "no way to reach this patient: no push subscription, no WhatsApp conversation, no SMS";
+
+/// What became of one try on a channel.
 #[derive(Debug, Clone, Copy)]
 pub enum Settle<'a> {
-    Sent { provider_id: &'a str },
+    /// The channel took the message; `cost_units`: SMS segments or a WhatsApp template.
+    Sent { provider_id: &'a str, cost_units: u32 },
+    /// A transient failure: the same channel again at `at`.
     Retry { at: Timestamp, error: &'a str },
-    Failed { error: &'a str },
-    Skipped { reason: &'a str },
+    /// The channel failed for good; the chain goes on with `next`, if any.
+    Failed { error: &'a str, next: Option<Channel> },
+    /// The channel could not be used (no subscription, window closed, STOP, not
+    /// configured); the chain goes on with `next`, if any.
+    Skipped { reason: &'a str, next: Option<Channel> },
 }

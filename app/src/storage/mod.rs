@@ -8,6 +8,7 @@ mod analytics;
 mod console;
 mod messaging;
 mod queue_days;
+mod reach;
 mod rows;
 mod staff;
 mod tenants;
@@ -15,8 +16,10 @@ mod tenants;
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
 pub use messaging::{
-    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, WINDOW_MS,
+    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, UNREACHED,
+    WINDOW_MS,
 };
+pub use reach::{AttemptCount, InboxRow, OutcomeCount, PushRow, SentRow, StoredSms};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, NewToken, Plan, Want,
 };

@@ -117,6 +117,15 @@ pub async fn clinic_console(
     let queues = store.all_queues_of(clinic.id).await?;
     let staff = store.staff_of(clinic.id).await?;
     let usage = last_30_days(store, &clinic).await?;
+    let delivery = delivery_since(
+        store,
+        Some(clinic.id),
+        Timestamp::now().minus_minutes(30 * 24 * 60),
+    )
+    .await?
+    .remove(&clinic.id.get())
+    .unwrap_or_default();
+    let canned_replies = store.canned_replies(clinic.id).await?;
     let join_url = format!("{public_url}/c/{}", clinic.slug);
     let display_url = format!("{public_url}/c/{}/display", clinic.slug);
     Ok(ClinicConsole {
@@ -128,7 +137,42 @@ pub async fn clinic_console(
         display_url,
         operator: caller.is_operator(),
         me: caller.staff.id.get(),
+        delivery,
+        canned_replies,
     })
+}
+
+/// How notifications reached patients since an instant, per clinic (one, or all).
+pub async fn delivery_since(
+    store: &Store,
+    clinic: Option<BusinessId>,
+    since: Timestamp,
+) -> Result<std::collections::HashMap<i64, DeliveryStats>> {
+    let attempts = store.attempt_counts_since(clinic, since).await?;
+    let outcomes = store.outcome_counts_since(clinic, since).await?;
+    let mut ids: Vec<i64> = attempts
+        .iter()
+        .map(|a| a.0)
+        .chain(outcomes.iter().map(|o| o.0))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let stats = DeliveryStats::from_counts(
+                attempts
+                    .iter()
+                    .filter(|a| a.0 == id)
+                    .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
+                outcomes
+                    .iter()
+                    .filter(|o| o.0 == id)
+                    .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
+            );
+            (id, stats)
+        })
+        .collect())
 }
 
 /// The clinic's local date `days` days before today.
@@ -175,6 +219,7 @@ pub async fn list_clinics(
     let messages = store
         .message_counts_since(now.minus_minutes(24 * 60))
         .await?;
+    let mut delivery = delivery_since(store, None, now.minus_minutes(24 * 60)).await?;
     Ok(clinics
         .into_iter()
         .map(|c| {
@@ -193,6 +238,7 @@ pub async fn list_clinics(
             ClinicSummary {
                 messages_sent,
                 messages_failed,
+                delivery: delivery.remove(&c.id.get()).unwrap_or_default(),
                 slug: c.slug.to_string(),
                 name: c.name,
                 status: c.status,
@@ -925,5 +971,21 @@ pub async fn health(store: &Store, caller: &Caller<'_>) -> Result<Health> {
             .map(|due| ((Timestamp::now().millis() - due.millis()).max(0) / 1000) as u32),
         clinics: clinics.len() as u32,
         tokens_today: clinics.iter().map(|c| c.tokens_today).sum(),
+        delivery: platform_delivery(store).await?,
     })
+}
+
+/// Every clinic's notifications over the last 30 days, added up.
+async fn platform_delivery(store: &Store) -> Result<DeliveryStats> {
+    let since = Timestamp::now().minus_minutes(30 * 24 * 60);
+    let attempts = store.attempt_counts_since(None, since).await?;
+    let outcomes = store.outcome_counts_since(None, since).await?;
+    Ok(DeliveryStats::from_counts(
+        attempts
+            .iter()
+            .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
+        outcomes
+            .iter()
+            .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
+    ))
 }

@@ -1,27 +1,36 @@
-//! Each clinic's message templates: its own wording per message kind and language, or
-//! Qline's default. Saved only when every `{variable}` is one Qline knows.
+//! Each clinic's message templates: its own wording per message kind, channel (WhatsApp,
+//! or the short text of SMS and push) and language, or Qline's default. Saved only when
+//! every `{variable}` is one Qline knows.
 
 use super::console::{Caller, ConsoleFailure};
 use crate::console::{ConsoleError, TemplateLine};
 use crate::domain::*;
-use crate::messages::{default_template, validate, MessageKind};
+use crate::messages::{default_for, validate, MessageKind, TemplateChannel};
 use crate::storage::Store;
 
 pub async fn all(store: &Store, clinic: &Clinic) -> Result<Vec<TemplateLine>, ConsoleFailure> {
     let own = store.templates_of(clinic.id).await?;
     let mut lines = Vec::new();
-    for &kind in MessageKind::ALL {
-        for &language in &clinic.settings.languages {
-            let custom = own
-                .iter()
-                .find(|(k, l, _)| k == kind.as_str() && l == language.as_str())
-                .map(|(_, _, body)| body.clone());
-            lines.push(TemplateLine {
-                kind,
-                language,
-                custom: custom.is_some(),
-                body: custom.unwrap_or_else(|| default_template(kind, language).to_owned()),
-            });
+    for channel in [TemplateChannel::WhatsApp, TemplateChannel::Short] {
+        for kind in channel.kinds() {
+            for &language in &clinic.settings.languages {
+                let Some(default) = default_for(kind, channel, language) else {
+                    continue;
+                };
+                let custom = own
+                    .iter()
+                    .find(|(k, c, l, _)| {
+                        k == kind.as_str() && c == channel.as_str() && l == language.as_str()
+                    })
+                    .map(|(_, _, _, body)| body.clone());
+                lines.push(TemplateLine {
+                    kind,
+                    channel,
+                    language,
+                    custom: custom.is_some(),
+                    body: custom.unwrap_or_else(|| default.to_owned()),
+                });
+            }
         }
     }
     Ok(lines)
@@ -32,6 +41,7 @@ pub async fn save(
     caller: &Caller<'_>,
     clinic: &Clinic,
     kind: &str,
+    channel: &str,
     language: &str,
     body: &str,
 ) -> Result<(), ConsoleFailure> {
@@ -39,6 +49,26 @@ pub async fn save(
         |field: &str, message: String| ConsoleError::Invalid(InvalidInput::new(field, message));
     let kind = MessageKind::from_stored(kind.trim())
         .ok_or_else(|| invalid("kind", format!("\"{kind}\" is not a kind of message.")))?;
+    let channel = match channel.trim() {
+        "" => TemplateChannel::WhatsApp,
+        other => TemplateChannel::from_stored(other).ok_or_else(|| {
+            invalid(
+                "channel",
+                format!("\"{other}\" is not a channel: WHATSAPP or SHORT."),
+            )
+        })?,
+    };
+    if default_for(kind, channel, Language::En).is_none() {
+        return Err(invalid(
+            "channel",
+            format!(
+                "\"{}\" has no {} text.",
+                kind.label(),
+                channel.label()
+            ),
+        )
+        .into());
+    }
     let language = Language::from_stored(language.trim())
         .or_else(|| Language::from_stored(&language.trim().to_uppercase()))
         .ok_or_else(|| {
@@ -53,9 +83,9 @@ pub async fn save(
     }
     let now = Timestamp::now();
     let mut tx = store.begin().await?;
-    tx.save_template(clinic.id, kind.as_str(), language.as_str(), body, now)
+    tx.save_template(clinic.id, kind, channel, language, body, now)
         .await?;
-    let target = format!("{} {}", kind.as_str(), language.as_str());
+    let target = format!("{} {} {}", kind.as_str(), channel.as_str(), language.as_str());
     let detail = serde_json::json!({ "body": body }).to_string();
     let action = if body.is_empty() {
         "RESET_TEMPLATE"

@@ -12,7 +12,8 @@ use leptos::prelude::LeptosOptions;
 use qline_app::domain::*;
 use qline_app::messaging::provider::Endpoints;
 use qline_app::messaging::secrets::SecretBox;
-use qline_app::messaging::Messenger;
+use qline_app::messaging::push::Vapid;
+use qline_app::messaging::{Messenger, WebPush};
 use qline_app::queue::engine::{Engine, JoinRequest};
 use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store};
 use qline_server::{router, AppState};
@@ -165,7 +166,10 @@ pub async fn spawn_app_with(store: Store, endpoints: Endpoints) -> (String, Mess
     let addr = listener.local_addr().expect("addr");
     let engine = Engine::new(store).with_public_url(&format!("http://{addr}"));
     let secrets = SecretBox::from_hex_key(TEST_SECRET_KEY).expect("test key");
-    let messenger = Messenger::new(engine.clone(), secrets, endpoints);
+    let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(WebPush {
+        vapid: Vapid::generate(),
+        subject: "mailto:tests@qline.invalid".into(),
+    });
     let app = router(AppState {
         leptos_options,
         engine,

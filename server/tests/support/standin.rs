@@ -1,6 +1,7 @@
-//! A stand-in for the WhatsApp providers: a real HTTP server on loopback that speaks
-//! UltraMsg's and Meta's request and response formats, error shapes included, counts
-//! what it received and delivered, and can be told to fail.
+//! A stand-in for the providers: a real HTTP server on loopback that speaks UltraMsg's,
+//! Meta's and a Twilio-compatible SMS API's request and response formats, error shapes
+//! included, and a web push service's; counts what it received and delivered, and can be
+//! told to fail.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,6 +18,30 @@ pub const ULTRAMSG_INSTANCE: &str = "instance1150";
 pub const ULTRAMSG_TOKEN: &str = "ultramsg-token-9f3a";
 pub const META_PHONE_NUMBER_ID: &str = "106540352242922";
 pub const META_ACCESS_TOKEN: &str = "EAAG-meta-access-token";
+pub const SMS_ACCOUNT_SID: &str = "AC5e1f00d0000000000000000000000001";
+pub const SMS_AUTH_TOKEN: &str = "sms-auth-token-41b2";
+
+/// How the stand-in push service answers for one subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushAnswer {
+    Accept,
+    /// 410: the browser unsubscribed; the subscription must be deleted.
+    Gone,
+    /// 400: a request the push service will never take.
+    Refuse,
+    /// 503: try again later.
+    Busy,
+}
+
+/// One push the stand-in push service took.
+#[derive(Debug, Clone)]
+pub struct Push {
+    pub subscription: String,
+    pub authorization: String,
+    pub encoding: String,
+    pub ttl: String,
+    pub body: Vec<u8>,
+}
 
 /// How the stand-in misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +62,12 @@ struct Record {
     /// `(to, body)` of every delivered text, in order.
     texts: Vec<(String, String)>,
     next_id: u64,
+    /// Pushes taken, in order.
+    pushes: Vec<Push>,
+    push_requests: u32,
+    /// `(to, body)` of every SMS taken.
+    sms: Vec<(String, String)>,
+    sms_requests: u32,
 }
 
 #[derive(Clone)]
@@ -44,6 +75,7 @@ pub struct StandIn {
     pub base: String,
     record: Arc<Mutex<Record>>,
     faults: Arc<Mutex<Faults>>,
+    push_answers: Arc<Mutex<HashMap<String, PushAnswer>>>,
     /// How long a "timeout" fault stalls.
     pub stall: Duration,
 }
@@ -54,6 +86,7 @@ impl StandIn {
             base: String::new(),
             record: Default::default(),
             faults: Arc::new(Mutex::new(faults)),
+            push_answers: Default::default(),
             stall: Duration::from_millis(1500),
         };
         let app = Router::new()
@@ -61,6 +94,12 @@ impl StandIn {
             .route("/ultramsg/{instance}/instance/status", get(ultramsg_status))
             .route("/meta/{phone_number_id}/messages", post(meta_messages))
             .route("/meta/{phone_number_id}", get(meta_number))
+            .route("/push/{subscription}", post(push_service))
+            .route(
+                "/sms/2010-04-01/Accounts/{sid}/Messages.json",
+                post(sms_messages),
+            )
+            .route("/sms/2010-04-01/Accounts/{sid}", get(sms_account))
             .with_state(standin.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -75,7 +114,36 @@ impl StandIn {
         Endpoints {
             ultramsg: format!("{}/ultramsg", self.base),
             meta: format!("{}/meta", self.base),
+            sms: format!("{}/sms", self.base),
         }
+    }
+
+    /// A push subscription's endpoint on this push service.
+    pub fn push_endpoint(&self, subscription: &str) -> String {
+        format!("{}/push/{subscription}", self.base)
+    }
+
+    pub fn answer_pushes(&self, subscription: &str, answer: PushAnswer) {
+        self.push_answers
+            .lock()
+            .unwrap()
+            .insert(subscription.to_owned(), answer);
+    }
+
+    pub fn pushes(&self) -> Vec<Push> {
+        self.record.lock().unwrap().pushes.clone()
+    }
+
+    pub fn push_requests(&self) -> u32 {
+        self.record.lock().unwrap().push_requests
+    }
+
+    pub fn sms(&self) -> Vec<(String, String)> {
+        self.record.lock().unwrap().sms.clone()
+    }
+
+    pub fn sms_requests(&self) -> u32 {
+        self.record.lock().unwrap().sms_requests
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -258,4 +326,105 @@ async fn meta_number(
         );
     }
     Json(json!({ "display_phone_number": "+91 98000 00000", "verified_name": "Demo Clinic", "id": phone_number_id })).into_response()
+}
+
+/// A web push service: takes an encrypted, VAPID-signed push (RFC 8030/8291/8292).
+async fn push_service(
+    State(s): State<StandIn>,
+    Path(subscription): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    s.record.lock().unwrap().push_requests += 1;
+    let answer = s
+        .push_answers
+        .lock()
+        .unwrap()
+        .get(&subscription)
+        .copied()
+        .unwrap_or(PushAnswer::Accept);
+    match answer {
+        PushAnswer::Gone => return (StatusCode::GONE, "push subscription has unsubscribed or expired").into_response(),
+        PushAnswer::Refuse => return (StatusCode::BAD_REQUEST, "malformed push").into_response(),
+        PushAnswer::Busy => return (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response(),
+        PushAnswer::Accept => {}
+    }
+    if !header("authorization").starts_with("vapid t=") || header("content-encoding") != "aes128gcm" {
+        return (StatusCode::UNAUTHORIZED, "VAPID authorization and aes128gcm required").into_response();
+    }
+    s.record.lock().unwrap().pushes.push(Push {
+        subscription,
+        authorization: header("authorization"),
+        encoding: header("content-encoding"),
+        ttl: header("ttl"),
+        body: body.to_vec(),
+    });
+    StatusCode::CREATED.into_response()
+}
+
+fn sms_authorised(headers: &HeaderMap, sid: &str) -> bool {
+    use base64::Engine as _;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{SMS_ACCOUNT_SID}:{SMS_AUTH_TOKEN}"))
+    );
+    sid == SMS_ACCOUNT_SID
+        && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+/// Twilio's Messages resource: `POST …/Accounts/{sid}/Messages.json`, form fields To, From, Body.
+async fn sms_messages(
+    State(s): State<StandIn>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    s.record.lock().unwrap().sms_requests += 1;
+    if let Some(failure) = s.fault().await {
+        return failure;
+    }
+    if !sms_authorised(&headers, &sid) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "code": 20003, "message": "Authenticate", "status": 401 })),
+        )
+            .into_response();
+    }
+    let to = form.get("To").cloned().unwrap_or_default();
+    if !to.starts_with('+') {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "code": 21211, "message": format!("The 'To' number {to} is not a valid phone number."), "status": 400 })),
+        )
+            .into_response();
+    }
+    let body = form.get("Body").cloned().unwrap_or_default();
+    let mut record = s.record.lock().unwrap();
+    record.sms.push((to.clone(), body));
+    record.next_id += 1;
+    (
+        StatusCode::CREATED,
+        Json(json!({ "sid": format!("SM{:032}", record.next_id), "status": "queued", "to": to })),
+    )
+        .into_response()
+}
+
+/// Twilio's Account resource: `GET …/Accounts/{sid}.json`.
+async fn sms_account(State(_): State<StandIn>, Path(sid): Path<String>, headers: HeaderMap) -> Response {
+    let sid = sid.trim_end_matches(".json");
+    if !sms_authorised(&headers, sid) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "code": 20003, "message": "Authenticate", "status": 401 })),
+        )
+            .into_response();
+    }
+    Json(json!({ "sid": sid, "friendly_name": "Demo Clinic SMS", "status": "active" })).into_response()
 }

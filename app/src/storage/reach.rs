@@ -1,0 +1,358 @@
+//! Reaching patients beyond WhatsApp's outbox: browsers' push subscriptions, each
+//! clinic's SMS account, what each channel delivered (and cost), and the staff inbox:
+//! patients' own messages, canned replies.
+
+use super::{with_pool, with_tx, StorageError, Store, Tx};
+use crate::domain::*;
+
+/// One browser's push subscription for a token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PushRow {
+    pub id: i64,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A clinic's SMS account as stored (the auth token sealed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredSms {
+    pub business_id: i64,
+    pub account_sid: String,
+    pub from_number: String,
+    pub sealed_secrets: String,
+}
+
+/// A patient's message for the desk.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InboxRow {
+    pub token_id: Option<i64>,
+    pub phone: String,
+    pub body: String,
+    pub received_at: i64,
+}
+
+/// A message to a token, as the desk lists it: notifications and staff replies.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SentRow {
+    pub token_id: i64,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// Attempts on one channel of one clinic: `(clinic, channel, outcome, count, cost units)`.
+pub type AttemptCount = (i64, String, String, i64, i64);
+
+/// Notifications that ended one way: `(clinic, status, channel, count)`.
+pub type OutcomeCount = (i64, String, String, i64);
+
+impl Tx {
+    pub async fn has_push_subscription(&mut self, token: TokenId) -> Result<bool, StorageError> {
+        let found: Option<i64> = with_tx!(self, conn => {
+            sqlx::query_scalar("SELECT id FROM push_subscriptions WHERE token_id = $1 LIMIT 1")
+                .bind(token.get())
+                .fetch_optional(conn)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    pub async fn has_sms_account(&mut self, clinic: BusinessId) -> Result<bool, StorageError> {
+        let found: Option<i64> = with_tx!(self, conn => {
+            sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")
+                .bind(clinic.get())
+                .fetch_optional(conn)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    pub async fn save_sms_account(
+        &mut self,
+        a: &StoredSms,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO sms_accounts (business_id, account_sid, from_number, sealed_secrets, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (business_id) DO UPDATE SET account_sid = $2, \
+                 from_number = $3, sealed_secrets = $4, updated_at = $5",
+            )
+            .bind(a.business_id)
+            .bind(&a.account_sid)
+            .bind(&a.from_number)
+            .bind(&a.sealed_secrets)
+            .bind(now.millis())
+            .execute(conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_sms_account(&mut self, clinic: BusinessId) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("DELETE FROM sms_accounts WHERE business_id = $1")
+                .bind(clinic.get())
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces the clinic's canned replies, keeping their order.
+    pub async fn replace_canned_replies(
+        &mut self,
+        clinic: BusinessId,
+        replies: &[String],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("DELETE FROM canned_replies WHERE business_id = $1")
+                .bind(clinic.get())
+                .execute(&mut *conn)
+                .await?;
+            for (position, body) in replies.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO canned_replies (business_id, body, position, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(clinic.get())
+                .bind(body)
+                .bind(position as i32)
+                .bind(now.millis())
+                .execute(&mut *conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The clinic's newest token for a phone since an instant: who a message is about
+    /// when the conversation was never linked to a token.
+    pub async fn latest_token_of_phone(
+        &mut self,
+        clinic: BusinessId,
+        phone: &str,
+        since: Timestamp,
+    ) -> Result<Option<TokenId>, StorageError> {
+        let id: Option<i64> = with_tx!(self, conn => {
+            sqlx::query_scalar(
+                "SELECT id FROM tokens WHERE business_id = $1 AND patient_phone = $2 AND created_at >= $3 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .bind(since.millis())
+            .fetch_optional(conn)
+            .await?
+        });
+        Ok(id.map(TokenId))
+    }
+}
+
+impl Store {
+    /// Keeps a browser's subscription for a token (once per endpoint).
+    pub async fn save_push_subscription(
+        &self,
+        clinic: BusinessId,
+        token: TokenId,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO push_subscriptions (business_id, token_id, endpoint, p256dh, auth, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_id, endpoint) DO UPDATE SET p256dh = $4, auth = $5",
+            )
+            .bind(clinic.get())
+            .bind(token.get())
+            .bind(endpoint)
+            .bind(p256dh)
+            .bind(auth)
+            .bind(now.millis())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn push_subscriptions(&self, token: TokenId) -> Result<Vec<PushRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE token_id = $1 ORDER BY id")
+                .bind(token.get())
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Forgets a subscription the push service says is gone, or the patient switched off.
+    pub async fn delete_push_subscription(&self, id: i64) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM push_subscriptions WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_push_subscription_of(
+        &self,
+        token: TokenId,
+        endpoint: &str,
+    ) -> Result<bool, StorageError> {
+        let deleted = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM push_subscriptions WHERE token_id = $1 AND endpoint = $2")
+                .bind(token.get())
+                .bind(endpoint)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
+    /// Whose a token is and the patient's phone: `(clinic, phone)`.
+    pub async fn token_owner(
+        &self,
+        token: TokenId,
+    ) -> Result<Option<(BusinessId, Option<String>)>, StorageError> {
+        let row: Option<(i64, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT business_id, patient_phone FROM tokens WHERE id = $1")
+                .bind(token.get())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(clinic, phone)| (BusinessId(clinic), phone)))
+    }
+
+    /// A token by its public id, for push subscriptions: `(token, clinic, still in the
+    /// queue)`.
+    pub async fn token_for_alerts(
+        &self,
+        public_id: &PublicId,
+    ) -> Result<Option<(TokenId, BusinessId, bool)>, StorageError> {
+        let row: Option<(i64, i64, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, business_id, status FROM tokens WHERE public_id = $1")
+                .bind(public_id.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id, clinic, status)| {
+            (
+                TokenId(id),
+                BusinessId(clinic),
+                matches!(status.as_str(), "WAITING" | "SERVING"),
+            )
+        }))
+    }
+
+    /// A token's public id (its tracker link), read outside any transaction.
+    pub async fn token_public_id(&self, token: TokenId) -> Result<Option<String>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT public_id FROM tokens WHERE id = $1")
+                .bind(token.get())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn sms_account(&self, clinic: BusinessId) -> Result<Option<StoredSms>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT business_id, account_sid, from_number, sealed_secrets FROM sms_accounts WHERE business_id = $1",
+            )
+            .bind(clinic.get())
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    pub async fn canned_replies(&self, clinic: BusinessId) -> Result<Vec<String>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT body FROM canned_replies WHERE business_id = $1 ORDER BY position")
+                .bind(clinic.get())
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Patients' messages for the desk since an instant, oldest first.
+    pub async fn inbox_since(
+        &self,
+        clinic: BusinessId,
+        since: Timestamp,
+    ) -> Result<Vec<InboxRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT token_id, phone, body, received_at FROM whatsapp_inbound \
+                 WHERE business_id = $1 AND for_staff AND received_at >= $2 ORDER BY received_at, id",
+            )
+            .bind(clinic.get())
+            .bind(since.millis())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// What was sent (or tried) to the clinic's tokens since an instant, oldest first.
+    pub async fn sent_since(
+        &self,
+        clinic: BusinessId,
+        since: Timestamp,
+    ) -> Result<Vec<SentRow>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT token_id, kind, status, channel, body, created_at FROM outbox \
+                 WHERE business_id = $1 AND created_at >= $2 AND token_id IS NOT NULL ORDER BY id",
+            )
+            .bind(clinic.get())
+            .bind(since.millis())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Attempts per clinic, channel and outcome since an instant; one clinic, or all.
+    pub async fn attempt_counts_since(
+        &self,
+        clinic: Option<BusinessId>,
+        since: Timestamp,
+    ) -> Result<Vec<AttemptCount>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT business_id, channel, outcome, COUNT(*), COALESCE(SUM(cost_units), 0) FROM delivery_attempts \
+                 WHERE at >= $1 AND ($2 IS NULL OR business_id = $2) GROUP BY business_id, channel, outcome",
+            )
+            .bind(since.millis())
+            .bind(clinic.map(BusinessId::get))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// How the alerts ("near", "your turn", "missed": the notifications that go down the
+    /// fallback chain) queued since an instant ended, by status and channel, per clinic;
+    /// one clinic, or all.
+    pub async fn outcome_counts_since(
+        &self,
+        clinic: Option<BusinessId>,
+        since: Timestamp,
+    ) -> Result<Vec<OutcomeCount>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT business_id, status, channel, COUNT(*) FROM outbox \
+                 WHERE created_at >= $1 AND ($2 IS NULL OR business_id = $2) \
+                 AND kind IN ('NEXT_SOON', 'YOUR_TURN', 'MISSED') GROUP BY business_id, status, channel",
+            )
+            .bind(since.millis())
+            .bind(clinic.map(BusinessId::get))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
