@@ -106,6 +106,8 @@ struct Target {
     general: i64,
     /// A receptionist whom owners and the operator may reset and reactivate.
     spare: i64,
+    /// A waiting patient (with a phone who never wrote on WhatsApp).
+    token: i64,
 }
 
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
@@ -122,6 +124,11 @@ fn request(endpoint: &str, t: &Target) -> Body {
     match endpoint {
         "desk" => form(&[("queue_id", t.general.to_string())]),
         "desk/act" => Body::Json(json!({ "queue_id": t.general, "command": "Undo" })),
+        "desk/reply" => form(&[
+            ("queue_id", t.general.to_string()),
+            ("token", t.token.to_string()),
+            ("body", "We will call you soon.".into()),
+        ]),
         "desk/walk-in" => form(&[
             ("queue_id", t.general.to_string()),
             ("name", "Walk In".into()),
@@ -155,7 +162,18 @@ fn request(endpoint: &str, t: &Target) -> Body {
                 ("default_service_minutes", "10".into()),
             ])
         }
-        "clinic/whatsapp" | "clinic/whatsapp/test" | "clinic/templates" => form(&[slug()]),
+        "clinic/whatsapp" | "clinic/whatsapp/test" | "clinic/templates" | "clinic/sms"
+        | "clinic/sms/test" => form(&[slug()]),
+        "clinic/sms/save" => form(&[
+            slug(),
+            ("sms[account_sid]", "AC0123456789abcdef".into()),
+            ("sms[auth_token]", "an-auth-token".into()),
+            ("sms[from_number]", "+14155550100".into()),
+        ]),
+        "clinic/replies/save" => form(&[
+            slug(),
+            ("replies", "Please come to the desk.\nThe doctor is running late.".into()),
+        ]),
         "clinic/analytics" => form(&[slug(), ("days", "30".into())]),
         "clinic/whatsapp/save" => form(&[
             slug(),
@@ -242,6 +260,7 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
         ("desk", desk),
         ("desk/act", desk),
         ("desk/walk-in", desk),
+        ("desk/reply", desk),
         ("account", account),
         ("account/password", account),
         ("clinic", clinic),
@@ -258,6 +277,10 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
         ("clinic/templates", clinic),
         ("clinic/analytics", clinic),
         ("clinic/templates/save", clinic),
+        ("clinic/sms", clinic),
+        ("clinic/sms/save", clinic),
+        ("clinic/sms/test", clinic),
+        ("clinic/replies/save", clinic),
         ("admin/clinics", admin),
         ("admin/clinic/create", admin),
         ("admin/clinic/status", admin),
@@ -303,15 +326,28 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         ),
         (Who::SignedOut, None),
     ];
+    let engine = qline_app::queue::engine::Engine::new(store.clone());
+    let mut tokens = Vec::new();
+    for (clinic, phone) in [(&a, "+919812340001"), (&b, "+919812340002")] {
+        let mut request = support::walk_in(clinic.general, "Waiting Patient");
+        request.phone = Some(phone.into());
+        let applied = engine
+            .create_token(qline_app::queue::engine::Actor::Staff(&clinic.desk), request)
+            .await
+            .unwrap();
+        tokens.push(applied.created.unwrap().0.get());
+    }
     let own = Target {
         slug: "roles-a".into(),
         general: a.general.get(),
         spare: a.desk2.id.get(),
+        token: tokens[0],
     };
     let other = Target {
         slug: "roles-b".into(),
         general: b.general.get(),
         spare: b.desk2.id.get(),
+        token: tokens[1],
     };
 
     let mut checked = 0;
@@ -350,7 +386,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(checked, 25 * 5 * 2);
+    assert_eq!(checked, 30 * 5 * 2);
 
     // Operator-only settings are refused to owners by name, even for their own clinic.
     let owner = cookies[1].1.as_deref();

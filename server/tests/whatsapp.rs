@@ -318,7 +318,8 @@ fn meta_text(id: &str, from_digits: &str, text: &str) -> Value {
         "messaging_product": "whatsapp",
         "metadata": { "display_phone_number": "919800000000", "phone_number_id": META_PHONE_NUMBER_ID },
         "contacts": [{ "profile": { "name": "Asha" }, "wa_id": from_digits }],
-        "messages": [{ "from": from_digits, "id": id, "timestamp": "1763700000", "type": "text", "text": { "body": text } }]
+        // Written a minute ago: WhatsApp's 24 hours run from the message's own time.
+        "messages": [{ "from": from_digits, "id": id, "timestamp": (Timestamp::now().millis() / 1000 - 60).to_string(), "type": "text", "text": { "body": text } }]
     }))
 }
 
@@ -470,7 +471,7 @@ async fn ultramsg_webhooks_check_their_secret_and_ignore_groups_and_own_messages
             "data": {
                 "id": id, "from": from, "to": "919800000000@c.us", "author": "", "pushname": "Ravi",
                 "ack": "", "type": "chat", "body": body, "media": "", "fromMe": from_me, "self": false,
-                "isGroup": group, "isForwarded": false, "time": 1763700000
+                "isGroup": group, "isForwarded": false, "time": Timestamp::now().millis() / 1000 - 60
             }
         })
     };
