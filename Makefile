@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics
+.PHONY: run test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics reach-day
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
 run: tools
@@ -53,3 +53,7 @@ bench-eta: tools
 bench-analytics: tools
 	cargo build --release -p qline
 	.ci/bench-analytics
+
+## reach-day: a simulated day where a third of patients allow push, a third use WhatsApp and a third neither: the share of alerts each channel delivered (SQLite and PostgreSQL)
+reach-day: tools-test
+	.ci/with-postgres cargo test --locked -p qline --features qline-app/ssr --test reach simulated_day -- --nocapture

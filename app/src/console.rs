@@ -144,7 +144,11 @@ impl DeliveryStats {
             stats.notifications += count;
             match status {
                 "SENT" => {
-                    if let Some(line) = stats.reached.iter_mut().find(|(c, _)| c.as_str() == channel) {
+                    if let Some(line) = stats
+                        .reached
+                        .iter_mut()
+                        .find(|(c, _)| c.as_str() == channel)
+                    {
                         line.1 += count;
                     }
                 }

@@ -32,6 +32,9 @@ pub struct NoticeLine {
     /// The channel that delivered it, or is being tried while pending.
     pub channel: crate::messages::Channel,
     pub state: NoticeState,
+    /// The channels that were tried and did not deliver, in order, with why in a word
+    /// ("failed", "skipped").
+    pub missed: Vec<(crate::messages::Channel, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,11 +68,20 @@ impl NoticeLine {
             Feedback => "feedback",
             Welcome => "welcome",
         };
-        match self.state {
+        let done = match self.state {
             NoticeState::Sent => format!("{what}: {}", self.channel.label()),
             NoticeState::Pending => format!("{what}: {}…", self.channel.label()),
             NoticeState::NotReached => format!("{what}: not reached"),
+        };
+        if self.missed.is_empty() {
+            return done;
         }
+        let tried: Vec<String> = self
+            .missed
+            .iter()
+            .map(|(channel, why)| format!("{} {why}", channel.label()))
+            .collect();
+        format!("{done} ({})", tried.join(", "))
     }
 }
 
@@ -113,6 +125,7 @@ pub struct DeskView {
 pub fn messages_of(
     token: i64,
     sent: &[crate::storage::SentRow],
+    attempts: &[(i64, String, String)],
     inbox: &[crate::storage::InboxRow],
 ) -> (Vec<NoticeLine>, Vec<ChatLine>) {
     use crate::messages::{Channel, MessageKind};
@@ -126,10 +139,25 @@ pub fn messages_of(
         .clone()
         .filter_map(|s| {
             let kind = MessageKind::from_stored(&s.kind).filter(|k| *k != MessageKind::Welcome)?;
+            // Each channel once, with how its last try went, unless it delivered.
+            let mut missed: Vec<(Channel, String)> = Vec::new();
+            for (_, channel, outcome) in attempts.iter().filter(|a| a.0 == s.id) {
+                let Some(channel) = Channel::from_stored(channel) else {
+                    continue;
+                };
+                let why = match outcome.as_str() {
+                    "SENT" => continue,
+                    "SKIPPED" => "skipped",
+                    _ => "failed",
+                };
+                missed.retain(|(c, _)| *c != channel);
+                missed.push((channel, why.to_owned()));
+            }
             Some(NoticeLine {
                 kind,
                 channel: Channel::from_stored(&s.channel).unwrap_or(Channel::WhatsApp),
                 state: state(&s.status),
+                missed,
             })
         })
         .collect();
@@ -216,6 +244,28 @@ mod tests {
     }
 
     const MINUTE: i64 = 60_000;
+
+    #[test]
+    fn an_alert_says_how_it_reached_the_patient_and_what_failed_first() {
+        use crate::messages::{Channel, MessageKind};
+        let line = NoticeLine {
+            kind: MessageKind::YourTurn,
+            channel: Channel::Sms,
+            state: NoticeState::Sent,
+            missed: vec![
+                (Channel::Push, "failed".into()),
+                (Channel::WhatsApp, "skipped".into()),
+            ],
+        };
+        assert_eq!(line.words(), "turn: SMS (push failed, WhatsApp skipped)");
+        let nobody = NoticeLine {
+            kind: MessageKind::NextSoon,
+            channel: Channel::Push,
+            state: NoticeState::NotReached,
+            missed: vec![],
+        };
+        assert_eq!(nobody.words(), "near: not reached");
+    }
 
     #[test]
     fn the_desk_turns_amber_after_five_quiet_minutes_with_patients_waiting() {

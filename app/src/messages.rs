@@ -339,9 +339,9 @@ pub fn default_for(
 /// SMS segments a text takes: 160 GSM characters (153 each when split), or 70 (67)
 /// when it needs Unicode, as Hindi does. What an SMS costs is counted in these.
 pub fn sms_segments(text: &str) -> u32 {
-    let gsm = text.chars().all(|c| {
-        c.is_ascii_alphanumeric() || " \n\r@$!\"#%&'()*+,-./:;<=>?_£¥".contains(c)
-    });
+    let gsm = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " \n\r@$!\"#%&'()*+,-./:;<=>?_£¥".contains(c));
     let (single, each) = if gsm { (160, 153) } else { (70, 67) };
     let length = text.chars().count();
     if length <= single {

@@ -80,6 +80,7 @@ export const test = base.extend<{ baseURL: string; demoHistoryDays: number }>({
         QLINE_DEMO_PASSWORD: demoPassword,
         QLINE_DEMO_HISTORY_DAYS: String(demoHistoryDays),
         QLINE_SECRET_KEY_FILE: `${dir}/secret.key`,
+        QLINE_VAPID_KEY_FILE: `${dir}/vapid.json`,
         QLINE_ULTRAMSG_BASE_URL: ultramsg,
         QLINE_LOG: "warn",
       },

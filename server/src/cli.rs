@@ -4,8 +4,8 @@
 use crate::http::{router, AppState};
 use clap::{Args, Parser, Subcommand};
 use qline_app::messaging::provider::Endpoints;
-use qline_app::messaging::secrets::SecretBox;
 use qline_app::messaging::push::Vapid;
+use qline_app::messaging::secrets::SecretBox;
 use qline_app::messaging::{Messenger, WebPush};
 use qline_app::queue::engine::Engine;
 use qline_app::storage::Store;
@@ -144,7 +144,12 @@ pub struct ServeArgs {
 
     /// Web push's VAPID public key, base64url (as web-push tools print it); give it with
     /// --vapid-private-key [default: read from --vapid-key-file]
-    #[arg(long, env = "QLINE_VAPID_PUBLIC_KEY", value_name = "BASE64URL", requires = "vapid_private_key")]
+    #[arg(
+        long,
+        env = "QLINE_VAPID_PUBLIC_KEY",
+        value_name = "BASE64URL",
+        requires = "vapid_private_key"
+    )]
     pub vapid_public_key: Option<String>,
 
     /// Web push's VAPID private key, base64url
@@ -338,14 +343,15 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         meta: args.meta_base_url.clone(),
         sms: args.sms_base_url.clone(),
     };
-    let subject = args.vapid_subject.clone().unwrap_or_else(|| {
-        match &args.public_url {
+    let subject = args
+        .vapid_subject
+        .clone()
+        .unwrap_or_else(|| match &args.public_url {
             Some(url) if url.starts_with("https://") => url.clone(),
             _ => "mailto:operator@qline.invalid".to_owned(),
-        }
-    });
-    let messenger = Messenger::new(engine.clone(), secrets, endpoints)
-        .with_push(WebPush { vapid, subject });
+        });
+    let messenger =
+        Messenger::new(engine.clone(), secrets, endpoints).with_push(WebPush { vapid, subject });
     if args.seed_demo {
         let demo = qline_app::domain::Slug::parse(tenant::DEMO_SLUG)?;
         if let Some(clinic) = store.clinic_by_slug(&demo).await? {

@@ -162,7 +162,10 @@ fn request(endpoint: &str, t: &Target) -> Body {
                 ("default_service_minutes", "10".into()),
             ])
         }
-        "clinic/whatsapp" | "clinic/whatsapp/test" | "clinic/templates" | "clinic/sms"
+        "clinic/whatsapp"
+        | "clinic/whatsapp/test"
+        | "clinic/templates"
+        | "clinic/sms"
         | "clinic/sms/test" => form(&[slug()]),
         "clinic/sms/save" => form(&[
             slug(),
@@ -172,7 +175,10 @@ fn request(endpoint: &str, t: &Target) -> Body {
         ]),
         "clinic/replies/save" => form(&[
             slug(),
-            ("replies", "Please come to the desk.\nThe doctor is running late.".into()),
+            (
+                "replies",
+                "Please come to the desk.\nThe doctor is running late.".into(),
+            ),
         ]),
         "clinic/analytics" => form(&[slug(), ("days", "30".into())]),
         "clinic/whatsapp/save" => form(&[
@@ -332,7 +338,10 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         let mut request = support::walk_in(clinic.general, "Waiting Patient");
         request.phone = Some(phone.into());
         let applied = engine
-            .create_token(qline_app::queue::engine::Actor::Staff(&clinic.desk), request)
+            .create_token(
+                qline_app::queue::engine::Actor::Staff(&clinic.desk),
+                request,
+            )
             .await
             .unwrap();
         tokens.push(applied.created.unwrap().0.get());

@@ -228,7 +228,10 @@ async fn the_chain_stops_at_the_first_channel_that_delivers(store: Store) {
 
     let turn = notices_of(&s, token, "YOUR_TURN").await;
     assert_eq!(turn.len(), 1);
-    assert_eq!((turn[0].status.as_str(), turn[0].channel.as_str()), ("SENT", "PUSH"));
+    assert_eq!(
+        (turn[0].status.as_str(), turn[0].channel.as_str()),
+        ("SENT", "PUSH")
+    );
     assert_eq!(attempts(&s, turn[0].id).await, pairs(&[("PUSH", "SENT")]));
     let pushes = s.standin.pushes();
     assert_eq!(pushes.len(), 1, "one push for one alert");
@@ -240,7 +243,11 @@ async fn the_chain_stops_at_the_first_channel_that_delivers(store: Store) {
     assert_eq!(pushes[0].body[20], 65);
     assert!(pushes[0].body.len() > 21 + 65 + 16);
     // Nothing went by WhatsApp or SMS for that alert.
-    assert!(s.standin.texts().iter().all(|(_, body)| !body.contains("your turn")));
+    assert!(s
+        .standin
+        .texts()
+        .iter()
+        .all(|(_, body)| !body.contains("your turn")));
     assert_eq!(s.standin.sms_requests(), 0);
 }
 
@@ -253,7 +260,10 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     next(&s).await;
     drain(&s).await;
     let turn = notices_of(&s, token, "YOUR_TURN").await;
-    assert_eq!((turn[0].status.as_str(), turn[0].channel.as_str()), ("SENT", "SMS"));
+    assert_eq!(
+        (turn[0].status.as_str(), turn[0].channel.as_str()),
+        ("SENT", "SMS")
+    );
     assert_eq!(
         attempts(&s, turn[0].id).await,
         pairs(&[("PUSH", "FAILED"), ("WHATSAPP", "SKIPPED"), ("SMS", "SENT")])
@@ -262,6 +272,15 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].0, phone(2));
     assert!(sms[0].1.contains("your turn"), "{}", sms[0].1);
+    // The desk sees every try, next to the patient.
+    let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+    let serving = desk.serving.unwrap();
+    assert_eq!(serving.id, token.get());
+    let words: Vec<String> = serving.notices.iter().map(|n| n.words()).collect();
+    assert!(
+        words.contains(&"turn: SMS (push failed, WhatsApp skipped)".to_owned()),
+        "{words:?}"
+    );
 
     // A push service that is down is retried, then WhatsApp (window open) delivers.
     writes(&s, 3, "hi", 0).await;
@@ -271,7 +290,10 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     next(&s).await;
     drain(&s).await;
     let turn = notices_of(&s, token, "YOUR_TURN").await;
-    assert_eq!((turn[0].status.as_str(), turn[0].channel.as_str()), ("SENT", "WHATSAPP"));
+    assert_eq!(
+        (turn[0].status.as_str(), turn[0].channel.as_str()),
+        ("SENT", "WHATSAPP")
+    );
     assert_eq!(
         attempts(&s, turn[0].id).await,
         pairs(&[
@@ -293,13 +315,21 @@ async fn sms_carries_only_your_turn(store: Store) {
     next(&s).await; // first: your turn; third: near (1 ahead)
     drain(&s).await;
     let near = notices_of(&s, third, "NEXT_SOON").await;
-    assert_eq!(near.len(), 1, "the alert is recorded even when nothing reaches");
+    assert_eq!(
+        near.len(),
+        1,
+        "the alert is recorded even when nothing reaches"
+    );
     assert_eq!(near[0].status, "SKIPPED");
     assert!(attempts(&s, near[0].id).await.is_empty());
     // The first patient is skipped (missed): not critical either.
     s.messenger
         .engine
-        .act(&s.clinic.desk, s.clinic.general, StaffAction::Skip { token: first })
+        .act(
+            &s.clinic.desk,
+            s.clinic.general,
+            StaffAction::Skip { token: first },
+        )
         .await
         .unwrap();
     drain(&s).await;
@@ -310,7 +340,10 @@ async fn sms_carries_only_your_turn(store: Store) {
     assert_eq!(sms.len(), 1, "{sms:?}");
     assert_eq!(sms[0].0, phone(4));
     let turn = notices_of(&s, first, "YOUR_TURN").await;
-    assert_eq!((turn[0].status.as_str(), turn[0].channel.as_str()), ("SENT", "SMS"));
+    assert_eq!(
+        (turn[0].status.as_str(), turn[0].channel.as_str()),
+        ("SENT", "SMS")
+    );
 
     // The consoles count it: one SMS segment, delivery shares over the notifications.
     let stats = qline_app::tenant::console::delivery_since(
@@ -327,7 +360,10 @@ async fn sms_carries_only_your_turn(store: Store) {
         .iter()
         .find(|c| c.channel == qline_app::messages::Channel::Sms)
         .unwrap();
-    assert_eq!((sms_line.attempts, sms_line.delivered, sms_line.cost_units), (1, 1, 1));
+    assert_eq!(
+        (sms_line.attempts, sms_line.delivered, sms_line.cost_units),
+        (1, 1, 1)
+    );
     assert!(stats.not_reached >= 2, "{stats:?}");
 }
 
@@ -344,19 +380,29 @@ async fn gone_subscriptions_are_deleted(store: Store) {
     assert_eq!(left.len(), 1, "the gone subscription is deleted");
     assert!(left[0].endpoint.ends_with("/push/alive"));
     let turn = notices_of(&s, token, "YOUR_TURN").await;
-    assert_eq!((turn[0].status.as_str(), turn[0].channel.as_str()), ("SENT", "PUSH"));
+    assert_eq!(
+        (turn[0].status.as_str(), turn[0].channel.as_str()),
+        ("SENT", "PUSH")
+    );
     // Only one subscription left, and it is gone too: the alert falls through.
     s.standin.answer_pushes("alive", PushAnswer::Gone);
     s.messenger
         .engine
-        .act(&s.clinic.desk, s.clinic.general, StaffAction::Skip { token })
+        .act(
+            &s.clinic.desk,
+            s.clinic.general,
+            StaffAction::Skip { token },
+        )
         .await
         .unwrap();
     drain(&s).await;
     assert!(s.store.push_subscriptions(token).await.unwrap().is_empty());
     let missed = notices_of(&s, token, "MISSED").await;
     assert_eq!(missed[0].status, "FAILED", "{missed:?}");
-    assert_eq!(attempts(&s, missed[0].id).await, pairs(&[("PUSH", "FAILED"), ("WHATSAPP", "SKIPPED")]));
+    assert_eq!(
+        attempts(&s, missed[0].id).await,
+        pairs(&[("PUSH", "FAILED"), ("WHATSAPP", "SKIPPED")])
+    );
 }
 
 async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(store: Store) {
@@ -371,7 +417,11 @@ async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(stor
         .json()
         .await
         .unwrap();
-    assert_eq!(key["key"].as_str().unwrap().len(), 87, "a base64url P-256 point");
+    assert_eq!(
+        key["key"].as_str().unwrap().len(),
+        87,
+        "a base64url P-256 point"
+    );
 
     let alerts = format!("{}/api/t/{public_id}/alerts", s.base);
     let browser = qline_app::messaging::push::Vapid::generate();
@@ -386,9 +436,18 @@ async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(stor
     assert_eq!(s.store.push_subscriptions(token).await.unwrap().len(), 1);
 
     for (bad, status) in [
-        (json!({ "endpoint": "not a url", "keys": good["keys"] }), 422),
-        (json!({ "endpoint": "http://push.example.com/x", "keys": good["keys"] }), 422),
-        (json!({ "endpoint": s.standin.push_endpoint("x"), "keys": { "p256dh": "short", "auth": "x" } }), 422),
+        (
+            json!({ "endpoint": "not a url", "keys": good["keys"] }),
+            422,
+        ),
+        (
+            json!({ "endpoint": "http://push.example.com/x", "keys": good["keys"] }),
+            422,
+        ),
+        (
+            json!({ "endpoint": s.standin.push_endpoint("x"), "keys": { "p256dh": "short", "auth": "x" } }),
+            422,
+        ),
         (json!("nonsense"), 400),
     ] {
         let answer = http.post(&alerts).json(&bad).send().await.unwrap();
@@ -397,7 +456,11 @@ async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(stor
         assert!(!said["error"].as_str().unwrap().is_empty());
     }
     // A token that is no longer waiting gets no alerts.
-    s.messenger.engine.cancel_by_patient(&public_id, None).await.unwrap();
+    s.messenger
+        .engine
+        .cancel_by_patient(&public_id, None)
+        .await
+        .unwrap();
     let answer = http.post(&alerts).json(&good).send().await.unwrap();
     assert_eq!(answer.status(), 422);
 
@@ -433,7 +496,12 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
     assert!(row.can_reply(desk.now));
 
     s.messenger
-        .reply_from_desk(&s.clinic.desk, Some("127.0.0.1"), token, "No problem, we will keep your place.")
+        .reply_from_desk(
+            &s.clinic.desk,
+            Some("127.0.0.1"),
+            token,
+            "No problem, we will keep your place.",
+        )
         .await
         .unwrap();
     drain(&s).await;
@@ -451,7 +519,9 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
     };
     let audit = s.store.console_audit(&filter, 50).await.unwrap();
     assert!(
-        audit.iter().any(|a| a.action == "REPLY_WHATSAPP" && a.target == token.get().to_string()),
+        audit
+            .iter()
+            .any(|a| a.action == "REPLY_WHATSAPP" && a.target == token.get().to_string()),
         "every reply is audited"
     );
 
@@ -518,7 +588,11 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
             let serving = TokenId(desk.serving.unwrap().id);
             s.messenger
                 .engine
-                .act(&s.clinic.desk, s.clinic.general, StaffAction::Skip { token: serving })
+                .act(
+                    &s.clinic.desk,
+                    s.clinic.general,
+                    StaffAction::Skip { token: serving },
+                )
                 .await
                 .unwrap();
         }
@@ -560,7 +634,15 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
         println!(
             "  {:<8} delivered {:>5.1}% of notifications · {} tries, {}% succeeded · cost units {}",
             line.channel.label(),
-            100.0 * f64::from(stats.reached.iter().find(|(c, _)| *c == line.channel).unwrap().1)
+            100.0
+                * f64::from(
+                    stats
+                        .reached
+                        .iter()
+                        .find(|(c, _)| *c == line.channel)
+                        .unwrap()
+                        .1
+                )
                 / f64::from(stats.notifications),
             line.attempts,
             line.rate(),

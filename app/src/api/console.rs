@@ -384,7 +384,11 @@ pub async fn save_sms(slug: Option<String>, sms: SmsInput) -> Result<SmsView, Ap
             clinic: Some(clinic.id),
             actor: caller.staff,
             ip: caller.ip,
-            action: if sms.remove { "REMOVE_SMS" } else { "CONFIGURE_SMS" },
+            action: if sms.remove {
+                "REMOVE_SMS"
+            } else {
+                "CONFIGURE_SMS"
+            },
             target: clinic.slug.as_str(),
             detail: &detail,
         };
@@ -422,6 +426,8 @@ pub async fn save_canned_replies(
             target: clinic.slug.as_str(),
             detail: &detail,
         };
-        Ok(messenger.save_canned_replies(&clinic, &lines, audit).await?)
+        Ok(messenger
+            .save_canned_replies(&clinic, &lines, audit)
+            .await?)
     })
 }

@@ -500,7 +500,10 @@ pub async fn desk_reply(
     messenger
         .reply_from_desk(&staff, ip.as_deref(), TokenId(token), &body)
         .await?;
-    Ok(messenger.engine.desk(&staff, Some(QueueId(queue_id))).await?)
+    Ok(messenger
+        .engine
+        .desk(&staff, Some(QueueId(queue_id)))
+        .await?)
 }
 
 /// The display board's first render (it then polls `GET /api/display/{slug}`).

@@ -420,7 +420,8 @@ impl Messenger {
         };
         let now = Timestamp::now();
         // 2 s, then 8 s (with the default base).
-        let backoff = self.retry_base.as_millis() as i64 * 4_i64.pow((m.attempts - 1).max(0) as u32);
+        let backoff =
+            self.retry_base.as_millis() as i64 * 4_i64.pow((m.attempts - 1).max(0) as u32);
         let outcome = match &tried {
             Try::Sent { id, cost_units } => Settle::Sent {
                 provider_id: id,
@@ -541,9 +542,7 @@ impl Messenger {
         match reach {
             Reach::OptedOut => return Ok(Try::Skipped("the patient sent STOP".into())),
             Reach::NoWindow => {
-                return Ok(Try::Skipped(
-                    "no open 24-hour conversation window".into(),
-                ))
+                return Ok(Try::Skipped("no open 24-hour conversation window".into()))
             }
             Reach::FreeForm | Reach::Template => {}
         }

@@ -136,7 +136,10 @@ pub async fn test_connection(
 
 impl Messenger {
     /// The clinic's SMS account with its token opened, if it has one.
-    pub async fn sms_account(&self, clinic: BusinessId) -> Result<Option<SmsAccount>, MessagingError> {
+    pub async fn sms_account(
+        &self,
+        clinic: BusinessId,
+    ) -> Result<Option<SmsAccount>, MessagingError> {
         let Some(stored) = self.store().sms_account(clinic).await? else {
             return Ok(None);
         };
@@ -193,7 +196,8 @@ impl Messenger {
                 .map_err(|e| invalid("from_number", &format!("The sender number: {}", e.message)))?
                 .as_str()
                 .to_owned()
-        } else if (1..=11).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        } else if (1..=11).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             // An alphanumeric sender id, as many countries allow.
             from.to_owned()
         } else {

@@ -83,7 +83,9 @@ mod browser {
     }
 
     fn window() -> JsValue {
-        web_sys::window().map(JsValue::from).unwrap_or(JsValue::UNDEFINED)
+        web_sys::window()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::UNDEFINED)
     }
 
     fn workers() -> Option<JsValue> {
@@ -121,7 +123,10 @@ mod browser {
     /// Where the switch starts: hidden without support, blocked, on or off.
     pub fn check(state: RwSignal<Alerts>, public_id: String) {
         let w = window();
-        if workers().is_none() || get(&w, "PushManager").is_none() || get(&w, "Notification").is_none() {
+        if workers().is_none()
+            || get(&w, "PushManager").is_none()
+            || get(&w, "Notification").is_none()
+        {
             return;
         }
         state.set(match permission().as_str() {
@@ -151,7 +156,10 @@ mod browser {
 
     /// The VAPID key as the bytes `PushManager.subscribe` wants.
     async fn server_key() -> Option<Uint8Array> {
-        let answer = gloo_net::http::Request::get("/api/push/key").send().await.ok()?;
+        let answer = gloo_net::http::Request::get("/api/push/key")
+            .send()
+            .await
+            .ok()?;
         let key: Key = answer.json().await.ok()?;
         let text = key.key.replace('-', "+").replace('_', "/");
         let padded = format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4));
@@ -167,7 +175,8 @@ mod browser {
             .ok_or_else(|| JsValue::from_str("ready"))?
             .dyn_into()?;
         let registration = JsFuture::from(ready).await?;
-        let manager = get(&registration, "pushManager").ok_or_else(|| JsValue::from_str("pushManager"))?;
+        let manager =
+            get(&registration, "pushManager").ok_or_else(|| JsValue::from_str("pushManager"))?;
         let existing = call(&manager, "getSubscription", &[]).await?;
         if get(&existing, "endpoint").is_some() {
             return Ok(existing);
@@ -177,6 +186,23 @@ mod browser {
         Reflect::set(&options, &"userVisibleOnly".into(), &JsValue::TRUE)?;
         Reflect::set(&options, &"applicationServerKey".into(), &key)?;
         call(&manager, "subscribe", &[options.into()]).await
+    }
+
+    /// Sends JSON to the token's alerts endpoint; the answer's status.
+    async fn alerts_request(method: &str, public_id: &str, body: String) -> Option<u16> {
+        let url = format!("/api/t/{public_id}/alerts");
+        let request = match method {
+            "DELETE" => gloo_net::http::Request::delete(&url),
+            _ => gloo_net::http::Request::post(&url),
+        };
+        let answer = request
+            .header("content-type", "application/json")
+            .body(body)
+            .ok()?
+            .send()
+            .await
+            .ok()?;
+        Some(answer.status())
     }
 
     async fn switch_on(public_id: &str) -> Option<Alerts> {
@@ -189,14 +215,7 @@ mod browser {
         let body = js_sys::JSON::stringify(&call(&subscription, "toJSON", &[]).await.ok()?)
             .ok()?
             .as_string()?;
-        let sent = gloo_net::http::Request::post(&format!("/api/t/{public_id}/alerts"))
-            .header("content-type", "application/json")
-            .body(body)
-            .ok()?
-            .send()
-            .await
-            .ok()?;
-        if sent.status() != 201 {
+        if alerts_request("POST", public_id, body).await? != 201 {
             return Some(Alerts::Failed);
         }
         remember(public_id, true);
@@ -205,20 +224,16 @@ mod browser {
 
     async fn switch_off(public_id: &str) -> Option<Alerts> {
         let workers = workers()?;
-        let registration = call(&workers, "getRegistration", &[JsValue::from_str("/")]).await.ok()?;
+        let registration = call(&workers, "getRegistration", &[JsValue::from_str("/")])
+            .await
+            .ok()?;
         let manager = get(&registration, "pushManager")?;
         let subscription = call(&manager, "getSubscription", &[]).await.ok()?;
         let endpoint = get(&subscription, "endpoint")?.as_string()?;
         let named = Object::new();
         Reflect::set(&named, &"endpoint".into(), &JsValue::from_str(&endpoint)).ok()?;
         let body = js_sys::JSON::stringify(&named).ok()?.as_string()?;
-        gloo_net::http::Request::delete(&format!("/api/t/{public_id}/alerts"))
-            .header("content-type", "application/json")
-            .body(body)
-            .ok()?
-            .send()
-            .await
-            .ok()?;
+        alerts_request("DELETE", public_id, body).await?;
         remember(public_id, false);
         Some(Alerts::Off)
     }

@@ -50,7 +50,9 @@ fn clock_time(ms: i64, utc_offset_minutes: i32) -> String {
 /// "WhatsApp open until 14:05", "WhatsApp closed at 14:05", or "WhatsApp: none".
 fn whatsapp_words(until: Option<i64>, now: i64, utc_offset_minutes: i32) -> String {
     match until {
-        Some(ms) if ms > now => format!("WhatsApp open until {}", clock_time(ms, utc_offset_minutes)),
+        Some(ms) if ms > now => {
+            format!("WhatsApp open until {}", clock_time(ms, utc_offset_minutes))
+        }
         Some(ms) => format!("WhatsApp closed at {}", clock_time(ms, utc_offset_minutes)),
         None => "WhatsApp: none".to_owned(),
     }

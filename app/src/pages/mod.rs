@@ -1,8 +1,8 @@
 //! The screens. Each page is a module named after what a person calls it.
 
 mod account;
-mod alerts;
 mod admin;
+mod alerts;
 mod analytics;
 mod clinic;
 mod desk;

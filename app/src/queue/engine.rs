@@ -280,17 +280,14 @@ impl Engine {
             .collect();
         let pace = day.pace(&clinic, queue, now);
         // Messages about today's tokens are no older than the first of them.
-        let since = patients
-            .values()
-            .map(|p| p.joined_at)
-            .min()
-            .unwrap_or(now);
+        let since = patients.values().map(|p| p.joined_at).min().unwrap_or(now);
         let windows = if clinic.settings.whatsapp_enabled {
             self.store.windows_since(clinic.id, since).await?
         } else {
             Vec::new()
         };
         let sent = self.store.sent_since(clinic.id, since).await?;
+        let attempts = self.store.attempts_since(clinic.id, since).await?;
         let inbox = self.store.inbox_since(clinic.id, since).await?;
         view.canned_replies = self.store.canned_replies(clinic.id).await?;
         let desk_token = |t: &rules::DayToken| {
@@ -299,7 +296,7 @@ impl Engine {
                 .and_then(|p| p.phone.as_ref())
                 .and_then(|phone| windows.iter().find(|(p, _)| p == phone))
                 .map(|(_, until)| *until);
-            let (notices, chat) = crate::desk::messages_of(t.id.get(), &sent, &inbox);
+            let (notices, chat) = crate::desk::messages_of(t.id.get(), &sent, &attempts, &inbox);
             DeskToken {
                 id: t.id.get(),
                 label: day.label(t.number),

@@ -363,9 +363,9 @@ impl Tx {
         let own = self
             .template(clinic, kind.as_str(), channel, view.language)
             .await?;
-        let Some(template) =
-            own.or_else(|| crate::messages::default_for(kind, channel, view.language).map(str::to_owned))
-        else {
+        let Some(template) = own.or_else(|| {
+            crate::messages::default_for(kind, channel, view.language).map(str::to_owned)
+        }) else {
             return Ok(String::new());
         };
         let vars = crate::messages::Vars::for_patient(view, name, link);
@@ -449,11 +449,14 @@ impl Tx {
                     Some(known) => known,
                     None => *sms.insert(self.has_sms_account(clinic.id).await?),
                 };
-            let first = Channel::chain(Some(kind)).iter().copied().find(|c| match c {
-                Channel::Push => by_push,
-                Channel::WhatsApp => by_whatsapp,
-                Channel::Sms => by_sms,
-            });
+            let first = Channel::chain(Some(kind))
+                .iter()
+                .copied()
+                .find(|c| match c {
+                    Channel::Push => by_push,
+                    Channel::WhatsApp => by_whatsapp,
+                    Channel::Sms => by_sms,
+                });
             if (first.is_none() && !kind.pushed())
                 || (kind == MessageKind::NextSoon && self.has_message(token, kind.as_str()).await?)
             {
@@ -477,7 +480,14 @@ impl Tx {
             };
             let link = format!("{link_base}/t/{public_id}");
             let body = self
-                .compose(clinic.id, kind, TemplateChannel::WhatsApp, &view, &name, &link)
+                .compose(
+                    clinic.id,
+                    kind,
+                    TemplateChannel::WhatsApp,
+                    &view,
+                    &name,
+                    &link,
+                )
                 .await?;
             let short_body = self
                 .compose(clinic.id, kind, TemplateChannel::Short, &view, &name, &link)
@@ -628,14 +638,16 @@ impl Store {
             Settle::Retry { at: when, error } => {
                 ("PENDING", when.millis(), channel, None, error, None)
             }
-            Settle::Failed { error, next: Some(next) }
-            | Settle::Skipped { reason: error, next: Some(next) } => {
-                ("PENDING", at, next, None, error, None)
+            Settle::Failed {
+                error,
+                next: Some(next),
             }
+            | Settle::Skipped {
+                reason: error,
+                next: Some(next),
+            } => ("PENDING", at, next, None, error, None),
             Settle::Failed { error, next: None } => ("FAILED", at, channel, None, error, None),
-            Settle::Skipped { reason, next: None } => {
-                ("SKIPPED", at, channel, None, reason, None)
-            }
+            Settle::Skipped { reason, next: None } => ("SKIPPED", at, channel, None, reason, None),
         };
         let (outcome_word, cost_units) = match *outcome {
             Settle::Sent { cost_units, .. } => ("SENT", cost_units),
@@ -919,12 +931,21 @@ pub const UNREACHED: &str =
 #[derive(Debug, Clone, Copy)]
 pub enum Settle<'a> {
     /// The channel took the message; `cost_units`: SMS segments or a WhatsApp template.
-    Sent { provider_id: &'a str, cost_units: u32 },
+    Sent {
+        provider_id: &'a str,
+        cost_units: u32,
+    },
     /// A transient failure: the same channel again at `at`.
     Retry { at: Timestamp, error: &'a str },
     /// The channel failed for good; the chain goes on with `next`, if any.
-    Failed { error: &'a str, next: Option<Channel> },
+    Failed {
+        error: &'a str,
+        next: Option<Channel>,
+    },
     /// The channel could not be used (no subscription, window closed, STOP, not
     /// configured); the chain goes on with `next`, if any.
-    Skipped { reason: &'a str, next: Option<Channel> },
+    Skipped {
+        reason: &'a str,
+        next: Option<Channel>,
+    },
 }

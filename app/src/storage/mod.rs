@@ -19,10 +19,10 @@ pub use messaging::{
     ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, UNREACHED,
     WINDOW_MS,
 };
-pub use reach::{AttemptCount, InboxRow, OutcomeCount, PushRow, SentRow, StoredSms};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, NewToken, Plan, Want,
 };
+pub use reach::{AttemptCount, InboxRow, OutcomeCount, PushRow, SentRow, StoredSms};
 pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

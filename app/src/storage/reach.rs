@@ -35,6 +35,7 @@ pub struct InboxRow {
 /// A message to a token, as the desk lists it: notifications and staff replies.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SentRow {
+    pub id: i64,
     pub token_id: i64,
     pub kind: String,
     pub status: String,
@@ -299,7 +300,8 @@ impl Store {
         }))
     }
 
-    /// What was sent (or tried) to the clinic's tokens since an instant, oldest first.
+    /// What was sent (or tried) to the clinic's tokens since an instant, oldest first; the
+    /// text only of staff replies (the desk shows those), to keep the desk's poll small.
     pub async fn sent_since(
         &self,
         clinic: BusinessId,
@@ -307,8 +309,27 @@ impl Store {
     ) -> Result<Vec<SentRow>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT token_id, kind, status, channel, body, created_at FROM outbox \
+                "SELECT id, token_id, kind, status, channel, \
+                 CASE WHEN kind = 'STAFF_REPLY' THEN body ELSE '' END AS body, created_at FROM outbox \
                  WHERE business_id = $1 AND created_at >= $2 AND token_id IS NOT NULL ORDER BY id",
+            )
+            .bind(clinic.get())
+            .bind(since.millis())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Every try of the clinic's messages since an instant, in order: `(message, channel,
+    /// outcome)`.
+    pub async fn attempts_since(
+        &self,
+        clinic: BusinessId,
+        since: Timestamp,
+    ) -> Result<Vec<(i64, String, String)>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT outbox_id, channel, outcome FROM delivery_attempts WHERE business_id = $1 AND at >= $2 ORDER BY id",
             )
             .bind(clinic.get())
             .bind(since.millis())

@@ -142,7 +142,7 @@ pub async fn clinic_console(
     })
 }
 
-/// How notifications reached patients since an instant, per clinic (one, or all).
+/// How alerts reached patients since an instant, per clinic (one, or all).
 pub async fn delivery_since(
     store: &Store,
     clinic: Option<BusinessId>,
@@ -159,20 +159,27 @@ pub async fn delivery_since(
     ids.dedup();
     Ok(ids
         .into_iter()
-        .map(|id| {
-            let stats = DeliveryStats::from_counts(
-                attempts
-                    .iter()
-                    .filter(|a| a.0 == id)
-                    .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
-                outcomes
-                    .iter()
-                    .filter(|o| o.0 == id)
-                    .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
-            );
-            (id, stats)
-        })
+        .map(|id| (id, stats_of(&attempts, &outcomes, Some(id))))
         .collect())
+}
+
+/// Adds up one clinic's counts, or every clinic's.
+fn stats_of(
+    attempts: &[crate::storage::AttemptCount],
+    outcomes: &[crate::storage::OutcomeCount],
+    clinic: Option<i64>,
+) -> DeliveryStats {
+    let mine = move |id: i64| clinic.is_none_or(|c| c == id);
+    DeliveryStats::from_counts(
+        attempts
+            .iter()
+            .filter(|a| mine(a.0))
+            .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
+        outcomes
+            .iter()
+            .filter(|o| mine(o.0))
+            .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
+    )
 }
 
 /// The clinic's local date `days` days before today.
@@ -975,17 +982,10 @@ pub async fn health(store: &Store, caller: &Caller<'_>) -> Result<Health> {
     })
 }
 
-/// Every clinic's notifications over the last 30 days, added up.
+/// Every clinic's alerts over the last 30 days, added up.
 async fn platform_delivery(store: &Store) -> Result<DeliveryStats> {
     let since = Timestamp::now().minus_minutes(30 * 24 * 60);
     let attempts = store.attempt_counts_since(None, since).await?;
     let outcomes = store.outcome_counts_since(None, since).await?;
-    Ok(DeliveryStats::from_counts(
-        attempts
-            .iter()
-            .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
-        outcomes
-            .iter()
-            .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
-    ))
+    Ok(stats_of(&attempts, &outcomes, None))
 }

@@ -61,11 +61,7 @@ pub async fn save(
     if default_for(kind, channel, Language::En).is_none() {
         return Err(invalid(
             "channel",
-            format!(
-                "\"{}\" has no {} text.",
-                kind.label(),
-                channel.label()
-            ),
+            format!("\"{}\" has no {} text.", kind.label(), channel.label()),
         )
         .into());
     }
@@ -85,7 +81,12 @@ pub async fn save(
     let mut tx = store.begin().await?;
     tx.save_template(clinic.id, kind, channel, language, body, now)
         .await?;
-    let target = format!("{} {} {}", kind.as_str(), channel.as_str(), language.as_str());
+    let target = format!(
+        "{} {} {}",
+        kind.as_str(),
+        channel.as_str(),
+        language.as_str()
+    );
     let detail = serde_json::json!({ "body": body }).to_string();
     let action = if body.is_empty() {
         "RESET_TEMPLATE"

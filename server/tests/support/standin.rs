@@ -351,13 +351,24 @@ async fn push_service(
         .copied()
         .unwrap_or(PushAnswer::Accept);
     match answer {
-        PushAnswer::Gone => return (StatusCode::GONE, "push subscription has unsubscribed or expired").into_response(),
+        PushAnswer::Gone => {
+            return (
+                StatusCode::GONE,
+                "push subscription has unsubscribed or expired",
+            )
+                .into_response()
+        }
         PushAnswer::Refuse => return (StatusCode::BAD_REQUEST, "malformed push").into_response(),
         PushAnswer::Busy => return (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response(),
         PushAnswer::Accept => {}
     }
-    if !header("authorization").starts_with("vapid t=") || header("content-encoding") != "aes128gcm" {
-        return (StatusCode::UNAUTHORIZED, "VAPID authorization and aes128gcm required").into_response();
+    if !header("authorization").starts_with("vapid t=") || header("content-encoding") != "aes128gcm"
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "VAPID authorization and aes128gcm required",
+        )
+            .into_response();
     }
     s.record.lock().unwrap().pushes.push(Push {
         subscription,
@@ -373,7 +384,8 @@ fn sms_authorised(headers: &HeaderMap, sid: &str) -> bool {
     use base64::Engine as _;
     let expected = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{SMS_ACCOUNT_SID}:{SMS_AUTH_TOKEN}"))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{SMS_ACCOUNT_SID}:{SMS_AUTH_TOKEN}"))
     );
     sid == SMS_ACCOUNT_SID
         && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
@@ -417,7 +429,11 @@ async fn sms_messages(
 }
 
 /// Twilio's Account resource: `GET …/Accounts/{sid}.json`.
-async fn sms_account(State(_): State<StandIn>, Path(sid): Path<String>, headers: HeaderMap) -> Response {
+async fn sms_account(
+    State(_): State<StandIn>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let sid = sid.trim_end_matches(".json");
     if !sms_authorised(&headers, sid) {
         return (
@@ -426,5 +442,6 @@ async fn sms_account(State(_): State<StandIn>, Path(sid): Path<String>, headers:
         )
             .into_response();
     }
-    Json(json!({ "sid": sid, "friendly_name": "Demo Clinic SMS", "status": "active" })).into_response()
+    Json(json!({ "sid": sid, "friendly_name": "Demo Clinic SMS", "status": "active" }))
+        .into_response()
 }
