@@ -17,6 +17,8 @@ pub struct DeskToken {
     /// Until when the patient's WhatsApp conversation window is (or was) open (ms), if
     /// they ever wrote to the clinic.
     pub whatsapp_until: Option<i64>,
+    /// The patient sent STOP: nothing is sent until they write again.
+    pub whatsapp_stopped: bool,
     /// The wait the patient is shown, in minutes (waiting patients only).
     pub eta: Option<(u32, u32)>,
     /// The alerts sent to the patient today and how each went.
@@ -88,7 +90,7 @@ impl NoticeLine {
 impl DeskToken {
     /// Whether the desk may reply on WhatsApp at `now` (ms).
     pub fn can_reply(&self, now: i64) -> bool {
-        self.whatsapp_until.is_some_and(|until| until > now)
+        !self.whatsapp_stopped && self.whatsapp_until.is_some_and(|until| until > now)
     }
 }
 
@@ -145,12 +147,12 @@ pub fn messages_of(
                 let Some(channel) = Channel::from_stored(channel) else {
                     continue;
                 };
+                missed.retain(|(c, _)| *c != channel);
                 let why = match outcome.as_str() {
                     "SENT" => continue,
                     "SKIPPED" => "skipped",
                     _ => "failed",
                 };
-                missed.retain(|(c, _)| *c != channel);
                 missed.push((channel, why.to_owned()));
             }
             Some(NoticeLine {
@@ -212,6 +214,7 @@ mod tests {
             priority: false,
             joined_at,
             whatsapp_until: None,
+            whatsapp_stopped: false,
             eta: None,
             notices: vec![],
             chat: vec![],

@@ -81,6 +81,7 @@ export const test = base.extend<{ baseURL: string; demoHistoryDays: number }>({
         QLINE_DEMO_HISTORY_DAYS: String(demoHistoryDays),
         QLINE_SECRET_KEY_FILE: `${dir}/secret.key`,
         QLINE_VAPID_KEY_FILE: `${dir}/vapid.json`,
+        QLINE_PUSH_SERVICES: "127.0.0.1",
         QLINE_ULTRAMSG_BASE_URL: ultramsg,
         QLINE_LOG: "warn",
       },

@@ -177,6 +177,18 @@ pub struct ServeArgs {
     #[arg(long, env = "QLINE_VAPID_SUBJECT", value_name = "MAILTO_OR_URL")]
     pub vapid_subject: Option<String>,
 
+    /// The push services browsers' subscriptions may point at, by host (a subdomain
+    /// matches too); repeat the option or separate with commas [default: the services of
+    /// Chrome, Edge, Firefox and Safari: fcm.googleapis.com, push.services.mozilla.com,
+    /// notify.windows.com, push.apple.com]
+    #[arg(
+        long = "push-service",
+        env = "QLINE_PUSH_SERVICES",
+        value_name = "HOST",
+        value_delimiter = ','
+    )]
+    pub push_services: Vec<String>,
+
     /// With --seed-demo: days of past visits the new demo clinic starts with (Sundays
     /// off), so its analytics and wait estimates have history to show and learn from
     #[arg(
@@ -348,10 +360,19 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| match &args.public_url {
             Some(url) if url.starts_with("https://") => url.clone(),
-            _ => "mailto:operator@qline.invalid".to_owned(),
+            _ => {
+                tracing::warn!(
+                    "no --vapid-subject and no https --public-url: web push goes out with a \
+                     placeholder contact, which Apple's push service may refuse"
+                );
+                "mailto:operator@qline.invalid".to_owned()
+            }
         });
-    let messenger =
-        Messenger::new(engine.clone(), secrets, endpoints).with_push(WebPush { vapid, subject });
+    let mut web_push = WebPush::new(vapid, subject);
+    if !args.push_services.is_empty() {
+        web_push.services = args.push_services.clone();
+    }
+    let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(web_push);
     if args.seed_demo {
         let demo = qline_app::domain::Slug::parse(tenant::DEMO_SLUG)?;
         if let Some(clinic) = store.clinic_by_slug(&demo).await? {

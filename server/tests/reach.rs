@@ -444,6 +444,11 @@ async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(stor
             json!({ "endpoint": "http://push.example.com/x", "keys": good["keys"] }),
             422,
         ),
+        // Not a push service Qline sends to: the server must not be made to call it.
+        (
+            json!({ "endpoint": "https://internal.example/admin", "keys": good["keys"] }),
+            422,
+        ),
         (
             json!({ "endpoint": s.standin.push_endpoint("x"), "keys": { "p256dh": "short", "auth": "x" } }),
             422,
@@ -534,6 +539,37 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
         .unwrap_err();
     assert_eq!(refused.to_string(), "You can only manage your own clinic.");
 
+    // A walk-in without a phone whose daughter follows the token on WhatsApp: the
+    // desk's reply goes to the daughter, who wrote.
+    let applied = s
+        .messenger
+        .engine
+        .create_token(
+            Actor::Staff(&s.clinic.desk),
+            support::walk_in(s.clinic.general, "Walk-in Without Phone"),
+        )
+        .await
+        .unwrap();
+    let (walk_in, walk_in_ref, _) = applied.created.unwrap();
+    let link_text = qline_app::messaging::inbound::opt_in_text("A-9", &walk_in_ref);
+    assert_eq!(
+        writes(&s, 14, &link_text, 0).await,
+        Handled::Welcomed(walk_in)
+    );
+    assert_eq!(
+        writes(&s, 14, "My mother is on her way", 0).await,
+        Handled::ForStaff(Some(walk_in))
+    );
+    s.messenger
+        .reply_from_desk(&s.clinic.desk, None, walk_in, "Thank you, we will wait.")
+        .await
+        .unwrap();
+    drain(&s).await;
+    assert!(s
+        .standin
+        .texts()
+        .contains(&(phone(14), "Thank you, we will wait.".into())));
+
     // A patient whose last message was 25 hours ago: the window is closed.
     let (late, _) = patient(&s, 10).await;
     writes(&s, 10, "are you open?", 25).await;
@@ -559,7 +595,7 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
         .into_iter()
         .filter(|m| m.kind == "STAFF_REPLY")
         .count();
-    assert_eq!(sent_replies, 1, "refused replies queue nothing");
+    assert_eq!(sent_replies, 2, "refused replies queue nothing");
 }
 
 /// The figures of issue 6: a day of 60 patients where a third allow push on the tracker,

@@ -13,6 +13,10 @@ pub const STAFF_REPLY: &str = "STAFF_REPLY";
 /// Longest staff reply or canned reply, in characters.
 pub const REPLY_MAX: usize = 1000;
 
+/// Browsers one token alerts at most (a patient's phone and maybe a relative's); the
+/// oldest goes when another subscribes.
+pub const SUBSCRIPTIONS_PER_TOKEN: u32 = 3;
+
 /// Canned replies a clinic keeps at most.
 pub const CANNED_MAX: usize = 20;
 
@@ -59,11 +63,23 @@ impl Messenger {
             .clinic(business)
             .await?
             .ok_or(ConsoleError::Forbidden)?;
+        if !clinic.status.accepts_work() {
+            let refusal = crate::queue::QueueError::ClinicNotAccepting {
+                status: clinic.status,
+            };
+            return Err(invalid("body", refusal.to_string()));
+        }
         if !clinic.settings.whatsapp_enabled {
             return Err(invalid("body", "WhatsApp is switched off for this clinic."));
         }
-        let Some(phone) = phone else {
-            return Err(invalid("body", "This patient gave no phone number."));
+        // The reply goes to whoever wrote about this token (a relative may have), else to
+        // the number the patient gave.
+        let writer = self.store().writer_of(token).await?;
+        let Some(phone) = writer.or(phone) else {
+            return Err(invalid(
+                "body",
+                "This patient has not written to the clinic on WhatsApp; you can reply once they do.",
+            ));
         };
         let now = Timestamp::now();
         let mut tx = self.store().begin().await?;
@@ -166,8 +182,14 @@ impl Messenger {
         public_id: &PublicId,
         subscription: &push::Subscription,
     ) -> Result<(), MessagingError> {
-        if self.push.is_none() {
+        let Some(web_push) = &self.push else {
             return Err(invalid("push", "This server does not send alerts."));
+        };
+        if !web_push.allows(&subscription.endpoint) {
+            return Err(invalid(
+                "endpoint",
+                "This browser's push service is not one Qline sends alerts through. Keep this page open instead; it updates by itself.",
+            ));
         }
         let (token, clinic, in_queue) = self
             .store()
@@ -187,6 +209,7 @@ impl Messenger {
                 &subscription.endpoint,
                 &subscription.p256dh,
                 &subscription.auth,
+                SUBSCRIPTIONS_PER_TOKEN,
                 Timestamp::now(),
             )
             .await?;

@@ -44,6 +44,23 @@ pub struct WebPush {
     pub vapid: push::Vapid,
     /// `mailto:` or `https:` address the push services may contact about this sender.
     pub subject: String,
+    /// The push services' hosts subscriptions may point at (`push::PUSH_SERVICES` by
+    /// default).
+    pub services: Vec<String>,
+}
+
+impl WebPush {
+    pub fn new(vapid: push::Vapid, subject: String) -> Self {
+        Self {
+            vapid,
+            subject,
+            services: push::PUSH_SERVICES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    pub fn allows(&self, endpoint: &str) -> bool {
+        push::endpoint_allowed(endpoint, &self.services)
+    }
 }
 
 /// What one try on one channel came to.
@@ -355,9 +372,18 @@ impl Messenger {
         if !self.store().outbox_has_work(now).await? {
             return Ok(0);
         }
-        self.store()
-            .fail_abandoned_messages(MAX_ATTEMPTS, now)
-            .await?;
+        for m in self.store().abandoned_messages(MAX_ATTEMPTS, now).await? {
+            let Some(channel) = Channel::from_stored(&m.channel) else {
+                continue;
+            };
+            let outcome = Settle::Failed {
+                error: "no answer after the last attempt (the worker stopped mid-send)",
+                next: channel.after(MessageKind::from_stored(&m.kind)),
+            };
+            self.store()
+                .settle_message(&m, channel, &outcome, now)
+                .await?;
+        }
         let claimed = self
             .store()
             .claim_messages(self.batch, now, self.lease.as_millis() as i64)
@@ -468,26 +494,37 @@ impl Messenger {
             "tag": format!("qline-{}", token.get()),
         })
         .to_string();
+        // Every browser at once: one slow push service must not hold up the others.
+        let sends = subscriptions.into_iter().map(|row| {
+            let payload = payload.as_bytes();
+            async move {
+                let subscription = push::Subscription::parse(&row.endpoint, &row.p256dh, &row.auth)
+                    .ok()
+                    .filter(|s| web_push.allows(&s.endpoint));
+                let outcome = match subscription {
+                    // Stored before the rules changed, or otherwise unusable: forgotten.
+                    None => push::PushOutcome::Gone("not a push service Qline sends to".into()),
+                    Some(subscription) => {
+                        push::send(
+                            &self.http,
+                            &web_push.vapid,
+                            &web_push.subject,
+                            &subscription,
+                            payload,
+                            PUSH_TTL_SECS,
+                        )
+                        .await
+                    }
+                };
+                (row.id, outcome)
+            }
+        });
         let (mut sent, mut retry, mut errors) = (false, false, Vec::new());
-        for row in subscriptions {
-            let Ok(subscription) = push::Subscription::parse(&row.endpoint, &row.p256dh, &row.auth)
-            else {
-                self.store().delete_push_subscription(row.id).await?;
-                continue;
-            };
-            let outcome = push::send(
-                &self.http,
-                &web_push.vapid,
-                &web_push.subject,
-                &subscription,
-                payload.as_bytes(),
-                PUSH_TTL_SECS,
-            )
-            .await;
+        for (id, outcome) in futures::future::join_all(sends).await {
             match outcome {
                 push::PushOutcome::Sent => sent = true,
                 push::PushOutcome::Gone(why) => {
-                    self.store().delete_push_subscription(row.id).await?;
+                    self.store().delete_push_subscription(id).await?;
                     errors.push(format!("subscription gone ({why})"));
                 }
                 push::PushOutcome::Retryable(why) => {

@@ -89,6 +89,9 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
+        // Providers and push services answer API calls directly; a redirect could only
+        // lead a request somewhere it was never meant to go.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client with default TLS settings")
 }

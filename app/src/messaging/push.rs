@@ -195,6 +195,30 @@ pub struct Subscription {
     pub auth: String,
 }
 
+/// The push services browsers subscribe with (Chrome, Edge, Firefox, Safari), the
+/// default list of hosts Qline sends to. A subscription elsewhere is refused: otherwise a
+/// patient could make the server send requests to any address it can reach.
+pub const PUSH_SERVICES: &[&str] = &[
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "notify.windows.com",
+    "push.apple.com",
+];
+
+/// Whether an endpoint is on one of the `services` (a host, or a parent domain of it).
+pub fn endpoint_allowed(endpoint: &str, services: &[String]) -> bool {
+    let Some(host) = reqwest::Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    else {
+        return false;
+    };
+    services.iter().any(|service| {
+        let service = service.trim().to_ascii_lowercase();
+        !service.is_empty() && (host == service || host.ends_with(&format!(".{service}")))
+    })
+}
+
 impl Subscription {
     /// Checks what a browser sent. The keys are stored as base64url without padding,
     /// whichever base64 the browser used.
@@ -511,6 +535,32 @@ mod tests {
         )
         .expect("a valid subscription");
         (key, subscription)
+    }
+
+    #[test]
+    fn only_the_listed_push_services_are_reached() {
+        let services: Vec<String> = PUSH_SERVICES.iter().map(|s| s.to_string()).collect();
+        for endpoint in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/abc",
+            "https://wns2-par02p.notify.windows.com/w/?token=abc",
+            "https://web.push.apple.com/QGx",
+        ] {
+            assert!(endpoint_allowed(endpoint, &services), "{endpoint}");
+        }
+        for endpoint in [
+            "https://evil.example/fcm.googleapis.com",
+            "https://fcm.googleapis.com.evil.example/x",
+            "https://notfcm.googleapis.com/x",
+            "http://127.0.0.1:8080/admin",
+            "not a url",
+        ] {
+            assert!(!endpoint_allowed(endpoint, &services), "{endpoint}");
+        }
+        assert!(endpoint_allowed(
+            "http://127.0.0.1:9/push/x",
+            &["127.0.0.1".to_owned()]
+        ));
     }
 
     #[test]

@@ -15,6 +15,7 @@ enum Alerts {
     Unsupported,
     Off,
     Working,
+    Stopping,
     On,
     Denied,
     Failed,
@@ -37,6 +38,7 @@ pub fn AlertSwitch(public_id: String, lang: Language) -> impl IntoView {
     let words = move || match state.get() {
         Alerts::On => (Text::AlertsOn, Some(Text::AlertsOnHelp)),
         Alerts::Working => (Text::AlertsWorking, None),
+        Alerts::Stopping => (Text::AlertsStopping, None),
         Alerts::Denied => (Text::AlertsOff, Some(Text::AlertsDenied)),
         Alerts::Failed => (Text::AlertsOff, Some(Text::AlertsFailed)),
         Alerts::Off | Alerts::Unsupported => (Text::AlertsOff, Some(Text::AlertsOffHelp)),
@@ -46,7 +48,7 @@ pub fn AlertSwitch(public_id: String, lang: Language) -> impl IntoView {
             <p class="alerts">
                 <button class="button" data-testid="alerts"
                     aria-pressed=move || (state.get() == Alerts::On).to_string()
-                    disabled=move || matches!(state.get(), Alerts::Working | Alerts::Denied)
+                    disabled=move || matches!(state.get(), Alerts::Working | Alerts::Stopping | Alerts::Denied)
                     on:click=toggle.clone()>
                     {move || tr(lang, words().0)}
                 </button>
@@ -138,14 +140,19 @@ mod browser {
 
     pub fn toggle(state: RwSignal<Alerts>, public_id: String) {
         let on = state.get_untracked() == Alerts::On;
-        state.set(Alerts::Working);
+        state.set(if on {
+            Alerts::Stopping
+        } else {
+            Alerts::Working
+        });
         leptos::task::spawn_local(async move {
+            // A switch-off that did not get through leaves the alerts on.
             let next = if on {
-                switch_off(&public_id).await
+                switch_off(&public_id).await.unwrap_or(Alerts::On)
             } else {
-                switch_on(&public_id).await
+                switch_on(&public_id).await.unwrap_or(Alerts::Failed)
             };
-            state.set(next.unwrap_or(Alerts::Failed));
+            state.set(next);
         });
     }
 

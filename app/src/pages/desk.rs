@@ -47,9 +47,13 @@ fn clock_time(ms: i64, utc_offset_minutes: i32) -> String {
     format!("{h:02}:{m:02}")
 }
 
-/// "WhatsApp open until 14:05", "WhatsApp closed at 14:05", or "WhatsApp: none".
-fn whatsapp_words(until: Option<i64>, now: i64, utc_offset_minutes: i32) -> String {
-    match until {
+/// "WhatsApp open until 14:05", "WhatsApp closed at 14:05", "WhatsApp: STOP" or
+/// "WhatsApp: none".
+fn whatsapp_words(t: &DeskToken, now: i64, utc_offset_minutes: i32) -> String {
+    if t.whatsapp_stopped {
+        return "WhatsApp: STOP".to_owned();
+    }
+    match t.whatsapp_until {
         Some(ms) if ms > now => {
             format!("WhatsApp open until {}", clock_time(ms, utc_offset_minutes))
         }
@@ -253,7 +257,7 @@ fn row(
             {t.priority.then(|| view! { <span class="badge">"priority"</span> })}
             <span class="muted small">{source_word(t.source)}" · "{since}
                 {t.eta.map(|(low, high)| format!(" · called in {}", eta_words(low, high)))}</span>
-            <span class="muted small whatsapp-state" data-testid="whatsapp-state">{state.with_untracked(|s| whatsapp_words(t.whatsapp_until, s.now, s.utc_offset_minutes))}</span>
+            <span class="muted small whatsapp-state" data-testid="whatsapp-state">{state.with_untracked(|s| whatsapp_words(&t, s.now, s.utc_offset_minutes))}</span>
             {(!t.notices.is_empty()).then(|| view! {
                 <span class="muted small notices" data-testid="notices">
                     {t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")}
@@ -285,9 +289,9 @@ fn row(
     }
 }
 
-/// Whether a token belongs in the inbox: the patient wrote, or may be written to.
+/// Whether a token belongs in the inbox: the patient wrote something for the desk.
 fn in_conversation(t: &DeskToken) -> bool {
-    !t.chat.is_empty() || t.whatsapp_until.is_some()
+    !t.chat.is_empty()
 }
 
 fn find_token(view: &DeskView, id: i64) -> Option<DeskToken> {
@@ -332,6 +336,8 @@ fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> imp
     let sending = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let offset = move || state.with(|s| s.utc_offset_minutes);
+    // A memo, so the desk's poll does not rebuild (and close) the list while it is open.
+    let canned = Memo::new(move |_| state.with(|s| s.canned_replies.clone()));
     let open = move || token().is_some_and(|t| t.can_reply(clock.get()));
     let send = move || {
         let body = draft.get_untracked();
@@ -371,14 +377,15 @@ fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> imp
                     }
                 }).collect_view()}
             </ol>
-            <p class="muted small" data-testid="reply-window">{move || match token().and_then(|t| t.whatsapp_until) {
-                Some(until) if until > clock.get() => format!("You can reply until {}, 24 hours after the patient's last message.", clock_time(until, offset())),
-                Some(until) => format!("The 24-hour window closed at {}: WhatsApp allows no reply until the patient writes again.", clock_time(until, offset())),
-                None => "The patient has not written on WhatsApp: no reply is possible.".to_owned(),
+            <p class="muted small" data-testid="reply-window">{move || match token().map(|t| (t.whatsapp_stopped, t.whatsapp_until)) {
+                Some((true, _)) => "The patient sent STOP: no reply until they write again.".to_owned(),
+                Some((false, Some(until))) if until > clock.get() => format!("You can reply until {}, 24 hours after the patient's last message.", clock_time(until, offset())),
+                Some((false, Some(until))) => format!("The 24-hour window closed at {}: WhatsApp allows no reply until the patient writes again.", clock_time(until, offset())),
+                _ => "The patient has not written on WhatsApp: no reply is possible.".to_owned(),
             }}</p>
             <form class="form reply" on:submit=move |e| { e.prevent_default(); send(); }>
                 {move || {
-                    let canned = state.with(|s| s.canned_replies.clone());
+                    let canned = canned.get();
                     (!canned.is_empty()).then(|| view! {
                         <select aria-label="Canned reply" disabled=move || !open()
                             on:change=move |e| { let v = event_target_value(&e); if !v.is_empty() { draft.set(v); } }>

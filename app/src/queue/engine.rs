@@ -292,10 +292,15 @@ impl Engine {
         view.canned_replies = self.store.canned_replies(clinic.id).await?;
         let desk_token = |t: &rules::DayToken| {
             let patient = patients.get(&t.id);
-            let whatsapp_until = patient
-                .and_then(|p| p.phone.as_ref())
-                .and_then(|phone| windows.iter().find(|(p, _)| p == phone))
-                .map(|(_, until)| *until);
+            // The conversation about this token (a relative may write), else the one
+            // with the patient's own number.
+            let window = windows
+                .iter()
+                .find(|w| w.2 == Some(t.id.get()))
+                .or_else(|| {
+                    let phone = patient.and_then(|p| p.phone.as_ref())?;
+                    windows.iter().find(|w| &w.0 == phone)
+                });
             let (notices, chat) = crate::desk::messages_of(t.id.get(), &sent, &attempts, &inbox);
             DeskToken {
                 id: t.id.get(),
@@ -304,7 +309,8 @@ impl Engine {
                 source: patient.map_or(Source::Desk, |p| p.source),
                 priority: t.state.is_priority,
                 joined_at: patient.map_or(now, |p| p.joined_at).millis(),
-                whatsapp_until,
+                whatsapp_until: window.map(|w| w.1),
+                whatsapp_stopped: window.is_some_and(|w| w.3),
                 eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
                 notices,
                 chat,

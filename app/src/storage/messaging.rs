@@ -725,27 +725,27 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Marks rows that used up their attempts while their worker was gone.
-    pub async fn fail_abandoned_messages(
+    /// Rows that used up their attempts on a channel while their worker was gone (its
+    /// lease ran out mid-send): the worker settles each as a failed try, so the chain
+    /// goes on.
+    pub async fn abandoned_messages(
         &self,
         max_attempts: i32,
         now: Timestamp,
-    ) -> Result<u64, StorageError> {
+    ) -> Result<Vec<ClaimedMessage>, StorageError> {
         Ok(with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE outbox SET status = 'FAILED', locked_until = NULL, \
-                 last_error = 'no answer from the provider after the last attempt' \
-                 WHERE status = 'SENDING' AND locked_until < $1 AND attempts >= $2",
+            sqlx::query_as(
+                "SELECT id, business_id, token_id, phone, kind, language, body, short_body, channel, attempts \
+                 FROM outbox WHERE status = 'SENDING' AND locked_until < $1 AND attempts >= $2",
             )
             .bind(now.millis())
             .bind(max_attempts)
-            .execute(pool)
+            .fetch_all(pool)
             .await?
-            .rows_affected()
         }))
     }
 
-    /// `(sent, failed)` messages per clinic since an instant.
+    /// `(sent, failed)` WhatsApp messages per clinic since an instant.
     pub async fn message_counts_since(
         &self,
         since: Timestamp,
@@ -753,7 +753,8 @@ impl Store {
         let rows: Vec<(i64, i64, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT business_id, SUM(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END) FROM outbox WHERE created_at >= $1 GROUP BY business_id",
+                 SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END) FROM outbox WHERE created_at >= $1 AND channel = 'WHATSAPP' \
+                 GROUP BY business_id",
             )
             .bind(since.millis())
             .fetch_all(pool)
@@ -810,17 +811,17 @@ impl Store {
         }))
     }
 
-    /// The clinic's conversation windows open at some point since an instant: phone →
-    /// open until (ms), which may have passed.
+    /// The clinic's conversation windows open at some point since an instant, newest
+    /// first: `(phone, open until (ms, may have passed), the token it is about, STOP)`.
     pub async fn windows_since(
         &self,
         clinic: BusinessId,
         since: Timestamp,
-    ) -> Result<Vec<(String, i64)>, StorageError> {
+    ) -> Result<Vec<(String, i64, Option<i64>, bool)>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT phone, last_inbound_at + $3 FROM whatsapp_windows \
-                 WHERE business_id = $1 AND NOT opted_out AND last_inbound_at + $3 > $2",
+                "SELECT phone, last_inbound_at + $3, token_id, opted_out FROM whatsapp_windows \
+                 WHERE business_id = $1 AND last_inbound_at + $3 > $2 ORDER BY last_inbound_at DESC",
             )
             .bind(clinic.get())
             .bind(since.millis())

@@ -154,7 +154,8 @@ impl Tx {
 }
 
 impl Store {
-    /// Keeps a browser's subscription for a token (once per endpoint).
+    /// Keeps a browser's subscription for a token (once per endpoint), and only the
+    /// newest `keep` of the token's subscriptions.
     pub async fn save_push_subscription(
         &self,
         clinic: BusinessId,
@@ -162,6 +163,7 @@ impl Store {
         endpoint: &str,
         p256dh: &str,
         auth: &str,
+        keep: u32,
         now: Timestamp,
     ) -> Result<(), StorageError> {
         with_pool!(self, pool => {
@@ -175,6 +177,14 @@ impl Store {
             .bind(p256dh)
             .bind(auth)
             .bind(now.millis())
+            .execute(pool)
+            .await?;
+            sqlx::query(
+                "DELETE FROM push_subscriptions WHERE token_id = $1 AND id NOT IN \
+                 (SELECT id FROM push_subscriptions WHERE token_id = $1 ORDER BY id DESC LIMIT $2)",
+            )
+            .bind(token.get())
+            .bind(i64::from(keep))
             .execute(pool)
             .await?;
         });
@@ -215,6 +225,18 @@ impl Store {
                 .rows_affected()
         });
         Ok(deleted > 0)
+    }
+
+    /// The phone whose WhatsApp conversation is about a token (the latest, if several).
+    pub async fn writer_of(&self, token: TokenId) -> Result<Option<String>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT phone FROM whatsapp_windows WHERE token_id = $1 ORDER BY last_inbound_at DESC LIMIT 1",
+            )
+            .bind(token.get())
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     /// Whose a token is and the patient's phone: `(clinic, phone)`.

@@ -166,10 +166,10 @@ pub async fn spawn_app_with(store: Store, endpoints: Endpoints) -> (String, Mess
     let addr = listener.local_addr().expect("addr");
     let engine = Engine::new(store).with_public_url(&format!("http://{addr}"));
     let secrets = SecretBox::from_hex_key(TEST_SECRET_KEY).expect("test key");
-    let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(WebPush {
-        vapid: Vapid::generate(),
-        subject: "mailto:tests@qline.invalid".into(),
-    });
+    // The tests' push services answer on loopback.
+    let mut web_push = WebPush::new(Vapid::generate(), "mailto:tests@qline.invalid".into());
+    web_push.services = vec!["127.0.0.1".into()];
+    let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(web_push);
     let app = router(AppState {
         leptos_options,
         engine,
