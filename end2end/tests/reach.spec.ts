@@ -104,10 +104,12 @@ test("a patient's WhatsApp message reaches the desk inbox live, and the desk rep
   const reception = await desk(browser);
   await expect(reception.getByTestId("waiting").getByTestId("token-row")).toHaveCount(1);
 
+  const written = Date.now();
   await patientWrites(page, webhook, phone, "I'm running 10 minutes late, please keep my place");
   // The desk polls every 1.5 s: the message shows next to the token within about 2 s.
   const row = reception.getByTestId("waiting").getByTestId("token-row");
   await expect(row.getByTestId("chat-last")).toHaveText("I'm running 10 minutes late, please keep my place", { timeout: 2_500 });
+  console.log(`desk inbox: the message showed ${Date.now() - written} ms after the webhook call`);
 
   const conversation = reception.getByTestId("conversation");
   await expect(conversation.getByTestId("reply-window")).toContainText("You can reply until");

@@ -288,7 +288,10 @@ impl Engine {
         };
         let sent = self.store.sent_since(clinic.id, since).await?;
         let attempts = self.store.attempts_since(clinic.id, since).await?;
-        let inbox = self.store.inbox_since(clinic.id, since).await?;
+        // A patient may have written (within a window's 24 hours) before taking today's
+        // first token.
+        let written_since = Timestamp(since.millis() - crate::storage::WINDOW_MS);
+        let inbox = self.store.inbox_since(clinic.id, written_since).await?;
         view.canned_replies = self.store.canned_replies(clinic.id).await?;
         let desk_token = |t: &rules::DayToken| {
             let patient = patients.get(&t.id);
