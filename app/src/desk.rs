@@ -122,68 +122,93 @@ pub struct DeskView {
     pub canned_replies: Vec<String>,
 }
 
-/// A token's alerts and conversation, from what storage read for the whole day.
+/// The day's alerts, their tries and the conversations, grouped by token once for a
+/// desk view (the desk asks for every token's).
 #[cfg(feature = "ssr")]
-pub fn messages_of(
-    token: i64,
-    sent: &[crate::storage::SentRow],
-    attempts: &[(i64, String, String)],
-    inbox: &[crate::storage::InboxRow],
-) -> (Vec<NoticeLine>, Vec<ChatLine>) {
-    use crate::messages::{Channel, MessageKind};
-    let state = |status: &str| match status {
-        "SENT" => NoticeState::Sent,
-        "PENDING" | "SENDING" => NoticeState::Pending,
-        _ => NoticeState::NotReached,
-    };
-    let mine = sent.iter().filter(|s| s.token_id == token);
-    let notices = mine
-        .clone()
-        .filter_map(|s| {
-            let kind = MessageKind::from_stored(&s.kind).filter(|k| *k != MessageKind::Welcome)?;
+#[derive(Debug, Default)]
+pub struct DeskMessages {
+    notices: std::collections::HashMap<i64, Vec<NoticeLine>>,
+    chat: std::collections::HashMap<i64, Vec<ChatLine>>,
+}
+
+#[cfg(feature = "ssr")]
+impl DeskMessages {
+    /// From what storage read for the whole day: messages about tokens, every try of
+    /// them `(message, channel, outcome)`, and patients' messages for the desk.
+    pub fn new(
+        sent: &[crate::storage::SentRow],
+        attempts: &[(i64, String, String)],
+        inbox: &[crate::storage::InboxRow],
+    ) -> Self {
+        use crate::messages::{Channel, MessageKind};
+        let state = |status: &str| match status {
+            "SENT" => NoticeState::Sent,
+            "PENDING" | "SENDING" => NoticeState::Pending,
+            _ => NoticeState::NotReached,
+        };
+        let mut tries: std::collections::HashMap<i64, Vec<(&str, &str)>> = Default::default();
+        for (message, channel, outcome) in attempts {
+            tries.entry(*message).or_default().push((channel, outcome));
+        }
+        let mut out = DeskMessages::default();
+        for s in sent {
+            if s.kind == crate::messages::STAFF_REPLY {
+                out.chat.entry(s.token_id).or_default().push(ChatLine {
+                    from_patient: false,
+                    body: s.body.clone(),
+                    at: s.created_at,
+                    state: Some(state(&s.status)),
+                });
+                continue;
+            }
+            let Some(kind) =
+                MessageKind::from_stored(&s.kind).filter(|k| *k != MessageKind::Welcome)
+            else {
+                continue;
+            };
             // Each channel once, with how its last try went, unless it delivered.
             let mut missed: Vec<(Channel, String)> = Vec::new();
-            for (_, channel, outcome) in attempts.iter().filter(|a| a.0 == s.id) {
+            for &(channel, outcome) in tries.get(&s.id).into_iter().flatten() {
                 let Some(channel) = Channel::from_stored(channel) else {
                     continue;
                 };
                 missed.retain(|(c, _)| *c != channel);
-                let why = match outcome.as_str() {
+                let why = match outcome {
                     "SENT" => continue,
                     "SKIPPED" => "skipped",
                     _ => "failed",
                 };
                 missed.push((channel, why.to_owned()));
             }
-            Some(NoticeLine {
+            out.notices.entry(s.token_id).or_default().push(NoticeLine {
                 kind,
                 channel: Channel::from_stored(&s.channel).unwrap_or(Channel::WhatsApp),
                 state: state(&s.status),
                 missed,
-            })
-        })
-        .collect();
-    let mut chat: Vec<ChatLine> = inbox
-        .iter()
-        .filter(|m| m.token_id == Some(token))
-        .map(|m| ChatLine {
-            from_patient: true,
-            body: m.body.clone(),
-            at: m.received_at,
-            state: None,
-        })
-        .chain(
-            mine.filter(|s| s.kind == crate::messaging::STAFF_REPLY)
-                .map(|s| ChatLine {
-                    from_patient: false,
-                    body: s.body.clone(),
-                    at: s.created_at,
-                    state: Some(state(&s.status)),
-                }),
+            });
+        }
+        for m in inbox {
+            let Some(token) = m.token_id else { continue };
+            out.chat.entry(token).or_default().push(ChatLine {
+                from_patient: true,
+                body: m.body.clone(),
+                at: m.received_at,
+                state: None,
+            });
+        }
+        for lines in out.chat.values_mut() {
+            lines.sort_by_key(|line| line.at);
+        }
+        out
+    }
+
+    /// A token's alerts and its conversation, oldest first.
+    pub fn of(&self, token: i64) -> (Vec<NoticeLine>, Vec<ChatLine>) {
+        (
+            self.notices.get(&token).cloned().unwrap_or_default(),
+            self.chat.get(&token).cloned().unwrap_or_default(),
         )
-        .collect();
-    chat.sort_by_key(|line| line.at);
-    (notices, chat)
+    }
 }
 
 /// Minutes without a call, while patients wait, after which the desk turns amber.

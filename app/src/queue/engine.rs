@@ -293,6 +293,7 @@ impl Engine {
         let written_since = Timestamp(since.millis() - crate::storage::WINDOW_MS);
         let inbox = self.store.inbox_since(clinic.id, written_since).await?;
         view.canned_replies = self.store.canned_replies(clinic.id).await?;
+        let messages = crate::desk::DeskMessages::new(&sent, &attempts, &inbox);
         let desk_token = |t: &rules::DayToken| {
             let patient = patients.get(&t.id);
             // The conversation about this token (a relative may write), else the one
@@ -304,7 +305,7 @@ impl Engine {
                     let phone = patient.and_then(|p| p.phone.as_ref())?;
                     windows.iter().find(|w| &w.0 == phone)
                 });
-            let (notices, chat) = crate::desk::messages_of(t.id.get(), &sent, &attempts, &inbox);
+            let (notices, chat) = messages.of(t.id.get());
             DeskToken {
                 id: t.id.get(),
                 label: day.label(t.number),
