@@ -46,35 +46,16 @@ impl Tx {
 
     /// Writes a clinic's details and settings (not its status: see `set_clinic_status`).
     pub async fn update_clinic(&mut self, c: &Clinic) -> Result<(), StorageError> {
-        let s = &c.settings;
-        let languages = super::rows::languages_column(&s.languages);
+        let set: Vec<String> = super::rows::CLINIC_SETTINGS_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 2))
+            .collect();
+        let sql = format!("UPDATE businesses SET {} WHERE id = $1", set.join(", "));
         with_tx!(self, conn => {
-            sqlx::query(
-                "UPDATE businesses SET name = $2, address = $3, contact_phone = $4, timezone = $5, \
-                 whatsapp_enabled = $6, qr_intake_enabled = $7, daily_token_limit = $8, daily_message_limit = $9, \
-                 max_tokens_per_phone_per_day = $10, joins_per_ip_per_hour = $11, default_country = $12, \
-                 eta_min_minutes = $13, eta_max_minutes = $14, languages = $15, notify_when_ahead = $16, \
-                 whatsapp_template_mode = $17 WHERE id = $1",
-            )
-            .bind(c.id.get())
-            .bind(&c.name)
-            .bind(&c.address)
-            .bind(&c.contact_phone)
-            .bind(&c.timezone)
-            .bind(s.whatsapp_enabled)
-            .bind(s.qr_intake_enabled)
-            .bind(i64::from(s.daily_token_limit))
-            .bind(i64::from(s.daily_message_limit))
-            .bind(i64::from(s.max_tokens_per_phone_per_day))
-            .bind(i64::from(s.joins_per_ip_per_hour))
-            .bind(s.default_country.as_str())
-            .bind(i64::from(s.eta_min_minutes))
-            .bind(i64::from(s.eta_max_minutes))
-            .bind(languages)
-            .bind(i64::from(s.notify_when_ahead))
-            .bind(s.whatsapp_template_mode)
-            .execute(conn)
-            .await?;
+            super::rows::bind_clinic_settings!(sqlx::query(&sql).bind(c.id.get()), c)
+                .execute(conn)
+                .await?;
         });
         Ok(())
     }

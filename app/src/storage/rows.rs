@@ -57,6 +57,54 @@ pub struct ClinicRow {
     created_at: i64,
 }
 
+/// The columns of a clinic's details and settings, in the order `bind_clinic_settings!`
+/// binds them: one list for creating a clinic and for saving its settings.
+pub const CLINIC_SETTINGS_COLUMNS: [&str; 16] = [
+    "name",
+    "address",
+    "contact_phone",
+    "timezone",
+    "whatsapp_enabled",
+    "qr_intake_enabled",
+    "daily_token_limit",
+    "daily_message_limit",
+    "max_tokens_per_phone_per_day",
+    "joins_per_ip_per_hour",
+    "default_country",
+    "eta_min_minutes",
+    "eta_max_minutes",
+    "languages",
+    "notify_when_ahead",
+    "whatsapp_template_mode",
+];
+
+/// Binds a clinic's details and settings (a `Clinic` or a `NewClinic`) to `$query`, in
+/// the order of `CLINIC_SETTINGS_COLUMNS`.
+macro_rules! bind_clinic_settings {
+    ($query:expr, $clinic:expr) => {{
+        let c = $clinic;
+        let s = &c.settings;
+        $query
+            .bind(&c.name)
+            .bind(&c.address)
+            .bind(&c.contact_phone)
+            .bind(&c.timezone)
+            .bind(s.whatsapp_enabled)
+            .bind(s.qr_intake_enabled)
+            .bind(i64::from(s.daily_token_limit))
+            .bind(i64::from(s.daily_message_limit))
+            .bind(i64::from(s.max_tokens_per_phone_per_day))
+            .bind(i64::from(s.joins_per_ip_per_hour))
+            .bind(s.default_country.as_str())
+            .bind(i64::from(s.eta_min_minutes))
+            .bind(i64::from(s.eta_max_minutes))
+            .bind($crate::storage::rows::languages_column(&s.languages))
+            .bind(i64::from(s.notify_when_ahead))
+            .bind(s.whatsapp_template_mode)
+    }};
+}
+pub(crate) use bind_clinic_settings;
+
 /// How `businesses.languages` stores a clinic's languages: `EN,HI`.
 pub fn languages_column(languages: &[Language]) -> String {
     languages

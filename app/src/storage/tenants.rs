@@ -1,8 +1,8 @@
 //! Clinics, queues, staff and the audit trail: creating and reading them.
 
 use super::rows::{
-    languages_column, ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS,
-    DAY_COLUMNS, DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+    ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS, DAY_COLUMNS,
+    DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
 };
 use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
@@ -92,38 +92,21 @@ impl Tx {
         c: &NewClinic,
         now: Timestamp,
     ) -> Result<BusinessId, StorageError> {
-        let s = &c.settings;
-        let languages = languages_column(&s.languages);
+        let columns = super::rows::CLINIC_SETTINGS_COLUMNS;
+        let values: Vec<String> = (4..4 + columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO businesses (slug, status, created_at, {}) VALUES ($1, $2, $3, {}) RETURNING id",
+            columns.join(", "),
+            values.join(", ")
+        );
         let id: i64 = with_tx!(self, conn => {
-            sqlx::query_scalar(
-                "INSERT INTO businesses (slug, name, address, contact_phone, timezone, status, \
-                 whatsapp_enabled, qr_intake_enabled, daily_token_limit, daily_message_limit, \
-                 max_tokens_per_phone_per_day, joins_per_ip_per_hour, default_country, eta_min_minutes, \
-                 eta_max_minutes, languages, notify_when_ahead, whatsapp_template_mode, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-                 RETURNING id",
-            )
-            .bind(c.slug.as_str())
-            .bind(&c.name)
-            .bind(&c.address)
-            .bind(&c.contact_phone)
-            .bind(&c.timezone)
-            .bind(c.status.as_str())
-            .bind(s.whatsapp_enabled)
-            .bind(s.qr_intake_enabled)
-            .bind(i64::from(s.daily_token_limit))
-            .bind(i64::from(s.daily_message_limit))
-            .bind(i64::from(s.max_tokens_per_phone_per_day))
-            .bind(i64::from(s.joins_per_ip_per_hour))
-            .bind(s.default_country.as_str())
-            .bind(i64::from(s.eta_min_minutes))
-            .bind(i64::from(s.eta_max_minutes))
-            .bind(languages)
-            .bind(i64::from(s.notify_when_ahead))
-            .bind(s.whatsapp_template_mode)
-            .bind(now.millis())
-            .fetch_one(conn)
-            .await?
+            let query = sqlx::query_scalar(&sql)
+                .bind(c.slug.as_str())
+                .bind(c.status.as_str())
+                .bind(now.millis());
+            super::rows::bind_clinic_settings!(query, c)
+                .fetch_one(conn)
+                .await?
         });
         Ok(BusinessId(id))
     }
