@@ -98,27 +98,32 @@ async fn tracker_status(
     Path(public_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let not_found = || {
-        let message = "We could not find that token. Please check the link, or ask at reception.";
-        (StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response()
-    };
     let Some(id) = PublicId::parse(&public_id) else {
-        return not_found();
+        return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN);
     };
     let view = match engine.tracker(&id).await {
         Ok(view) => view,
-        Err(EngineError::Refused(_)) => return not_found(),
-        Err(EngineError::Storage(cause)) => {
-            tracing::error!(%cause, "tracker status");
-            let message = "Something went wrong on our side. Please try again in a moment.";
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": message })),
-            )
-                .into_response();
-        }
+        Err(EngineError::Refused(_)) => return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN),
+        Err(EngineError::Storage(cause)) => return internal(cause, "tracker status"),
     };
     json_with_etag(&headers, &view)
+}
+
+const NO_SUCH_TOKEN: &str =
+    "We could not find that token. Please check the link, or ask at reception.";
+
+/// A JSON error a person can read: `{"error": "…"}`.
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// A failure on our side: logged with its cause, answered without it.
+fn internal(cause: impl std::fmt::Display, what: &str) -> Response {
+    tracing::error!(%cause, "{what}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again in a moment.",
+    )
 }
 
 /// `GET /api/display/{slug}`: the display board's state as JSON, with an ETag like the tracker's.
@@ -129,20 +134,8 @@ async fn board_status(
 ) -> Response {
     match engine.board(&slug).await {
         Ok(board) => json_with_etag(&headers, &board),
-        Err(EngineError::Refused(refusal)) => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": refusal.to_string() })),
-        )
-            .into_response(),
-        Err(EngineError::Storage(cause)) => {
-            tracing::error!(%cause, "board status");
-            let message = "Something went wrong on our side. Please try again in a moment.";
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": message })),
-            )
-                .into_response()
-        }
+        Err(EngineError::Refused(refusal)) => error(StatusCode::NOT_FOUND, &refusal.to_string()),
+        Err(EngineError::Storage(cause)) => internal(cause, "board status"),
     }
 }
 
@@ -187,11 +180,7 @@ fn etag_of(body: &[u8]) -> String {
 async fn push_key(State(messenger): State<Messenger>) -> Response {
     match &messenger.push {
         Some(push) => Json(json!({ "key": push.vapid.public_key() })).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": "This server does not send alerts." })),
-        )
-            .into_response(),
+        None => error(StatusCode::NOT_FOUND, "This server does not send alerts."),
     }
 }
 
@@ -211,10 +200,6 @@ struct AlertKeys {
     auth: String,
 }
 
-fn refused(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
-}
-
 /// `POST /api/t/{public_id}/alerts`: the tracker's "alert me" switch turned on; the body
 /// is the browser's push subscription.
 async fn subscribe_alerts(
@@ -224,12 +209,12 @@ async fn subscribe_alerts(
 ) -> Response {
     use qline_app::messaging::{push::Subscription, MessagingError};
     let Some(id) = PublicId::parse(&public_id) else {
-        return refused(StatusCode::NOT_FOUND, "We could not find that token.");
+        return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN);
     };
     let request: AlertsRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(_) => {
-            return refused(
+            return error(
                 StatusCode::BAD_REQUEST,
                 "Send the browser's push subscription as JSON: {\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}.",
             )
@@ -238,20 +223,14 @@ async fn subscribe_alerts(
     let subscription =
         match Subscription::parse(&request.endpoint, &request.keys.p256dh, &request.keys.auth) {
             Ok(s) => s,
-            Err(why) => return refused(StatusCode::UNPROCESSABLE_ENTITY, &why.to_string()),
+            Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why.to_string()),
         };
     match messenger.subscribe_push(&id, &subscription).await {
         Ok(()) => (StatusCode::CREATED, Json(json!({ "alerts": true }))).into_response(),
         Err(MessagingError::Refused(refusal)) => {
-            refused(StatusCode::UNPROCESSABLE_ENTITY, &refusal.to_string())
+            error(StatusCode::UNPROCESSABLE_ENTITY, &refusal.to_string())
         }
-        Err(cause) => {
-            tracing::error!(%cause, "push subscription");
-            refused(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side. Please try again in a moment.",
-            )
-        }
+        Err(cause) => internal(cause, "push subscription"),
     }
 }
 
@@ -265,16 +244,10 @@ async fn unsubscribe_alerts(
         PublicId::parse(&public_id),
         serde_json::from_slice::<AlertsRequest>(&body),
     ) else {
-        return refused(StatusCode::BAD_REQUEST, "Name the subscription's endpoint.");
+        return error(StatusCode::BAD_REQUEST, "Name the subscription's endpoint.");
     };
     match messenger.unsubscribe_push(&id, &request.endpoint).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(cause) => {
-            tracing::error!(%cause, "push unsubscription");
-            refused(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side. Please try again in a moment.",
-            )
-        }
+        Err(cause) => internal(cause, "push unsubscription"),
     }
 }
