@@ -131,7 +131,7 @@ pub async fn test_connection(
     let about: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let name = about["friendly_name"].as_str().unwrap_or("the account");
     let state = about["status"].as_str().unwrap_or("unknown");
-    Ok(format!("Connected: {name} ({state})."))
+    Ok(format!("{name} ({state})."))
 }
 
 impl Messenger {

@@ -43,6 +43,20 @@ where
     }
 }
 
+/// What a "Test connection" button found: the provider's own words, connected or not.
+fn connection_test<A>(test: ServerAction<A>) -> impl Fn() -> Option<AnyView> + Copy
+where
+    A: ServerFn<Output = Result<String, String>, Error = AppError> + Clone + Send + Sync + 'static,
+{
+    move || {
+        test.value().get().map(|answer| match answer {
+            Ok(Ok(said)) => view! { <p class="notice notice-ok test-result" role="status" data-testid="test-result">{format!("Connected: {said}")}</p> }.into_any(),
+            Ok(Err(said)) => view! { <p class="form-error test-result" role="alert" data-testid="test-result">{format!("Not connected: {said}")}</p> }.into_any(),
+            Err(e) => view! { <p class="form-error test-result" role="alert" data-testid="test-result">{e.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
 fn problem(message: Option<String>) -> impl IntoView {
     message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })
 }
@@ -590,14 +604,7 @@ fn WhatsAppPanel(slug: Option<String>, messaging: Messaging) -> AnyView {
         ..
     } = messaging;
     let test_slug = slug.clone();
-    let tested = move || {
-        match test.value().get() {
-        Some(Ok(Ok(said))) => Some(view! { <p class="notice notice-ok test-result" role="status" data-testid="test-result">{format!("Connected: {said}")}</p> }.into_any()),
-        Some(Ok(Err(said))) => Some(view! { <p class="form-error test-result" role="alert" data-testid="test-result">{format!("Not connected: {said}")}</p> }.into_any()),
-        Some(Err(e)) => Some(view! { <p class="form-error test-result" role="alert" data-testid="test-result">{e.to_string()}</p> }.into_any()),
-        None => None,
-    }
-    };
+    let tested = connection_test(test);
     view! {
         <div class="card card-wide" data-testid="whatsapp">
             <h2>"WhatsApp"</h2>
@@ -821,11 +828,7 @@ fn SmsPanel(slug: Option<String>, messaging: Messaging) -> AnyView {
                 {slug_field(test_slug)}
                 <button class="button" type="submit" disabled=move || test.pending().get()>"Test SMS account"</button>
             </ActionForm>
-            {move || test.value().get().map(|r| match r {
-                Ok(Ok(said)) => view! { <p class="notice notice-ok" role="status" data-testid="sms-test">{said}</p> }.into_any(),
-                Ok(Err(said)) => view! { <p class="form-error" role="alert" data-testid="sms-test">{said}</p> }.into_any(),
-                Err(e) => view! { <p class="form-error" role="alert" data-testid="sms-test">{e.to_string()}</p> }.into_any(),
-            })}
+            {connection_test(test)}
         </div>
     }
     .into_any()
