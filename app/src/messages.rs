@@ -41,14 +41,21 @@ kinds! {
     Feedback = "FEEDBACK", "Feedback request";
 }
 
+/// The outbox kind of a staff reply on the desk (a conversation message, not an alert).
+pub const STAFF_REPLY: &str = "STAFF_REPLY";
+
 impl MessageKind {
-    /// The notifications that follow a patient out of the tracker's tab: they may go by
-    /// web push, and fall back to WhatsApp (and SMS for "your turn").
+    /// The alerts: the notifications that follow a patient out of the tracker's tab.
+    pub const ALERTS: [MessageKind; 3] = [
+        MessageKind::NextSoon,
+        MessageKind::YourTurn,
+        MessageKind::Missed,
+    ];
+
+    /// An alert: it may go by web push, and falls back to WhatsApp (and SMS for "your
+    /// turn").
     pub fn pushed(self) -> bool {
-        matches!(
-            self,
-            MessageKind::NextSoon | MessageKind::YourTurn | MessageKind::Missed
-        )
+        MessageKind::ALERTS.contains(&self)
     }
 
     /// Worth an SMS (which costs the clinic money): only "your turn".

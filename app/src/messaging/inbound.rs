@@ -327,8 +327,8 @@ impl Messenger {
         &self,
         token: TokenId,
     ) -> Result<Option<PublicId>, crate::storage::StorageError> {
-        let id = self.store().token_public_id(token).await?;
-        Ok(id.as_deref().and_then(PublicId::parse))
+        let contact = self.store().token_contact(token).await?;
+        Ok(contact.and_then(|c| PublicId::parse(&c.public_id)))
     }
 
     /// Queues a templated reply about a token (welcome, status).
@@ -344,7 +344,11 @@ impl Messenger {
         let mut tx = self.store().begin().await?;
         let token = self.store().token_ref(public_id).await?.map(|t| t.id);
         let name = match token {
-            Some(t) => tx.token_contact(t).await?.map(|c| c.1).unwrap_or_default(),
+            Some(t) => tx
+                .token_contact(t)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let link = format!("{}/t/{public_id}", self.engine.public_url());
@@ -359,16 +363,14 @@ impl Messenger {
             )
             .await?;
         tx.enqueue_message(
-            &NewMessage {
-                business_id: m.clinic,
-                token_id: token,
-                phone: m.phone,
-                kind: kind.as_str(),
-                language: view.language,
-                body: &body,
-                short_body: "",
-                channel: Some(crate::messages::Channel::WhatsApp),
-            },
+            &NewMessage::conversation(
+                m.clinic,
+                token,
+                m.phone,
+                kind.as_str(),
+                view.language,
+                &body,
+            ),
             Timestamp::now(),
         )
         .await?;
@@ -379,16 +381,7 @@ impl Messenger {
     async fn reply_text(&self, m: &Inbound<'_>, text: &str) -> Result<(), MessagingError> {
         let mut tx = self.store().begin().await?;
         tx.enqueue_message(
-            &NewMessage {
-                business_id: m.clinic,
-                token_id: None,
-                phone: m.phone,
-                kind: "REPLY",
-                language: Language::En,
-                body: text,
-                short_body: "",
-                channel: Some(crate::messages::Channel::WhatsApp),
-            },
+            &NewMessage::conversation(m.clinic, None, m.phone, "REPLY", Language::En, text),
             Timestamp::now(),
         )
         .await?;

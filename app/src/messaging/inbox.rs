@@ -7,8 +7,7 @@ use crate::console::ConsoleError;
 use crate::domain::*;
 use crate::storage::{ConsoleAudit, NewMessage, Reach};
 
-/// The outbox kind of a staff reply.
-pub const STAFF_REPLY: &str = "STAFF_REPLY";
+use crate::messages::STAFF_REPLY;
 
 /// Longest staff reply or canned reply, in characters.
 pub const REPLY_MAX: usize = 1000;
@@ -54,10 +53,11 @@ impl Messenger {
             .filter(|_| staff.active)
             .ok_or(ConsoleError::Forbidden)?;
         let body = checked_reply(body)?;
-        let owner = self.store().token_owner(token).await?;
-        let Some((business, phone)) = owner.filter(|(b, _)| *b == clinic_id) else {
+        let contact = self.store().token_contact(token).await?;
+        let Some(contact) = contact.filter(|c| c.clinic == clinic_id.get()) else {
             return Err(ConsoleError::Forbidden.into());
         };
+        let (business, phone) = (clinic_id, contact.phone);
         let clinic = self
             .store()
             .clinic(business)
@@ -110,16 +110,14 @@ impl Messenger {
             }
         }
         tx.enqueue_message(
-            &NewMessage {
-                business_id: business,
-                token_id: Some(token),
-                phone: &phone,
-                kind: STAFF_REPLY,
-                language: Language::En,
+            &NewMessage::conversation(
+                business,
+                Some(token),
+                &phone,
+                STAFF_REPLY,
+                Language::En,
                 body,
-                short_body: "",
-                channel: Some(crate::messages::Channel::WhatsApp),
-            },
+            ),
             now,
         )
         .await?;

@@ -29,8 +29,6 @@ use sms::SmsAccount;
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub use inbox::STAFF_REPLY;
-
 /// A clinic as one outbox batch sends for it.
 struct Sender {
     clinic: Option<Clinic>,
@@ -389,11 +387,23 @@ impl Messenger {
             .claim_messages(self.batch, now, self.lease.as_millis() as i64)
             .await?;
         let count = claimed.len();
-        // Each clinic in the batch is read (and its secrets opened) once.
+        // Each clinic in the batch is read once, with the accounts (secrets opened) of
+        // the channels its messages are on.
         let mut senders: HashMap<i64, Sender> = HashMap::new();
         for m in &claimed {
             if !senders.contains_key(&m.business_id) {
-                let sender = self.sender(BusinessId(m.business_id)).await?;
+                let on = |channel: Channel| {
+                    claimed
+                        .iter()
+                        .any(|c| c.business_id == m.business_id && c.channel == channel.as_str())
+                };
+                let sender = self
+                    .sender(
+                        BusinessId(m.business_id),
+                        on(Channel::WhatsApp),
+                        on(Channel::Sms),
+                    )
+                    .await?;
                 senders.insert(m.business_id, sender);
             }
         }
@@ -407,17 +417,22 @@ impl Messenger {
         Ok(count)
     }
 
-    /// What sending for a clinic needs: the clinic, and its account with secrets opened
-    /// (or why there is none).
-    async fn sender(&self, clinic: BusinessId) -> Result<Sender, StorageError> {
+    /// What sending for a clinic needs: the clinic, and the accounts asked for with
+    /// secrets opened (or why there is none).
+    async fn sender(
+        &self,
+        clinic: BusinessId,
+        whatsapp: bool,
+        sms: bool,
+    ) -> Result<Sender, StorageError> {
         let clinic_row = self.store().clinic(clinic).await?;
         let account = match &clinic_row {
-            Some(_) => self.account(clinic).await.map_err(|e| e.to_string()),
-            None => Ok(None),
+            Some(_) if whatsapp => self.account(clinic).await.map_err(|e| e.to_string()),
+            _ => Ok(None),
         };
         let sms = match &clinic_row {
-            Some(_) => self.sms_account(clinic).await.map_err(|e| e.to_string()),
-            None => Ok(None),
+            Some(_) if sms => self.sms_account(clinic).await.map_err(|e| e.to_string()),
+            _ => Ok(None),
         };
         Ok(Sender {
             clinic: clinic_row,
@@ -583,12 +598,6 @@ impl Messenger {
             }
             Reach::FreeForm | Reach::Template => {}
         }
-        let Some(today) = self.take_quota(clinic, now).await? else {
-            let limit = clinic.settings.daily_message_limit;
-            return Ok(Try::Failed(format!(
-                "the clinic's daily message limit ({limit}) is reached"
-            )));
-        };
         let reference = m.id.to_string();
         let template_name;
         let params;
@@ -614,16 +623,9 @@ impl Messenger {
                 reference: &reference,
             }
         };
-        let sent = provider::send(&self.http, &self.endpoints, account, &message).await;
-        self.settle_quota(clinic, &today, sent.is_ok()).await?;
-        Ok(match sent {
-            Ok(id) => Try::Sent {
-                id,
-                cost_units: u32::from(reach == Reach::Template),
-            },
-            Err(SendError::Retryable(e)) => Try::Retry(e),
-            Err(SendError::Final(e)) => Try::Failed(e),
-        })
+        let cost_units = u32::from(reach == Reach::Template);
+        let send = provider::send(&self.http, &self.endpoints, account, &message);
+        self.within_limit(clinic, cost_units, send).await
     }
 
     /// SMS, the last resort, for "your turn" only: it costs the clinic per segment.
@@ -645,55 +647,44 @@ impl Messenger {
         if m.phone.is_empty() {
             return Ok(Try::Skipped("the patient gave no phone number".into()));
         }
-        let Some(today) = self.take_quota(clinic, Timestamp::now()).await? else {
-            let limit = clinic.settings.daily_message_limit;
-            return Ok(Try::Failed(format!(
-                "the clinic's daily message limit ({limit}) is reached"
-            )));
-        };
         let text = if m.short_body.is_empty() {
             &m.body
         } else {
             &m.short_body
         };
-        let sent = sms::send(&self.http, &self.endpoints.sms, account, &m.phone, text).await;
-        self.settle_quota(clinic, &today, sent.is_ok()).await?;
+        let send = sms::send(&self.http, &self.endpoints.sms, account, &m.phone, text);
+        self.within_limit(clinic, crate::messages::sms_segments(text), send)
+            .await
+    }
+
+    /// Sends a message the clinic's daily allowance pays for (WhatsApp, SMS): takes one
+    /// from the allowance first, and gives it back when the provider did not take it.
+    async fn within_limit(
+        &self,
+        clinic: &Clinic,
+        cost_units: u32,
+        send: impl std::future::Future<Output = Result<String, SendError>>,
+    ) -> Result<Try, StorageError> {
+        let today = Engine::local_date(clinic, Timestamp::now());
+        let limit = clinic.settings.daily_message_limit;
+        if !self
+            .store()
+            .take_message_quota(clinic.id, &today, limit)
+            .await?
+        {
+            return Ok(Try::Failed(format!(
+                "the clinic's daily message limit ({limit}) is reached"
+            )));
+        }
+        let sent = send.await;
+        if sent.is_err() {
+            self.store().return_message_quota(clinic.id, &today).await?;
+        }
         Ok(match sent {
-            Ok(id) => Try::Sent {
-                id,
-                cost_units: crate::messages::sms_segments(text),
-            },
+            Ok(id) => Try::Sent { id, cost_units },
             Err(SendError::Retryable(e)) => Try::Retry(e),
             Err(SendError::Final(e)) => Try::Failed(e),
         })
-    }
-
-    /// Takes one message from the clinic's daily allowance: the local date it counted
-    /// against, or `None` when the limit is used up.
-    async fn take_quota(
-        &self,
-        clinic: &Clinic,
-        now: Timestamp,
-    ) -> Result<Option<String>, StorageError> {
-        let today = Engine::local_date(clinic, now);
-        let taken = self
-            .store()
-            .take_message_quota(clinic.id, &today, clinic.settings.daily_message_limit)
-            .await?;
-        Ok(taken.then_some(today))
-    }
-
-    /// Gives the allowance back when the provider did not take the message.
-    async fn settle_quota(
-        &self,
-        clinic: &Clinic,
-        date: &str,
-        sent: bool,
-    ) -> Result<(), StorageError> {
-        if !sent {
-            self.store().return_message_quota(clinic.id, date).await?;
-        }
-        Ok(())
     }
 
     /// A template's parameters: patient name, token, clinic, tracker link.
@@ -701,10 +692,10 @@ impl Messenger {
         let Some(token) = m.token_id else {
             return Ok(Vec::new());
         };
-        let mut tx = self.store().begin().await?;
-        let contact = tx.token_contact(TokenId(token)).await?;
-        tx.commit().await?;
-        let Some((_, name, _, public_id)) = contact else {
+        let Some(crate::storage::TokenContact {
+            name, public_id, ..
+        }) = self.store().token_contact(TokenId(token)).await?
+        else {
             return Ok(Vec::new());
         };
         let link = format!("{}/t/{public_id}", self.engine.public_url());

@@ -49,6 +49,19 @@ impl TryFrom<AccountRow> for StoredAccount {
 const ACCOUNT_COLUMNS: &str =
     "business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets";
 
+/// Whose a token is and how to reach its patient.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenContact {
+    pub clinic: i64,
+    pub phone: Option<String>,
+    pub name: String,
+    pub language: String,
+    pub public_id: String,
+}
+
+const TOKEN_CONTACT_SQL: &str = "SELECT business_id AS clinic, patient_phone AS phone, \
+    patient_name AS name, language, public_id FROM tokens WHERE id = $1";
+
 const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
     FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
 
@@ -115,6 +128,30 @@ pub struct NewMessage<'a> {
     pub short_body: &'a str,
     /// The first channel to try; `None`: nothing can reach the patient, recorded as such.
     pub channel: Option<Channel>,
+}
+
+impl<'a> NewMessage<'a> {
+    /// A message of a WhatsApp conversation (the welcome, the bot's answers, staff
+    /// replies): no short text and nothing to fall back to.
+    pub fn conversation(
+        business_id: BusinessId,
+        token_id: Option<TokenId>,
+        phone: &'a str,
+        kind: &'a str,
+        language: Language,
+        body: &'a str,
+    ) -> Self {
+        Self {
+            business_id,
+            token_id,
+            phone,
+            kind,
+            language,
+            body,
+            short_body: "",
+            channel: Some(Channel::WhatsApp),
+        }
+    }
 }
 
 /// An outbox row a worker has claimed.
@@ -360,25 +397,26 @@ impl Tx {
         name: &str,
         link: &str,
     ) -> Result<String, StorageError> {
-        let own = self
-            .template(clinic, kind.as_str(), channel, view.language)
-            .await?;
-        let Some(template) = own.or_else(|| {
-            crate::messages::default_for(kind, channel, view.language).map(str::to_owned)
-        }) else {
+        // A kind with no text on this channel has no template to look up either (the
+        // editor offers, and saving accepts, only the kinds a channel carries).
+        let Some(default) = crate::messages::default_for(kind, channel, view.language) else {
             return Ok(String::new());
         };
+        let template = self
+            .template(clinic, kind.as_str(), channel, view.language)
+            .await?
+            .unwrap_or_else(|| default.to_owned());
         let vars = crate::messages::Vars::for_patient(view, name, link);
         Ok(crate::messages::render(&template, &vars))
     }
 
-    /// A token's patient, for messages: `(phone, name, language, public id)`.
+    /// A token's patient, for messages, read inside the transaction.
     pub async fn token_contact(
         &mut self,
         token: TokenId,
-    ) -> Result<Option<(Option<String>, String, String, String)>, StorageError> {
+    ) -> Result<Option<TokenContact>, StorageError> {
         Ok(with_tx!(self, conn => {
-            sqlx::query_as("SELECT patient_phone, patient_name, language, public_id FROM tokens WHERE id = $1")
+            sqlx::query_as(TOKEN_CONTACT_SQL)
                 .bind(token.get())
                 .fetch_optional(conn)
                 .await?
@@ -425,7 +463,14 @@ impl Tx {
             clinic.settings.whatsapp_template_mode && whatsapp.as_deref() == Some("META");
         let mut sms: Option<bool> = None;
         for (token, kind) in notices {
-            let Some((phone, name, language, public_id)) = self.token_contact(token).await? else {
+            let Some(TokenContact {
+                phone,
+                name,
+                language,
+                public_id,
+                ..
+            }) = self.token_contact(token).await?
+            else {
                 continue;
             };
             let phone = phone.unwrap_or_default();
@@ -828,6 +873,19 @@ impl Store {
             .bind(WINDOW_MS)
             .fetch_all(pool)
             .await?
+        }))
+    }
+
+    /// A token's patient, for messages, read outside any transaction.
+    pub async fn token_contact(
+        &self,
+        token: TokenId,
+    ) -> Result<Option<TokenContact>, StorageError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(TOKEN_CONTACT_SQL)
+                .bind(token.get())
+                .fetch_optional(pool)
+                .await?
         }))
     }
 

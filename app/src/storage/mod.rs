@@ -16,8 +16,8 @@ mod tenants;
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
 pub use messaging::{
-    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, Window, UNREACHED,
-    WINDOW_MS,
+    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, TokenContact, Window,
+    UNREACHED, WINDOW_MS,
 };
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, NewToken, Plan, Want,

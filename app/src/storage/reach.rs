@@ -4,6 +4,7 @@
 
 use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
+use crate::messages::MessageKind;
 
 /// One browser's push subscription for a token.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -239,20 +240,6 @@ impl Store {
         }))
     }
 
-    /// Whose a token is and the patient's phone: `(clinic, phone)`.
-    pub async fn token_owner(
-        &self,
-        token: TokenId,
-    ) -> Result<Option<(BusinessId, Option<String>)>, StorageError> {
-        let row: Option<(i64, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT business_id, patient_phone FROM tokens WHERE id = $1")
-                .bind(token.get())
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row.map(|(clinic, phone)| (BusinessId(clinic), phone)))
-    }
-
     /// A token by its public id, for push subscriptions: `(token, clinic, still in the
     /// queue)`.
     pub async fn token_for_alerts(
@@ -271,16 +258,6 @@ impl Store {
                 BusinessId(clinic),
                 matches!(status.as_str(), "WAITING" | "SERVING"),
             )
-        }))
-    }
-
-    /// A token's public id (its tracker link), read outside any transaction.
-    pub async fn token_public_id(&self, token: TokenId) -> Result<Option<String>, StorageError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT public_id FROM tokens WHERE id = $1")
-                .bind(token.get())
-                .fetch_optional(pool)
-                .await?
         }))
     }
 
@@ -332,11 +309,12 @@ impl Store {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, token_id, kind, status, channel, \
-                 CASE WHEN kind = 'STAFF_REPLY' THEN body ELSE '' END AS body, created_at FROM outbox \
+                 CASE WHEN kind = $3 THEN body ELSE '' END AS body, created_at FROM outbox \
                  WHERE business_id = $1 AND created_at >= $2 AND token_id IS NOT NULL ORDER BY id",
             )
             .bind(clinic.get())
             .bind(since.millis())
+            .bind(crate::messages::STAFF_REPLY)
             .fetch_all(pool)
             .await?
         }))
@@ -390,10 +368,13 @@ impl Store {
             sqlx::query_as(
                 "SELECT business_id, status, channel, COUNT(*) FROM outbox \
                  WHERE created_at >= $1 AND ($2 IS NULL OR business_id = $2) \
-                 AND kind IN ('NEXT_SOON', 'YOUR_TURN', 'MISSED') GROUP BY business_id, status, channel",
+                 AND kind IN ($3, $4, $5) GROUP BY business_id, status, channel",
             )
             .bind(since.millis())
             .bind(clinic.map(BusinessId::get))
+            .bind(MessageKind::ALERTS[0].as_str())
+            .bind(MessageKind::ALERTS[1].as_str())
+            .bind(MessageKind::ALERTS[2].as_str())
             .fetch_all(pool)
             .await?
         }))
