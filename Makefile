@@ -1,19 +1,24 @@
 # Qline's two commands (see README): `make run` and `make test`. Both first install
 # whatever is missing (.ci/setup-tools), so they work on a fresh Debian machine with Rust.
+# Both build the same release (`make release`): the browser suite tests what `make run` serves.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# Binaryen's wasm-opt pinned in .ci/binaryen comes first: Debian's corrupts the bundle.
+export PATH := $(CURDIR)/.ci/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics reach-day
+.PHONY: run release test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics reach-day
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
-run: tools
-	cargo leptos build --release
+run: tools release
 	./target/release/qline serve --seed-demo
 
-## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end
-test: tools-test
+## release: the server binary (target/release/qline, with hash.txt) and the browser bundle (target/site)
+release:
+	cargo leptos build --release --cargo-locked
+
+## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end on the release build
+test: tools-test release
 	.ci/with-postgres $(MAKE) --no-print-directory test-rust test-e2e
 	.ci/summary
 
@@ -28,9 +33,8 @@ test-rust:
 	mkdir -p target
 	cargo test --locked -p qline-app -p qline --features qline-app/ssr 2>&1 | tee target/test-rust.log
 
-## test-e2e: Playwright in Debian's Chromium against a fresh database
+## test-e2e: Playwright in Debian's Chromium, each test against the release server on a fresh database (run `make release` first)
 test-e2e:
-	cargo leptos build
 	cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME=../target/e2e-results.json \
 		npx playwright test --reporter=list,json
 

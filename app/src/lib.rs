@@ -22,7 +22,7 @@ pub mod storage;
 pub mod tenant;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -37,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#0f766e"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="qline"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -51,12 +52,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="qline" href="/pkg/qline.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Qline".to_owned() } else { format!("{page} · Qline") }/>
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Home/>
-                <Route path=path!("/login") view=pages::LoginPage/>
+                <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/desk") view=pages::DeskPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/clinic") view=pages::ClinicPage ssr=SsrMode::Async/>

@@ -1,7 +1,9 @@
 // The waiting-room TV follows the desk, and says so when it loses the network.
 import { expect, test, desk, hydrated, join } from "./helpers";
 
-test("the display board follows NEXT and shows when it is reconnecting", async ({ browser, page }) => {
+test("the display board follows NEXT and shows when it is reconnecting", async ({ browser, page, browserErrors }) => {
+  // The board's polls fail in the console while the network is cut: that is the story.
+  browserErrors.expect(/ERR_INTERNET_DISCONNECTED/);
   await page.goto("/c/demo/display");
   await hydrated(page);
   const dental = page.getByTestId("board-queue").filter({ hasText: "Dental" });

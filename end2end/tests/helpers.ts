@@ -1,7 +1,8 @@
-// What several end-to-end stories share: a fresh `qline` server (and database) for every
-// test, fresh phone numbers, waiting for hydration, joining the demo clinic, and signing
-// in as its staff.
-import { test as base, expect, type Browser, type Page } from "@playwright/test";
+// What several end-to-end stories share: a fresh `qline` server (the release build that
+// `make run` serves) and database for every test, a watch on every page for errors,
+// fresh phone numbers, waiting for hydration, joining the demo clinic, and signing in as
+// its staff.
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from "node:crypto";
@@ -57,13 +58,52 @@ function startStandIn(): Promise<string> {
 /** The demo logins' password, given to every test's server. */
 export const demoPassword = "demo-password-e2e";
 
+/** The server binary the stories run: the release build (`make release`), as `make run` serves it. */
+export const serverBinary = process.env.QLINE_BINARY ?? "./target/release/qline";
+
+/** Lets a story say which browser errors it expects (a network cut, a refusal's status). */
+export type BrowserErrors = {
+  /** Errors matching `pattern` are part of the story, not failures. */
+  expect(pattern: RegExp): void;
+  /** Every page error and console error seen so far, in order. */
+  seen(): string[];
+};
+
 /**
  * Every test gets its own server on a free port with a new SQLite database seeded with
  * the demo clinic, so no test sees another's patients. `QLINE_BASE_URL` points the
  * tests at a running server instead. The demo clinic starts without past days unless a
  * test asks for them (`test.use({ demoHistoryDays: 28 })`).
+ *
+ * Every page of every browser context a test opens is watched: an uncaught page error
+ * or a console error fails the test (a bundle that does not hydrate throws on every
+ * page) unless the story expected it with `browserErrors.expect(/…/)`.
  */
-export const test = base.extend<{ baseURL: string; demoHistoryDays: number }>({
+export const test = base.extend<{ baseURL: string; demoHistoryDays: number; browserErrors: BrowserErrors }>({
+  browserErrors: [
+    async ({ browser, context }, use) => {
+      const seen: string[] = [];
+      const expected: RegExp[] = [];
+      const watch = (watched: BrowserContext) => {
+        watched.on("weberror", (e) => seen.push(`page error: ${e.error().message} (${e.page()?.url() ?? "no page"})`));
+        watched.on("console", (m) => {
+          if (m.type() === "error") seen.push(`console error: ${m.text()} (${m.location().url || m.page()?.url()})`);
+        });
+      };
+      watch(context);
+      const newContext = browser.newContext;
+      browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
+        const made = await newContext.apply(browser, args);
+        watch(made);
+        return made;
+      };
+      await use({ expect: (pattern) => expected.push(pattern), seen: () => [...seen] });
+      browser.newContext = newContext;
+      const unexpected = seen.filter((e) => !expected.some((p) => p.test(e)));
+      expect(unexpected, "page errors and console errors in this story").toEqual([]);
+    },
+    { auto: true },
+  ],
   demoHistoryDays: [0, { option: true }],
   baseURL: async ({ demoHistoryDays }, use) => {
     if (process.env.QLINE_BASE_URL) {
@@ -72,7 +112,7 @@ export const test = base.extend<{ baseURL: string; demoHistoryDays: number }>({
     }
     const dir = mkdtempSync(joinPath(tmpdir(), "qline-e2e-"));
     const ultramsg = await startStandIn();
-    const server = spawn("./target/debug/qline", ["serve", "--addr", "127.0.0.1:0", "--seed-demo"], {
+    const server = spawn(serverBinary, ["serve", "--addr", "127.0.0.1:0", "--seed-demo"], {
       cwd: "..",
       env: {
         ...process.env,

@@ -47,7 +47,9 @@ test("with JavaScript off the tracker shows the state and refreshes itself", asy
   await context.close();
 });
 
-test("a network cut shows reconnecting, keeps the state and recovers", async ({ page }) => {
+test("a network cut shows reconnecting, keeps the state and recovers", async ({ page, browserErrors }) => {
+  // The cut polls fail in the console: that is the story.
+  browserErrors.expect(/ERR_INTERNET_DISCONNECTED/);
   await join(page, "Farah Ali");
   await hydrated(page);
   const token = await page.getByTestId("token").textContent();

@@ -317,6 +317,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         leptos_options.site_addr = addr;
     }
     let addr = leptos_options.site_addr;
+    crate::http::check_bundle(&leptos_options)?;
     if let Some(public) = &args.public_url {
         if !(public.starts_with("https://") || public.starts_with("http://")) {
             anyhow::bail!("--public-url must start with https:// or http:// (got {public:?})");

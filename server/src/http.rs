@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
     let behind_proxy = BehindProxy(state.behind_proxy);
     let public_url = PublicUrl(state.public_url.clone());
     let options = state.leptos_options.clone();
+    let bundle = BundleCaching {
+        prefix: format!("/{}/", options.site_pkg_dir),
+        hashed: options.hash_files,
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -61,8 +65,126 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(refusal_status))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            cache_policy(bundle.clone(), request, next)
+        }))
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// Server functions answer every error with `500`; a refusal (a bad phone number, a
+/// queue that moved, a wrong password) is the caller's to fix and gets its 4xx status
+/// (`AppError::status`). Only our own failures stay 5xx.
+async fn refusal_status(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, parts.headers).into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<qline_app::api::AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Refuses to start without the browser bundle the pages load: a server whose site root
+/// lacks it would serve pages that never come alive (no live desk, no tracker polls).
+pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let name = options.output_name.as_ref();
+    let build = "Build it with `make release` (cargo leptos build --release), or point \
+                 --leptos-config / LEPTOS_SITE_ROOT at the folder that holds it.";
+    let wanted: Vec<Vec<String>> = if options.hash_files {
+        let exe = std::env::current_exe()?;
+        let hash_file = exe
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(options.hash_file.as_ref());
+        let hashes = std::fs::read_to_string(&hash_file).map_err(|e| {
+            anyhow::anyhow!(
+                "the browser bundle's hash file {} cannot be read ({e}); it is written by the \
+                 release build and must sit beside the qline binary. {build}",
+                hash_file.display()
+            )
+        })?;
+        let hash = |kind: &str| {
+            hashes.lines().find_map(|line| {
+                let (k, v) = line.split_once(':')?;
+                (k.trim() == kind).then(|| v.trim().to_owned())
+            })
+        };
+        ["js", "wasm", "css"]
+            .iter()
+            .map(|kind| match hash(kind) {
+                Some(h) => vec![format!("{name}.{h}.{kind}")],
+                None => vec![format!("{name}.<{kind} hash missing from {}>.{kind}", hash_file.display())],
+            })
+            .collect()
+    } else {
+        vec![
+            vec![format!("{name}.js")],
+            vec![format!("{name}.wasm"), format!("{name}_bg.wasm")],
+            vec![format!("{name}.css")],
+        ]
+    };
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|any_of| !any_of.iter().any(|f| pkg.join(f).is_file()))
+        .map(|any_of| pkg.join(&any_of[0]).display().to_string())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the browser bundle is missing from {}: no {}. {build}",
+            pkg.display(),
+            missing.join(", no ")
+        )
+    }
+}
+
+/// Where the browser bundle is served, and whether its file names carry content hashes.
+#[derive(Clone)]
+struct BundleCaching {
+    prefix: String,
+    hashed: bool,
+}
+
+/// The bundle's hashed files never change under their name, so browsers keep them a year
+/// and a second visit downloads only the page and its polls. Everything else (pages with
+/// live state and patients' details, the service worker, the JSON endpoints) is checked
+/// with the server on every use.
+async fn cache_policy(
+    bundle: BundleCaching,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let immutable = bundle.hashed && request.uri().path().starts_with(&bundle.prefix);
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let policy = if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "private, no-cache"
+        };
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(header::HeaderValue::from_static(policy));
+    }
+    response
 }
 
 /// The process is up and serving.

@@ -3,7 +3,9 @@
 //! The console's (tenant console, clinic settings, account) are in `console`.
 
 mod console;
+mod returned;
 pub use console::*;
+pub use returned::*;
 
 use crate::console::ConsoleError;
 use crate::domain::Language;
@@ -43,6 +45,60 @@ pub enum AppError {
     Internal,
     #[error("Could not reach the clinic's queue ({0}). Check your connection and try again.")]
     Network(String),
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers this error with: 4xx for refusals (the
+    /// caller can act on the message), 5xx only for our own failures.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        use ConsoleError as C;
+        use QueueError as Q;
+        match self {
+            AppError::Refused(refusal) => match refusal {
+                Q::UnknownClinic | Q::UnknownQueue | Q::UnknownToken => S::NOT_FOUND,
+                Q::Forbidden => S::FORBIDDEN,
+                Q::Invalid(_) => S::BAD_REQUEST,
+                Q::DailyLimitReached { .. }
+                | Q::PhoneLimitReached { .. }
+                | Q::TooManyFromNetwork { .. } => S::TOO_MANY_REQUESTS,
+                Q::ClinicNotAccepting { .. }
+                | Q::DayClosed
+                | Q::IntakePaused
+                | Q::NotAllowed { .. }
+                | Q::AlreadyPriority { .. }
+                | Q::QueueMoved { .. }
+                | Q::NobodyWaiting
+                | Q::NothingServing
+                | Q::PatientServing { .. }
+                | Q::NothingToUndo
+                | Q::UndoConflict { .. } => S::CONFLICT,
+            },
+            AppError::SignIn(refusal) => match refusal {
+                SignInError::WrongCredentials | SignInError::SignedOut => S::UNAUTHORIZED,
+                SignInError::TooManyAttempts { .. } => S::TOO_MANY_REQUESTS,
+                SignInError::WrongRole | SignInError::PasswordChangeRequired => S::FORBIDDEN,
+            },
+            AppError::Console(refusal) => match refusal {
+                C::WrongRole | C::Forbidden | C::OperatorOnly(_) | C::OwnAccount => S::FORBIDDEN,
+                C::UnknownClinic(_) | C::UnknownStaff | C::UnknownQueue => S::NOT_FOUND,
+                C::Invalid(_) | C::ConfirmationMismatch(_) | C::ReasonRequired => S::BAD_REQUEST,
+                C::WrongPassword => S::UNAUTHORIZED,
+                C::SlugTaken(_)
+                | C::EmailTaken(_)
+                | C::PrefixTaken(_)
+                | C::LastOwner
+                | C::LastQueue
+                | C::QueueHasPatients(_)
+                | C::ClinicActive(_)
+                | C::AlreadyInStatus(_) => S::CONFLICT,
+            },
+            // On the server this is a request the server function could not read.
+            AppError::Network(_) => S::BAD_REQUEST,
+            AppError::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -126,7 +182,8 @@ pub async fn load_join_page(slug: String) -> Result<JoinInfo, AppError> {
     })
 }
 
-/// A patient takes a token from the clinic's QR page. Redirects to the tracker.
+/// A patient takes a token from the clinic's QR page. Redirects to the tracker; a
+/// refused plain form post goes back to the join page (`back_to_form`).
 #[server(prefix = "/api", endpoint = "join")]
 pub async fn join_queue(
     slug: String,
@@ -135,18 +192,37 @@ pub async fn join_queue(
     phone: String,
     language: String,
 ) -> Result<String, AppError> {
+    let queue = queue_id.to_string();
+    let typed = [
+        ("queue_id", queue.as_str()),
+        ("name", name.as_str()),
+        ("phone", phone.as_str()),
+        ("language", language.as_str()),
+    ];
+    let joined = join(&slug, queue_id, &name, &phone, &language).await;
+    back_to_form(<JoinQueue as leptos::server_fn::ServerFn>::PATH, &typed, joined).await
+}
+
+#[cfg(feature = "ssr")]
+async fn join(
+    slug: &str,
+    queue_id: i64,
+    name: &str,
+    phone: &str,
+    language: &str,
+) -> Result<String, AppError> {
     use crate::domain::QueueId;
     use crate::queue::engine::{Actor, Engine, JoinRequest};
     let engine = expect_context::<Engine>();
-    let (_, queues) = engine.join_info(&slug).await?;
+    let (_, queues) = engine.join_info(slug).await?;
     if !queues.iter().any(|q| q.id.get() == queue_id) {
         return Err(AppError::Refused(QueueError::UnknownQueue));
     }
     let request = JoinRequest {
         queue_id: QueueId(queue_id),
-        name,
-        phone: Some(phone),
-        language: Language::from_stored(&language).unwrap_or(Language::En),
+        name: name.to_owned(),
+        phone: Some(phone.to_owned()),
+        language: Language::from_stored(language).unwrap_or(Language::En),
         emergency: false,
     };
     let applied = engine
@@ -242,11 +318,23 @@ impl From<crate::storage::StorageError> for AppError {
 /// their screen.
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    let signed_in = start_session(&email, &password).await;
+    // The password is never sent back.
+    back_to_form(
+        <Login as leptos::server_fn::ServerFn>::PATH,
+        &[("email", email.as_str())],
+        signed_in,
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn start_session(email: &str, password: &str) -> Result<(), AppError> {
     use crate::domain::Role;
     use crate::tenant::signin::{sign_in, SESSION_COOKIE, SESSION_HOURS};
     let engine = expect_context::<crate::queue::engine::Engine>();
     let ip = client_ip().await;
-    let (user, token) = sign_in(engine.store(), &email, &password, ip.as_deref()).await?;
+    let (user, token) = sign_in(engine.store(), email, password, ip.as_deref()).await?;
     let secure = if request_is_https().await {
         "; Secure"
     } else {
@@ -295,15 +383,20 @@ fn set_cookie(cookie: &str) {
 
 #[cfg(feature = "ssr")]
 async fn session_cookie() -> Option<String> {
-    use crate::tenant::signin::SESSION_COOKIE;
     let headers = leptos_axum::extract::<http::HeaderMap>().await.ok()?;
+    cookie(&headers, crate::tenant::signin::SESSION_COOKIE)
+}
+
+/// The value of the request's cookie `name`, if set and not empty.
+#[cfg(feature = "ssr")]
+fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
 }
@@ -470,18 +563,35 @@ pub async fn desk_walk_in(
     phone: String,
     emergency: Option<String>,
 ) -> Result<crate::desk::DeskView, AppError> {
+    let added = walk_in(queue_id, &name, &phone, emergency.is_some()).await;
+    let typed = [
+        ("name", name.as_str()),
+        ("phone", phone.as_str()),
+        ("emergency", emergency.as_deref().unwrap_or_default()),
+    ];
+    back_to_form(<DeskWalkIn as leptos::server_fn::ServerFn>::PATH, &typed, added).await
+}
+
+#[cfg(feature = "ssr")]
+async fn walk_in(
+    queue_id: i64,
+    name: &str,
+    phone: &str,
+    emergency: bool,
+) -> Result<crate::desk::DeskView, AppError> {
     use crate::domain::QueueId;
     use crate::queue::engine::{Actor, JoinRequest};
     let staff = current_staff().await?;
     let engine = expect_context::<crate::queue::engine::Engine>();
     let request = JoinRequest {
         queue_id: QueueId(queue_id),
-        name,
-        phone: Some(phone).filter(|p| !p.trim().is_empty()),
+        name: name.to_owned(),
+        phone: Some(phone.to_owned()).filter(|p| !p.trim().is_empty()),
         language: Language::En,
-        emergency: emergency.is_some(),
+        emergency,
     };
     engine.create_token(Actor::Staff(&staff), request).await?;
+    stay_on_page().await;
     Ok(engine.desk(&staff, Some(QueueId(queue_id))).await?)
 }
 

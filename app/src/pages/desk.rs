@@ -3,8 +3,11 @@
 //! walk-ins and emergencies, pause and close. Every action answers with the fresh view,
 //! and the view is polled every 1.5 s so a patient who joins by QR appears at once.
 
+use super::form::{form_refusal, returned_to, FieldError};
 use super::frame::{Frame, Width};
-use crate::api::{desk_act, desk_reply, load_desk, AppError, DeskCommand, DeskWalkIn, Logout};
+use crate::api::{
+    desk_act, desk_reply, load_desk, AppError, DeskCommand, DeskWalkIn, Logout, ReturnedForm,
+};
 use crate::desk::{DeskToken, DeskView, NoticeState};
 use crate::domain::Source;
 use leptos::prelude::*;
@@ -13,13 +16,17 @@ use leptos_meta::Title;
 #[component]
 pub fn DeskPage() -> impl IntoView {
     let initial = Resource::new(|| (), |_| load_desk(None));
+    let returned = returned_to(<DeskWalkIn as leptos::server_fn::ServerFn>::PATH);
     view! {
         <Title text="Desk"/>
         <Frame width=Width::Wide>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match initial.await {
-                        Ok(view) => view! { <Desk initial=view/> }.into_any(),
+                        Ok(view) => {
+                            let walk_in = returned.await.ok().flatten();
+                            view! { <Desk initial=view walk_in/> }.into_any()
+                        }
                         Err(AppError::SignIn(e)) => view! {
                             <section class="notice">
                                 <h1>"Sign in to run the desk"</h1>
@@ -79,15 +86,20 @@ fn source_word(s: Source) -> &'static str {
     }
 }
 
+/// The token the desk shows as being served: what NEXT, SERVED and CALL expect.
+fn serving_id(state: RwSignal<DeskView>) -> Option<i64> {
+    state.with(|s| s.serving.as_ref().map(|t| t.id))
+}
+
 #[component]
-fn Desk(initial: DeskView) -> impl IntoView {
+fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
     let state = RwSignal::new(initial);
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let clock = RwSignal::new(state.get_untracked().now);
 
     // One action at a time; its answer (or a refusal and a fresh view) replaces the screen.
-    let run = move |command: DeskCommand| {
+    let run = Callback::new(move |command: DeskCommand| {
         if busy.get_untracked() {
             return;
         }
@@ -108,135 +120,180 @@ fn Desk(initial: DeskView) -> impl IntoView {
             }
             busy.set(false);
         });
-    };
-    let serving_id = move || state.with(|s| s.serving.as_ref().map(|t| t.id));
-    let next = move || {
-        run(DeskCommand::Next {
-            expected_serving: serving_id(),
-        })
-    };
-    let skip = move || {
-        if let Some(token) = serving_id() {
-            run(DeskCommand::Skip { token });
-        }
-    };
-    let undo = move || run(DeskCommand::Undo);
+    });
 
     #[cfg(feature = "hydrate")]
-    live::follow(state, clock, busy, next, skip, undo);
-
-    let walk_in = ServerAction::<DeskWalkIn>::new();
-    Effect::new(move |_| match walk_in.value().get() {
-        Some(Ok(view)) => {
-            problem.set(None);
-            state.set(view);
-        }
-        Some(Err(e)) => problem.set(Some(e.to_string())),
-        None => {}
-    });
-    let logout = ServerAction::<Logout>::new();
-    let s = move || state.get();
-    let locked = move || busy.get() || state.with(|s| s.notice.is_some());
+    live::follow(state, clock, busy, run);
 
     view! {
         <section class="desk" data-testid="desk">
-            <header class="desk-head">
-                <div>
-                    <p class="eyebrow">{move || s().clinic_name}</p>
-                    <h1>"Desk"</h1>
-                </div>
-                {move || (s().queues.len() > 1).then(|| view! {
-                    <nav class="queue-tabs" aria-label="Queues">
-                        {s().queues.into_iter().map(|(id, name)| {
-                            let current = move || state.with(|s| s.queue_id == id);
-                            view! {
-                                <button class="button" aria-pressed=move || current().to_string()
-                                    on:click=move |_| {
-                                        leptos::task::spawn_local(async move {
-                                            if let Ok(view) = load_desk(Some(id)).await { state.set(view); }
-                                        });
-                                    }>{name}</button>
-                            }
-                        }).collect_view()}
-                    </nav>
-                })}
-                <dl class="counters">
-                    <div><dt>"Waiting"</dt><dd data-testid="count-waiting">{move || s().waiting.len()}</dd></div>
-                    <div><dt>"Served"</dt><dd>{move || s().served_today}</dd></div>
-                    <div><dt>"Missed"</dt><dd>{move || s().skipped.len()}</dd></div>
-                    <div><dt>"Cancelled"</dt><dd>{move || s().cancelled_today}</dd></div>
-                </dl>
-                <nav class="staff-links" aria-label="Staff">
-                    {move || s().owner.then(|| view! { <a href="/clinic">"Clinic settings"</a> })}
-                    <a href="/account">"Account"</a>
-                    <ActionForm action=logout><button class="button" type="submit">"Sign out"</button></ActionForm>
-                </nav>
-            </header>
-            {move || s().notice.map(|n| view! { <p class="notice notice-error" role="alert" data-testid="desk-notice">{n}</p> })}
-
+            <DeskHead state/>
+            {move || state.with(|s| s.notice.clone()).map(|n| view! { <p class="notice notice-error" role="alert" data-testid="desk-notice">{n}</p> })}
             {move || problem.get().map(|p| view! { <p class="notice notice-error" role="alert" data-testid="desk-problem">{p}</p> })}
-            {move || s().stalled(clock.get()).then(|| view! {
+            {move || state.with(|s| s.stalled(clock.get())).then(|| view! {
                 <p class="notice notice-warn" role="status" data-testid="stall">"Nobody has been called for 5 minutes while patients wait."</p>
             })}
-            {move || s().day_closed.then(|| view! { <p class="notice">"Today's queue is closed."</p> })}
-
+            {move || state.with(|s| s.day_closed).then(|| view! { <p class="notice">"Today's queue is closed."</p> })}
             <div class="desk-grid">
-                <div class="card now-card">
-                    <p class="token-caption">"Now serving"</p>
-                    <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
-                    <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
-                    <p class="muted small" data-testid="serving-notices">{move || s().serving.map(|t| t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")).unwrap_or_default()}</p>
-                    <div class="desk-buttons">
-                        <button class="button button-primary button-big" disabled=locked on:click=move |_| next() title="N">"NEXT"</button>
-                        <button class="button" disabled=move || locked() || serving_id().is_none()
-                            on:click=move |_| run(DeskCommand::Served { expected_serving: serving_id() })>"SERVED"</button>
-                        <button class="button" disabled=move || locked() || serving_id().is_none() on:click=move |_| skip() title="S">"SKIP"</button>
-                        <button class="button" disabled=locked on:click=move |_| undo() title="U">"UNDO"</button>
-                    </div>
-                    <p class="muted small">"Keys: N next · S skip · U undo"</p>
-                </div>
-
-                <div class="card">
-                    <h2>"Waiting"</h2>
-                    <ol class="token-list" data-testid="waiting">
-                        {move || s().waiting.into_iter().map(|t| row(t, state, busy, run, true)).collect_view()}
-                    </ol>
-                    {move || s().waiting.is_empty().then(|| view! { <p class="muted">"Nobody is waiting."</p> })}
-                </div>
-
-                <div class="card">
-                    <h2>"Missed"</h2>
-                    <ul class="token-list" data-testid="skipped">
-                        {move || s().skipped.into_iter().map(|t| row(t, state, busy, run, false)).collect_view()}
-                    </ul>
-                    {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
-                </div>
-
+                <NowServing state busy run/>
+                <TokenLists state busy run/>
                 <Inbox state clock/>
-
-                <div class="card">
-                    <h2>"Add a walk-in"</h2>
-                    <ActionForm action=walk_in>
-                        <div class="form">
-                            <input type="hidden" name="queue_id" value=move || s().queue_id/>
-                            <label class="field"><span>"Name"</span><input name="name" required maxlength="60"/></label>
-                            <label class="field"><span>"Mobile (optional)"</span><input name="phone" type="tel"/></label>
-                            <label class="choice"><input type="checkbox" name="emergency" value="yes"/><span>"Emergency: call next"</span></label>
-                            <button class="button button-primary" type="submit" disabled=move || walk_in.pending().get() || s().notice.is_some()>"Add"</button>
-                        </div>
-                    </ActionForm>
-                    <div class="desk-day">
-                        <button class="button" disabled=move || busy.get()
-                            on:click=move |_| run(DeskCommand::PauseIntake { paused: !state.with_untracked(|s| s.intake_paused) })>
-                            {move || if s().intake_paused { "Resume online joining" } else { "Pause online joining" }}
-                        </button>
-                        <button class="button button-danger" disabled=move || busy.get() || s().day_closed
-                            on:click=move |_| run(DeskCommand::CloseDay)>"Close today's queue"</button>
-                    </div>
-                </div>
+                <WalkIn state busy run back=walk_in/>
             </div>
         </section>
     }
+}
+
+// Each part of the desk is a component that answers an `AnyView`: release builds keep
+// components' view types (debug builds erase them), and one nested type for the whole
+// desk overflows the compiler's query depth.
+
+/// The clinic's name, the queue tabs, today's counters and the staff links.
+#[component]
+fn DeskHead(state: RwSignal<DeskView>) -> AnyView {
+    let logout = ServerAction::<Logout>::new();
+    let s = move || state.get();
+    view! {
+        <header class="desk-head">
+            <div>
+                <p class="eyebrow">{move || s().clinic_name}</p>
+                <h1>"Desk"</h1>
+            </div>
+            {move || (s().queues.len() > 1).then(|| view! {
+                <nav class="queue-tabs" aria-label="Queues">
+                    {s().queues.into_iter().map(|(id, name)| {
+                        let current = move || state.with(|s| s.queue_id == id);
+                        view! {
+                            <button class="button" aria-pressed=move || current().to_string()
+                                on:click=move |_| {
+                                    leptos::task::spawn_local(async move {
+                                        if let Ok(view) = load_desk(Some(id)).await { state.set(view); }
+                                    });
+                                }>{name}</button>
+                        }
+                    }).collect_view()}
+                </nav>
+            })}
+            <dl class="counters">
+                <div><dt>"Waiting"</dt><dd data-testid="count-waiting">{move || s().waiting.len()}</dd></div>
+                <div><dt>"Served"</dt><dd>{move || s().served_today}</dd></div>
+                <div><dt>"Missed"</dt><dd>{move || s().skipped.len()}</dd></div>
+                <div><dt>"Cancelled"</dt><dd>{move || s().cancelled_today}</dd></div>
+            </dl>
+            <nav class="staff-links" aria-label="Staff">
+                {move || s().owner.then(|| view! { <a href="/clinic">"Clinic settings"</a> })}
+                <a href="/account">"Account"</a>
+                <ActionForm action=logout><button class="button" type="submit">"Sign out"</button></ActionForm>
+            </nav>
+        </header>
+    }
+    .into_any()
+}
+
+/// The patient being served and the buttons that move the queue.
+#[component]
+fn NowServing(state: RwSignal<DeskView>, busy: RwSignal<bool>, run: Callback<DeskCommand>) -> AnyView {
+    let s = move || state.get();
+    let serving = move || serving_id(state);
+    let locked = move || busy.get() || state.with(|s| s.notice.is_some());
+    view! {
+        <div class="card now-card">
+            <p class="token-caption">"Now serving"</p>
+            <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
+            <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
+            <p class="muted small" data-testid="serving-notices">{move || s().serving.map(|t| t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")).unwrap_or_default()}</p>
+            <div class="desk-buttons">
+                <button class="button button-primary button-big" disabled=locked
+                    on:click=move |_| run.run(DeskCommand::Next { expected_serving: serving() }) title="N">"NEXT"</button>
+                <button class="button" disabled=move || locked() || serving().is_none()
+                    on:click=move |_| run.run(DeskCommand::Served { expected_serving: serving() })>"SERVED"</button>
+                <button class="button" disabled=move || locked() || serving().is_none()
+                    on:click=move |_| if let Some(token) = serving() { run.run(DeskCommand::Skip { token }) } title="S">"SKIP"</button>
+                <button class="button" disabled=locked on:click=move |_| run.run(DeskCommand::Undo) title="U">"UNDO"</button>
+            </div>
+            <p class="muted small">"Keys: N next · S skip · U undo"</p>
+        </div>
+    }
+    .into_any()
+}
+
+/// The waiting list in calling order and the missed patients.
+#[component]
+fn TokenLists(state: RwSignal<DeskView>, busy: RwSignal<bool>, run: Callback<DeskCommand>) -> AnyView {
+    let s = move || state.get();
+    view! {
+        <div class="card">
+            <h2>"Waiting"</h2>
+            <ol class="token-list" data-testid="waiting">
+                {move || s().waiting.into_iter().map(|t| row(t, state, busy, run, true)).collect_view()}
+            </ol>
+            {move || s().waiting.is_empty().then(|| view! { <p class="muted">"Nobody is waiting."</p> })}
+        </div>
+        <div class="card">
+            <h2>"Missed"</h2>
+            <ul class="token-list" data-testid="skipped">
+                {move || s().skipped.into_iter().map(|t| row(t, state, busy, run, false)).collect_view()}
+            </ul>
+            {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
+        </div>
+    }
+    .into_any()
+}
+
+/// Adding a walk-in, pausing online joining and closing the day. `back`: a walk-in
+/// posted without JavaScript that was refused, with what was typed.
+#[component]
+fn WalkIn(
+    state: RwSignal<DeskView>,
+    busy: RwSignal<bool>,
+    run: Callback<DeskCommand>,
+    back: Option<ReturnedForm>,
+) -> AnyView {
+    let walk_in = ServerAction::<DeskWalkIn>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = walk_in.value().get() {
+            state.set(view);
+        }
+    });
+    let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
+    let (name, phone) = (typed("name"), typed("phone"));
+    let emergency = typed("emergency").is_some_and(|e| !e.is_empty());
+    let refusal = form_refusal(walk_in, back.map(|b| b.error));
+    let invalid = move |field: &str| refusal().is_some_and(|e| e.field() == Some(field)).to_string();
+    let general = move || {
+        refusal()
+            .filter(|e| !matches!(e.field(), Some("name" | "phone")))
+            .map(|e| e.to_string())
+    };
+    let s = move || state.get();
+    view! {
+        <div class="card">
+            <h2>"Add a walk-in"</h2>
+            <ActionForm action=walk_in>
+                <div class="form">
+                    <input type="hidden" name="queue_id" value=move || s().queue_id/>
+                    <label class="field"><span>"Name"</span><input name="name" required maxlength="60" value=name
+                        aria-invalid=move || invalid("name") aria-errormessage="name-error"/></label>
+                    <FieldError refusal field="name"/>
+                    <label class="field"><span>"Mobile (optional)"</span><input name="phone" type="tel" value=phone
+                        aria-invalid=move || invalid("phone") aria-errormessage="phone-error"/></label>
+                    <FieldError refusal field="phone"/>
+                    <label class="choice"><input type="checkbox" name="emergency" value="yes" checked=emergency/><span>"Emergency: call next"</span></label>
+                    {move || general().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <button class="button button-primary" type="submit" disabled=move || walk_in.pending().get() || s().notice.is_some()>"Add"</button>
+                </div>
+            </ActionForm>
+            <div class="desk-day">
+                <button class="button" disabled=move || busy.get()
+                    on:click=move |_| run.run(DeskCommand::PauseIntake { paused: !state.with_untracked(|s| s.intake_paused) })>
+                    {move || if s().intake_paused { "Resume online joining" } else { "Pause online joining" }}
+                </button>
+                <button class="button button-danger" disabled=move || busy.get() || s().day_closed
+                    on:click=move |_| run.run(DeskCommand::CloseDay)>"Close today's queue"</button>
+            </div>
+        </div>
+    }
+    .into_any()
 }
 
 /// One patient in a list, with what the desk can do to them.
@@ -244,12 +301,12 @@ fn row(
     t: DeskToken,
     state: RwSignal<DeskView>,
     busy: RwSignal<bool>,
-    run: impl Fn(DeskCommand) + Copy + 'static,
+    run: Callback<DeskCommand>,
     waiting: bool,
 ) -> impl IntoView {
     let id = t.id;
     let since = move || minutes_since(state.with(|s| s.now), t.joined_at);
-    let serving = move || state.with(|s| s.serving.as_ref().map(|x| x.id));
+    let serving = move || serving_id(state);
     view! {
         <li class="token-row" data-testid="token-row">
             <span class="token-label">{t.label.clone()}</span>
@@ -270,20 +327,20 @@ fn row(
                 {if waiting {
                     view! {
                         <button class="button small" disabled=move || busy.get()
-                            on:click=move |_| run(DeskCommand::Call { token: id, expected_serving: serving() })>"Call"</button>
+                            on:click=move |_| run.run(DeskCommand::Call { token: id, expected_serving: serving() })>"Call"</button>
                         <button class="button small" disabled=move || busy.get() || t.priority
-                            on:click=move |_| run(DeskCommand::Priority { token: id })>"Priority"</button>
+                            on:click=move |_| run.run(DeskCommand::Priority { token: id })>"Priority"</button>
                         <button class="button small" disabled=move || busy.get()
-                            on:click=move |_| run(DeskCommand::Skip { token: id })>"Skip"</button>
+                            on:click=move |_| run.run(DeskCommand::Skip { token: id })>"Skip"</button>
                     }.into_any()
                 } else {
                     view! {
                         <button class="button small" disabled=move || busy.get()
-                            on:click=move |_| run(DeskCommand::Recall { token: id })>"Recall"</button>
+                            on:click=move |_| run.run(DeskCommand::Recall { token: id })>"Recall"</button>
                     }.into_any()
                 }}
                 <button class="button small" disabled=move || busy.get()
-                    on:click=move |_| run(DeskCommand::Cancel { token: id })>"Cancel"</button>
+                    on:click=move |_| run.run(DeskCommand::Cancel { token: id })>"Cancel"</button>
             </span>
         </li>
     }
@@ -306,7 +363,7 @@ fn find_token(view: &DeskView, id: i64) -> Option<DeskToken> {
 /// Patients' WhatsApp messages with a reply box each. Keyed by token, so a reply being
 /// typed survives the desk's polls.
 #[component]
-fn Inbox(state: RwSignal<DeskView>, clock: RwSignal<i64>) -> impl IntoView {
+fn Inbox(state: RwSignal<DeskView>, clock: RwSignal<i64>) -> AnyView {
     let conversations = move || {
         state.with(|s| {
             s.serving
@@ -327,10 +384,11 @@ fn Inbox(state: RwSignal<DeskView>, clock: RwSignal<i64>) -> impl IntoView {
             })}
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> impl IntoView {
+fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> AnyView {
     let token = move || state.with(|s| find_token(s, id));
     let draft = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
@@ -404,6 +462,7 @@ fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> imp
             </form>
         </section>
     }
+    .into_any()
 }
 
 /// Keeps the desk live in the browser: polls the view every 1.5 s (not while an action
@@ -421,9 +480,7 @@ mod live {
         state: RwSignal<DeskView>,
         clock: RwSignal<i64>,
         busy: RwSignal<bool>,
-        next: impl Fn() + 'static,
-        skip: impl Fn() + 'static,
-        undo: impl Fn() + 'static,
+        run: Callback<DeskCommand>,
     ) {
         let alive = Arc::new(AtomicBool::new(true));
         let still_alive = alive.clone();
@@ -455,9 +512,15 @@ mod live {
                 return;
             }
             match e.key().as_str() {
-                "n" | "N" => next(),
-                "s" | "S" => skip(),
-                "u" | "U" => undo(),
+                "n" | "N" => run.run(DeskCommand::Next {
+                    expected_serving: serving_id(state),
+                }),
+                "s" | "S" => {
+                    if let Some(token) = serving_id(state) {
+                        run.run(DeskCommand::Skip { token });
+                    }
+                }
+                "u" | "U" => run.run(DeskCommand::Undo),
                 _ => {}
             }
         });

@@ -3,11 +3,13 @@
 //! the tracker. Works on a small phone, and without JavaScript (a plain form post).
 
 use super::frame::Frame;
-use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue};
+use super::form::{form_refusal, returned_to, FieldError};
+use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue, ReturnedForm};
 use crate::domain::Language;
 use crate::i18n::{tr, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The page's language: `?lang=` when given, else the clinic's first language.
@@ -25,6 +27,7 @@ pub fn JoinPageView() -> impl IntoView {
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let page = Resource::new(slug, load_join_page);
+    let returned = returned_to(JoinQueue::PATH);
     view! {
         <Frame>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -32,7 +35,8 @@ pub fn JoinPageView() -> impl IntoView {
                     match page.await {
                         Ok(p) => {
                             let lang = page_language(query.read().get("lang"), &p.languages);
-                            view! { <JoinForm page=p lang/> }.into_any()
+                            let back = returned.await.ok().flatten();
+                            view! { <JoinForm page=p lang back/> }.into_any()
                         }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
@@ -71,14 +75,19 @@ pub fn Problem(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn JoinForm(page: JoinInfo, lang: Language) -> impl IntoView {
+fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl IntoView {
     // On success the server function redirects to the tracker (a router navigation with
-    // JavaScript, a 303 without).
+    // JavaScript, a 302 without).
     let join = ServerAction::<JoinQueue>::new();
-    let error = move || {
-        join.value()
-            .get()
-            .and_then(Result::err)
+    let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
+    let (name, phone) = (typed("name"), typed("phone"));
+    let chosen_queue = typed("queue_id").and_then(|q| q.parse::<i64>().ok());
+    let chosen_language = typed("language").and_then(|l| Language::from_stored(&l)).unwrap_or(lang);
+    let refusal = form_refusal(join, back.map(|b| b.error));
+    let invalid = move |field: &str| refusal().is_some_and(|e| e.field() == Some(field)).to_string();
+    let general = move || {
+        refusal()
+            .filter(|e| !matches!(e.field(), Some("name" | "phone")))
             .map(|e| e.to_string())
     };
     let single_queue = (page.queues.len() == 1).then(|| page.queues[0].0);
@@ -104,7 +113,8 @@ fn JoinForm(page: JoinInfo, lang: Language) -> impl IntoView {
                                 <legend>{tr(lang, Text::ChooseQueue)}</legend>
                                 {page.queues.iter().enumerate().map(|(i, (id, name))| view! {
                                     <label class="choice">
-                                        <input type="radio" name="queue_id" value=*id checked=i == 0 required/>
+                                        <input type="radio" name="queue_id" value=*id required
+                                            checked=chosen_queue.map_or(i == 0, |q| q == *id)/>
                                         <span>{name.clone()}</span>
                                     </label>
                                 }).collect_view()}
@@ -113,23 +123,27 @@ fn JoinForm(page: JoinInfo, lang: Language) -> impl IntoView {
                     }}
                     <label class="field">
                         <span>{tr(lang, Text::YourName)}</span>
-                        <input name="name" required maxlength="60" autocomplete="name"/>
+                        <input name="name" required maxlength="60" autocomplete="name" value=name
+                            aria-invalid=move || invalid("name") aria-errormessage="name-error"/>
                     </label>
+                    <FieldError refusal field="name"/>
                     <label class="field">
                         <span>{tr(lang, Text::YourPhone)}</span>
                         <input name="phone" type="tel" required inputmode="tel" autocomplete="tel"
-                            placeholder=page.phone_example.clone()/>
+                            placeholder=page.phone_example.clone() value=phone
+                            aria-invalid=move || invalid("phone") aria-errormessage="phone-error"/>
                         <small class="muted">{tr(lang, Text::PhoneHint)}</small>
                     </label>
+                    <FieldError refusal field="phone"/>
                     <label class="field">
                         <span>{tr(lang, Text::PageLanguage)}</span>
                         <select name="language">
                             {languages.iter().map(|l| view! {
-                                <option value=l.as_str() selected=*l == lang>{l.name()}</option>
+                                <option value=l.as_str() selected=*l == chosen_language>{l.name()}</option>
                             }).collect_view()}
                         </select>
                     </label>
-                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    {move || general().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                     <button type="submit" class="button button-primary button-block" disabled=move || join.pending().get()>
                         {move || if join.pending().get() { tr(lang, Text::Joining) } else { tr(lang, Text::GetToken) }}
                     </button>

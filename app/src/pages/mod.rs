@@ -7,6 +7,7 @@ mod analytics;
 mod clinic;
 mod desk;
 mod display;
+mod form;
 mod frame;
 mod home;
 mod join;

@@ -1,0 +1,85 @@
+// What `make run` serves is what comes alive: the release bundle hydrates (the tracker
+// polls, the desk follows a new patient), its files are hashed and cached for good, and
+// the tracker's first visit is measured and printed.
+import { expect, test, desk, hydrated, join } from "./helpers";
+import type { CDPSession, Page } from "@playwright/test";
+
+test("the release bundle hydrates: the tracker sends its first poll and the desk shows a patient who joined after it loaded", async ({ browser, page }) => {
+  const staff = await desk(browser);
+  await expect(staff.getByTestId("desk")).toBeVisible();
+
+  const firstPoll = page.waitForRequest((r) => /\/api\/t\/[0-9A-Za-z]{22}$/.test(r.url()) && r.method() === "GET");
+  const tracker = await join(page, "Ira Kapoor");
+  const poll = await firstPoll;
+  expect(poll.url()).toContain(tracker.split("/t/")[1]);
+  expect((await poll.response())?.status()).toBe(200);
+
+  // The desk was loaded before the patient joined: it finds them by itself.
+  const token = (await page.getByTestId("token").textContent())!;
+  await expect(staff.getByTestId("waiting").getByTestId("token-row").filter({ hasText: token })).toContainText("Ira Kapoor");
+});
+
+/** Bytes on the wire per request of one page load, as Chromium counts them (headers and body as sent, compressed). */
+async function transfers(page: Page): Promise<{ session: CDPSession; done: () => Map<string, { bytes: number; cached: boolean }> }> {
+  const session = await page.context().newCDPSession(page);
+  await session.send("Network.enable");
+  const urls = new Map<string, string>();
+  const seen = new Map<string, { bytes: number; cached: boolean }>();
+  session.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
+  session.on("Network.requestServedFromCache", (e) => seen.set(urls.get(e.requestId) ?? e.requestId, { bytes: 0, cached: true }));
+  session.on("Network.responseReceived", (e) => {
+    if (e.response.fromDiskCache || e.response.fromPrefetchCache) seen.set(e.response.url, { bytes: 0, cached: true });
+  });
+  session.on("Network.loadingFinished", (e) => {
+    const url = urls.get(e.requestId) ?? e.requestId;
+    const earlier = seen.get(url);
+    if (!earlier?.cached) seen.set(url, { bytes: e.encodedDataLength, cached: false });
+  });
+  return { session, done: () => seen };
+}
+
+test("the tracker's first visit is measured, the bundle is hashed and cached for a year, and a second visit downloads only the page", async ({ browser }) => {
+  const joiner = await browser.newPage();
+  const url = await join(joiner, "Jai Verma");
+
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  const firstVisit = await transfers(first);
+  const bundle: string[] = [];
+  first.on("response", (r) => {
+    if (new URL(r.url()).pathname.startsWith("/pkg/")) bundle.push(r.url());
+  });
+  const document = await first.goto(url);
+  await hydrated(first);
+  await first.waitForLoadState("networkidle");
+
+  // The page is never cached; the bundle's files carry a content hash and are kept a year.
+  expect(document?.headers()["cache-control"]).toBe("private, no-cache");
+  expect(bundle.length).toBeGreaterThanOrEqual(3);
+  for (const file of bundle) {
+    expect(new URL(file).pathname).toMatch(/^\/pkg\/qline\.[0-9A-Za-z_-]{8,}\.(js|wasm|css)$/);
+    const response = await context.request.get(file, { headers: { "accept-encoding": "br" } });
+    expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(response.headers()["content-encoding"]).toBe("br");
+  }
+  const wasm = [...firstVisit.done()].find(([u]) => u.endsWith(".wasm"));
+  expect(wasm, "the tracker loads its WASM bundle").toBeTruthy();
+  const firstBytes = [...firstVisit.done().values()].reduce((sum, t) => sum + t.bytes, 0);
+  console.log(`tracker first visit: ${firstBytes} bytes transferred (brotli), of which WASM ${wasm![1].bytes} bytes`);
+  for (const [u, t] of firstVisit.done()) console.log(`  ${t.bytes}\t${new URL(u).pathname}`);
+  expect(firstBytes).toBeGreaterThan(wasm![1].bytes);
+
+  // A second visit in the same browser: the bundle comes from the cache.
+  const second = await context.newPage();
+  const secondVisit = await transfers(second);
+  await second.goto(url);
+  await hydrated(second);
+  await second.waitForLoadState("networkidle");
+  const again = secondVisit.done();
+  const fetchedAgain = [...again].filter(([u, t]) => new URL(u).pathname.startsWith("/pkg/") && !t.cached);
+  expect(fetchedAgain, "bundle files downloaded again").toEqual([]);
+  const secondBytes = [...again.values()].reduce((sum, t) => sum + t.bytes, 0);
+  console.log(`tracker second visit: ${secondBytes} bytes transferred (the page and its polls)`);
+  expect(secondBytes).toBeLessThan(firstBytes / 4);
+  await context.close();
+});
