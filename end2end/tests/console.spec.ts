@@ -6,7 +6,7 @@
 import { type Page } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { demoPassword, expect, freshPhone, hydrated, signIn, test } from "./helpers";
+import { demoPassword, expect, freshPhone, hydrated, refusal, signIn, test } from "./helpers";
 
 /** Reads a one-time login shown on the page. */
 async function oneTimeLogin(page: Page): Promise<{ email: string; password: string }> {
@@ -16,7 +16,7 @@ async function oneTimeLogin(page: Page): Promise<{ email: string; password: stri
   return { email, password };
 }
 
-test("the operator opens a clinic, its owner sets it up, and suspension stops and restores it", async ({ browser, baseURL }) => {
+test("the operator opens a clinic, its owner sets it up, and suspension stops and restores it", async ({ browser, baseURL, browserErrors }) => {
   // A whole story across four browser contexts: longer than one screen's test.
   test.setTimeout(90_000);
   const admin = await signIn(browser, "admin@demo.test", demoPassword, /\/admin$/);
@@ -33,7 +33,8 @@ test("the operator opens a clinic, its owner sets it up, and suspension stops an
   expect(owner.email).toBe("owner@sunrise.test");
   await expect(admin.getByTestId("clinics")).toContainText("Sunrise Clinic");
 
-  // A duplicate is refused in words.
+  // A duplicate is refused in words (and with a 409, which Chromium logs).
+  browserErrors.expect(refusal(409, "/api/admin/clinic/create"));
   await admin.getByLabel("Clinic name").fill("Sunrise Again");
   await admin.getByLabel("Short name (for its links)").fill("sunrise");
   await admin.getByLabel("Owner's email").fill("other@sunrise.test");

@@ -1,7 +1,7 @@
 // The receptionist's desk with patients on their phones: live arrivals, NEXT reaching
 // the tracker, two desks at once, UNDO, SKIP and RECALL, an emergency that moves others
 // back, and a desk that needs a signed-in clinic account.
-import { expect, test, desk, join } from "./helpers";
+import { expect, test, refusal, desk, join } from "./helpers";
 
 test("a new patient appears on the desk without a reload, and NEXT reaches their tracker", async ({ browser }) => {
   const receptionist = await desk(browser, "desk@demo.test", "Dental");
@@ -20,7 +20,8 @@ test("a new patient appears on the desk without a reload, and NEXT reaches their
   await expect(patient).toHaveTitle(/your turn/i);
 });
 
-test("two desks press NEXT at the same moment: one calls, the other is told the queue moved", async ({ browser }) => {
+test("two desks press NEXT at the same moment: one calls, the other is told the queue moved", async ({ browser, browserErrors }) => {
+  browserErrors.expect(refusal(409, "/api/desk/act"));
   const one = await desk(browser, "desk@demo.test", "Dental");
   const two = await desk(browser, "owner@demo.test", "Dental");
   for (const name of ["Tara", "Uma"]) {
@@ -84,7 +85,8 @@ test("UNDO, SKIP then RECALL, and an emergency that moves a waiting patient back
   expect(await place(emergency)).toBeLessThan(await place(patient));
 });
 
-test("the desk needs a signed-in clinic account", async ({ page }) => {
+test("the desk needs a signed-in clinic account", async ({ page, browserErrors }) => {
+  browserErrors.expect(refusal(401, "/api/login"));
   await page.goto("/desk");
   await expect(page.getByRole("heading", { name: "Sign in to run the desk" })).toBeVisible();
   await page.goto("/login");

@@ -70,6 +70,15 @@ export type BrowserErrors = {
 };
 
 /**
+ * The console error Chromium logs when the server refuses a request to `path` with
+ * `status` (a refusal a story provokes on purpose: a wrong password, a queue that moved).
+ */
+export function refusal(status: number, path: string): RegExp {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`status of ${status} \\([^)]*\\) \\(http://[\\d.:]+${escaped}\\)$`);
+}
+
+/**
  * Every test gets its own server on a free port with a new SQLite database seeded with
  * the demo clinic, so no test sees another's patients. `QLINE_BASE_URL` points the
  * tests at a running server instead. The demo clinic starts without past days unless a

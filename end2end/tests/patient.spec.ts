@@ -1,6 +1,6 @@
 // A patient's journey without a desk: join by QR on a phone, follow the live tracker,
 // cancel; the tracker with JavaScript off, through a network cut, and in Hindi.
-import { expect, test, hydrated, join } from "./helpers";
+import { expect, test, hydrated, join, refusal } from "./helpers";
 
 test("a patient joins on a phone and sees position and wait", async ({ browser }) => {
   const first = await browser.newPage();
@@ -69,7 +69,10 @@ test("the tracker speaks Hindi when chosen, and switches back", async ({ page })
   await expect(page.getByTestId("status")).toHaveText("Waiting");
 });
 
-test("bad input gets a clear message, never an error page", async ({ page }) => {
+test("bad input gets a clear message, never an error page", async ({ page, browserErrors }) => {
+  browserErrors.expect(refusal(400, "/api/join"));
+  browserErrors.expect(refusal(404, "/c/no-such-clinic"));
+  browserErrors.expect(refusal(404, "/t/not-a-real-token"));
   await page.goto("/c/demo");
   await hydrated(page);
   await page.getByLabel("Your name").fill("Hari");
