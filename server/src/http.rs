@@ -76,10 +76,7 @@ pub fn router(state: AppState) -> Router {
 /// Server functions answer every error with `500`; a refusal (a bad phone number, a
 /// queue that moved, a wrong password) is the caller's to fix and gets its 4xx status
 /// (`AppError::status`). Only our own failures stay 5xx.
-async fn refusal_status(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+async fn refusal_status(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let response = next.run(request).await;
     let is_json = response
         .headers()
@@ -129,7 +126,10 @@ pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
             .iter()
             .map(|kind| match hash(kind) {
                 Some(h) => vec![format!("{name}.{h}.{kind}")],
-                None => vec![format!("{name}.<{kind} hash missing from {}>.{kind}", hash_file.display())],
+                None => vec![format!(
+                    "{name}.<{kind} hash missing from {}>.{kind}",
+                    hash_file.display()
+                )],
             })
             .collect()
     } else {

@@ -14,17 +14,10 @@ on_both_backends!(
     staff_reach_only_their_own_clinic
 );
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn a_patient_joins_and_polls_cheaply(store: Store) {
     let clinic = support::clinic(&store, "http-join", ClinicSettings::default()).await;
     let base = support::spawn_app(store).await;
-    let http = http();
+    let http = support::http();
 
     let joined = http
         .post(format!("{base}/api/join"))
@@ -130,7 +123,7 @@ async fn a_patient_joins_and_polls_cheaply(store: Store) {
 
 /// Signs in over HTTP and returns the session cookie.
 async fn sign_in(base: &str, email: &str, password: &str) -> String {
-    let response = http()
+    let response = support::http()
         .post(format!("{base}/api/login"))
         .form(&[("email", email), ("password", password)])
         .send()
@@ -169,7 +162,7 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     tx.commit().await.unwrap();
     let store_of_second_instance = store.clone();
     let base = support::spawn_app(store).await;
-    let http = http();
+    let http = support::http();
 
     let wrong = http
         .post(format!("{base}/api/login"))

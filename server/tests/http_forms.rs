@@ -14,20 +14,13 @@ on_both_backends!(
     refusals_answer_their_4xx_status
 );
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// What a browser sends with a plain form navigation.
 const PAGE: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
     let clinic = support::clinic(&store, "form-join", ClinicSettings::default()).await;
     let base = support::spawn_app(store).await;
-    let http = http();
+    let http = support::http();
     let join_page = format!("{base}/c/form-join?lang=en");
 
     let refused = http
@@ -47,7 +40,10 @@ async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
     assert_eq!(refused.status(), 302, "back to the page, not a bare error");
     assert_eq!(refused.headers()[LOCATION], "/c/form-join?lang=en");
     let cookie = refused.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Max-Age=300"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Max-Age=300"),
+        "{cookie}"
+    );
     let returned = cookie.split(';').next().unwrap().to_owned();
 
     let page = http
@@ -59,9 +55,15 @@ async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
         .unwrap();
     assert_eq!(page.status(), 200);
     let cleared = page.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(cleared.starts_with("qline_form=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(
+        cleared.starts_with("qline_form=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     let html = page.text().await.unwrap();
-    assert!(html.contains(r#"id="phone-error""#), "the message sits by the phone field");
+    assert!(
+        html.contains(r#"id="phone-error""#),
+        "the message sits by the phone field"
+    );
     assert!(html.contains("is not a valid phone number"));
     assert!(html.contains(r#"value="12345""#), "the phone typed is kept");
     assert!(
@@ -104,7 +106,7 @@ async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
 async fn refusals_answer_their_4xx_status(store: Store) {
     let clinic = support::clinic(&store, "form-status", ClinicSettings::default()).await;
     let base = support::spawn_app(store).await;
-    let http = http();
+    let http = support::http();
     let join = |phone: &'static str| {
         http.post(format!("{base}/api/join"))
             .form(&[

@@ -21,13 +21,6 @@ on_both_backends!(
 const PASSWORD: &str = "correct horse battery";
 const ADMIN: &str = "operator@platform.test";
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn give_password(store: &Store, user: UserId, must_change: bool) {
     let mut tx = store.begin().await.unwrap();
     tx.set_password(user, &hash_password(PASSWORD).unwrap(), must_change)
@@ -37,7 +30,7 @@ async fn give_password(store: &Store, user: UserId, must_change: bool) {
 }
 
 async fn sign_in(base: &str, email: &str) -> String {
-    let response = http()
+    let response = support::http()
         .post(format!("{base}/api/login"))
         .form(&[("email", email), ("password", PASSWORD)])
         .send()
@@ -69,7 +62,7 @@ fn form(fields: &[(&str, String)]) -> Body {
 
 /// POSTs to `/api/{endpoint}` and answers the body as JSON (`null` for an empty body).
 async fn call(base: &str, cookie: Option<&str>, endpoint: &str, body: Body) -> (u16, Value) {
-    let mut request = http().post(format!("{base}/api/{endpoint}"));
+    let mut request = support::http().post(format!("{base}/api/{endpoint}"));
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
     }

@@ -14,6 +14,8 @@ use crate::tracker::TrackerView;
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 /// Why signing in (or staying signed in) did not work.
@@ -200,7 +202,7 @@ pub async fn join_queue(
         ("language", language.as_str()),
     ];
     let joined = join(&slug, queue_id, &name, &phone, &language).await;
-    back_to_form(<JoinQueue as leptos::server_fn::ServerFn>::PATH, &typed, joined).await
+    back_to_form(JoinQueue::PATH, &typed, joined).await
 }
 
 #[cfg(feature = "ssr")]
@@ -320,12 +322,7 @@ impl From<crate::storage::StorageError> for AppError {
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let signed_in = start_session(&email, &password).await;
     // The password is never sent back.
-    back_to_form(
-        <Login as leptos::server_fn::ServerFn>::PATH,
-        &[("email", email.as_str())],
-        signed_in,
-    )
-    .await
+    back_to_form(Login::PATH, &[("email", email.as_str())], signed_in).await
 }
 
 #[cfg(feature = "ssr")]
@@ -569,7 +566,7 @@ pub async fn desk_walk_in(
         ("phone", phone.as_str()),
         ("emergency", emergency.as_deref().unwrap_or_default()),
     ];
-    back_to_form(<DeskWalkIn as leptos::server_fn::ServerFn>::PATH, &typed, added).await
+    back_to_form(DeskWalkIn::PATH, &typed, added).await
 }
 
 #[cfg(feature = "ssr")]

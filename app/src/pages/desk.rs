@@ -3,7 +3,7 @@
 //! walk-ins and emergencies, pause and close. Every action answers with the fresh view,
 //! and the view is polled every 1.5 s so a patient who joins by QR appears at once.
 
-use super::form::{form_refusal, returned_to, FieldError};
+use super::form::{returned_to, FieldError, FormError, Refusal};
 use super::frame::{Frame, Width};
 use crate::api::{
     desk_act, desk_reply, load_desk, AppError, DeskCommand, DeskWalkIn, Logout, ReturnedForm,
@@ -192,7 +192,11 @@ fn DeskHead(state: RwSignal<DeskView>) -> AnyView {
 
 /// The patient being served and the buttons that move the queue.
 #[component]
-fn NowServing(state: RwSignal<DeskView>, busy: RwSignal<bool>, run: Callback<DeskCommand>) -> AnyView {
+fn NowServing(
+    state: RwSignal<DeskView>,
+    busy: RwSignal<bool>,
+    run: Callback<DeskCommand>,
+) -> AnyView {
     let s = move || state.get();
     let serving = move || serving_id(state);
     let locked = move || busy.get() || state.with(|s| s.notice.is_some());
@@ -219,7 +223,11 @@ fn NowServing(state: RwSignal<DeskView>, busy: RwSignal<bool>, run: Callback<Des
 
 /// The waiting list in calling order and the missed patients.
 #[component]
-fn TokenLists(state: RwSignal<DeskView>, busy: RwSignal<bool>, run: Callback<DeskCommand>) -> AnyView {
+fn TokenLists(
+    state: RwSignal<DeskView>,
+    busy: RwSignal<bool>,
+    run: Callback<DeskCommand>,
+) -> AnyView {
     let s = move || state.get();
     view! {
         <div class="card">
@@ -258,13 +266,7 @@ fn WalkIn(
     let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
     let (name, phone) = (typed("name"), typed("phone"));
     let emergency = typed("emergency").is_some_and(|e| !e.is_empty());
-    let refusal = form_refusal(walk_in, back.map(|b| b.error));
-    let invalid = move |field: &str| refusal().is_some_and(|e| e.field() == Some(field)).to_string();
-    let general = move || {
-        refusal()
-            .filter(|e| !matches!(e.field(), Some("name" | "phone")))
-            .map(|e| e.to_string())
-    };
+    let refusal = Refusal::of(walk_in, back.map(|b| b.error));
     let s = move || state.get();
     view! {
         <div class="card">
@@ -273,13 +275,13 @@ fn WalkIn(
                 <div class="form">
                     <input type="hidden" name="queue_id" value=move || s().queue_id/>
                     <label class="field"><span>"Name"</span><input name="name" required maxlength="60" value=name
-                        aria-invalid=move || invalid("name") aria-errormessage="name-error"/></label>
+                        aria-invalid=refusal.invalid("name") aria-errormessage="name-error"/></label>
                     <FieldError refusal field="name"/>
                     <label class="field"><span>"Mobile (optional)"</span><input name="phone" type="tel" value=phone
-                        aria-invalid=move || invalid("phone") aria-errormessage="phone-error"/></label>
+                        aria-invalid=refusal.invalid("phone") aria-errormessage="phone-error"/></label>
                     <FieldError refusal field="phone"/>
                     <label class="choice"><input type="checkbox" name="emergency" value="yes" checked=emergency/><span>"Emergency: call next"</span></label>
-                    {move || general().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <FormError refusal placed=&["name", "phone"]/>
                     <button class="button button-primary" type="submit" disabled=move || walk_in.pending().get() || s().notice.is_some()>"Add"</button>
                 </div>
             </ActionForm>

@@ -1,6 +1,6 @@
-//! What the pages' forms share: a refusal shown under the field it is about, and the
-//! refusal (with the values typed) that a form posted without JavaScript came back with
-//! (`api::back_to_form`).
+//! What the pages' forms share: a refusal shown under the field it is about (or under the
+//! form when it is about the whole form), and the refusal with the values typed that a
+//! form posted without JavaScript came back with (`api::back_to_form`).
 
 use crate::api::{take_returned_form, AppError, ReturnedForm};
 use leptos::prelude::*;
@@ -13,30 +13,59 @@ pub fn returned_to(path: &'static str) -> Resource<Result<Option<ReturnedForm>, 
 
 /// The refusal a form shows: the answer to its last post, else the one it came back
 /// with after a post without JavaScript.
-pub fn form_refusal<S>(
-    action: ServerAction<S>,
-    back: Option<AppError>,
-) -> impl Fn() -> Option<AppError> + Copy + Send + Sync + 'static
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let back = StoredValue::new(back);
-    move || match action.value().get() {
-        Some(answer) => answer.err(),
-        None => back.get_value(),
+#[derive(Clone, Copy)]
+pub struct Refusal(Signal<Option<AppError>>);
+
+impl Refusal {
+    pub fn of<S>(action: ServerAction<S>, back: Option<AppError>) -> Self
+    where
+        S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+        S::Output: Clone + Send + Sync + 'static,
+    {
+        let back = StoredValue::new(back);
+        Self(Signal::derive(move || match action.value().get() {
+            Some(answer) => answer.err(),
+            None => back.get_value(),
+        }))
+    }
+
+    /// The refusal, if it is about `field`.
+    fn about(self, field: &str) -> Option<AppError> {
+        self.0.get().filter(|e| e.field() == Some(field))
+    }
+
+    /// `aria-invalid` for `field`'s input.
+    pub fn invalid(self, field: &'static str) -> impl Fn() -> &'static str + Send + Sync {
+        move || {
+            if self.about(field).is_some() {
+                "true"
+            } else {
+                "false"
+            }
+        }
     }
 }
 
-/// A refusal shown under the field it is about.
+/// The refusal under the field it is about (`id="{field}-error"`, which the input names
+/// in `aria-errormessage`).
 #[component]
-pub fn FieldError(
-    refusal: impl Fn() -> Option<AppError> + Send + Sync + 'static,
-    field: &'static str,
-) -> impl IntoView {
+pub fn FieldError(refusal: Refusal, field: &'static str) -> impl IntoView {
     move || {
-        refusal()
-            .filter(|e| e.field() == Some(field))
-            .map(|e| view! { <p class="form-error" role="alert" id=format!("{field}-error")>{e.to_string()}</p> })
+        refusal.about(field).map(|e| {
+            view! { <p class="form-error" role="alert" id=format!("{field}-error")>{e.to_string()}</p> }
+        })
+    }
+}
+
+/// The refusal under the form, unless it is about one of `placed`, the fields that show
+/// their own (`FieldError`).
+#[component]
+pub fn FormError(refusal: Refusal, placed: &'static [&'static str]) -> impl IntoView {
+    move || {
+        refusal
+            .0
+            .get()
+            .filter(|e| !e.field().is_some_and(|f| placed.contains(&f)))
+            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
     }
 }

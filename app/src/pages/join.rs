@@ -2,14 +2,14 @@
 //! several, type a name and a mobile number, choose a language, get a token, and land on
 //! the tracker. Works on a small phone, and without JavaScript (a plain form post).
 
+use super::form::{returned_to, FieldError, FormError, Refusal};
 use super::frame::Frame;
-use super::form::{form_refusal, returned_to, FieldError};
 use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue, ReturnedForm};
 use crate::domain::Language;
 use crate::i18n::{tr, Text};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The page's language: `?lang=` when given, else the clinic's first language.
@@ -82,14 +82,10 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
     let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
     let (name, phone) = (typed("name"), typed("phone"));
     let chosen_queue = typed("queue_id").and_then(|q| q.parse::<i64>().ok());
-    let chosen_language = typed("language").and_then(|l| Language::from_stored(&l)).unwrap_or(lang);
-    let refusal = form_refusal(join, back.map(|b| b.error));
-    let invalid = move |field: &str| refusal().is_some_and(|e| e.field() == Some(field)).to_string();
-    let general = move || {
-        refusal()
-            .filter(|e| !matches!(e.field(), Some("name" | "phone")))
-            .map(|e| e.to_string())
-    };
+    let chosen_language = typed("language")
+        .and_then(|l| Language::from_stored(&l))
+        .unwrap_or(lang);
+    let refusal = Refusal::of(join, back.map(|b| b.error));
     let single_queue = (page.queues.len() == 1).then(|| page.queues[0].0);
     let languages = page.languages.clone();
     let slug = page.slug.clone();
@@ -124,14 +120,14 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                     <label class="field">
                         <span>{tr(lang, Text::YourName)}</span>
                         <input name="name" required maxlength="60" autocomplete="name" value=name
-                            aria-invalid=move || invalid("name") aria-errormessage="name-error"/>
+                            aria-invalid=refusal.invalid("name") aria-errormessage="name-error"/>
                     </label>
                     <FieldError refusal field="name"/>
                     <label class="field">
                         <span>{tr(lang, Text::YourPhone)}</span>
                         <input name="phone" type="tel" required inputmode="tel" autocomplete="tel"
                             placeholder=page.phone_example.clone() value=phone
-                            aria-invalid=move || invalid("phone") aria-errormessage="phone-error"/>
+                            aria-invalid=refusal.invalid("phone") aria-errormessage="phone-error"/>
                         <small class="muted">{tr(lang, Text::PhoneHint)}</small>
                     </label>
                     <FieldError refusal field="phone"/>
@@ -143,7 +139,7 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                             }).collect_view()}
                         </select>
                     </label>
-                    {move || general().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <FormError refusal placed=&["name", "phone"]/>
                     <button type="submit" class="button button-primary button-block" disabled=move || join.pending().get()>
                         {move || if join.pending().get() { tr(lang, Text::Joining) } else { tr(lang, Text::GetToken) }}
                     </button>

@@ -2,7 +2,7 @@
 //! receptionist or owner to the desk. Works without JavaScript: a refusal comes back to
 //! this page with the email typed.
 
-use super::form::{form_refusal, returned_to};
+use super::form::{returned_to, FormError, Refusal};
 use super::frame::Frame;
 use crate::api::Login;
 use leptos::prelude::*;
@@ -32,7 +32,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 fn LoginForm(email: Option<String>, back: Option<crate::api::AppError>) -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let refusal = form_refusal(login, back);
+    let refusal = Refusal::of(login, back);
     view! {
         <ActionForm action=login>
             <div class="form card">
@@ -44,7 +44,7 @@ fn LoginForm(email: Option<String>, back: Option<crate::api::AppError>) -> impl 
                     <span>"Password"</span>
                     <input name="password" type="password" required autocomplete="current-password"/>
                 </label>
-                {move || refusal().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+                <FormError refusal placed=&[]/>
                 <button type="submit" class="button button-primary button-block" disabled=move || login.pending().get()>
                     "Sign in"
                 </button>

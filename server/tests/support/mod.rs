@@ -144,6 +144,15 @@ pub async fn second_instance(store: &Store) -> Store {
     }
 }
 
+/// An HTTP client that answers redirects instead of following them, as the tests read
+/// where the app sends the browser.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Starts the real app on a free loopback port and returns its base URL.
 pub async fn spawn_app(store: Store) -> String {
     spawn_app_with(store, Endpoints::default()).await.0
