@@ -10,12 +10,21 @@ export PATH := $(CURDIR)/.ci/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 .PHONY: run release test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics reach-day
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
-run: tools release
+run: release
 	./target/release/qline serve --seed-demo
 
 ## release: the server binary (target/release/qline, with hash.txt) and the browser bundle (target/site)
-release:
+release: tools
+	@[ -x target/release/qline ] && [ -d target/site/pkg ] || rm -f target/release/hash.txt
+	@$(MAKE) --no-print-directory target/release/hash.txt
+
+# The release is rebuilt only when something it is made of changed: cargo-leptos itself
+# re-runs wasm-bindgen and wasm-opt (about a minute) on every build.
+RELEASE_INPUTS := $(shell find app frontend server/src server/Cargo.toml style public migrations -type f) \
+	Cargo.toml Cargo.lock Leptos.toml rust-toolchain.toml .ci/binaryen/package.json
+target/release/hash.txt: $(RELEASE_INPUTS)
 	cargo leptos build --release --cargo-locked
+	touch $@
 
 ## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end on the release build
 test: tools-test release
