@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/.ci/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PAT
 run: release
 	./target/release/qline serve --seed-demo
 
-## release: the server binary (target/release/qline, with hash.txt) and the browser bundle (target/site)
+## release: the server binary (target/release/qline, with hash.txt) and the browser bundle (target/site, with brotli and gzip copies)
 release: tools
 	@[ -x target/release/qline ] && [ -d target/site/pkg ] || rm -f target/release/hash.txt
 	@$(MAKE) --no-print-directory target/release/hash.txt
@@ -24,6 +24,7 @@ RELEASE_INPUTS := $(shell find app frontend server/src server/Cargo.toml style p
 	Cargo.toml Cargo.lock Leptos.toml rust-toolchain.toml .ci/binaryen/package.json
 target/release/hash.txt: $(RELEASE_INPUTS)
 	cargo leptos build --release --cargo-locked
+	node .ci/precompress.mjs target/site/pkg
 	touch $@
 
 ## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end on the release build

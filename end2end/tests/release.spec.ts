@@ -61,6 +61,7 @@ test("the tracker's first visit is measured, the bundle is hashed and cached for
     const response = await context.request.get(file, { headers: { "accept-encoding": "br" } });
     expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
     expect(response.headers()["content-encoding"]).toBe("br");
+    expect(response.headers()["vary"]).toContain("accept-encoding");
   }
   const wasm = [...firstVisit.done()].find(([u]) => u.endsWith(".wasm"));
   expect(wasm, "the tracker loads its WASM bundle").toBeTruthy();

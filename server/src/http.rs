@@ -42,6 +42,13 @@ pub fn router(state: AppState) -> Router {
         prefix: format!("/{}/", options.site_pkg_dir),
         hashed: options.hash_files,
     };
+    // The bundle, preferring the brotli and gzip copies the release build wrote beside
+    // each file (`.ci/precompress.mjs`); without them the compression layer compresses.
+    let pkg = tower_http::services::ServeDir::new(
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()),
+    )
+    .precompressed_br()
+    .precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -52,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/push/key", get(push_key))
         .route("/api/display/{slug}", get(board_status))
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(crate::webhooks::routes())
         .leptos_routes_with_context(
             &state,
@@ -171,8 +179,16 @@ async fn cache_policy(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let immutable = bundle.hashed && request.uri().path().starts_with(&bundle.prefix);
+    let in_bundle = request.uri().path().starts_with(&bundle.prefix);
+    let immutable = bundle.hashed && in_bundle;
     let mut response = next.run(request).await;
+    if in_bundle {
+        // A precompressed copy is chosen by Accept-Encoding: caches must key on it.
+        response
+            .headers_mut()
+            .entry(header::VARY)
+            .or_insert(header::HeaderValue::from_static("accept-encoding"));
+    }
     if response.status().is_success() {
         let policy = if immutable {
             "public, max-age=31536000, immutable"
@@ -371,5 +387,36 @@ async fn unsubscribe_alerts(
     match messenger.unsubscribe_push(&id, &request.endpoint).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(cause) => internal(cause, "push unsubscription"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(files: &[&str]) -> LeptosOptions {
+        let root =
+            std::env::temp_dir().join(format!("qline-site-{}-{}", std::process::id(), files.len()));
+        let pkg = root.join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        for file in files {
+            std::fs::write(pkg.join(file), b"x").unwrap();
+        }
+        LeptosOptions::builder()
+            .output_name("qline")
+            .site_root(root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .build()
+    }
+
+    #[test]
+    fn a_server_starts_only_with_the_bundle_its_pages_load() {
+        assert!(check_bundle(&site(&["qline.js", "qline.wasm", "qline.css"])).is_ok());
+        let missing = check_bundle(&site(&["qline.js"])).unwrap_err().to_string();
+        assert!(
+            missing.contains("qline.wasm") && missing.contains("qline.css"),
+            "{missing}"
+        );
+        assert!(missing.contains("make release"), "{missing}");
     }
 }
