@@ -38,10 +38,10 @@ pub fn router(state: AppState) -> Router {
     let behind_proxy = BehindProxy(state.behind_proxy);
     let public_url = PublicUrl(state.public_url.clone());
     let options = state.leptos_options.clone();
-    let bundle = BundleCaching {
+    let bundle = std::sync::Arc::new(BundleCaching {
         prefix: format!("/{}/", options.site_pkg_dir),
         hashed: options.hash_files,
-    };
+    });
     // The bundle, preferring the brotli and gzip copies the release build wrote beside
     // each file (`.ci/precompress.mjs`); without them the compression layer compresses.
     let pkg = tower_http::services::ServeDir::new(
@@ -164,7 +164,6 @@ pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
 }
 
 /// Where the browser bundle is served, and whether its file names carry content hashes.
-#[derive(Clone)]
 struct BundleCaching {
     prefix: String,
     hashed: bool,
@@ -175,7 +174,7 @@ struct BundleCaching {
 /// live state and patients' details, the service worker, the JSON endpoints) is checked
 /// with the server on every use.
 async fn cache_policy(
-    bundle: BundleCaching,
+    bundle: std::sync::Arc<BundleCaching>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {

@@ -17,26 +17,44 @@ on_both_backends!(
 /// What a browser sends with a plain form navigation.
 const PAGE: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
+/// The join form posted as a browser without JavaScript posts it, from `referer`.
+async fn post_join_form(
+    base: &str,
+    queue: QueueId,
+    referer: &str,
+    name: &str,
+    phone: &str,
+) -> reqwest::Response {
+    support::http()
+        .post(format!("{base}/api/join"))
+        .header(ACCEPT, PAGE)
+        .header(REFERER, referer)
+        .form(&[
+            ("slug", "form-join"),
+            ("queue_id", &queue.to_string()),
+            ("name", name),
+            ("phone", phone),
+            ("language", "en"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
     let clinic = support::clinic(&store, "form-join", ClinicSettings::default()).await;
     let base = support::spawn_app(store).await;
     let http = support::http();
     let join_page = format!("{base}/c/form-join?lang=en");
 
-    let refused = http
-        .post(format!("{base}/api/join"))
-        .header(ACCEPT, PAGE)
-        .header(REFERER, &join_page)
-        .form(&[
-            ("slug", "form-join"),
-            ("queue_id", &clinic.general.to_string()),
-            ("name", "Asha <b>Rao</b>"),
-            ("phone", "12345"),
-            ("language", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = post_join_form(
+        &base,
+        clinic.general,
+        &join_page,
+        "Asha <b>Rao</b>",
+        "12345",
+    )
+    .await;
     assert_eq!(refused.status(), 302, "back to the page, not a bare error");
     assert_eq!(refused.headers()[LOCATION], "/c/form-join?lang=en");
     let cookie = refused.headers()[SET_COOKIE].to_str().unwrap().to_owned();
@@ -86,20 +104,14 @@ async fn a_refused_join_form_comes_back_to_its_page(store: Store) {
     assert!(!login.contains("is not a valid phone number"));
 
     // A crafted Referer cannot send the browser to another site.
-    let elsewhere = http
-        .post(format!("{base}/api/join"))
-        .header(ACCEPT, PAGE)
-        .header(REFERER, "https://evil.example/phish")
-        .form(&[
-            ("slug", "form-join"),
-            ("queue_id", &clinic.general.to_string()),
-            ("name", "Asha"),
-            ("phone", "12345"),
-            ("language", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let elsewhere = post_join_form(
+        &base,
+        clinic.general,
+        "https://evil.example/phish",
+        "Asha",
+        "12345",
+    )
+    .await;
     assert_eq!(elsewhere.headers()[LOCATION], "/");
 }
 

@@ -123,25 +123,14 @@ mod server {
     /// The path (and query) of the page the form was on, from `Referer`: never another
     /// site's address, so a crafted post cannot redirect elsewhere.
     fn same_site_path(headers: &http::HeaderMap) -> String {
-        let referer = headers
-            .get(http::header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("/");
-        let host = headers
-            .get(http::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let path = referer
-            .strip_prefix("http://")
-            .or_else(|| referer.strip_prefix("https://"))
-            .and_then(|rest| rest.strip_prefix(host))
-            .filter(|_| !host.is_empty())
-            .unwrap_or("/");
-        if path.starts_with('/') && !path.starts_with("//") {
-            path.to_owned()
-        } else {
-            "/".to_owned()
-        }
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let host = header(http::header::HOST).unwrap_or_default();
+        header(http::header::REFERER)
+            .and_then(|referer| referer.parse::<http::Uri>().ok())
+            .filter(|uri| uri.authority().is_some_and(|a| a.as_str() == host))
+            .and_then(|uri| uri.path_and_query().map(|p| p.as_str().to_owned()))
+            .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+            .unwrap_or_else(|| "/".to_owned())
     }
 
     /// The returned form for `form` in this request's cookie, clearing the cookie.
