@@ -8,7 +8,7 @@ use crate::bench::{insert_staff, ScratchClinic};
 use crate::trace::{self, Outcome, Visit};
 use clap::Args;
 use qline_app::domain::*;
-use qline_app::queue::engine::{Actor, Clock, Engine, EngineError, JoinRequest};
+use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::{Applied, Store};
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 mod support;
 
 use qline_app::domain::*;
-use qline_app::queue::engine::{Actor, Clock, Engine};
+use qline_app::queue::engine::{Actor, Engine};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::Store;
 use qline_app::tenant::analytics::analytics;

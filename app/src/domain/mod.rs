@@ -16,7 +16,7 @@ pub use ids::{BusinessId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;
 pub use slug::Slug;
 pub use staff::StaffUser;
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp};
 pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};
 
 /// A value that failed to parse, with a message a person can act on.

@@ -49,3 +49,30 @@ impl Timestamp {
         self.local(timezone).num_seconds_from_midnight()
     }
 }
+
+/// Where the services read the time: the system clock, or a clock its owner sets (tests
+/// and the replay benchmark move it by hand, so retries, backoff and dates run in
+/// simulated time).
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::atomic::AtomicI64>>);
+
+impl Clock {
+    /// A clock that stands at `at` until it is set again.
+    pub fn manual(at: Timestamp) -> Self {
+        Clock(Some(std::sync::Arc::new(at.millis().into())))
+    }
+
+    /// Moves a manual clock to `at` (the system clock ignores it).
+    pub fn set(&self, at: Timestamp) {
+        if let Some(millis) = &self.0 {
+            millis.store(at.millis(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.0 {
+            Some(millis) => Timestamp(millis.load(std::sync::atomic::Ordering::Relaxed)),
+            None => Timestamp::now(),
+        }
+    }
+}
