@@ -10,9 +10,11 @@ pub mod desk;
 pub mod domain;
 pub mod i18n;
 pub mod messages;
+pub mod outbox;
 pub mod pages;
 pub mod queue;
 pub mod tracker;
+pub mod whatsapp;
 
 #[cfg(feature = "ssr")]
 pub mod messaging;

@@ -343,6 +343,25 @@ pub fn default_for(
     }
 }
 
+/// The text of a message about a patient's token on a channel: the clinic's own wording
+/// (`own`) or Qline's, filled in from what the tracker shows; empty when the kind has no
+/// text on this channel.
+pub fn compose(
+    kind: MessageKind,
+    channel: TemplateChannel,
+    own: Option<&str>,
+    view: &crate::tracker::TrackerView,
+    name: &str,
+    link: &str,
+) -> String {
+    // A kind with no text on this channel has no template either (the editor offers, and
+    // saving accepts, only the kinds a channel carries).
+    let Some(default) = default_for(kind, channel, view.language) else {
+        return String::new();
+    };
+    render(own.unwrap_or(default), &Vars::for_patient(view, name, link))
+}
+
 /// SMS segments a text takes: 160 GSM characters (153 each when split), or 70 (67)
 /// when it needs Unicode, as Hindi does. What an SMS costs is counted in these.
 pub fn sms_segments(text: &str) -> u32 {

@@ -99,8 +99,18 @@ pub struct PastToken {
     pub left: Option<u32>,
 }
 
+/// A token of an earlier day as stored: its day, the instants of its life, its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierToken {
+    pub date: chrono::NaiveDate,
+    pub created: super::Timestamp,
+    pub called: Option<super::Timestamp>,
+    pub served: Option<super::Timestamp>,
+    pub cancelled: Option<super::Timestamp>,
+    pub status: super::TokenStatus,
+}
+
 impl History {
-    /// Learns from earlier days, each given as its tokens.
     /// The earlier dates the history of the day on `date` may learn from: the last
     /// `RECENT_DAYS` days and the same weekday in the last `HISTORY_WEEKS` weeks.
     pub fn dates_for(date: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
@@ -128,6 +138,31 @@ impl History {
         History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
     }
 
+    /// The history of the day on `date` from the tokens of earlier days as stored, their
+    /// instants read on the clinic's clock (`timezone`). A token someone was called for
+    /// but not seen (skipped, cancelled) counts as not served.
+    #[cfg(feature = "ssr")]
+    pub fn from_stored(
+        date: chrono::NaiveDate,
+        timezone: &str,
+        earlier: &[EarlierToken],
+    ) -> History {
+        let mut days: std::collections::BTreeMap<chrono::NaiveDate, Vec<PastToken>> =
+            Default::default();
+        for t in earlier {
+            let at = |instant: super::Timestamp| instant.local_secs(timezone);
+            let served = t.served.filter(|_| t.status == super::TokenStatus::Served);
+            days.entry(t.date).or_default().push(PastToken {
+                joined: at(t.created),
+                called: t.called.map(at),
+                served: served.map(at),
+                left: t.cancelled.map(at),
+            });
+        }
+        History::for_day(date, days)
+    }
+
+    /// Learns from earlier days, each given as its tokens.
     pub fn learn(days: &[Vec<PastToken>]) -> History {
         let days: Vec<&Vec<PastToken>> = days.iter().filter(|d| !d.is_empty()).collect();
         if days.is_empty() {

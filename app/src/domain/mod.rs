@@ -17,6 +17,7 @@ pub use phone::Phone;
 pub use slug::Slug;
 pub use staff::StaffUser;
 pub use time::{Clock, Timestamp};
+pub(crate) use token::stored_enum;
 pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};
 
 /// A value that failed to parse, with a message a person can act on.

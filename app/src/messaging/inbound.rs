@@ -6,8 +6,11 @@
 
 use super::{MessagingError, Messenger};
 use crate::domain::*;
-use crate::messages::MessageKind;
+use crate::messages::{compose, MessageKind, TemplateChannel};
+use crate::outbox::OutboxKind;
+use crate::queue::engine::EngineError;
 use crate::storage::NewMessage;
+pub use crate::whatsapp::{click_to_chat, opt_in_text};
 use serde::{Deserialize, Serialize};
 
 /// One inbound text message, as the webhooks hand it over.
@@ -61,21 +64,6 @@ pub fn join_text(slug: &str) -> String {
     format!("JOIN {slug}")
 }
 
-/// The text the tracker's "Get updates on WhatsApp" link pre-writes: it carries the
-/// token's public id, which is how the reply finds the token.
-pub fn opt_in_text(token_label: &str, public_id: &PublicId) -> String {
-    format!("Hi! Please send me updates on WhatsApp for token {token_label} (ref {public_id}).")
-}
-
-/// A click-to-chat link: `https://wa.me/<number>?text=<text, percent-encoded>`.
-pub fn click_to_chat(number: &str, text: &str) -> String {
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    format!(
-        "https://wa.me/{digits}?text={}",
-        crate::domain::percent_encoded(text)
-    )
-}
-
 /// Finds a token reference (`ref <public id>`) in a message.
 fn reference(body: &str) -> Option<PublicId> {
     let at = body.find("ref ")?;
@@ -106,7 +94,7 @@ impl Messenger {
         let linked = match window.token_id {
             Some(token) => Some(TokenId(token)),
             None => {
-                let since = Timestamp(now.millis() - crate::storage::WINDOW_MS);
+                let since = Timestamp(now.millis() - crate::whatsapp::WINDOW_MS);
                 tx.latest_token_of_phone(m.clinic, m.phone, since).await?
             }
         };
@@ -315,11 +303,11 @@ impl Messenger {
                 .created
                 .map(|(id, _, _)| Handled::Joined(id))
                 .unwrap_or(Handled::Noted)),
-            Err(crate::queue::engine::EngineError::Refused(refusal)) => {
+            Err(EngineError::Refused(refusal)) => {
                 self.reply_text(m, &refusal.to_string()).await?;
                 Ok(Handled::Noted)
             }
-            Err(crate::queue::engine::EngineError::Storage(e)) => Err(e.into()),
+            Err(EngineError::Storage(e)) => Err(e.into()),
         }
     }
 
@@ -328,7 +316,7 @@ impl Messenger {
         token: TokenId,
     ) -> Result<Option<PublicId>, crate::storage::StorageError> {
         let contact = self.store().token_contact(token).await?;
-        Ok(contact.and_then(|c| PublicId::parse(&c.public_id)))
+        Ok(contact.map(|c| c.public_id))
     }
 
     /// Queues a templated reply about a token (welcome, status).
@@ -338,8 +326,11 @@ impl Messenger {
         kind: MessageKind,
         public_id: &PublicId,
     ) -> Result<(), MessagingError> {
-        let Ok(view) = self.engine.tracker(public_id).await else {
-            return Ok(());
+        // A token that has gone since the patient wrote gets no reply about it.
+        let view = match self.engine.tracker(public_id).await {
+            Ok(view) => view,
+            Err(EngineError::Refused(_)) => return Ok(()),
+            Err(EngineError::Storage(e)) => return Err(e.into()),
         };
         let mut tx = self.store().begin().await?;
         let token = self.store().token_ref(public_id).await?.map(|t| t.id);
@@ -352,22 +343,15 @@ impl Messenger {
             None => String::new(),
         };
         let link = format!("{}/t/{public_id}", self.engine.public_url());
-        let body = tx
-            .compose(
-                m.clinic,
-                kind,
-                crate::messages::TemplateChannel::WhatsApp,
-                &view,
-                &name,
-                &link,
-            )
-            .await?;
+        let channel = TemplateChannel::WhatsApp;
+        let own = tx.template(m.clinic, kind, channel, view.language).await?;
+        let body = compose(kind, channel, own.as_deref(), &view, &name, &link);
         tx.enqueue_message(
             &NewMessage::conversation(
                 m.clinic,
                 token,
                 m.phone,
-                kind.as_str(),
+                OutboxKind::Notice(kind),
                 view.language,
                 &body,
             ),
@@ -381,7 +365,14 @@ impl Messenger {
     async fn reply_text(&self, m: &Inbound<'_>, text: &str) -> Result<(), MessagingError> {
         let mut tx = self.store().begin().await?;
         tx.enqueue_message(
-            &NewMessage::conversation(m.clinic, None, m.phone, "REPLY", Language::En, text),
+            &NewMessage::conversation(
+                m.clinic,
+                None,
+                m.phone,
+                OutboxKind::BotReply,
+                Language::En,
+                text,
+            ),
             Timestamp::now(),
         )
         .await?;

@@ -5,9 +5,10 @@
 use super::{push, MessagingError, Messenger};
 use crate::console::ConsoleError;
 use crate::domain::*;
-use crate::storage::{ConsoleAudit, NewMessage, Reach};
+use crate::storage::{ConsoleAudit, NewMessage};
+use crate::whatsapp::Reach;
 
-use crate::messages::STAFF_REPLY;
+use crate::outbox::OutboxKind;
 
 /// Longest staff reply or canned reply, in characters.
 pub const REPLY_MAX: usize = 1000;
@@ -54,7 +55,7 @@ impl Messenger {
             .ok_or(ConsoleError::Forbidden)?;
         let body = checked_reply(body)?;
         let contact = self.store().token_contact(token).await?;
-        let Some(contact) = contact.filter(|c| c.clinic == clinic_id.get()) else {
+        let Some(contact) = contact.filter(|c| c.clinic == clinic_id) else {
             return Err(ConsoleError::Forbidden.into());
         };
         let (business, phone) = (clinic_id, contact.phone);
@@ -114,7 +115,7 @@ impl Messenger {
                 business,
                 Some(token),
                 &phone,
-                STAFF_REPLY,
+                OutboxKind::StaffReply,
                 Language::En,
                 body,
             ),

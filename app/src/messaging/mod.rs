@@ -21,8 +21,9 @@ pub mod webhooks;
 use crate::console::{ConsoleError, ProviderKind, WhatsAppInput, WhatsAppView};
 use crate::domain::*;
 use crate::messages::{Channel, MessageKind};
-use crate::queue::engine::Engine;
-use crate::storage::{ClaimedMessage, Reach, Settle, StorageError, Store, StoredAccount};
+use crate::queue::engine::{Engine, EngineError};
+use crate::storage::{ClaimedMessage, Settle, StorageError, Store, StoredAccount};
+use crate::whatsapp::Reach;
 use provider::{Account, Endpoints, Outgoing, Secrets, SendError};
 use secrets::SecretBox;
 use sms::SmsAccount;
@@ -610,7 +611,14 @@ impl Messenger {
         } else {
             let kind = kind.expect("templates are allowed only for template kinds");
             template_name = kind.meta_template();
-            params = self.template_params(m).await?;
+            params = match self.template_params(m).await? {
+                Some(params) => params,
+                None => {
+                    return Ok(Try::Failed(
+                        "the token is gone: nothing to fill the template in with".into(),
+                    ))
+                }
+            };
             Outgoing::Template {
                 to: &m.phone,
                 name: &template_name,
@@ -687,25 +695,24 @@ impl Messenger {
         })
     }
 
-    /// A template's parameters: patient name, token, clinic, tracker link.
-    async fn template_params(&self, m: &ClaimedMessage) -> Result<Vec<String>, StorageError> {
+    /// A template's parameters: patient name, token, clinic, tracker link; `None` when
+    /// the token is gone (a template is never sent with blanks).
+    async fn template_params(
+        &self,
+        m: &ClaimedMessage,
+    ) -> Result<Option<Vec<String>>, StorageError> {
         let Some(token) = m.token_id else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        let Some(crate::storage::TokenContact {
-            name, public_id, ..
-        }) = self.store().token_contact(TokenId(token)).await?
-        else {
-            return Ok(Vec::new());
+        let Some(contact) = self.store().token_contact(TokenId(token)).await? else {
+            return Ok(None);
         };
-        let link = format!("{}/t/{public_id}", self.engine.public_url());
-        let (label, clinic) = match PublicId::parse(&public_id) {
-            Some(id) => match self.engine.tracker(&id).await {
-                Ok(view) => (view.token, view.clinic_name),
-                Err(_) => (String::new(), String::new()),
-            },
-            None => (String::new(), String::new()),
+        let view = match self.engine.tracker(&contact.public_id).await {
+            Ok(view) => view,
+            Err(EngineError::Refused(_)) => return Ok(None),
+            Err(EngineError::Storage(e)) => return Err(e),
         };
-        Ok(vec![name, label, clinic, link])
+        let link = format!("{}/t/{}", self.engine.public_url(), contact.public_id);
+        Ok(Some(vec![contact.name, view.token, view.clinic_name, link]))
     }
 }

@@ -1,6 +1,8 @@
 //! The queue engine: each action of SPEC §4 as one call that authorises the caller,
 //! works out the queue day, and runs the pure rules inside one locked transaction
-//! (`Store::mutate_day`) together with the action's audit row.
+//! (`transaction.rs`) together with the action's audit row and the messages it causes.
+
+mod transaction;
 
 use super::rules::{self, CreateCheck, Day, StaffAction, TokenState};
 use super::QueueError;
@@ -264,7 +266,7 @@ impl Engine {
         let attempts = self.store.attempts_since(clinic.id, since).await?;
         // A patient may have written (within a window's 24 hours) before taking today's
         // first token.
-        let written_since = Timestamp(since.millis() - crate::storage::WINDOW_MS);
+        let written_since = Timestamp(since.millis() - crate::whatsapp::WINDOW_MS);
         let inbox = self.store.inbox_since(clinic.id, written_since).await?;
         view.canned_replies = self.store.canned_replies(clinic.id).await?;
         let messages = crate::desk::DeskMessages::new(&sent, &attempts, &inbox);
@@ -395,11 +397,9 @@ impl Engine {
         .ok_or(QueueError::UnknownToken)?;
         if clinic.settings.whatsapp_enabled && view.phase == crate::tracker::Phase::Waiting {
             if let Some(account) = self.store.whatsapp_account(clinic.id).await? {
-                let text = crate::messaging::inbound::opt_in_text(&view.token, public_id);
-                view.whatsapp_link = Some(crate::messaging::inbound::click_to_chat(
-                    &account.phone_number,
-                    &text,
-                ));
+                let text = crate::whatsapp::opt_in_text(&view.token, public_id);
+                view.whatsapp_link =
+                    Some(crate::whatsapp::click_to_chat(&account.phone_number, &text));
             }
         }
         Ok(view)
@@ -472,45 +472,44 @@ impl Engine {
             date: Self::local_date(&clinic, now),
         };
         let emergency = req.emergency && source == Source::Desk;
-        self.store
-            .mutate_day(key, want, now, &self.link_base, |snap| {
-                if !snap.clinic.status.accepts_work() {
-                    return Err(QueueError::ClinicNotAccepting {
-                        status: snap.clinic.status,
-                    });
-                }
-                let counts = snap.counts.expect("create counts were requested");
-                rules::check_create(&CreateCheck {
+        self.mutate_day(key, want, now, |snap| {
+            if !snap.clinic.status.accepts_work() {
+                return Err(QueueError::ClinicNotAccepting {
+                    status: snap.clinic.status,
+                });
+            }
+            let counts = snap.counts.expect("create counts were requested");
+            rules::check_create(&CreateCheck {
+                source,
+                settings: &snap.clinic.settings,
+                day: snap.day.state,
+                clinic_tokens_today: counts.clinic_tokens_today,
+                phone_tokens_today: counts.phone_tokens_today,
+                ip_tokens_last_hour: counts.ip_tokens_last_hour,
+            })?;
+            Ok(Plan {
+                changes: Default::default(),
+                new_token: Some(NewToken {
+                    public_id: PublicId::random(),
+                    name,
+                    phone,
                     source,
-                    settings: &snap.clinic.settings,
-                    day: snap.day.state,
-                    clinic_tokens_today: counts.clinic_tokens_today,
-                    phone_tokens_today: counts.phone_tokens_today,
-                    ip_tokens_last_hour: counts.ip_tokens_last_hour,
-                })?;
-                Ok(Plan {
-                    changes: Default::default(),
-                    new_token: Some(NewToken {
-                        public_id: PublicId::random(),
-                        name,
-                        phone,
-                        source,
-                        language: req.language,
-                        state: TokenState::new_waiting(emergency),
-                        join_ip: ip,
-                    }),
-                    audit: actor.audit(
-                        if emergency {
-                            "ADD_EMERGENCY"
-                        } else {
-                            "ADD_TOKEN"
-                        },
-                        None,
-                        source == Source::Desk,
-                    ),
-                })
+                    language: req.language,
+                    state: TokenState::new_waiting(emergency),
+                    join_ip: ip,
+                }),
+                audit: actor.audit(
+                    if emergency {
+                        "ADD_EMERGENCY"
+                    } else {
+                        "ADD_TOKEN"
+                    },
+                    None,
+                    source == Source::Desk,
+                ),
             })
-            .await
+        })
+        .await
     }
 
     /// A desk action on one of the staff member's queues (SPEC §4: NEXT, SERVED, SKIP,
@@ -531,20 +530,19 @@ impl Engine {
                 date: Self::local_date(&clinic, now),
             },
         };
-        self.store
-            .mutate_day(key, Want::default(), now, &self.link_base, |snap| {
-                authorise(staff, snap.clinic.id, snap.clinic.status)?;
-                if snap.queue.id != queue_id {
-                    return Err(QueueError::UnknownToken);
-                }
-                let changes = rules::plan_staff(&snap.day, &action, now)?;
-                Ok(Plan {
-                    changes,
-                    new_token: None,
-                    audit: actor.audit(action.audit_name(), action.target(), true),
-                })
+        self.mutate_day(key, Want::default(), now, |snap| {
+            authorise(staff, snap.clinic.id, snap.clinic.status)?;
+            if snap.queue.id != queue_id {
+                return Err(QueueError::UnknownToken);
+            }
+            let changes = rules::plan_staff(&snap.day, &action, now)?;
+            Ok(Plan {
+                changes,
+                new_token: None,
+                audit: actor.audit(action.audit_name(), action.target(), true),
             })
-            .await
+        })
+        .await
     }
 
     /// UNDO: reverts the latest staff action on today's queue day that is not yet undone.
@@ -560,26 +558,25 @@ impl Engine {
             last_undoable: true,
             ..Want::default()
         };
-        self.store
-            .mutate_day(key, want, now, &self.link_base, |snap| {
-                authorise(staff, snap.clinic.id, snap.clinic.status)?;
-                let (undone_id, last) = snap
-                    .last_undoable
-                    .as_ref()
-                    .ok_or(QueueError::NothingToUndo)?;
-                let changes = rules::plan_undo(&snap.day, last, now)?;
-                let token = changes.tokens.first().map(|c| c.token);
-                let audit = AuditEntry {
-                    undoes: Some(*undone_id),
-                    ..actor.audit("UNDO", token, false)
-                };
-                Ok(Plan {
-                    changes,
-                    new_token: None,
-                    audit,
-                })
+        self.mutate_day(key, want, now, |snap| {
+            authorise(staff, snap.clinic.id, snap.clinic.status)?;
+            let (undone_id, last) = snap
+                .last_undoable
+                .as_ref()
+                .ok_or(QueueError::NothingToUndo)?;
+            let changes = rules::plan_undo(&snap.day, last, now)?;
+            let token = changes.tokens.first().map(|c| c.token);
+            let audit = AuditEntry {
+                undoes: Some(*undone_id),
+                ..actor.audit("UNDO", token, false)
+            };
+            Ok(Plan {
+                changes,
+                new_token: None,
+                audit,
             })
-            .await
+        })
+        .await
     }
 
     /// A patient cancels their own token from the tracker link.
@@ -591,22 +588,21 @@ impl Engine {
         let now = self.now();
         let actor = Actor::Patient { ip };
         let key = DayKey::OfPublicId(public_id.clone());
-        self.store
-            .mutate_day(key, Want::default(), now, &self.link_base, |snap| {
-                if !snap.clinic.status.accepts_work() {
-                    return Err(QueueError::ClinicNotAccepting {
-                        status: snap.clinic.status,
-                    });
-                }
-                let token = snap.key_token.ok_or(QueueError::UnknownToken)?;
-                let changes = rules::plan_patient_cancel(&snap.day, token, now)?;
-                Ok(Plan {
-                    changes,
-                    new_token: None,
-                    audit: actor.audit("PATIENT_CANCEL", Some(token), false),
-                })
+        self.mutate_day(key, Want::default(), now, |snap| {
+            if !snap.clinic.status.accepts_work() {
+                return Err(QueueError::ClinicNotAccepting {
+                    status: snap.clinic.status,
+                });
+            }
+            let token = snap.key_token.ok_or(QueueError::UnknownToken)?;
+            let changes = rules::plan_patient_cancel(&snap.day, token, now)?;
+            Ok(Plan {
+                changes,
+                new_token: None,
+                audit: actor.audit("PATIENT_CANCEL", Some(token), false),
             })
-            .await
+        })
+        .await
     }
 }
 

@@ -1,18 +1,34 @@
-//! Which patients an action should tell something: pure, from the day before and after
-//! the action. The storage layer turns each notice into an outbox row in the same
-//! transaction as the action.
+//! Which patients an action should tell something, and how: pure, from the day before
+//! and after the action and what storage read about each patient. The engine writes the
+//! plan as outbox rows in the action's own transaction.
 
 use super::rules::{Changes, Day};
-use crate::domain::{TokenId, TokenStatus};
+use crate::domain::{BusinessId, Clinic, Language, PublicId, TokenId, TokenStatus};
 use crate::messages::MessageKind;
 
-/// `(token, what to tell them)` for one action.
+/// One patient an action should tell something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub token: TokenId,
+    pub kind: MessageKind,
+}
+
+/// What one action means for each patient, for a clinic that is running its queue.
+pub fn for_action(clinic: &Clinic, before: &Day, after: &Day, changes: &Changes) -> Vec<Notice> {
+    if !clinic.status.accepts_work() {
+        return Vec::new();
+    }
+    notices(before, after, changes, clinic.settings.notify_when_ahead)
+}
+
+/// What one action means for each patient: a token created, called, missed or seen, and
+/// "almost your turn" for whoever has just come within `notify_when_ahead` of the front.
 pub fn notices(
     before: &Day,
     after: &Day,
     changes: &Changes,
     notify_when_ahead: u32,
-) -> Vec<(TokenId, MessageKind)> {
+) -> Vec<Notice> {
     let mut out = Vec::new();
     for change in &changes.tokens {
         let was = change.before.as_ref().map(|s| s.status);
@@ -29,7 +45,10 @@ pub fn notices(
             _ => None,
         };
         if let Some(kind) = kind {
-            out.push((change.token, kind));
+            out.push(Notice {
+                token: change.token,
+                kind,
+            });
         }
     }
     // "Almost your turn": a waiting patient who has just come within N of the front.
@@ -46,8 +65,27 @@ pub fn notices(
         }
         let was_far = before.ahead_of(token.id).is_none_or(|was| was > limit);
         if was_far {
-            out.push((token.id, MessageKind::NextSoon));
+            out.push(Notice {
+                token: token.id,
+                kind: MessageKind::NextSoon,
+            });
         }
     }
     out
 }
+
+/// How to reach the patient who holds a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub clinic: BusinessId,
+    /// E.164, if the patient gave a number.
+    pub phone: Option<String>,
+    pub name: String,
+    pub language: Language,
+    pub public_id: PublicId,
+}
+
+#[cfg(feature = "ssr")]
+mod plan;
+#[cfg(feature = "ssr")]
+pub use plan::{plan, ClinicChannels, NoticePlan, OwnTemplate, PlannedMessage, Recipient};

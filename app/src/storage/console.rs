@@ -2,7 +2,7 @@
 //! accounts, queues, usage counts and the console's audit log.
 
 use super::rows::{ClinicRow, QueueRow, CLINIC_COLUMNS, QUEUE_COLUMNS};
-use super::{with_pool, with_tx, StorageError, Store, Tx};
+use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::console::{AuditFilter, AuditLine, StaffLine};
 use crate::domain::*;
 
@@ -282,8 +282,11 @@ impl Store {
                 Ok(StaffLine {
                     id: r.id,
                     email: r.email,
-                    role: Role::from_stored(&r.role)
-                        .ok_or_else(|| StorageError::Corrupt(format!("role {:?}", r.role)))?,
+                    role: RowAt::new("staff_users", r.id).decode(
+                        "role",
+                        &r.role,
+                        Role::from_stored,
+                    )?,
                     active: r.active,
                     must_change_password: r.must_change_password,
                 })

@@ -2,13 +2,13 @@
 //! messages, the outbox and templates. The outbox is claimed with a lease, so two workers
 //! (or two instances) never hold the same row at once.
 
-use super::{with_pool, with_tx, StorageError, Store, Tx};
+use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::console::ProviderKind;
 use crate::domain::*;
 use crate::messages::{Channel, MessageKind, TemplateChannel};
-
-/// The 24-hour customer-service window WhatsApp allows free-form messages in.
-pub const WINDOW_MS: i64 = 24 * 3_600_000;
+use crate::outbox::{OutboxKind, OutboxStatus, UNREACHED};
+use crate::queue::notices::{ClinicChannels, Contact, Notice, OwnTemplate, Recipient};
+use crate::whatsapp::{Window, WINDOW_MS};
 
 /// A clinic's provider account as stored (secrets still sealed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +36,11 @@ impl TryFrom<AccountRow> for StoredAccount {
     fn try_from(r: AccountRow) -> Result<Self, StorageError> {
         Ok(StoredAccount {
             business_id: BusinessId(r.business_id),
-            kind: ProviderKind::from_stored(&r.provider)
-                .ok_or_else(|| StorageError::Corrupt(format!("provider {:?}", r.provider)))?,
+            kind: RowAt::new("whatsapp_accounts", r.business_id).decode(
+                "provider",
+                &r.provider,
+                ProviderKind::from_stored,
+            )?,
             phone_number: r.phone_number,
             ultramsg_instance: r.ultramsg_instance,
             meta_phone_number_id: r.meta_phone_number_id.unwrap_or_default(),
@@ -49,69 +52,59 @@ impl TryFrom<AccountRow> for StoredAccount {
 const ACCOUNT_COLUMNS: &str =
     "business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets";
 
-/// Whose a token is and how to reach its patient.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct TokenContact {
-    pub clinic: i64,
-    pub phone: Option<String>,
-    pub name: String,
-    pub language: String,
-    pub public_id: String,
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: i64,
+    business_id: i64,
+    patient_phone: Option<String>,
+    patient_name: String,
+    language: String,
+    public_id: String,
 }
 
-const TOKEN_CONTACT_SQL: &str = "SELECT business_id AS clinic, patient_phone AS phone, \
-    patient_name AS name, language, public_id FROM tokens WHERE id = $1";
+impl TryFrom<ContactRow> for Contact {
+    type Error = StorageError;
+    fn try_from(r: ContactRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("tokens", r.id);
+        Ok(Contact {
+            clinic: BusinessId(r.business_id),
+            phone: r.patient_phone,
+            name: r.patient_name,
+            language: at.decode("language", &r.language, Language::from_stored)?,
+            public_id: at.decode("public_id", &r.public_id, PublicId::parse)?,
+        })
+    }
+}
+
+const CONTACT_SQL: &str =
+    "SELECT id, business_id, patient_phone, patient_name, language, public_id \
+    FROM tokens WHERE id = $1";
+
+#[derive(sqlx::FromRow)]
+struct TemplateRow {
+    kind: String,
+    channel: String,
+    language: String,
+    body: String,
+}
+
+impl TemplateRow {
+    fn decode(self, clinic: BusinessId) -> Result<OwnTemplate, StorageError> {
+        let at = RowAt::new("message_templates", clinic.get());
+        Ok(OwnTemplate {
+            kind: at.decode("kind", &self.kind, MessageKind::from_stored)?,
+            channel: at.decode("channel", &self.channel, TemplateChannel::from_stored)?,
+            language: at.decode("language", &self.language, Language::from_stored)?,
+            body: self.body,
+        })
+    }
+}
+
+const TEMPLATES_SQL: &str =
+    "SELECT kind, channel, language, body FROM message_templates WHERE business_id = $1";
 
 const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
     FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
-
-/// One phone's conversation with one clinic.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Window {
-    pub opened_at: i64,
-    pub last_inbound_at: i64,
-    pub token_id: Option<i64>,
-    pub opted_out: bool,
-    pub bot_state: String,
-}
-
-impl Window {
-    /// Free-form messages may go out until this instant (ms).
-    pub fn open_until(&self) -> i64 {
-        self.last_inbound_at + WINDOW_MS
-    }
-
-    pub fn is_open(&self, now: Timestamp) -> bool {
-        !self.opted_out && now.millis() < self.open_until()
-    }
-}
-
-/// How a message can reach a phone now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    FreeForm,
-    Template,
-    OptedOut,
-    NoWindow,
-}
-
-impl Reach {
-    /// WhatsApp's rule, in one place for queueing and sending: free-form inside an open
-    /// window, an approved template outside it when the clinic may send them, nothing
-    /// after STOP.
-    pub fn of(window: Option<&Window>, templates_allowed: bool, now: Timestamp) -> Self {
-        match window {
-            Some(w) if w.opted_out => Reach::OptedOut,
-            Some(w) if w.is_open(now) => Reach::FreeForm,
-            _ if templates_allowed => Reach::Template,
-            _ => Reach::NoWindow,
-        }
-    }
-
-    pub fn allowed(self) -> bool {
-        matches!(self, Reach::FreeForm | Reach::Template)
-    }
-}
 
 /// A notification to send.
 #[derive(Debug, Clone)]
@@ -120,7 +113,7 @@ pub struct NewMessage<'a> {
     pub token_id: Option<TokenId>,
     /// E.164, or empty for a patient who gave no number (push only).
     pub phone: &'a str,
-    pub kind: &'a str,
+    pub kind: OutboxKind,
     pub language: Language,
     /// WhatsApp's text.
     pub body: &'a str,
@@ -137,7 +130,7 @@ impl<'a> NewMessage<'a> {
         business_id: BusinessId,
         token_id: Option<TokenId>,
         phone: &'a str,
-        kind: &'a str,
+        kind: OutboxKind,
         language: Language,
         body: &'a str,
     ) -> Self {
@@ -287,6 +280,24 @@ impl Tx {
         Ok(())
     }
 
+    /// Points a phone's conversation with the clinic at a token it has just taken.
+    pub async fn move_conversation(
+        &mut self,
+        clinic: BusinessId,
+        phone: &str,
+        token: TokenId,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("UPDATE whatsapp_windows SET token_id = $3 WHERE business_id = $1 AND phone = $2")
+                .bind(clinic.get())
+                .bind(phone)
+                .bind(token.get())
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Logs an inbound message once: its id, or `None` when this provider message id was
     /// seen before.
     pub async fn record_inbound(
@@ -342,12 +353,12 @@ impl Tx {
             .bind(m.business_id.get())
             .bind(m.token_id.map(TokenId::get))
             .bind(m.phone)
-            .bind(m.kind)
+            .bind(m.kind.as_str())
             .bind(m.language.as_str())
             .bind(m.body)
             .bind(m.short_body)
             .bind(m.channel.unwrap_or(Channel::WhatsApp).as_str())
-            .bind(if m.channel.is_some() { "PENDING" } else { "SKIPPED" })
+            .bind(if m.channel.is_some() { OutboxStatus::Pending } else { OutboxStatus::Skipped }.as_str())
             .bind(if m.channel.is_some() { "" } else { UNREACHED })
             .bind(now.millis())
             .fetch_one(conn)
@@ -356,28 +367,33 @@ impl Tx {
     }
 
     /// Whether a token was already sent (or is due) a message of this kind.
-    pub async fn has_message(&mut self, token: TokenId, kind: &str) -> Result<bool, StorageError> {
+    pub async fn has_message(
+        &mut self,
+        token: TokenId,
+        kind: OutboxKind,
+    ) -> Result<bool, StorageError> {
         let n: i64 = with_tx!(self, conn => {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE token_id = $1 AND kind = $2")
                 .bind(token.get())
-                .bind(kind)
+                .bind(kind.as_str())
                 .fetch_one(conn)
                 .await?
         });
         Ok(n > 0)
     }
 
+    /// The clinic's own wording of a message, if it wrote one.
     pub async fn template(
         &mut self,
         clinic: BusinessId,
-        kind: &str,
+        kind: MessageKind,
         channel: TemplateChannel,
         language: Language,
     ) -> Result<Option<String>, StorageError> {
         Ok(with_tx!(self, conn => {
             sqlx::query_scalar("SELECT body FROM message_templates WHERE business_id = $1 AND kind = $2 AND channel = $3 AND language = $4")
                 .bind(clinic.get())
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(channel.as_str())
                 .bind(language.as_str())
                 .fetch_optional(conn)
@@ -385,174 +401,84 @@ impl Tx {
         }))
     }
 
-    /// The text of a message about a patient's token on a channel, in the clinic's own
-    /// wording for this kind and language, or Qline's; empty when the kind has no text
-    /// there.
-    pub async fn compose(
-        &mut self,
-        clinic: BusinessId,
-        kind: MessageKind,
-        channel: TemplateChannel,
-        view: &crate::tracker::TrackerView,
-        name: &str,
-        link: &str,
-    ) -> Result<String, StorageError> {
-        // A kind with no text on this channel has no template to look up either (the
-        // editor offers, and saving accepts, only the kinds a channel carries).
-        let Some(default) = crate::messages::default_for(kind, channel, view.language) else {
-            return Ok(String::new());
-        };
-        let template = self
-            .template(clinic, kind.as_str(), channel, view.language)
-            .await?
-            .unwrap_or_else(|| default.to_owned());
-        let vars = crate::messages::Vars::for_patient(view, name, link);
-        Ok(crate::messages::render(&template, &vars))
-    }
-
     /// A token's patient, for messages, read inside the transaction.
-    pub async fn token_contact(
-        &mut self,
-        token: TokenId,
-    ) -> Result<Option<TokenContact>, StorageError> {
-        Ok(with_tx!(self, conn => {
-            sqlx::query_as(TOKEN_CONTACT_SQL)
+    pub async fn token_contact(&mut self, token: TokenId) -> Result<Option<Contact>, StorageError> {
+        let row: Option<ContactRow> = with_tx!(self, conn => {
+            sqlx::query_as(CONTACT_SQL)
                 .bind(token.get())
                 .fetch_optional(conn)
                 .await?
-        }))
+        });
+        row.map(Contact::try_from).transpose()
     }
 
-    /// Turns what an action means for each patient into outbox rows, written in the
-    /// action's own transaction, each starting on the first channel that may reach the
-    /// patient: their browser's push subscription, their open WhatsApp window (or, in
-    /// template mode, an approved template unless they sent STOP), an SMS for "your
-    /// turn". Pushed alerts no channel can carry are recorded too, so the desk can see
-    /// who was not reached.
-    pub(super) async fn enqueue_notices(
+    /// What the clinic can send notices with: its WhatsApp provider, whether it has an
+    /// SMS account, its own wording.
+    pub async fn clinic_channels(
         &mut self,
-        before: &crate::queue::rules::Day,
-        applied: &super::Applied,
-        link_base: &str,
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        let clinic = &applied.clinic;
-        if !clinic.status.accepts_work() {
-            return Ok(());
-        }
-        let notices = crate::queue::notices::notices(
-            before,
-            &applied.day,
-            &applied.changes,
-            clinic.settings.notify_when_ahead,
-        );
-        if notices.is_empty() {
-            return Ok(());
-        }
-        let whatsapp: Option<String> = if clinic.settings.whatsapp_enabled {
-            with_tx!(self, conn => {
-                sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
-                    .bind(clinic.id.get())
-                    .fetch_optional(conn)
-                    .await?
-            })
-        } else {
-            None
-        };
-        let templates_allowed =
-            clinic.settings.whatsapp_template_mode && whatsapp.as_deref() == Some("META");
-        let mut sms: Option<bool> = None;
-        for (token, kind) in notices {
-            let Some(TokenContact {
-                phone,
-                name,
-                language,
-                public_id,
-                ..
-            }) = self.token_contact(token).await?
-            else {
-                continue;
-            };
-            let phone = phone.unwrap_or_default();
-            let window = match (&whatsapp, phone.is_empty()) {
-                (Some(_), false) => self.window(clinic.id, &phone).await?,
-                _ => None,
-            };
-            // A phone already in conversation with the clinic: the new token is what it
-            // is about now.
-            if let (MessageKind::TokenCreated, Some(w)) = (kind, &window) {
-                self.update_window(clinic.id, &phone, Some(token), w.opted_out, &w.bot_state)
-                    .await?;
-            }
-            let by_whatsapp = whatsapp.is_some()
-                && !phone.is_empty()
-                && Reach::of(window.as_ref(), templates_allowed, now).allowed();
-            let by_push = kind.pushed() && self.has_push_subscription(token).await?;
-            let by_sms = kind.critical()
-                && !phone.is_empty()
-                && match sms {
-                    Some(known) => known,
-                    None => *sms.insert(self.has_sms_account(clinic.id).await?),
-                };
-            let first = Channel::chain(Some(kind))
-                .iter()
-                .copied()
-                .find(|c| match c {
-                    Channel::Push => by_push,
-                    Channel::WhatsApp => by_whatsapp,
-                    Channel::Sms => by_sms,
-                });
-            if (first.is_none() && !kind.pushed())
-                || (kind == MessageKind::NextSoon && self.has_message(token, kind.as_str()).await?)
-            {
-                continue;
-            }
-            let language = Language::from_stored(&language).unwrap_or(Language::En);
-            let Some(public_id) = PublicId::parse(&public_id) else {
-                continue;
-            };
-            let Some(view) = crate::tracker::TrackerView::build(
-                clinic,
-                &applied.queue,
-                &applied.day,
-                token,
-                public_id.clone(),
-                language,
-                false,
-                now,
-            ) else {
-                continue;
-            };
-            let link = format!("{link_base}/t/{public_id}");
-            let body = self
-                .compose(
-                    clinic.id,
-                    kind,
-                    TemplateChannel::WhatsApp,
-                    &view,
-                    &name,
-                    &link,
+        clinic: BusinessId,
+    ) -> Result<ClinicChannels, StorageError> {
+        let (provider, sms, templates): (Option<String>, Option<i64>, Vec<TemplateRow>) = with_tx!(self, conn => {
+            let provider = sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
+                .bind(clinic.get())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let sms = sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")
+                .bind(clinic.get())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let templates = sqlx::query_as(TEMPLATES_SQL)
+                .bind(clinic.get())
+                .fetch_all(&mut *conn)
+                .await?;
+            (provider, sms, templates)
+        });
+        let whatsapp = provider
+            .map(|p| {
+                RowAt::new("whatsapp_accounts", clinic.get()).decode(
+                    "provider",
+                    &p,
+                    ProviderKind::from_stored,
                 )
-                .await?;
-            let short_body = self
-                .compose(clinic.id, kind, TemplateChannel::Short, &view, &name, &link)
-                .await?;
-            self.enqueue_message(
-                &NewMessage {
-                    business_id: clinic.id,
-                    token_id: Some(token),
-                    phone: &phone,
-                    kind: kind.as_str(),
-                    language,
-                    body: &body,
-                    short_body: &short_body,
-                    channel: first,
-                },
-                now,
-            )
+            })
+            .transpose()?;
+        Ok(ClinicChannels {
+            whatsapp,
+            sms: sms.is_some(),
+            templates: templates
+                .into_iter()
+                .map(|t| t.decode(clinic))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// What a notice's planning needs to know about its patient: how to reach them,
+    /// their conversation with the clinic, their push subscription, and whether the token
+    /// already has a message of this kind.
+    pub async fn recipient(
+        &mut self,
+        clinic: BusinessId,
+        notice: Notice,
+    ) -> Result<Recipient, StorageError> {
+        let contact = self
+            .token_contact(notice.token)
+            .await?
+            .ok_or_else(|| StorageError::Missing("tokens", notice.token.get()))?;
+        let window = match &contact.phone {
+            Some(phone) => self.window(clinic, phone).await?,
+            None => None,
+        };
+        let push = self.has_push_subscription(notice.token).await?;
+        let told = self
+            .has_message(notice.token, OutboxKind::Notice(notice.kind))
             .await?;
-        }
-        Ok(())
+        Ok(Recipient {
+            notice,
+            contact,
+            window,
+            push,
+            told,
+        })
     }
 
     /// Stores a clinic's own template; an empty body removes it (back to the default).
@@ -877,16 +803,14 @@ impl Store {
     }
 
     /// A token's patient, for messages, read outside any transaction.
-    pub async fn token_contact(
-        &self,
-        token: TokenId,
-    ) -> Result<Option<TokenContact>, StorageError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as(TOKEN_CONTACT_SQL)
+    pub async fn token_contact(&self, token: TokenId) -> Result<Option<Contact>, StorageError> {
+        let row: Option<ContactRow> = with_pool!(self, pool => {
+            sqlx::query_as(CONTACT_SQL)
                 .bind(token.get())
                 .fetch_optional(pool)
                 .await?
-        }))
+        });
+        row.map(Contact::try_from).transpose()
     }
 
     /// A phone's window with a clinic, read outside any transaction.
@@ -981,10 +905,6 @@ impl Store {
         Ok(())
     }
 }
-
-/// Why a notification was recorded without any channel to try.
-pub const UNREACHED: &str =
-    "no way to reach this patient: no push subscription, no WhatsApp conversation, no SMS";
 
 /// What became of one try on a channel.
 #[derive(Debug, Clone, Copy)]

@@ -15,12 +15,10 @@ mod tenants;
 
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
-pub use messaging::{
-    ClaimedMessage, NewMessage, OutboxRow, Reach, Settle, StoredAccount, TokenContact, Window,
-    UNREACHED, WINDOW_MS,
-};
+pub use messaging::{ClaimedMessage, NewMessage, OutboxRow, Settle, StoredAccount};
 pub use queue_days::{
-    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, NewToken, Plan, Want,
+    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken,
+    PastTokenRow, Plan, Want,
 };
 pub use reach::{AttemptCount, InboxRow, OutcomeCount, PushRow, SentRow, StoredSms};
 pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
@@ -70,8 +68,59 @@ pub enum StorageError {
     Sqlx(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unexpected value in the database: {0}")]
-    Corrupt(String),
+    /// A row holds what this version cannot read: never defaulted, always this error,
+    /// logged once where it stops a request or a worker.
+    #[error("unexpected value in the database: {table} row {id}, {detail}")]
+    Corrupt {
+        table: &'static str,
+        id: i64,
+        detail: String,
+    },
+    #[error("cannot encode a value for the database: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("{0} row {1} is missing")]
+    Missing(&'static str, i64),
+}
+
+/// A row being decoded, named so that a value it cannot read is reported with the table
+/// and id it came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowAt {
+    pub table: &'static str,
+    pub id: i64,
+}
+
+impl RowAt {
+    pub fn new(table: &'static str, id: i64) -> Self {
+        Self { table, id }
+    }
+
+    pub fn corrupt(self, column: &str, detail: impl std::fmt::Debug) -> StorageError {
+        StorageError::Corrupt {
+            table: self.table,
+            id: self.id,
+            detail: format!("{column} {detail:?}"),
+        }
+    }
+
+    /// A stored word read back with `parse`.
+    pub fn decode<T>(
+        self,
+        column: &str,
+        value: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, StorageError> {
+        parse(value).ok_or_else(|| self.corrupt(column, value))
+    }
+
+    pub fn decode_opt<T>(
+        self,
+        column: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, StorageError> {
+        value.map(|v| self.decode(column, v, parse)).transpose()
+    }
 }
 
 impl StorageError {

@@ -1,17 +1,16 @@
-//! The queue engine's transaction: lock one queue day, load it, let the pure rules decide,
-//! write the decision and its audit row, commit. Concurrent requests serialize per queue
-//! day (PostgreSQL: `SELECT … FOR UPDATE` on the day's row; SQLite: the write lock taken
-//! by `BEGIN IMMEDIATE`), never per table.
+//! The queue day's reads and writes inside the engine's transaction: lock one queue day,
+//! load it, write what the rules decided and its audit row. Concurrent requests serialize
+//! per queue day (PostgreSQL: `SELECT … FOR UPDATE` on the day's row; SQLite: the write
+//! lock taken by `BEGIN IMMEDIATE`), never per table.
 
 use super::rows::{
     ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_COLUMNS, DAY_TOKEN_COLUMNS,
     QUEUE_COLUMNS,
 };
-use super::{with_tx, StorageError, Store, Tx};
+use super::{with_tx, RowAt, StorageError, Tx};
+use crate::domain::eta::{EarlierToken, History};
 use crate::domain::*;
-use crate::queue::engine::EngineError;
 use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
-use crate::queue::QueueError;
 
 /// Which queue day an action is about.
 #[derive(Debug, Clone)]
@@ -97,6 +96,45 @@ pub struct AuditEntry {
     pub undoes: Option<i64>,
 }
 
+/// A queue day locked for an action.
+#[derive(Debug, Clone, Copy)]
+pub struct LockedDay {
+    pub id: QueueDayId,
+    /// The token the key named, for `DayKey::OfToken` and `DayKey::OfPublicId`.
+    pub key_token: Option<TokenId>,
+    /// Whether this action opened the day.
+    pub opened: bool,
+}
+
+/// A token of one of a queue's earlier days, as `Tx::earlier_tokens` reads it.
+#[derive(sqlx::FromRow)]
+pub struct PastTokenRow {
+    id: i64,
+    service_date: String,
+    created_at: i64,
+    called_at: Option<i64>,
+    served_at: Option<i64>,
+    cancelled_at: Option<i64>,
+    status: String,
+}
+
+impl TryFrom<PastTokenRow> for EarlierToken {
+    type Error = StorageError;
+    fn try_from(r: PastTokenRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("tokens", r.id);
+        Ok(EarlierToken {
+            date: at.decode("service_date", &r.service_date, |d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
+            })?,
+            created: Timestamp(r.created_at),
+            called: r.called_at.map(Timestamp),
+            served: r.served_at.map(Timestamp),
+            cancelled: r.cancelled_at.map(Timestamp),
+            status: at.decode("status", &r.status, TokenStatus::from_stored)?,
+        })
+    }
+}
+
 /// The outcome of a committed action.
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -111,44 +149,18 @@ pub struct Applied {
     pub day: Day,
 }
 
-impl Store {
-    /// Runs one queue action as one transaction. `decide` is pure: it sees the locked day
-    /// and returns a plan or a refusal; a refusal rolls back and writes nothing. The
-    /// WhatsApp messages the action causes join the outbox in the same transaction, with
-    /// tracker links under `link_base`.
-    pub async fn mutate_day<F>(
-        &self,
-        key: DayKey,
-        want: Want,
-        now: Timestamp,
-        link_base: &str,
-        decide: F,
-    ) -> Result<Applied, EngineError>
-    where
-        F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
-    {
-        let mut tx = self.begin().await?;
-        let snapshot = tx.lock_and_load(&key, &want, now).await?;
-        let plan = decide(&snapshot)?;
-        let before = snapshot.day.clone();
-        let applied = tx.write_plan(snapshot, plan, now).await?;
-        tx.enqueue_notices(&before, &applied, link_base, now)
-            .await?;
-        tx.commit().await?;
-        Ok(applied)
-    }
-}
-
 impl Tx {
-    /// Finds the day `key` names (and the token, when it names one) and locks it.
-    async fn lock_day(
+    /// Finds the day `key` names (and the token, when it names one) and locks it, opening
+    /// it first for `DayKey::Open`; `None` when there is no such queue or token.
+    pub async fn lock_day(
         &mut self,
         key: &DayKey,
         now: Timestamp,
-    ) -> Result<Option<(i64, Option<i64>)>, StorageError> {
+    ) -> Result<Option<LockedDay>, StorageError> {
+        let mut opened = false;
         let found: Option<(i64, Option<i64>)> = match key {
             DayKey::Open { queue_id, date } => {
-                let opened = with_tx!(self, c => {
+                let rows = with_tx!(self, c => {
                     sqlx::query(
                         "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
                          SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
@@ -161,9 +173,7 @@ impl Tx {
                     .await?
                     .rows_affected()
                 });
-                if opened == 1 {
-                    self.remember_history(*queue_id, date).await?;
-                }
+                opened = rows == 1;
                 with_tx!(self, c => {
                     sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
                         .bind(queue_id.get())
@@ -191,66 +201,46 @@ impl Tx {
                 .execute(&mut **t)
                 .await?;
         }
-        Ok(found)
+        Ok(found.map(|(id, key_token)| LockedDay {
+            id: QueueDayId(id),
+            key_token: key_token.map(TokenId),
+            opened,
+        }))
     }
 
-    /// Reads the queue's earlier days that a history learns from (`History::dates_for`),
-    /// learns it (`History::for_day`) and keeps it with the day that has just opened.
-    async fn remember_history(&mut self, queue: QueueId, date: &str) -> Result<(), StorageError> {
-        use crate::domain::eta::{History, PastToken};
-        let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
-            return Ok(());
-        };
-        let earlier: Vec<String> = History::dates_for(day)
-            .iter()
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .collect();
-        let places: Vec<String> = (0..earlier.len()).map(|i| format!("${}", i + 2)).collect();
+    /// The tokens of a queue's days on `dates`, for the history a new day learns from.
+    pub async fn earlier_tokens(
+        &mut self,
+        queue: QueueId,
+        dates: &[chrono::NaiveDate],
+    ) -> Result<Vec<EarlierToken>, StorageError> {
+        let places: Vec<String> = (0..dates.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
+            "SELECT t.id, d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
              FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
              WHERE d.queue_id = $1 AND d.service_date IN ({})",
             places.join(", ")
         );
-        type Row = (String, i64, Option<i64>, Option<i64>, Option<i64>, String);
-        let (timezone, rows) = with_tx!(self, c => {
-            let timezone: Option<String> = sqlx::query_scalar(
-                "SELECT b.timezone FROM businesses b JOIN queues q ON q.business_id = b.id WHERE q.id = $1",
-            )
-            .bind(queue.get())
-            .fetch_optional(&mut *c)
-            .await?;
-            let mut query = sqlx::query_as::<_, Row>(&sql).bind(queue.get());
-            for d in &earlier {
-                query = query.bind(d);
+        let rows: Vec<PastTokenRow> = with_tx!(self, c => {
+            let mut query = sqlx::query_as(&sql).bind(queue.get());
+            for d in dates {
+                query = query.bind(d.format("%Y-%m-%d").to_string());
             }
-            (timezone, query.fetch_all(c).await?)
+            query.fetch_all(c).await?
         });
-        let timezone = timezone.unwrap_or_default();
-        let mut days: std::collections::BTreeMap<chrono::NaiveDate, Vec<PastToken>> =
-            Default::default();
-        for (date, created, called, served, cancelled, status) in rows {
-            let Ok(date) = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
-                continue;
-            };
-            let at = |millis: i64| Timestamp(millis).local_secs(&timezone);
-            let served = served.filter(|_| status == "SERVED");
-            days.entry(date).or_default().push(PastToken {
-                joined: at(created),
-                called: called.map(at),
-                served: served.map(at),
-                left: cancelled.map(at),
-            });
-        }
-        let history = History::for_day(day, days);
-        if history.days == 0 {
-            return Ok(());
-        }
-        let json = serde_json::to_string(&history).unwrap_or_default();
+        rows.into_iter().map(EarlierToken::try_from).collect()
+    }
+
+    /// Keeps the history a day learned when it opened, for its wait estimates.
+    pub async fn save_history(
+        &mut self,
+        day: QueueDayId,
+        history: &History,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_string(history)?;
         with_tx!(self, c => {
-            sqlx::query("UPDATE queue_days SET history = $3 WHERE queue_id = $1 AND service_date = $2")
-                .bind(queue.get())
-                .bind(date)
+            sqlx::query("UPDATE queue_days SET history = $2 WHERE id = $1")
+                .bind(day.get())
                 .bind(json)
                 .execute(c)
                 .await?;
@@ -258,19 +248,13 @@ impl Tx {
         Ok(())
     }
 
-    async fn lock_and_load(
+    /// Everything the rules see about a locked day.
+    pub async fn load_day(
         &mut self,
-        key: &DayKey,
+        locked: &LockedDay,
         want: &Want,
-        now: Timestamp,
-    ) -> Result<DaySnapshot, EngineError> {
-        let Some((day_id, key_token)) = self.lock_day(key, now).await? else {
-            return Err(match key {
-                DayKey::Open { .. } => QueueError::UnknownQueue,
-                DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
-            }
-            .into());
-        };
+    ) -> Result<DaySnapshot, StorageError> {
+        let day_id = locked.id.get();
         let clinic_sql = format!(
             "SELECT {CLINIC_COLUMNS} FROM businesses b JOIN queue_days d ON d.business_id = b.id WHERE d.id = $1"
         );
@@ -317,7 +301,7 @@ impl Tx {
             service_date: day_row.service_date,
             next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
             day,
-            key_token: key_token.map(TokenId),
+            key_token: locked.key_token,
             counts,
             last_undoable,
         })
@@ -380,12 +364,14 @@ impl Tx {
         row.map(|(id, detail)| {
             serde_json::from_str(&detail)
                 .map(|changes| (id, changes))
-                .map_err(|e| StorageError::Corrupt(format!("audit row {id}: {e}")))
+                .map_err(|e| RowAt::new("audit_log", id).corrupt("detail", e.to_string()))
         })
         .transpose()
     }
 
-    async fn write_plan(
+    /// Writes what the rules decided: the new token, the changed tokens and day, and the
+    /// audit row.
+    pub async fn write_plan(
         &mut self,
         snap: DaySnapshot,
         plan: Plan,
@@ -450,8 +436,7 @@ impl Tx {
             .and_then(|id| day.tokens.iter().find(|t| t.id == id))
             .map(|t| day.label(t.number))
             .unwrap_or_default();
-        let detail =
-            serde_json::to_string(&changes).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let detail = serde_json::to_string(&changes)?;
         let audit_id: i64 = with_tx!(self, c => {
             sqlx::query_scalar(
                 "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \

@@ -1,25 +1,9 @@
 //! Rows as the database returns them, and their conversion into domain types.
 //! Integers are BIGINT on PostgreSQL and INTEGER on SQLite, so both decode as `i64`.
 
-use super::StorageError;
+use super::{RowAt, StorageError};
 use crate::domain::*;
 use crate::queue::rules::{Day, DayState, DayToken, TokenState};
-
-fn corrupt(what: &str, value: &str) -> StorageError {
-    StorageError::Corrupt(format!("{what} {value:?}"))
-}
-
-fn stored<T>(parse: fn(&str) -> Option<T>, what: &str, value: &str) -> Result<T, StorageError> {
-    parse(value).ok_or_else(|| corrupt(what, value))
-}
-
-fn stored_opt<T>(
-    parse: fn(&str) -> Option<T>,
-    what: &str,
-    value: Option<&str>,
-) -> Result<Option<T>, StorageError> {
-    value.map(|v| stored(parse, what, v)).transpose()
-}
 
 fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -117,20 +101,21 @@ pub fn languages_column(languages: &[Language]) -> String {
 impl TryFrom<ClinicRow> for Clinic {
     type Error = StorageError;
     fn try_from(r: ClinicRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("businesses", r.id);
         let languages = r
             .languages
             .split(',')
             .filter(|l| !l.is_empty())
-            .map(|l| stored(Language::from_stored, "language", l))
+            .map(|l| at.decode("languages", l, Language::from_stored))
             .collect::<Result<_, _>>()?;
         Ok(Clinic {
             id: BusinessId(r.id),
-            slug: Slug::parse(&r.slug).map_err(|_| corrupt("slug", &r.slug))?,
+            slug: Slug::parse(&r.slug).map_err(|_| at.corrupt("slug", &r.slug))?,
             name: r.name,
             address: r.address,
             contact_phone: r.contact_phone,
             timezone: r.timezone,
-            status: stored(BusinessStatus::from_stored, "business status", &r.status)?,
+            status: at.decode("status", &r.status, BusinessStatus::from_stored)?,
             status_reason: r.status_reason,
             settings: ClinicSettings {
                 whatsapp_enabled: r.whatsapp_enabled,
@@ -140,7 +125,7 @@ impl TryFrom<ClinicRow> for Clinic {
                 max_tokens_per_phone_per_day: count(r.max_tokens_per_phone_per_day),
                 joins_per_ip_per_hour: count(r.joins_per_ip_per_hour),
                 default_country: CountryCode::parse(&r.default_country)
-                    .map_err(|_| corrupt("country", &r.default_country))?,
+                    .map_err(|_| at.corrupt("default_country", &r.default_country))?,
                 eta_min_minutes: count(r.eta_min_minutes),
                 eta_max_minutes: count(r.eta_max_minutes),
                 languages,
@@ -197,24 +182,28 @@ pub const DAY_COLUMNS: &str =
     "id, service_date, status, intake_paused, next_number, closed_at, history";
 
 impl DayRow {
-    /// The day with its tokens. A history that cannot be read only makes the estimates
-    /// fall back on today and the default range.
+    /// The day with its tokens and the history its estimates learn from.
     pub fn day(&self, prefix: &str, tokens: Vec<DayToken>) -> Result<Day, StorageError> {
         Ok(Day {
             prefix: prefix.to_owned(),
             state: self.state()?,
             tokens,
-            history: self
-                .history
-                .as_deref()
-                .and_then(|h| serde_json::from_str(h).ok())
-                .unwrap_or_default(),
+            history: match &self.history {
+                Some(h) => serde_json::from_str(h).map_err(|e| {
+                    RowAt::new("queue_days", self.id).corrupt("history", e.to_string())
+                })?,
+                None => Default::default(),
+            },
         })
     }
 
     pub fn state(&self) -> Result<DayState, StorageError> {
         Ok(DayState {
-            status: stored(DayStatus::from_stored, "day status", &self.status)?,
+            status: RowAt::new("queue_days", self.id).decode(
+                "status",
+                &self.status,
+                DayStatus::from_stored,
+            )?,
             intake_paused: self.intake_paused,
             closed_at: self.closed_at.map(Timestamp),
         })
@@ -241,24 +230,25 @@ pub struct DayTokenRow {
 impl TryFrom<DayTokenRow> for DayToken {
     type Error = StorageError;
     fn try_from(r: DayTokenRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("tokens", r.id);
         Ok(DayToken {
             id: TokenId(r.id),
             number: TokenNumber(count(r.number)),
             state: TokenState {
-                status: stored(TokenStatus::from_stored, "token status", &r.status)?,
-                previous_status: stored_opt(
-                    TokenStatus::from_stored,
-                    "token status",
+                status: at.decode("status", &r.status, TokenStatus::from_stored)?,
+                previous_status: at.decode_opt(
+                    "previous_status",
                     r.previous_status.as_deref(),
+                    TokenStatus::from_stored,
                 )?,
                 is_priority: r.is_priority,
                 called_at: r.called_at.map(Timestamp),
                 served_at: r.served_at.map(Timestamp),
                 cancelled_at: r.cancelled_at.map(Timestamp),
-                cancel_reason: stored_opt(
-                    CancelReason::from_stored,
-                    "cancel reason",
+                cancel_reason: at.decode_opt(
+                    "cancel_reason",
                     r.cancel_reason.as_deref(),
+                    CancelReason::from_stored,
                 )?,
             },
         })
@@ -282,7 +272,11 @@ impl StaffRow {
             id: UserId(self.id),
             business_id: self.business_id.map(BusinessId),
             email: self.email.clone(),
-            role: stored(Role::from_stored, "role", &self.role)?,
+            role: RowAt::new("staff_users", self.id).decode(
+                "role",
+                &self.role,
+                Role::from_stored,
+            )?,
             active: self.active,
             must_change_password: self.must_change_password,
         })

@@ -4,7 +4,7 @@ use super::rows::{
     ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS, DAY_COLUMNS,
     DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
 };
-use super::{with_pool, with_tx, StorageError, Store, Tx};
+use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::queue::rules::{Day, DayToken};
 
@@ -321,7 +321,11 @@ impl Store {
             patients.push(Patient {
                 token: token.id,
                 name: r.patient_name,
-                source: Source::from_stored(&r.source).unwrap_or(Source::Desk),
+                source: RowAt::new("tokens", token.id.get()).decode(
+                    "source",
+                    &r.source,
+                    Source::from_stored,
+                )?,
                 joined_at: Timestamp(r.created_at),
                 phone: r.patient_phone,
             });
@@ -338,16 +342,21 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(
-            row.map(|(id, clinic, day, queue, language, rating)| TokenRef {
+        row.map(|(id, clinic, day, queue, language, rating)| {
+            Ok(TokenRef {
                 id: TokenId(id),
                 clinic: BusinessId(clinic),
                 day: QueueDayId(day),
                 queue: QueueId(queue),
-                language: Language::from_stored(&language).unwrap_or(Language::En),
+                language: RowAt::new("tokens", id).decode(
+                    "language",
+                    &language,
+                    Language::from_stored,
+                )?,
                 rated: rating.is_some(),
-            }),
-        )
+            })
+        })
+        .transpose()
     }
 
     /// Records a served patient's rating and feedback, once. Returns whether it was recorded.

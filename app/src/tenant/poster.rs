@@ -12,7 +12,7 @@ pub fn poster(clinic: &Clinic, public_url: &str, whatsapp_number: Option<&str>) 
     let join_url = format!("{public_url}/c/{}", clinic.slug);
     let whatsapp_join = whatsapp_number.map(|number| {
         let text = crate::messaging::inbound::join_text(clinic.slug.as_str());
-        let link = crate::messaging::inbound::click_to_chat(number, &text);
+        let link = crate::whatsapp::click_to_chat(number, &text);
         let svg = qr_svg(&link);
         (link, svg)
     });

@@ -1,0 +1,123 @@
+//! One queue action as one transaction: lock the queue day, load it (teaching a day that
+//! has just opened its history), let the pure rules decide, write the decision and its
+//! audit row, plan who to tell what and queue those messages, commit. A refusal rolls
+//! back and writes nothing.
+
+use super::{Engine, EngineError};
+use crate::domain::eta::History;
+use crate::domain::Timestamp;
+use crate::outbox::OutboxKind;
+use crate::queue::notices::{self, NoticePlan};
+use crate::queue::rules::Day;
+use crate::queue::QueueError;
+use crate::storage::{Applied, DayKey, DaySnapshot, LockedDay, NewMessage, Plan, Tx, Want};
+
+impl Engine {
+    /// Runs one queue action. `decide` is pure: it sees the locked day and returns a plan
+    /// or a refusal.
+    pub(super) async fn mutate_day<F>(
+        &self,
+        key: DayKey,
+        want: Want,
+        now: Timestamp,
+        decide: F,
+    ) -> Result<Applied, EngineError>
+    where
+        F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
+    {
+        let mut tx = self.store.begin().await?;
+        let Some(locked) = tx.lock_day(&key, now).await? else {
+            return Err(match key {
+                DayKey::Open { .. } => QueueError::UnknownQueue,
+                DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
+            }
+            .into());
+        };
+        let mut snapshot = tx.load_day(&locked, &want).await?;
+        if locked.opened {
+            snapshot.day.history = learn_history(&mut tx, &locked, &snapshot).await?;
+        }
+        let plan = decide(&snapshot)?;
+        let before = snapshot.day.clone();
+        let applied = tx.write_plan(snapshot, plan, now).await?;
+        self.queue_notices(&mut tx, &before, &applied, now).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Turns what the action means for each patient into outbox rows, in the action's
+    /// own transaction.
+    async fn queue_notices(
+        &self,
+        tx: &mut Tx,
+        before: &Day,
+        applied: &Applied,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let clinic = &applied.clinic;
+        let wanted = notices::for_action(clinic, before, &applied.day, &applied.changes);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let channels = tx.clinic_channels(clinic.id).await?;
+        let mut recipients = Vec::with_capacity(wanted.len());
+        for notice in wanted {
+            recipients.push(tx.recipient(clinic.id, notice).await?);
+        }
+        let NoticePlan {
+            messages,
+            conversations_moved,
+        } = notices::plan(
+            clinic,
+            &applied.queue,
+            &applied.day,
+            &channels,
+            &recipients,
+            &self.link_base,
+            now,
+        );
+        for (phone, token) in conversations_moved {
+            tx.move_conversation(clinic.id, &phone, token).await?;
+        }
+        for m in messages {
+            let message = NewMessage {
+                business_id: clinic.id,
+                token_id: Some(m.token),
+                phone: &m.phone,
+                kind: OutboxKind::Notice(m.kind),
+                language: m.language,
+                body: &m.body,
+                short_body: &m.short_body,
+                channel: m.channel,
+            };
+            tx.enqueue_message(&message, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The history a day that has just opened learns from the queue's earlier days, kept with
+/// the day for its wait estimates.
+async fn learn_history(
+    tx: &mut Tx,
+    locked: &LockedDay,
+    snapshot: &DaySnapshot,
+) -> Result<History, EngineError> {
+    let Some(date) = chrono::NaiveDate::parse_from_str(&snapshot.service_date, "%Y-%m-%d").ok()
+    else {
+        return Err(crate::storage::StorageError::Corrupt {
+            table: "queue_days",
+            id: locked.id.get(),
+            detail: format!("service_date {:?}", snapshot.service_date),
+        }
+        .into());
+    };
+    let earlier = tx
+        .earlier_tokens(snapshot.queue.id, &History::dates_for(date))
+        .await?;
+    let history = History::from_stored(date, &snapshot.clinic.timezone, &earlier);
+    if history.days > 0 {
+        tx.save_history(locked.id, &history).await?;
+    }
+    Ok(history)
+}

@@ -1,0 +1,68 @@
+//! WhatsApp's rules, pure: the 24-hour window a patient's message opens, STOP, which kind
+//! of message may reach a phone now, and the click-to-chat link the tracker offers.
+
+use crate::domain::{percent_encoded, PublicId, Timestamp};
+
+/// The 24-hour customer-service window WhatsApp allows free-form messages in.
+pub const WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// One phone's conversation with one clinic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Window {
+    pub opened_at: i64,
+    pub last_inbound_at: i64,
+    pub token_id: Option<i64>,
+    pub opted_out: bool,
+    pub bot_state: String,
+}
+
+impl Window {
+    /// Free-form messages may go out until this instant (ms).
+    pub fn open_until(&self) -> i64 {
+        self.last_inbound_at + WINDOW_MS
+    }
+
+    pub fn is_open(&self, now: Timestamp) -> bool {
+        !self.opted_out && now.millis() < self.open_until()
+    }
+}
+
+/// How a message can reach a phone now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    FreeForm,
+    Template,
+    OptedOut,
+    NoWindow,
+}
+
+impl Reach {
+    /// WhatsApp's rule, in one place for queueing and sending: free-form inside an open
+    /// window, an approved template outside it when the clinic may send them, nothing
+    /// after STOP.
+    pub fn of(window: Option<&Window>, templates_allowed: bool, now: Timestamp) -> Self {
+        match window {
+            Some(w) if w.opted_out => Reach::OptedOut,
+            Some(w) if w.is_open(now) => Reach::FreeForm,
+            _ if templates_allowed => Reach::Template,
+            _ => Reach::NoWindow,
+        }
+    }
+
+    pub fn allowed(self) -> bool {
+        matches!(self, Reach::FreeForm | Reach::Template)
+    }
+}
+
+/// The text the tracker's "Get updates on WhatsApp" link pre-writes: it carries the
+/// token's public id, which is how the reply finds the token.
+pub fn opt_in_text(token_label: &str, public_id: &PublicId) -> String {
+    format!("Hi! Please send me updates on WhatsApp for token {token_label} (ref {public_id}).")
+}
+
+/// A click-to-chat link: `https://wa.me/<number>?text=<text, percent-encoded>`.
+pub fn click_to_chat(number: &str, text: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    format!("https://wa.me/{digits}?text={}", percent_encoded(text))
+}
