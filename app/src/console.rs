@@ -3,6 +3,7 @@
 //! browser.
 
 use crate::domain::{BusinessStatus, Clinic, InvalidInput, Queue, Role};
+use crate::outbox::{AttemptCount, AttemptOutcome, OutboxStatus, OutcomeCount};
 use serde::{Deserialize, Serialize};
 
 /// Every way a console action can be refused, each with a message an operator or owner
@@ -101,11 +102,11 @@ pub struct ChannelStats {
 }
 
 impl DeliveryStats {
-    /// Adds up counts as storage reads them: attempts as `(channel, outcome, count, cost
-    /// units)`, notifications as `(status, channel, count)`.
+    /// Adds up counts as storage reads them: tries per channel and outcome, notifications
+    /// per status and channel.
     pub fn from_counts<'a>(
-        attempts: impl IntoIterator<Item = (&'a str, &'a str, i64, i64)>,
-        outcomes: impl IntoIterator<Item = (&'a str, &'a str, i64)>,
+        attempts: impl IntoIterator<Item = &'a AttemptCount>,
+        outcomes: impl IntoIterator<Item = &'a OutcomeCount>,
     ) -> Self {
         use crate::messages::Channel;
         let mut stats = DeliveryStats {
@@ -121,39 +122,30 @@ impl DeliveryStats {
             reached: Channel::ALL.iter().map(|&c| (c, 0)).collect(),
             ..DeliveryStats::default()
         };
-        for (channel, outcome, count, cost) in attempts {
-            let Some(line) = stats
-                .channels
-                .iter_mut()
-                .find(|l| l.channel.as_str() == channel)
-            else {
+        for a in attempts {
+            let Some(line) = stats.channels.iter_mut().find(|l| l.channel == a.channel) else {
                 continue;
             };
-            match outcome {
-                "SENT" => {
-                    line.attempts += count as u32;
-                    line.delivered += count as u32;
+            match a.outcome {
+                AttemptOutcome::Sent => {
+                    line.attempts += a.count;
+                    line.delivered += a.count;
                 }
-                "FAILED" => line.attempts += count as u32,
-                _ => {}
+                AttemptOutcome::Failed => line.attempts += a.count,
+                AttemptOutcome::Skipped => {}
             }
-            line.cost_units += cost as u32;
+            line.cost_units += a.cost_units;
         }
-        for (status, channel, count) in outcomes {
-            let count = count as u32;
-            stats.notifications += count;
-            match status {
-                "SENT" => {
-                    if let Some(line) = stats
-                        .reached
-                        .iter_mut()
-                        .find(|(c, _)| c.as_str() == channel)
-                    {
-                        line.1 += count;
+        for o in outcomes {
+            stats.notifications += o.count;
+            match o.status {
+                OutboxStatus::Sent => {
+                    if let Some(line) = stats.reached.iter_mut().find(|(c, _)| *c == o.channel) {
+                        line.1 += o.count;
                     }
                 }
-                "PENDING" | "SENDING" => stats.pending += count,
-                _ => stats.not_reached += count,
+                OutboxStatus::Pending | OutboxStatus::Sending => stats.pending += o.count,
+                OutboxStatus::Failed | OutboxStatus::Skipped => stats.not_reached += o.count,
             }
         }
         stats
@@ -429,21 +421,34 @@ mod tests {
 
     #[test]
     fn delivery_shares_and_rates_add_up_from_the_counts() {
-        let stats = DeliveryStats::from_counts(
-            [
-                ("PUSH", "SENT", 3, 0),
-                ("PUSH", "FAILED", 1, 0),
-                ("PUSH", "SKIPPED", 5, 0),
-                ("SMS", "SENT", 2, 3),
-            ],
-            [
-                ("SENT", "PUSH", 3),
-                ("SENT", "SMS", 2),
-                ("SKIPPED", "WHATSAPP", 4),
-                ("FAILED", "SMS", 1),
-                ("PENDING", "PUSH", 2),
-            ],
-        );
+        let channel = |c| Channel::from_stored(c).unwrap();
+        let attempts = [
+            ("PUSH", "SENT", 3, 0),
+            ("PUSH", "FAILED", 1, 0),
+            ("PUSH", "SKIPPED", 5, 0),
+            ("SMS", "SENT", 2, 3),
+        ]
+        .map(|(c, outcome, count, cost_units)| AttemptCount {
+            clinic: crate::domain::BusinessId(1),
+            channel: channel(c),
+            outcome: AttemptOutcome::from_stored(outcome).unwrap(),
+            count,
+            cost_units,
+        });
+        let outcomes = [
+            ("SENT", "PUSH", 3),
+            ("SENT", "SMS", 2),
+            ("SKIPPED", "WHATSAPP", 4),
+            ("FAILED", "SMS", 1),
+            ("PENDING", "PUSH", 2),
+        ]
+        .map(|(status, c, count)| OutcomeCount {
+            clinic: crate::domain::BusinessId(1),
+            status: OutboxStatus::from_stored(status).unwrap(),
+            channel: channel(c),
+            count,
+        });
+        let stats = DeliveryStats::from_counts(&attempts, &outcomes);
         assert_eq!(stats.notifications, 12);
         assert_eq!(stats.share(Channel::Push), 25);
         assert_eq!(stats.share(Channel::Sms), 17);

@@ -134,65 +134,64 @@ pub struct DeskMessages {
 #[cfg(feature = "ssr")]
 impl DeskMessages {
     /// From what storage read for the whole day: messages about tokens, every try of
-    /// them `(message, channel, outcome)`, and patients' messages for the desk.
+    /// them, and patients' messages for the desk.
     pub fn new(
-        sent: &[crate::storage::SentRow],
-        attempts: &[(i64, String, String)],
-        inbox: &[crate::storage::InboxRow],
+        sent: &[crate::outbox::SentMessage],
+        attempts: &[crate::outbox::Attempt],
+        inbox: &[crate::whatsapp::PatientMessage],
     ) -> Self {
         use crate::messages::{Channel, MessageKind};
-        let state = |status: &str| match status {
-            "SENT" => NoticeState::Sent,
-            "PENDING" | "SENDING" => NoticeState::Pending,
-            _ => NoticeState::NotReached,
+        use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus};
+        let state = |status: OutboxStatus| match status {
+            OutboxStatus::Sent => NoticeState::Sent,
+            OutboxStatus::Pending | OutboxStatus::Sending => NoticeState::Pending,
+            OutboxStatus::Failed | OutboxStatus::Skipped => NoticeState::NotReached,
         };
-        let mut tries: std::collections::HashMap<i64, Vec<(&str, &str)>> = Default::default();
-        for (message, channel, outcome) in attempts {
-            tries.entry(*message).or_default().push((channel, outcome));
+        let mut tries: std::collections::HashMap<i64, Vec<&crate::outbox::Attempt>> =
+            Default::default();
+        for attempt in attempts {
+            tries.entry(attempt.message).or_default().push(attempt);
         }
         let mut out = DeskMessages::default();
         for s in sent {
-            if s.kind == crate::messages::STAFF_REPLY {
-                out.chat.entry(s.token_id).or_default().push(ChatLine {
-                    from_patient: false,
-                    body: s.body.clone(),
-                    at: s.created_at,
-                    state: Some(state(&s.status)),
-                });
-                continue;
-            }
-            let Some(kind) =
-                MessageKind::from_stored(&s.kind).filter(|k| *k != MessageKind::Welcome)
-            else {
-                continue;
+            let token = s.token.get();
+            let kind = match s.kind {
+                OutboxKind::StaffReply => {
+                    out.chat.entry(token).or_default().push(ChatLine {
+                        from_patient: false,
+                        body: s.body.clone(),
+                        at: s.created_at.millis(),
+                        state: Some(state(s.status)),
+                    });
+                    continue;
+                }
+                OutboxKind::Notice(MessageKind::Welcome) | OutboxKind::BotReply => continue,
+                OutboxKind::Notice(kind) => kind,
             };
             // Each channel once, with how its last try went, unless it delivered.
             let mut missed: Vec<(Channel, String)> = Vec::new();
-            for &(channel, outcome) in tries.get(&s.id).into_iter().flatten() {
-                let Some(channel) = Channel::from_stored(channel) else {
-                    continue;
+            for attempt in tries.get(&s.id).into_iter().flatten() {
+                missed.retain(|(c, _)| *c != attempt.channel);
+                let why = match attempt.outcome {
+                    AttemptOutcome::Sent => continue,
+                    AttemptOutcome::Skipped => "skipped",
+                    AttemptOutcome::Failed => "failed",
                 };
-                missed.retain(|(c, _)| *c != channel);
-                let why = match outcome {
-                    "SENT" => continue,
-                    "SKIPPED" => "skipped",
-                    _ => "failed",
-                };
-                missed.push((channel, why.to_owned()));
+                missed.push((attempt.channel, why.to_owned()));
             }
-            out.notices.entry(s.token_id).or_default().push(NoticeLine {
+            out.notices.entry(token).or_default().push(NoticeLine {
                 kind,
-                channel: Channel::from_stored(&s.channel).unwrap_or(Channel::WhatsApp),
-                state: state(&s.status),
+                channel: s.channel,
+                state: state(s.status),
                 missed,
             });
         }
         for m in inbox {
-            let Some(token) = m.token_id else { continue };
-            out.chat.entry(token).or_default().push(ChatLine {
+            let Some(token) = m.token else { continue };
+            out.chat.entry(token.get()).or_default().push(ChatLine {
                 from_patient: true,
                 body: m.body.clone(),
-                at: m.received_at,
+                at: m.received_at.millis(),
                 state: None,
             });
         }

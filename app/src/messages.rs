@@ -41,9 +41,6 @@ kinds! {
     Feedback = "FEEDBACK", "Feedback request";
 }
 
-/// The outbox kind of a staff reply on the desk (a conversation message, not an alert).
-pub const STAFF_REPLY: &str = "STAFF_REPLY";
-
 impl MessageKind {
     /// The alerts: the notifications that follow a patient out of the tracker's tab.
     pub const ALERTS: [MessageKind; 3] = [

@@ -2,8 +2,8 @@
 //! try on one channel went. Every status the database holds is spelled here once; storage
 //! decodes rows into these types and refuses anything else as corrupt.
 
-use crate::domain::stored_enum;
-use crate::messages::MessageKind;
+use crate::domain::{stored_enum, BusinessId, Timestamp, TokenId};
+use crate::messages::{Channel, MessageKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -58,6 +58,18 @@ stored_enum!(
     }
 );
 
+/// Each of these reads against the word the database stores (consoles, tests).
+macro_rules! eq_stored {
+    ($($name:ty),+) => {$(
+        impl PartialEq<&str> for $name {
+            fn eq(&self, stored: &&str) -> bool {
+                self.as_str() == *stored
+            }
+        }
+    )+};
+}
+eq_stored!(OutboxKind, OutboxStatus, AttemptOutcome, Channel);
+
 impl OutboxStatus {
     /// Still on its way: waiting or being sent.
     pub fn in_flight(self) -> bool {
@@ -73,6 +85,48 @@ stored_enum!(
         Skipped = "SKIPPED",
     }
 );
+
+/// A message to a token, as the desk lists it: notifications and staff replies (only
+/// replies keep their text here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub id: i64,
+    pub token: TokenId,
+    pub kind: OutboxKind,
+    pub status: OutboxStatus,
+    /// The channel being tried, or the one that reached the patient once sent.
+    pub channel: Channel,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+/// One try of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub message: i64,
+    pub channel: Channel,
+    pub outcome: AttemptOutcome,
+}
+
+/// How many tries on one channel of one clinic ended one way, and what they cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    pub clinic: BusinessId,
+    pub channel: Channel,
+    pub outcome: AttemptOutcome,
+    pub count: u32,
+    /// SMS segments, or WhatsApp template messages: what the provider bills.
+    pub cost_units: u32,
+}
+
+/// How many of a clinic's notifications stand (or ended) one way on one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeCount {
+    pub clinic: BusinessId,
+    pub status: OutboxStatus,
+    pub channel: Channel,
+    pub count: u32,
+}
 
 /// Why a notification was recorded without any channel to try.
 pub const UNREACHED: &str =

@@ -1,7 +1,7 @@
 //! WhatsApp's rules, pure: the 24-hour window a patient's message opens, STOP, which kind
 //! of message may reach a phone now, and the click-to-chat link the tracker offers.
 
-use crate::domain::{percent_encoded, PublicId, Timestamp};
+use crate::domain::{percent_encoded, PublicId, Timestamp, TokenId};
 
 /// The 24-hour customer-service window WhatsApp allows free-form messages in.
 pub const WINDOW_MS: i64 = 24 * 3_600_000;
@@ -26,6 +26,26 @@ impl Window {
     pub fn is_open(&self, now: Timestamp) -> bool {
         !self.opted_out && now.millis() < self.open_until()
     }
+}
+
+/// A conversation as the desk lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowLine {
+    pub phone: String,
+    /// Free-form messages may go out until then (it may have passed).
+    pub open_until: Timestamp,
+    /// The token the conversation is about.
+    pub token: Option<TokenId>,
+    pub opted_out: bool,
+}
+
+/// A patient's message for the desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientMessage {
+    pub token: Option<TokenId>,
+    pub phone: String,
+    pub body: String,
+    pub received_at: Timestamp,
 }
 
 /// How a message can reach a phone now.

@@ -372,15 +372,12 @@ impl Messenger {
             return Ok(0);
         }
         for m in self.store().abandoned_messages(MAX_ATTEMPTS, now).await? {
-            let Some(channel) = Channel::from_stored(&m.channel) else {
-                continue;
-            };
             let outcome = Settle::Failed {
                 error: "no answer after the last attempt (the worker stopped mid-send)",
-                next: channel.after(MessageKind::from_stored(&m.kind)),
+                next: m.channel.after(m.kind.notice()),
             };
             self.store()
-                .settle_message(&m, channel, &outcome, now)
+                .settle_message(&m, m.channel, &outcome, now)
                 .await?;
         }
         let claimed = self
@@ -396,7 +393,7 @@ impl Messenger {
                 let on = |channel: Channel| {
                     claimed
                         .iter()
-                        .any(|c| c.business_id == m.business_id && c.channel == channel.as_str())
+                        .any(|c| c.business_id == m.business_id && c.channel == channel)
                 };
                 let sender = self
                     .sender(
@@ -446,11 +443,8 @@ impl Messenger {
     /// the next channel in its chain, or the end of the chain) is settled with the
     /// attempt recorded.
     async fn deliver(&self, m: ClaimedMessage, sender: &Sender) -> Result<(), StorageError> {
-        let kind = MessageKind::from_stored(&m.kind);
-        let Some(channel) = Channel::from_stored(&m.channel) else {
-            tracing::error!(message = m.id, channel = %m.channel, "unknown channel");
-            return Ok(());
-        };
+        let kind = m.kind.notice();
+        let channel = m.channel;
         let next = channel.after(kind);
         let tried = match &sender.clinic {
             None => Try::Skipped("the clinic no longer exists".into()),
@@ -622,7 +616,7 @@ impl Messenger {
             Outgoing::Template {
                 to: &m.phone,
                 name: &template_name,
-                language: if m.language == Language::Hi.as_str() {
+                language: if m.language == Language::Hi {
                     "hi"
                 } else {
                     "en"

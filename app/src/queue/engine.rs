@@ -274,13 +274,10 @@ impl Engine {
             let patient = patients.get(&t.id);
             // The conversation about this token (a relative may write), else the one
             // with the patient's own number.
-            let window = windows
-                .iter()
-                .find(|w| w.2 == Some(t.id.get()))
-                .or_else(|| {
-                    let phone = patient.and_then(|p| p.phone.as_ref())?;
-                    windows.iter().find(|w| &w.0 == phone)
-                });
+            let window = windows.iter().find(|w| w.token == Some(t.id)).or_else(|| {
+                let phone = patient.and_then(|p| p.phone.as_ref())?;
+                windows.iter().find(|w| &w.phone == phone)
+            });
             let (notices, chat) = messages.of(t.id.get());
             DeskToken {
                 id: t.id.get(),
@@ -289,8 +286,8 @@ impl Engine {
                 source: patient.map_or(Source::Desk, |p| p.source),
                 priority: t.state.is_priority,
                 joined_at: patient.map_or(now, |p| p.joined_at).millis(),
-                whatsapp_until: window.map(|w| w.1),
-                whatsapp_stopped: window.is_some_and(|w| w.3),
+                whatsapp_until: window.map(|w| w.open_until.millis()),
+                whatsapp_stopped: window.is_some_and(|w| w.opted_out),
                 eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
                 notices,
                 chat,

@@ -18,8 +18,16 @@ pub struct ConsoleAudit<'a> {
     pub detail: &'a str,
 }
 
-/// One queue day's standing, for usage counts: `(clinic, local date, open, tokens, served)`.
-pub type DayUsage = (BusinessId, String, bool, u32, u32);
+/// One queue day's standing, for usage counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayUsage {
+    pub clinic: BusinessId,
+    /// The local date (`YYYY-MM-DD`).
+    pub date: String,
+    pub open: bool,
+    pub tokens: u32,
+    pub served: u32,
+}
 
 impl Tx {
     /// Re-reads a clinic inside the transaction (locking its row on PostgreSQL).
@@ -245,14 +253,12 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(clinic, date, status, tokens, served)| {
-                (
-                    BusinessId(clinic),
-                    date,
-                    status == "OPEN",
-                    tokens as u32,
-                    served as u32,
-                )
+            .map(|(clinic, date, status, tokens, served)| DayUsage {
+                clinic: BusinessId(clinic),
+                date,
+                open: status == DayStatus::Open.as_str(),
+                tokens: tokens as u32,
+                served: served as u32,
             })
             .collect())
     }

@@ -6,9 +6,9 @@ use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::console::ProviderKind;
 use crate::domain::*;
 use crate::messages::{Channel, MessageKind, TemplateChannel};
-use crate::outbox::{OutboxKind, OutboxStatus, UNREACHED};
+use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus, UNREACHED};
 use crate::queue::notices::{ClinicChannels, Contact, Notice, OwnTemplate, Recipient};
-use crate::whatsapp::{Window, WINDOW_MS};
+use crate::whatsapp::{Window, WindowLine, WINDOW_MS};
 
 /// A clinic's provider account as stored (secrets still sealed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,38 +148,150 @@ impl<'a> NewMessage<'a> {
 }
 
 /// An outbox row a worker has claimed.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedMessage {
     pub id: i64,
     pub business_id: i64,
     pub token_id: Option<i64>,
     pub phone: String,
-    pub kind: String,
-    pub language: String,
+    pub kind: OutboxKind,
+    pub language: Language,
     pub body: String,
     pub short_body: String,
-    /// The channel this claim tries (`Channel::as_str`).
-    pub channel: String,
+    /// The channel this claim tries.
+    pub channel: Channel,
     /// Tries on this channel, this one included.
     pub attempts: i32,
 }
 
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    business_id: i64,
+    token_id: Option<i64>,
+    phone: String,
+    kind: String,
+    language: String,
+    body: String,
+    short_body: String,
+    channel: String,
+    attempts: i32,
+}
+
+const CLAIMED_COLUMNS: &str =
+    "id, business_id, token_id, phone, kind, language, body, short_body, channel, attempts";
+
+impl TryFrom<ClaimedRow> for ClaimedMessage {
+    type Error = StorageError;
+    fn try_from(r: ClaimedRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("outbox", r.id);
+        Ok(ClaimedMessage {
+            id: r.id,
+            business_id: r.business_id,
+            token_id: r.token_id,
+            phone: r.phone,
+            kind: at.decode("kind", &r.kind, OutboxKind::from_stored)?,
+            language: at.decode("language", &r.language, Language::from_stored)?,
+            body: r.body,
+            short_body: r.short_body,
+            channel: at.decode("channel", &r.channel, Channel::from_stored)?,
+            attempts: r.attempts,
+        })
+    }
+}
+
 /// An outbox row as the consoles and tests read it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
     pub business_id: i64,
     pub token_id: Option<i64>,
     pub phone: String,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub body: String,
-    pub status: String,
-    /// The channel being tried, or the one that reached the patient once SENT.
-    pub channel: String,
+    pub status: OutboxStatus,
+    /// The channel being tried, or the one that reached the patient once sent.
+    pub channel: Channel,
     pub attempts: i32,
     pub provider_message_id: Option<String>,
     pub delivery: Option<String>,
     pub last_error: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredOutboxRow {
+    id: i64,
+    business_id: i64,
+    token_id: Option<i64>,
+    phone: String,
+    kind: String,
+    body: String,
+    status: String,
+    channel: String,
+    attempts: i32,
+    provider_message_id: Option<String>,
+    delivery: Option<String>,
+    last_error: String,
+}
+
+impl TryFrom<StoredOutboxRow> for OutboxRow {
+    type Error = StorageError;
+    fn try_from(r: StoredOutboxRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("outbox", r.id);
+        Ok(OutboxRow {
+            id: r.id,
+            business_id: r.business_id,
+            token_id: r.token_id,
+            phone: r.phone,
+            kind: at.decode("kind", &r.kind, OutboxKind::from_stored)?,
+            body: r.body,
+            status: at.decode("status", &r.status, OutboxStatus::from_stored)?,
+            channel: at.decode("channel", &r.channel, Channel::from_stored)?,
+            attempts: r.attempts,
+            provider_message_id: r.provider_message_id,
+            delivery: r.delivery,
+            last_error: r.last_error,
+        })
+    }
+}
+
+/// The outbox rows a worker may take at `$1`: pending ones whose time has come, and ones
+/// whose lease ran out (a worker that died mid-send).
+static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(status = '{pending}' AND next_attempt_at <= $1) OR (status = '{sending}' AND locked_until < $1)",
+        pending = OutboxStatus::Pending.as_str(),
+        sending = OutboxStatus::Sending.as_str(),
+    )
+});
+
+/// Claimed rows this version cannot read are settled as failed, with the reason, and
+/// logged once, so they never block the outbox or go out half-read.
+async fn fail_unreadable(
+    tx: &mut Tx,
+    rows: Vec<ClaimedRow>,
+    now: Timestamp,
+) -> Result<Vec<ClaimedMessage>, StorageError> {
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id;
+        match ClaimedMessage::try_from(row) {
+            Ok(m) => claimed.push(m),
+            Err(e) => {
+                tracing::error!(outbox = id, error = %e, "unreadable outbox row marked failed");
+                with_tx!(&mut *tx, conn => {
+                    sqlx::query("UPDATE outbox SET status = $2, locked_until = NULL, last_error = $3, next_attempt_at = $4 WHERE id = $1")
+                        .bind(id)
+                        .bind(OutboxStatus::Failed.as_str())
+                        .bind(e.to_string())
+                        .bind(now.millis())
+                        .execute(conn)
+                        .await?;
+                });
+            }
+        }
+    }
+    Ok(claimed)
 }
 
 impl Tx {
@@ -541,10 +653,10 @@ impl Store {
     }
 
     pub async fn meta_accounts(&self) -> Result<Vec<StoredAccount>, StorageError> {
-        let sql =
-            format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = 'META'");
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = $1");
+        let meta = ProviderKind::Meta.as_str();
         let rows: Vec<AccountRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(meta).fetch_all(pool).await?);
         rows.into_iter().map(StoredAccount::try_from).collect()
     }
 
@@ -556,15 +668,14 @@ impl Store {
         now: Timestamp,
         lease_ms: i64,
     ) -> Result<Vec<ClaimedMessage>, StorageError> {
-        const DUE: &str = "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND locked_until < $1)";
-        const RETURNING: &str =
-            "RETURNING id, business_id, token_id, phone, kind, language, body, short_body, channel, attempts";
+        let due = DUE.as_str();
+        let sending = OutboxStatus::Sending.as_str();
         let mut tx = self.begin().await?;
-        let claimed: Vec<ClaimedMessage> = match &mut tx {
+        let rows: Vec<ClaimedRow> = match &mut tx {
             Tx::Sqlite { tx, .. } => {
                 let sql = format!(
-                    "UPDATE outbox SET status = 'SENDING', locked_until = $2, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $3) {RETURNING}"
+                    "UPDATE outbox SET status = '{sending}', locked_until = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3) RETURNING {CLAIMED_COLUMNS}"
                 );
                 sqlx::query_as(&sql)
                     .bind(now.millis())
@@ -575,8 +686,8 @@ impl Store {
             }
             Tx::Postgres(tx) => {
                 let sql = format!(
-                    "UPDATE outbox SET status = 'SENDING', locked_until = $2, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) {RETURNING}"
+                    "UPDATE outbox SET status = '{sending}', locked_until = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {CLAIMED_COLUMNS}"
                 );
                 sqlx::query_as(&sql)
                     .bind(now.millis())
@@ -586,6 +697,7 @@ impl Store {
                     .await?
             }
         };
+        let claimed = fail_unreadable(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(claimed)
     }
@@ -601,13 +713,14 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let at = now.millis();
+        use OutboxStatus::{Failed, Pending, Sending, Sent, Skipped};
         // (status, next try, channel from now on, provider id, error, sent at)
         let (status, next_at, next_channel, provider_id, error, sent_at) = match *outcome {
             Settle::Sent { provider_id, .. } => {
-                ("SENT", at, channel, Some(provider_id), "", Some(at))
+                (Sent, at, channel, Some(provider_id), "", Some(at))
             }
             Settle::Retry { at: when, error } => {
-                ("PENDING", when.millis(), channel, None, error, None)
+                (Pending, when.millis(), channel, None, error, None)
             }
             Settle::Failed {
                 error,
@@ -616,14 +729,14 @@ impl Store {
             | Settle::Skipped {
                 reason: error,
                 next: Some(next),
-            } => ("PENDING", at, next, None, error, None),
-            Settle::Failed { error, next: None } => ("FAILED", at, channel, None, error, None),
-            Settle::Skipped { reason, next: None } => ("SKIPPED", at, channel, None, reason, None),
+            } => (Pending, at, next, None, error, None),
+            Settle::Failed { error, next: None } => (Failed, at, channel, None, error, None),
+            Settle::Skipped { reason, next: None } => (Skipped, at, channel, None, reason, None),
         };
-        let (outcome_word, cost_units) = match *outcome {
-            Settle::Sent { cost_units, .. } => ("SENT", cost_units),
-            Settle::Retry { .. } | Settle::Failed { .. } => ("FAILED", 0),
-            Settle::Skipped { .. } => ("SKIPPED", 0),
+        let (attempt, cost_units) = match *outcome {
+            Settle::Sent { cost_units, .. } => (AttemptOutcome::Sent, cost_units),
+            Settle::Retry { .. } | Settle::Failed { .. } => (AttemptOutcome::Failed, 0),
+            Settle::Skipped { .. } => (AttemptOutcome::Skipped, 0),
         };
         let moved_on = next_channel != channel;
         let mut tx = self.begin().await?;
@@ -632,11 +745,11 @@ impl Store {
                 "UPDATE outbox SET status = $3, next_attempt_at = $4, locked_until = NULL, channel = $5, \
                  attempts = CASE WHEN $6 THEN 0 ELSE attempts END, \
                  provider_message_id = COALESCE($7, provider_message_id), last_error = $8, sent_at = COALESCE($9, sent_at) \
-                 WHERE id = $1 AND attempts = $2 AND status = 'SENDING' AND channel = $10",
+                 WHERE id = $1 AND attempts = $2 AND status = $11 AND channel = $10",
             )
             .bind(m.id)
             .bind(m.attempts)
-            .bind(status)
+            .bind(status.as_str())
             .bind(next_at)
             .bind(next_channel.as_str())
             .bind(moved_on)
@@ -644,6 +757,7 @@ impl Store {
             .bind(error)
             .bind(sent_at)
             .bind(channel.as_str())
+            .bind(Sending.as_str())
             .execute(&mut *conn)
             .await?
             .rows_affected()
@@ -660,7 +774,7 @@ impl Store {
             .bind(m.id)
             .bind(m.business_id)
             .bind(channel.as_str())
-            .bind(outcome_word)
+            .bind(attempt.as_str())
             .bind(error)
             .bind(i64::from(cost_units))
             .bind(at)
@@ -668,12 +782,14 @@ impl Store {
             .await?;
             // A message that ends with no channel left failed if any channel failed,
             // and was skipped only if none could even be tried.
-            if status == "SKIPPED" {
+            if status == Skipped {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'FAILED' WHERE id = $1 AND EXISTS \
-                     (SELECT 1 FROM delivery_attempts WHERE outbox_id = $1 AND outcome = 'FAILED')",
+                    "UPDATE outbox SET status = $2 WHERE id = $1 AND EXISTS \
+                     (SELECT 1 FROM delivery_attempts WHERE outbox_id = $1 AND outcome = $3)",
                 )
                 .bind(m.id)
+                .bind(Failed.as_str())
+                .bind(AttemptOutcome::Failed.as_str())
                 .execute(&mut *conn)
                 .await?;
             }
@@ -685,10 +801,9 @@ impl Store {
     /// Whether any message is due or held by a lease that has run out: a cheap read, so
     /// an idle worker never takes the write lock.
     pub async fn outbox_has_work(&self, now: Timestamp) -> Result<bool, StorageError> {
+        let sql = format!("SELECT id FROM outbox WHERE {} LIMIT 1", DUE.as_str());
         let found: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT id FROM outbox WHERE (status = 'PENDING' AND next_attempt_at <= $1)                  OR (status = 'SENDING' AND locked_until < $1) LIMIT 1",
-            )
+            sqlx::query_scalar(&sql)
             .bind(now.millis())
             .fetch_optional(pool)
             .await?
@@ -704,43 +819,58 @@ impl Store {
         max_attempts: i32,
         now: Timestamp,
     ) -> Result<Vec<ClaimedMessage>, StorageError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, business_id, token_id, phone, kind, language, body, short_body, channel, attempts \
-                 FROM outbox WHERE status = 'SENDING' AND locked_until < $1 AND attempts >= $2",
-            )
-            .bind(now.millis())
-            .bind(max_attempts)
-            .fetch_all(pool)
-            .await?
-        }))
+        let sql = format!(
+            "SELECT {CLAIMED_COLUMNS} FROM outbox WHERE status = $3 AND locked_until < $1 AND attempts >= $2"
+        );
+        let mut tx = self.begin().await?;
+        let rows: Vec<ClaimedRow> = with_tx!(&mut tx, conn => {
+            sqlx::query_as(&sql)
+                .bind(now.millis())
+                .bind(max_attempts)
+                .bind(OutboxStatus::Sending.as_str())
+                .fetch_all(conn)
+                .await?
+        });
+        let abandoned = fail_unreadable(&mut tx, rows, now).await?;
+        tx.commit().await?;
+        Ok(abandoned)
     }
 
-    /// `(sent, failed)` WhatsApp messages per clinic since an instant.
+    /// WhatsApp messages sent and failed per clinic since an instant.
     pub async fn message_counts_since(
         &self,
         since: Timestamp,
-    ) -> Result<Vec<(BusinessId, u32, u32)>, StorageError> {
+    ) -> Result<Vec<MessageCounts>, StorageError> {
         let rows: Vec<(i64, i64, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT business_id, SUM(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END) FROM outbox WHERE created_at >= $1 AND channel = 'WHATSAPP' \
+                "SELECT business_id, SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN status = $3 THEN 1 ELSE 0 END) FROM outbox WHERE created_at >= $1 AND channel = $4 \
                  GROUP BY business_id",
             )
             .bind(since.millis())
+            .bind(OutboxStatus::Sent.as_str())
+            .bind(OutboxStatus::Failed.as_str())
+            .bind(Channel::WhatsApp.as_str())
             .fetch_all(pool)
             .await?
         });
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(rows
             .into_iter()
-            .map(|(b, s, f)| (BusinessId(b), s as u32, f as u32))
+            .map(|(clinic, sent, failed)| MessageCounts {
+                clinic: BusinessId(clinic),
+                sent: count(sent),
+                failed: count(failed),
+            })
             .collect())
     }
 
     /// The oldest message still waiting to go out.
     pub async fn oldest_due_message(&self) -> Result<Option<Timestamp>, StorageError> {
         let at: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('PENDING', 'SENDING')")
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ($1, $2)")
+                .bind(OutboxStatus::Pending.as_str())
+                .bind(OutboxStatus::Sending.as_str())
                 .fetch_one(pool)
                 .await?
         });
@@ -771,7 +901,7 @@ impl Store {
 
     /// Every outbox row of a clinic, oldest first (consoles, tests).
     pub async fn outbox_of(&self, clinic: BusinessId) -> Result<Vec<OutboxRow>, StorageError> {
-        Ok(with_pool!(self, pool => {
+        let rows: Vec<StoredOutboxRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, business_id, token_id, phone, kind, body, status, channel, attempts, provider_message_id, delivery, last_error \
                  FROM outbox WHERE business_id = $1 ORDER BY id",
@@ -779,17 +909,18 @@ impl Store {
             .bind(clinic.get())
             .fetch_all(pool)
             .await?
-        }))
+        });
+        rows.into_iter().map(OutboxRow::try_from).collect()
     }
 
     /// The clinic's conversation windows open at some point since an instant, newest
-    /// first: `(phone, open until (ms, may have passed), the token it is about, STOP)`.
+    /// first.
     pub async fn windows_since(
         &self,
         clinic: BusinessId,
         since: Timestamp,
-    ) -> Result<Vec<(String, i64, Option<i64>, bool)>, StorageError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<WindowLine>, StorageError> {
+        let rows: Vec<(String, i64, Option<i64>, bool)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT phone, last_inbound_at + $3, token_id, opted_out FROM whatsapp_windows \
                  WHERE business_id = $1 AND last_inbound_at + $3 > $2 ORDER BY last_inbound_at DESC",
@@ -799,7 +930,16 @@ impl Store {
             .bind(WINDOW_MS)
             .fetch_all(pool)
             .await?
-        }))
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(phone, open_until, token, opted_out)| WindowLine {
+                phone,
+                open_until: Timestamp(open_until),
+                token: token.map(TokenId),
+                opted_out,
+            })
+            .collect())
     }
 
     /// A token's patient, for messages, read outside any transaction.
@@ -830,17 +970,15 @@ impl Store {
         }))
     }
 
-    /// A clinic's own templates: `(kind, channel, language, body)`.
-    pub async fn templates_of(
-        &self,
-        clinic: BusinessId,
-    ) -> Result<Vec<(String, String, String, String)>, StorageError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as("SELECT kind, channel, language, body FROM message_templates WHERE business_id = $1")
+    /// A clinic's own templates.
+    pub async fn templates_of(&self, clinic: BusinessId) -> Result<Vec<OwnTemplate>, StorageError> {
+        let rows: Vec<TemplateRow> = with_pool!(self, pool => {
+            sqlx::query_as(TEMPLATES_SQL)
                 .bind(clinic.get())
                 .fetch_all(pool)
                 .await?
-        }))
+        });
+        rows.into_iter().map(|t| t.decode(clinic)).collect()
     }
 
     /// Takes one message from the clinic's allowance for a local date: `false` when the
@@ -904,6 +1042,14 @@ impl Store {
         });
         Ok(())
     }
+}
+
+/// WhatsApp messages one clinic sent and failed in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageCounts {
+    pub clinic: BusinessId,
+    pub sent: u32,
+    pub failed: u32,
 }
 
 /// What became of one try on a channel.

@@ -15,12 +15,12 @@ mod tenants;
 
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
-pub use messaging::{ClaimedMessage, NewMessage, OutboxRow, Settle, StoredAccount};
+pub use messaging::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle, StoredAccount};
 pub use queue_days::{
-    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken,
-    PastTokenRow, Plan, Want,
+    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
+    Want,
 };
-pub use reach::{AttemptCount, InboxRow, OutcomeCount, PushRow, SentRow, StoredSms};
+pub use reach::{PushRow, StoredSms};
 pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -106,9 +106,8 @@ pub struct LockedDay {
     pub opened: bool,
 }
 
-/// A token of one of a queue's earlier days, as `Tx::earlier_tokens` reads it.
 #[derive(sqlx::FromRow)]
-pub struct PastTokenRow {
+struct PastTokenRow {
     id: i64,
     service_date: String,
     created_at: i64,

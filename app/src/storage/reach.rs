@@ -2,9 +2,13 @@
 //! clinic's SMS account, what each channel delivered (and cost), and the staff inbox:
 //! patients' own messages, canned replies.
 
-use super::{with_pool, with_tx, StorageError, Store, Tx};
+use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
-use crate::messages::MessageKind;
+use crate::messages::{Channel, MessageKind};
+use crate::outbox::{
+    Attempt, AttemptCount, AttemptOutcome, OutboxKind, OutboxStatus, OutcomeCount, SentMessage,
+};
+use crate::whatsapp::PatientMessage;
 
 /// One browser's push subscription for a token.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -24,32 +28,37 @@ pub struct StoredSms {
     pub sealed_secrets: String,
 }
 
-/// A patient's message for the desk.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct InboxRow {
-    pub token_id: Option<i64>,
-    pub phone: String,
-    pub body: String,
-    pub received_at: i64,
+#[derive(sqlx::FromRow)]
+struct SentRow {
+    id: i64,
+    token_id: i64,
+    kind: String,
+    status: String,
+    channel: String,
+    body: String,
+    created_at: i64,
 }
 
-/// A message to a token, as the desk lists it: notifications and staff replies.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SentRow {
-    pub id: i64,
-    pub token_id: i64,
-    pub kind: String,
-    pub status: String,
-    pub channel: String,
-    pub body: String,
-    pub created_at: i64,
+impl TryFrom<SentRow> for SentMessage {
+    type Error = StorageError;
+    fn try_from(r: SentRow) -> Result<Self, StorageError> {
+        let at = RowAt::new("outbox", r.id);
+        Ok(SentMessage {
+            id: r.id,
+            token: TokenId(r.token_id),
+            kind: at.decode("kind", &r.kind, OutboxKind::from_stored)?,
+            status: at.decode("status", &r.status, OutboxStatus::from_stored)?,
+            channel: at.decode("channel", &r.channel, Channel::from_stored)?,
+            body: r.body,
+            created_at: Timestamp(r.created_at),
+        })
+    }
 }
 
-/// Attempts on one channel of one clinic: `(clinic, channel, outcome, count, cost units)`.
-pub type AttemptCount = (i64, String, String, i64, i64);
-
-/// Notifications that ended one way: `(clinic, status, channel, count)`.
-pub type OutcomeCount = (i64, String, String, i64);
+/// Counts are never negative and fit a `u32` for any real clinic.
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
 
 impl Tx {
     pub async fn has_push_subscription(&mut self, token: TokenId) -> Result<bool, StorageError> {
@@ -286,8 +295,8 @@ impl Store {
         &self,
         clinic: BusinessId,
         since: Timestamp,
-    ) -> Result<Vec<InboxRow>, StorageError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<PatientMessage>, StorageError> {
+        let rows: Vec<(Option<i64>, String, String, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT token_id, phone, body, received_at FROM whatsapp_inbound \
                  WHERE business_id = $1 AND for_staff AND received_at >= $2 ORDER BY received_at, id",
@@ -296,7 +305,16 @@ impl Store {
             .bind(since.millis())
             .fetch_all(pool)
             .await?
-        }))
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(token, phone, body, received_at)| PatientMessage {
+                token: token.map(TokenId),
+                phone,
+                body,
+                received_at: Timestamp(received_at),
+            })
+            .collect())
     }
 
     /// What was sent (or tried) to the clinic's tokens since an instant, oldest first; the
@@ -305,8 +323,8 @@ impl Store {
         &self,
         clinic: BusinessId,
         since: Timestamp,
-    ) -> Result<Vec<SentRow>, StorageError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<SentMessage>, StorageError> {
+        let rows: Vec<SentRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, token_id, kind, status, channel, \
                  CASE WHEN kind = $3 THEN body ELSE '' END AS body, created_at FROM outbox \
@@ -314,28 +332,38 @@ impl Store {
             )
             .bind(clinic.get())
             .bind(since.millis())
-            .bind(crate::messages::STAFF_REPLY)
+            .bind(OutboxKind::StaffReply.as_str())
             .fetch_all(pool)
             .await?
-        }))
+        });
+        rows.into_iter().map(SentMessage::try_from).collect()
     }
 
-    /// Every try of the clinic's messages since an instant, in order: `(message, channel,
-    /// outcome)`.
+    /// Every try of the clinic's messages since an instant, in order.
     pub async fn attempts_since(
         &self,
         clinic: BusinessId,
         since: Timestamp,
-    ) -> Result<Vec<(i64, String, String)>, StorageError> {
-        Ok(with_pool!(self, pool => {
+    ) -> Result<Vec<Attempt>, StorageError> {
+        let rows: Vec<(i64, i64, String, String)> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT outbox_id, channel, outcome FROM delivery_attempts WHERE business_id = $1 AND at >= $2 ORDER BY id",
+                "SELECT id, outbox_id, channel, outcome FROM delivery_attempts WHERE business_id = $1 AND at >= $2 ORDER BY id",
             )
             .bind(clinic.get())
             .bind(since.millis())
             .fetch_all(pool)
             .await?
-        }))
+        });
+        rows.into_iter()
+            .map(|(id, message, channel, outcome)| {
+                let at = RowAt::new("delivery_attempts", id);
+                Ok(Attempt {
+                    message,
+                    channel: at.decode("channel", &channel, Channel::from_stored)?,
+                    outcome: at.decode("outcome", &outcome, AttemptOutcome::from_stored)?,
+                })
+            })
+            .collect()
     }
 
     /// Attempts per clinic, channel and outcome since an instant; one clinic, or all.
@@ -344,7 +372,7 @@ impl Store {
         clinic: Option<BusinessId>,
         since: Timestamp,
     ) -> Result<Vec<AttemptCount>, StorageError> {
-        Ok(with_pool!(self, pool => {
+        let rows: Vec<(i64, String, String, i64, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT business_id, channel, outcome, COUNT(*), COALESCE(SUM(cost_units), 0) FROM delivery_attempts \
                  WHERE at >= $1 AND ($2 IS NULL OR business_id = $2) GROUP BY business_id, channel, outcome",
@@ -353,7 +381,20 @@ impl Store {
             .bind(clinic.map(BusinessId::get))
             .fetch_all(pool)
             .await?
-        }))
+        });
+        rows.into_iter()
+            .map(|(clinic, channel, outcome, n, cost)| {
+                // A grouped row has no id of its own: the clinic's names it.
+                let at = RowAt::new("delivery_attempts", clinic);
+                Ok(AttemptCount {
+                    clinic: BusinessId(clinic),
+                    channel: at.decode("channel", &channel, Channel::from_stored)?,
+                    outcome: at.decode("outcome", &outcome, AttemptOutcome::from_stored)?,
+                    count: count(n),
+                    cost_units: count(cost),
+                })
+            })
+            .collect()
     }
 
     /// How the alerts ("near", "your turn", "missed": the notifications that go down the
@@ -364,7 +405,7 @@ impl Store {
         clinic: Option<BusinessId>,
         since: Timestamp,
     ) -> Result<Vec<OutcomeCount>, StorageError> {
-        Ok(with_pool!(self, pool => {
+        let rows: Vec<(i64, String, String, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT business_id, status, channel, COUNT(*) FROM outbox \
                  WHERE created_at >= $1 AND ($2 IS NULL OR business_id = $2) \
@@ -377,6 +418,17 @@ impl Store {
             .bind(MessageKind::ALERTS[2].as_str())
             .fetch_all(pool)
             .await?
-        }))
+        });
+        rows.into_iter()
+            .map(|(clinic, status, channel, n)| {
+                let at = RowAt::new("outbox", clinic);
+                Ok(OutcomeCount {
+                    clinic: BusinessId(clinic),
+                    status: at.decode("status", &status, OutboxStatus::from_stored)?,
+                    channel: at.decode("channel", &channel, Channel::from_stored)?,
+                    count: count(n),
+                })
+            })
+            .collect()
     }
 }

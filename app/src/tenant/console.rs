@@ -152,8 +152,8 @@ pub async fn delivery_since(
     let outcomes = store.outcome_counts_since(clinic, since).await?;
     let mut ids: Vec<i64> = attempts
         .iter()
-        .map(|a| a.0)
-        .chain(outcomes.iter().map(|o| o.0))
+        .map(|a| a.clinic.get())
+        .chain(outcomes.iter().map(|o| o.clinic.get()))
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -165,20 +165,14 @@ pub async fn delivery_since(
 
 /// Adds up one clinic's counts, or every clinic's.
 fn stats_of(
-    attempts: &[crate::storage::AttemptCount],
-    outcomes: &[crate::storage::OutcomeCount],
+    attempts: &[crate::outbox::AttemptCount],
+    outcomes: &[crate::outbox::OutcomeCount],
     clinic: Option<i64>,
 ) -> DeliveryStats {
     let mine = move |id: i64| clinic.is_none_or(|c| c == id);
     DeliveryStats::from_counts(
-        attempts
-            .iter()
-            .filter(|a| mine(a.0))
-            .map(|(_, c, o, n, cost)| (c.as_str(), o.as_str(), *n, *cost)),
-        outcomes
-            .iter()
-            .filter(|o| mine(o.0))
-            .map(|(_, s, c, n)| (s.as_str(), c.as_str(), *n)),
+        attempts.iter().filter(|a| mine(a.clinic.get())),
+        outcomes.iter().filter(|o| mine(o.clinic.get())),
     )
 }
 
@@ -198,10 +192,10 @@ async fn last_30_days(store: &Store, clinic: &Clinic) -> Result<Vec<UsageDay>> {
             served: 0,
         })
         .collect();
-    for (_, date, _, tokens, served) in store.day_usage(Some(clinic.id), &since).await? {
-        if let Some(day) = usage.iter_mut().find(|d| d.date == date) {
-            day.tokens += tokens;
-            day.served += served;
+    for day_usage in store.day_usage(Some(clinic.id), &since).await? {
+        if let Some(day) = usage.iter_mut().find(|d| d.date == day_usage.date) {
+            day.tokens += day_usage.tokens;
+            day.served += day_usage.served;
         }
     }
     Ok(usage)
@@ -231,16 +225,13 @@ pub async fn list_clinics(
         .into_iter()
         .map(|c| {
             let today = Engine::local_date(&c, now);
-            let days = usage
-                .iter()
-                .filter(|(id, date, ..)| *id == c.id && *date == today);
-            let (tokens_today, active_queues) = days.fold((0, 0), |(t, a), (_, _, open, n, _)| {
-                (t + n, a + u32::from(*open))
-            });
+            let days = usage.iter().filter(|d| d.clinic == c.id && d.date == today);
+            let (tokens_today, active_queues) =
+                days.fold((0, 0), |(t, a), d| (t + d.tokens, a + u32::from(d.open)));
             let (messages_sent, messages_failed) = messages
                 .iter()
-                .find(|(id, ..)| *id == c.id)
-                .map(|(_, sent, failed)| (*sent, *failed))
+                .find(|m| m.clinic == c.id)
+                .map(|m| (m.sent, m.failed))
                 .unwrap_or((0, 0));
             ClinicSummary {
                 messages_sent,

@@ -19,10 +19,8 @@ pub async fn all(store: &Store, clinic: &Clinic) -> Result<Vec<TemplateLine>, Co
                 };
                 let custom = own
                     .iter()
-                    .find(|(k, c, l, _)| {
-                        k == kind.as_str() && c == channel.as_str() && l == language.as_str()
-                    })
-                    .map(|(_, _, _, body)| body.clone());
+                    .find(|t| t.kind == kind && t.channel == channel && t.language == language)
+                    .map(|t| t.body.clone());
                 lines.push(TemplateLine {
                     kind,
                     channel,
