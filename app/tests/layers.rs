@@ -101,7 +101,11 @@ fn no_module_imports_from_a_layer_above_it_or_closes_a_cycle() {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
-    assert!(files.len() > 40, "found only {} files under {src:?}", files.len());
+    assert!(
+        files.len() > 40,
+        "found only {} files under {src:?}",
+        files.len()
+    );
     let mut upward = Vec::new();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
@@ -118,12 +122,19 @@ fn no_module_imports_from_a_layer_above_it_or_closes_a_cycle() {
                 continue;
             }
             if layer(&to) > layer(&from) {
-                upward.push(format!("{}: `crate::{path}` ({from} → {to})", relative.display()));
+                upward.push(format!(
+                    "{}: `crate::{path}` ({from} → {to})",
+                    relative.display()
+                ));
             }
             graph.entry(from.clone()).or_default().insert(to);
         }
     }
-    assert!(upward.is_empty(), "imports from a layer above:\n{}", upward.join("\n"));
+    assert!(
+        upward.is_empty(),
+        "imports from a layer above:\n{}",
+        upward.join("\n")
+    );
     // Depth-first search for a cycle among the modules.
     fn visit(
         unit: &str,

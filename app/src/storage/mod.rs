@@ -4,9 +4,12 @@
 //! where they agree; where they differ (connection setup, locking a queue day, DDL in
 //! `migrations/sqlite` and `migrations/postgres`) each backend has its own code, side by side.
 
+mod accounts;
 mod analytics;
 mod console;
-mod messaging;
+mod conversations;
+mod notices;
+mod outbox;
 mod queue_days;
 mod reach;
 mod rows;
@@ -15,7 +18,8 @@ mod tenants;
 
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
-pub use messaging::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle, StoredAccount};
+pub use accounts::StoredAccount;
+pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
     Want,

@@ -1,110 +1,11 @@
-//! WhatsApp's tables: provider accounts (secrets sealed), conversation windows, inbound
-//! messages, the outbox and templates. The outbox is claimed with a lease, so two workers
-//! (or two instances) never hold the same row at once.
+//! The outbox: messages queued in a queue action's own transaction, claimed by workers
+//! under a lease (two workers, or two instances, never hold the same row at once), settled
+//! try by try down the fallback chain, and counted against each clinic's daily allowance.
 
 use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
-use crate::console::ProviderKind;
 use crate::domain::*;
-use crate::messages::{Channel, MessageKind, TemplateChannel};
+use crate::messages::Channel;
 use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus, UNREACHED};
-use crate::queue::notices::{ClinicChannels, Contact, Notice, OwnTemplate, Recipient};
-use crate::whatsapp::{Window, WindowLine, WINDOW_MS};
-
-/// A clinic's provider account as stored (secrets still sealed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAccount {
-    pub business_id: BusinessId,
-    pub kind: ProviderKind,
-    pub phone_number: String,
-    pub ultramsg_instance: String,
-    pub meta_phone_number_id: String,
-    pub sealed_secrets: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct AccountRow {
-    business_id: i64,
-    provider: String,
-    phone_number: String,
-    ultramsg_instance: String,
-    meta_phone_number_id: Option<String>,
-    sealed_secrets: String,
-}
-
-impl TryFrom<AccountRow> for StoredAccount {
-    type Error = StorageError;
-    fn try_from(r: AccountRow) -> Result<Self, StorageError> {
-        Ok(StoredAccount {
-            business_id: BusinessId(r.business_id),
-            kind: RowAt::new("whatsapp_accounts", r.business_id).decode(
-                "provider",
-                &r.provider,
-                ProviderKind::from_stored,
-            )?,
-            phone_number: r.phone_number,
-            ultramsg_instance: r.ultramsg_instance,
-            meta_phone_number_id: r.meta_phone_number_id.unwrap_or_default(),
-            sealed_secrets: r.sealed_secrets,
-        })
-    }
-}
-
-const ACCOUNT_COLUMNS: &str =
-    "business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets";
-
-#[derive(sqlx::FromRow)]
-struct ContactRow {
-    id: i64,
-    business_id: i64,
-    patient_phone: Option<String>,
-    patient_name: String,
-    language: String,
-    public_id: String,
-}
-
-impl TryFrom<ContactRow> for Contact {
-    type Error = StorageError;
-    fn try_from(r: ContactRow) -> Result<Self, StorageError> {
-        let at = RowAt::new("tokens", r.id);
-        Ok(Contact {
-            clinic: BusinessId(r.business_id),
-            phone: r.patient_phone,
-            name: r.patient_name,
-            language: at.decode("language", &r.language, Language::from_stored)?,
-            public_id: at.decode("public_id", &r.public_id, PublicId::parse)?,
-        })
-    }
-}
-
-const CONTACT_SQL: &str =
-    "SELECT id, business_id, patient_phone, patient_name, language, public_id \
-    FROM tokens WHERE id = $1";
-
-#[derive(sqlx::FromRow)]
-struct TemplateRow {
-    kind: String,
-    channel: String,
-    language: String,
-    body: String,
-}
-
-impl TemplateRow {
-    fn decode(self, clinic: BusinessId) -> Result<OwnTemplate, StorageError> {
-        let at = RowAt::new("message_templates", clinic.get());
-        Ok(OwnTemplate {
-            kind: at.decode("kind", &self.kind, MessageKind::from_stored)?,
-            channel: at.decode("channel", &self.channel, TemplateChannel::from_stored)?,
-            language: at.decode("language", &self.language, Language::from_stored)?,
-            body: self.body,
-        })
-    }
-}
-
-const TEMPLATES_SQL: &str =
-    "SELECT kind, channel, language, body FROM message_templates WHERE business_id = $1";
-
-const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
-    FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
 
 /// A notification to send.
 #[derive(Debug, Clone)]
@@ -294,164 +195,38 @@ async fn fail_unreadable(
     Ok(claimed)
 }
 
+/// WhatsApp messages one clinic sent and failed in a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageCounts {
+    pub clinic: BusinessId,
+    pub sent: u32,
+    pub failed: u32,
+}
+
+/// What became of one try on a channel.
+#[derive(Debug, Clone, Copy)]
+pub enum Settle<'a> {
+    /// The channel took the message; `cost_units`: SMS segments or a WhatsApp template.
+    Sent {
+        provider_id: &'a str,
+        cost_units: u32,
+    },
+    /// A transient failure: the same channel again at `at`.
+    Retry { at: Timestamp, error: &'a str },
+    /// The channel failed for good; the chain goes on with `next`, if any.
+    Failed {
+        error: &'a str,
+        next: Option<Channel>,
+    },
+    /// The channel could not be used (no subscription, window closed, STOP, not
+    /// configured); the chain goes on with `next`, if any.
+    Skipped {
+        reason: &'a str,
+        next: Option<Channel>,
+    },
+}
+
 impl Tx {
-    pub async fn save_whatsapp_account(
-        &mut self,
-        a: &StoredAccount,
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        let meta_id = Some(a.meta_phone_number_id.clone()).filter(|s| !s.is_empty());
-        with_tx!(self, conn => {
-            sqlx::query(
-                "INSERT INTO whatsapp_accounts (business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (business_id) DO UPDATE SET provider = $2, phone_number = $3, ultramsg_instance = $4, \
-                 meta_phone_number_id = $5, sealed_secrets = $6, updated_at = $7",
-            )
-            .bind(a.business_id.get())
-            .bind(a.kind.as_str())
-            .bind(&a.phone_number)
-            .bind(&a.ultramsg_instance)
-            .bind(meta_id)
-            .bind(&a.sealed_secrets)
-            .bind(now.millis())
-            .execute(conn)
-            .await?;
-        });
-        Ok(())
-    }
-
-    pub async fn window(
-        &mut self,
-        clinic: BusinessId,
-        phone: &str,
-    ) -> Result<Option<Window>, StorageError> {
-        Ok(with_tx!(self, conn => {
-            sqlx::query_as(
-                WINDOW_SQL,
-            )
-            .bind(clinic.get())
-            .bind(phone)
-            .fetch_optional(conn)
-            .await?
-        }))
-    }
-
-    /// Records an inbound message written at `at`: opens the phone's window or extends it
-    /// (never backwards: providers may deliver an older message late), and ends a STOP
-    /// (writing again is opting back in). Returns the window as it was before.
-    pub async fn touch_window(
-        &mut self,
-        clinic: BusinessId,
-        phone: &str,
-        at: Timestamp,
-    ) -> Result<Option<Window>, StorageError> {
-        let before = self.window(clinic, phone).await?;
-        let reopened = before
-            .as_ref()
-            .is_none_or(|w| at.millis() >= w.open_until());
-        let now = at;
-        with_tx!(self, conn => {
-            sqlx::query(
-                "INSERT INTO whatsapp_windows (business_id, phone, opened_at, last_inbound_at) VALUES ($1, $2, $3, $3) \
-                 ON CONFLICT (business_id, phone) DO UPDATE SET opted_out = FALSE, \
-                 last_inbound_at = CASE WHEN $3 > whatsapp_windows.last_inbound_at THEN $3 ELSE whatsapp_windows.last_inbound_at END, \
-                 opened_at = CASE WHEN $4 THEN $3 ELSE whatsapp_windows.opened_at END",
-            )
-            .bind(clinic.get())
-            .bind(phone)
-            .bind(now.millis())
-            .bind(reopened)
-            .execute(conn)
-            .await?;
-        });
-        Ok(before)
-    }
-
-    pub async fn update_window(
-        &mut self,
-        clinic: BusinessId,
-        phone: &str,
-        token: Option<TokenId>,
-        opted_out: bool,
-        bot_state: &str,
-    ) -> Result<(), StorageError> {
-        with_tx!(self, conn => {
-            sqlx::query(
-                "UPDATE whatsapp_windows SET token_id = COALESCE($3, token_id), opted_out = $4, bot_state = $5 \
-                 WHERE business_id = $1 AND phone = $2",
-            )
-            .bind(clinic.get())
-            .bind(phone)
-            .bind(token.map(TokenId::get))
-            .bind(opted_out)
-            .bind(bot_state)
-            .execute(conn)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// Points a phone's conversation with the clinic at a token it has just taken.
-    pub async fn move_conversation(
-        &mut self,
-        clinic: BusinessId,
-        phone: &str,
-        token: TokenId,
-    ) -> Result<(), StorageError> {
-        with_tx!(self, conn => {
-            sqlx::query("UPDATE whatsapp_windows SET token_id = $3 WHERE business_id = $1 AND phone = $2")
-                .bind(clinic.get())
-                .bind(phone)
-                .bind(token.get())
-                .execute(conn)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Logs an inbound message once: its id, or `None` when this provider message id was
-    /// seen before.
-    pub async fn record_inbound(
-        &mut self,
-        clinic: BusinessId,
-        provider_message_id: &str,
-        phone: &str,
-        body: &str,
-        now: Timestamp,
-    ) -> Result<Option<i64>, StorageError> {
-        let inserted: Option<i64> = with_tx!(self, conn => {
-            sqlx::query_scalar(
-                "INSERT INTO whatsapp_inbound (business_id, provider_message_id, phone, body, received_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (business_id, provider_message_id) DO NOTHING RETURNING id",
-            )
-            .bind(clinic.get())
-            .bind(provider_message_id)
-            .bind(phone)
-            .bind(body)
-            .bind(now.millis())
-            .fetch_optional(conn)
-            .await?
-        });
-        Ok(inserted)
-    }
-
-    /// Puts an inbound message in the desk's inbox, next to the patient's token.
-    pub async fn mark_for_staff(
-        &mut self,
-        inbound: i64,
-        token: Option<TokenId>,
-    ) -> Result<(), StorageError> {
-        with_tx!(self, conn => {
-            sqlx::query("UPDATE whatsapp_inbound SET for_staff = TRUE, token_id = $2 WHERE id = $1")
-                .bind(inbound)
-                .bind(token.map(TokenId::get))
-                .execute(conn)
-                .await?;
-        });
-        Ok(())
-    }
-
     pub async fn enqueue_message(
         &mut self,
         m: &NewMessage<'_>,
@@ -493,173 +268,9 @@ impl Tx {
         });
         Ok(n > 0)
     }
-
-    /// The clinic's own wording of a message, if it wrote one.
-    pub async fn template(
-        &mut self,
-        clinic: BusinessId,
-        kind: MessageKind,
-        channel: TemplateChannel,
-        language: Language,
-    ) -> Result<Option<String>, StorageError> {
-        Ok(with_tx!(self, conn => {
-            sqlx::query_scalar("SELECT body FROM message_templates WHERE business_id = $1 AND kind = $2 AND channel = $3 AND language = $4")
-                .bind(clinic.get())
-                .bind(kind.as_str())
-                .bind(channel.as_str())
-                .bind(language.as_str())
-                .fetch_optional(conn)
-                .await?
-        }))
-    }
-
-    /// A token's patient, for messages, read inside the transaction.
-    pub async fn token_contact(&mut self, token: TokenId) -> Result<Option<Contact>, StorageError> {
-        let row: Option<ContactRow> = with_tx!(self, conn => {
-            sqlx::query_as(CONTACT_SQL)
-                .bind(token.get())
-                .fetch_optional(conn)
-                .await?
-        });
-        row.map(Contact::try_from).transpose()
-    }
-
-    /// What the clinic can send notices with: its WhatsApp provider, whether it has an
-    /// SMS account, its own wording.
-    pub async fn clinic_channels(
-        &mut self,
-        clinic: BusinessId,
-    ) -> Result<ClinicChannels, StorageError> {
-        let (provider, sms, templates): (Option<String>, Option<i64>, Vec<TemplateRow>) = with_tx!(self, conn => {
-            let provider = sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
-                .bind(clinic.get())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let sms = sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")
-                .bind(clinic.get())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let templates = sqlx::query_as(TEMPLATES_SQL)
-                .bind(clinic.get())
-                .fetch_all(&mut *conn)
-                .await?;
-            (provider, sms, templates)
-        });
-        let whatsapp = provider
-            .map(|p| {
-                RowAt::new("whatsapp_accounts", clinic.get()).decode(
-                    "provider",
-                    &p,
-                    ProviderKind::from_stored,
-                )
-            })
-            .transpose()?;
-        Ok(ClinicChannels {
-            whatsapp,
-            sms: sms.is_some(),
-            templates: templates
-                .into_iter()
-                .map(|t| t.decode(clinic))
-                .collect::<Result<_, _>>()?,
-        })
-    }
-
-    /// What a notice's planning needs to know about its patient: how to reach them,
-    /// their conversation with the clinic, their push subscription, and whether the token
-    /// already has a message of this kind.
-    pub async fn recipient(
-        &mut self,
-        clinic: BusinessId,
-        notice: Notice,
-    ) -> Result<Recipient, StorageError> {
-        let contact = self
-            .token_contact(notice.token)
-            .await?
-            .ok_or_else(|| StorageError::Missing("tokens", notice.token.get()))?;
-        let window = match &contact.phone {
-            Some(phone) => self.window(clinic, phone).await?,
-            None => None,
-        };
-        let push = self.has_push_subscription(notice.token).await?;
-        let told = self
-            .has_message(notice.token, OutboxKind::Notice(notice.kind))
-            .await?;
-        Ok(Recipient {
-            notice,
-            contact,
-            window,
-            push,
-            told,
-        })
-    }
-
-    /// Stores a clinic's own template; an empty body removes it (back to the default).
-    pub async fn save_template(
-        &mut self,
-        clinic: BusinessId,
-        kind: MessageKind,
-        channel: TemplateChannel,
-        language: Language,
-        body: &str,
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        with_tx!(self, conn => {
-            if body.is_empty() {
-                sqlx::query("DELETE FROM message_templates WHERE business_id = $1 AND kind = $2 AND channel = $3 AND language = $4")
-                    .bind(clinic.get())
-                    .bind(kind.as_str())
-                    .bind(channel.as_str())
-                    .bind(language.as_str())
-                    .execute(conn)
-                    .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO message_templates (business_id, kind, channel, language, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (business_id, kind, channel, language) DO UPDATE SET body = $5, updated_at = $6",
-                )
-                .bind(clinic.get())
-                .bind(kind.as_str())
-                .bind(channel.as_str())
-                .bind(language.as_str())
-                .bind(body)
-                .bind(now.millis())
-                .execute(conn)
-                .await?;
-            }
-        });
-        Ok(())
-    }
 }
 
 impl Store {
-    pub async fn whatsapp_account(
-        &self,
-        clinic: BusinessId,
-    ) -> Result<Option<StoredAccount>, StorageError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE business_id = $1");
-        let row: Option<AccountRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(clinic.get()).fetch_optional(pool).await?);
-        row.map(StoredAccount::try_from).transpose()
-    }
-
-    pub async fn whatsapp_account_by_meta_id(
-        &self,
-        phone_number_id: &str,
-    ) -> Result<Option<StoredAccount>, StorageError> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE meta_phone_number_id = $1"
-        );
-        let row: Option<AccountRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(phone_number_id).fetch_optional(pool).await?);
-        row.map(StoredAccount::try_from).transpose()
-    }
-
-    pub async fn meta_accounts(&self) -> Result<Vec<StoredAccount>, StorageError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = $1");
-        let meta = ProviderKind::Meta.as_str();
-        let rows: Vec<AccountRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(meta).fetch_all(pool).await?);
-        rows.into_iter().map(StoredAccount::try_from).collect()
-    }
-
     /// Claims up to `limit` due messages for `lease_ms`: pending ones whose time has
     /// come, and ones whose previous claim expired (a worker that died mid-send).
     pub async fn claim_messages(
@@ -913,74 +524,6 @@ impl Store {
         rows.into_iter().map(OutboxRow::try_from).collect()
     }
 
-    /// The clinic's conversation windows open at some point since an instant, newest
-    /// first.
-    pub async fn windows_since(
-        &self,
-        clinic: BusinessId,
-        since: Timestamp,
-    ) -> Result<Vec<WindowLine>, StorageError> {
-        let rows: Vec<(String, i64, Option<i64>, bool)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT phone, last_inbound_at + $3, token_id, opted_out FROM whatsapp_windows \
-                 WHERE business_id = $1 AND last_inbound_at + $3 > $2 ORDER BY last_inbound_at DESC",
-            )
-            .bind(clinic.get())
-            .bind(since.millis())
-            .bind(WINDOW_MS)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|(phone, open_until, token, opted_out)| WindowLine {
-                phone,
-                open_until: Timestamp(open_until),
-                token: token.map(TokenId),
-                opted_out,
-            })
-            .collect())
-    }
-
-    /// A token's patient, for messages, read outside any transaction.
-    pub async fn token_contact(&self, token: TokenId) -> Result<Option<Contact>, StorageError> {
-        let row: Option<ContactRow> = with_pool!(self, pool => {
-            sqlx::query_as(CONTACT_SQL)
-                .bind(token.get())
-                .fetch_optional(pool)
-                .await?
-        });
-        row.map(Contact::try_from).transpose()
-    }
-
-    /// A phone's window with a clinic, read outside any transaction.
-    pub async fn window_of(
-        &self,
-        clinic: BusinessId,
-        phone: &str,
-    ) -> Result<Option<Window>, StorageError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as(
-                WINDOW_SQL,
-            )
-            .bind(clinic.get())
-            .bind(phone)
-            .fetch_optional(pool)
-            .await?
-        }))
-    }
-
-    /// A clinic's own templates.
-    pub async fn templates_of(&self, clinic: BusinessId) -> Result<Vec<OwnTemplate>, StorageError> {
-        let rows: Vec<TemplateRow> = with_pool!(self, pool => {
-            sqlx::query_as(TEMPLATES_SQL)
-                .bind(clinic.get())
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(|t| t.decode(clinic)).collect()
-    }
-
     /// Takes one message from the clinic's allowance for a local date: `false` when the
     /// limit is already used up. Atomic, so concurrent workers cannot overshoot.
     pub async fn take_message_quota(
@@ -1042,35 +585,4 @@ impl Store {
         });
         Ok(())
     }
-}
-
-/// WhatsApp messages one clinic sent and failed in a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MessageCounts {
-    pub clinic: BusinessId,
-    pub sent: u32,
-    pub failed: u32,
-}
-
-/// What became of one try on a channel.
-#[derive(Debug, Clone, Copy)]
-pub enum Settle<'a> {
-    /// The channel took the message; `cost_units`: SMS segments or a WhatsApp template.
-    Sent {
-        provider_id: &'a str,
-        cost_units: u32,
-    },
-    /// A transient failure: the same channel again at `at`.
-    Retry { at: Timestamp, error: &'a str },
-    /// The channel failed for good; the chain goes on with `next`, if any.
-    Failed {
-        error: &'a str,
-        next: Option<Channel>,
-    },
-    /// The channel could not be used (no subscription, window closed, STOP, not
-    /// configured); the chain goes on with `next`, if any.
-    Skipped {
-        reason: &'a str,
-        next: Option<Channel>,
-    },
 }
