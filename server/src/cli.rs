@@ -9,7 +9,7 @@ use qline_app::messaging::secrets::SecretBox;
 use qline_app::messaging::{Messenger, WebPush};
 use qline_app::queue::engine::Engine;
 use qline_app::storage::Store;
-use qline_app::tenant::{self, DemoLogins, TenantError};
+use qline_app::tenant::{self, DemoLogins, TenantError, Tenants};
 use std::path::PathBuf;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/qline.db";
@@ -255,7 +255,9 @@ impl Cli {
             }
             Command::CreateAdmin(args) => {
                 let store = open(&url).await?;
-                let id = tenant::create_admin(&store, &args.email, &args.password).await?;
+                let id = Tenants::new(store.clone())
+                    .create_admin(&args.email, &args.password)
+                    .await?;
                 println!(
                     "Created platform admin {} (id {id}).",
                     args.email.trim().to_lowercase()
@@ -265,7 +267,9 @@ impl Cli {
             }
             Command::SeedDemo(args) => {
                 let store = open(&url).await?;
-                let logins = tenant::seed_demo(&store, args.password.as_deref()).await?;
+                let logins = Tenants::new(store.clone())
+                    .seed_demo(args.password.as_deref())
+                    .await?;
                 crate::trace::seed_demo_history(&store, args.history_days).await?;
                 print_logins(&logins);
                 store.close().await;
@@ -415,7 +419,7 @@ async fn seed_demo_if_missing(
             .parent()
             .map(|p| p.join("demo-logins.txt"))
     });
-    match tenant::seed_demo(store, password).await {
+    match Tenants::new(store.clone()).seed_demo(password).await {
         Ok(logins) => {
             crate::trace::seed_demo_history(store, history_days).await?;
             print_logins(&logins);

@@ -15,6 +15,7 @@ use qline_app::api::{BehindProxy, PublicUrl};
 use qline_app::domain::PublicId;
 use qline_app::messaging::Messenger;
 use qline_app::queue::engine::{Engine, EngineError};
+use qline_app::tenant::Tenants;
 use qline_app::{shell, App};
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
@@ -34,6 +35,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let engine = state.engine.clone();
+    // The tenant service keeps the engine's store and clock: one time for the whole server.
+    let tenants = Tenants::new(engine.store().clone()).with_clock(engine.clock().clone());
     let messenger = state.messenger.clone();
     let behind_proxy = BehindProxy(state.behind_proxy);
     let public_url = PublicUrl(state.public_url.clone());
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(engine.clone());
+                provide_context(tenants.clone());
                 provide_context(messenger.clone());
                 provide_context(behind_proxy);
                 provide_context(public_url.clone());

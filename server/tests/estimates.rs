@@ -8,8 +8,8 @@ use qline_app::domain::*;
 use qline_app::queue::engine::{Actor, Engine};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::Store;
-use qline_app::tenant::analytics::analytics;
 use qline_app::tenant::console::Caller;
+use qline_app::tenant::Tenants;
 use support::walk_in;
 
 on_both_backends!(
@@ -124,11 +124,15 @@ async fn analytics_counts_a_worked_day(store: Store) {
     let engine = Engine::new(store.clone()).with_clock(clock.clone());
     work_a_morning(&engine, &clock, &c, 0).await;
 
+    // Wednesday noon, on the same clock.
+    clock.set(monday(2, 12, 0));
+    let tenants = Tenants::new(store.clone()).with_clock(clock);
     let caller = Caller {
         staff: &c.owner,
         ip: None,
     };
-    let a = analytics(&store, &caller, None, 7, monday(2, 12, 0))
+    let a = tenants
+        .analytics(&caller, None, 7)
         .await
         .expect("analytics");
     assert_eq!(a.from, "2026-02-26");
@@ -150,10 +154,8 @@ async fn analytics_counts_a_worked_day(store: Store) {
         staff: &c.desk,
         ip: None,
     };
-    assert!(analytics(&store, &desk, None, 7, monday(2, 12, 0))
-        .await
-        .is_err());
-    let refused = analytics(&store, &caller, None, 8, monday(2, 12, 0)).await;
+    assert!(tenants.analytics(&desk, None, 7).await.is_err());
+    let refused = tenants.analytics(&caller, None, 8).await;
     assert!(refused
         .unwrap_err()
         .to_string()

@@ -7,7 +7,7 @@ mod support;
 use qline_app::console::AuditFilter;
 use qline_app::domain::*;
 use qline_app::storage::Store;
-use qline_app::tenant::{create_admin, hash_password};
+use qline_app::tenant::{hash_password, Tenants};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -292,7 +292,10 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
 async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store) {
     let a = support::clinic(&store, "roles-a", ClinicSettings::default()).await;
     let b = support::clinic(&store, "roles-b", ClinicSettings::default()).await;
-    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    Tenants::new(store.clone())
+        .create_admin(ADMIN, PASSWORD)
+        .await
+        .unwrap();
     give_password(&store, a.owner.id, false).await;
     give_password(&store, a.desk.id, false).await;
     let mut tx = store.begin().await.unwrap();
@@ -435,7 +438,10 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
 
 async fn console_changes_are_audited_with_the_callers_address(store: Store) {
     let a = support::clinic(&store, "audit-a", ClinicSettings::default()).await;
-    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    Tenants::new(store.clone())
+        .create_admin(ADMIN, PASSWORD)
+        .await
+        .unwrap();
     let base = support::spawn_app(store.clone()).await;
     let op = sign_in(&base, ADMIN).await;
     let op = Some(op.as_str());
@@ -570,7 +576,10 @@ async fn console_changes_are_audited_with_the_callers_address(store: Store) {
 
 async fn bad_console_input_is_refused_and_nothing_is_half_written(store: Store) {
     let a = support::clinic(&store, "bad-a", ClinicSettings::default()).await;
-    create_admin(&store, ADMIN, PASSWORD).await.unwrap();
+    Tenants::new(store.clone())
+        .create_admin(ADMIN, PASSWORD)
+        .await
+        .unwrap();
     let base = support::spawn_app(store.clone()).await;
     let op = sign_in(&base, ADMIN).await;
     let op = Some(op.as_str());

@@ -14,6 +14,7 @@ use qline_app::messaging::Messenger;
 use qline_app::queue::engine::{Actor, JoinRequest};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::{ConsoleAudit, OutboxRow, Store};
+use qline_app::tenant::Tenants;
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::standin::*;
@@ -346,15 +347,12 @@ async fn sms_carries_only_your_turn(store: Store) {
     );
 
     // The consoles count it: one SMS segment, delivery shares over the notifications.
-    let stats = qline_app::tenant::console::delivery_since(
-        &s.store,
-        Some(s.clinic.id),
-        Timestamp::now().minus_minutes(60),
-    )
-    .await
-    .unwrap()
-    .remove(&s.clinic.id.get())
-    .unwrap();
+    let stats = Tenants::new(s.store.clone())
+        .delivery_since(Some(s.clinic.id), Timestamp::now().minus_minutes(60))
+        .await
+        .unwrap()
+        .remove(&s.clinic.id.get())
+        .unwrap();
     let sms_line = stats
         .channels
         .iter()
@@ -652,15 +650,12 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
         };
         assert_eq!((m.status.as_str(), m.channel.as_str()), expected, "{m:?}");
     }
-    let stats = qline_app::tenant::console::delivery_since(
-        &s.store,
-        Some(s.clinic.id),
-        Timestamp::now().minus_minutes(60),
-    )
-    .await
-    .unwrap()
-    .remove(&s.clinic.id.get())
-    .unwrap();
+    let stats = Tenants::new(s.store.clone())
+        .delivery_since(Some(s.clinic.id), Timestamp::now().minus_minutes(60))
+        .await
+        .unwrap()
+        .remove(&s.clinic.id.get())
+        .unwrap();
     let backend = s.store.backend();
     println!(
         "simulated day ({backend}): 60 patients (20 push, 20 WhatsApp, 20 neither; SMS configured), {} notifications",

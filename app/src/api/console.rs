@@ -10,17 +10,16 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 mod server {
-    pub use crate::queue::engine::Engine;
-    pub use crate::tenant::console::{self as service, Caller};
+    pub use crate::tenant::console::Caller;
+    pub use crate::tenant::Tenants;
 
     /// Runs `$body` with `$caller` (the signed-in staff user and their address) and
-    /// `$store` bound.
+    /// `$tenants` (the tenant service) bound.
     macro_rules! as_caller {
-        (|$caller:ident, $store:ident| $body:expr) => {{
+        (|$caller:ident, $tenants:ident| $body:expr) => {{
             let staff = crate::api::current_staff().await?;
             let ip = crate::api::client_ip().await;
-            let engine = leptos::prelude::expect_context::<Engine>();
-            let $store = engine.store();
+            let $tenants = leptos::prelude::expect_context::<Tenants>();
             let $caller = Caller {
                 staff: &staff,
                 ip: ip.as_deref(),
@@ -37,13 +36,9 @@ use server::*;
 #[server(prefix = "/api", endpoint = "clinic")]
 pub async fn load_clinic(slug: Option<String>) -> Result<ClinicConsole, AppError> {
     let public_url = super::public_url().await;
-    as_caller!(|caller, store| Ok(service::clinic_console(
-        store,
-        &caller,
-        slug.as_deref(),
-        &public_url
-    )
-    .await?))
+    as_caller!(|caller, tenants| Ok(tenants
+        .clinic_console(&caller, slug.as_deref(), &public_url)
+        .await?))
 }
 
 #[server(prefix = "/api", endpoint = "clinic/settings")]
@@ -51,13 +46,9 @@ pub async fn save_settings(
     slug: Option<String>,
     settings: SettingsInput,
 ) -> Result<Clinic, AppError> {
-    as_caller!(|caller, store| Ok(service::update_settings(
-        store,
-        &caller,
-        slug.as_deref(),
-        &settings
-    )
-    .await?))
+    as_caller!(|caller, tenants| Ok(tenants
+        .update_settings(&caller, slug.as_deref(), &settings)
+        .await?))
 }
 
 /// Adds a staff account with a one-time password (shown once).
@@ -67,27 +58,20 @@ pub async fn add_staff(
     email: String,
     role: String,
 ) -> Result<OneTimeLogin, AppError> {
-    as_caller!(|caller, store| Ok(service::add_staff(
-        store,
-        &caller,
-        slug.as_deref(),
-        &email,
-        &role
-    )
-    .await?))
+    as_caller!(|caller, tenants| Ok(tenants
+        .add_staff(&caller, slug.as_deref(), &email, &role)
+        .await?))
 }
 
 /// Gives a staff member a new one-time password and ends their sessions.
 #[server(prefix = "/api", endpoint = "clinic/staff/reset")]
 pub async fn reset_staff_password(user_id: i64) -> Result<OneTimeLogin, AppError> {
-    as_caller!(|caller, store| Ok(service::reset_password(store, &caller, user_id).await?))
+    as_caller!(|caller, tenants| Ok(tenants.reset_password(&caller, user_id).await?))
 }
 
 #[server(prefix = "/api", endpoint = "clinic/staff/active")]
 pub async fn set_staff_active(user_id: i64, active: bool) -> Result<(), AppError> {
-    as_caller!(
-        |caller, store| Ok(service::set_staff_active(store, &caller, user_id, active).await?)
-    )
+    as_caller!(|caller, tenants| Ok(tenants.set_staff_active(&caller, user_id, active).await?))
 }
 
 /// Adds a queue (no `queue_id`) or changes one.
@@ -105,9 +89,7 @@ pub async fn save_queue(
         prefix,
         default_service_minutes,
     };
-    as_caller!(|caller, store| Ok(
-        service::save_queue(store, &caller, slug.as_deref(), &input).await?
-    ))
+    as_caller!(|caller, tenants| Ok(tenants.save_queue(&caller, slug.as_deref(), &input).await?))
 }
 
 #[server(prefix = "/api", endpoint = "clinic/queue/archive")]
@@ -116,24 +98,20 @@ pub async fn archive_queue(
     queue_id: i64,
     archived: bool,
 ) -> Result<(), AppError> {
-    as_caller!(|caller, store| Ok(service::set_queue_archived(
-        store,
-        &caller,
-        slug.as_deref(),
-        queue_id,
-        archived
-    )
-    .await?))
+    as_caller!(|caller, tenants| Ok(tenants
+        .set_queue_archived(&caller, slug.as_deref(), queue_id, archived)
+        .await?))
 }
 
 /// The printable QR poster for the clinic's join page.
 #[server(prefix = "/api", endpoint = "clinic/poster")]
 pub async fn load_poster(slug: Option<String>) -> Result<Poster, AppError> {
     let public_url = super::public_url().await;
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         let whatsapp = match clinic.settings.whatsapp_enabled {
-            true => store
+            true => tenants
+                .store()
                 .whatsapp_account(clinic.id)
                 .await?
                 .map(|a| a.phone_number),
@@ -175,7 +153,7 @@ pub async fn change_password(
     use crate::domain::Role;
     let staff = super::signed_in_staff().await?;
     let ip = super::client_ip().await;
-    let engine = expect_context::<Engine>();
+    let tenants = expect_context::<Tenants>();
     let keep = super::session_cookie()
         .await
         .map(|t| crate::tenant::signin::hash_token(&t));
@@ -183,14 +161,9 @@ pub async fn change_password(
         staff: &staff,
         ip: ip.as_deref(),
     };
-    service::change_own_password(
-        engine.store(),
-        &caller,
-        &current_password,
-        &new_password,
-        keep.as_deref(),
-    )
-    .await?;
+    tenants
+        .change_own_password(&caller, &current_password, &new_password, keep.as_deref())
+        .await?;
     leptos_axum::redirect(match staff.role {
         Role::SuperAdmin => "/admin",
         Role::Owner => "/clinic",
@@ -202,7 +175,7 @@ pub async fn change_password(
 /// The operator's clinic list with today's usage.
 #[server(prefix = "/api", endpoint = "admin/clinics")]
 pub async fn list_clinics(search: String) -> Result<Vec<ClinicSummary>, AppError> {
-    as_caller!(|caller, store| Ok(service::list_clinics(store, &caller, &search).await?))
+    as_caller!(|caller, tenants| Ok(tenants.list_clinics(&caller, &search).await?))
 }
 
 /// Opens a clinic (on trial) with a General queue and its owner.
@@ -221,7 +194,7 @@ pub async fn create_clinic(
         default_country,
         owner_email,
     };
-    as_caller!(|caller, store| Ok(service::create_clinic(store, &caller, input).await?))
+    as_caller!(|caller, tenants| Ok(tenants.create_clinic(&caller, input).await?))
 }
 
 /// Suspends, reactivates (`ACTIVE` or `TRIAL`) or disables a clinic, with a reason.
@@ -239,8 +212,10 @@ pub async fn set_clinic_status(
                 "Choose TRIAL, ACTIVE, SUSPENDED or DISABLED.",
             )))
         })?;
-    as_caller!(|caller, store| {
-        service::set_status(store, &caller, &slug, status, &reason).await?;
+    as_caller!(|caller, tenants| {
+        tenants
+            .set_clinic_status(&caller, &slug, status, &reason)
+            .await?;
         Ok(())
     })
 }
@@ -248,8 +223,8 @@ pub async fn set_clinic_status(
 /// Deletes a clinic; `confirm` must repeat its slug.
 #[server(prefix = "/api", endpoint = "admin/clinic/delete")]
 pub async fn delete_clinic(slug: String, confirm: String) -> Result<(), AppError> {
-    as_caller!(|caller, store| {
-        service::delete_clinic(store, &caller, &slug, &confirm).await?;
+    as_caller!(|caller, tenants| {
+        tenants.delete_clinic(&caller, &slug, &confirm).await?;
         leptos_axum::redirect("/admin");
         Ok(())
     })
@@ -257,7 +232,7 @@ pub async fn delete_clinic(slug: String, confirm: String) -> Result<(), AppError
 
 #[server(prefix = "/api", endpoint = "admin/health")]
 pub async fn platform_health() -> Result<Health, AppError> {
-    as_caller!(|caller, store| Ok(service::health(store, &caller).await?))
+    as_caller!(|caller, tenants| Ok(tenants.health(&caller).await?))
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit")]
@@ -271,7 +246,7 @@ pub async fn load_audit(
         action,
         actor,
     };
-    as_caller!(|caller, store| Ok(service::audit_log(store, &caller, &filter).await?))
+    as_caller!(|caller, tenants| Ok(tenants.audit_log(&caller, &filter).await?))
 }
 
 /// The clinic's analytics over the last `days` days (7, 30, 90 or 365).
@@ -280,18 +255,15 @@ pub async fn load_analytics(
     slug: Option<String>,
     days: u32,
 ) -> Result<crate::analytics::Analytics, AppError> {
-    as_caller!(|caller, store| {
-        let now = crate::domain::Timestamp::now();
-        Ok(crate::tenant::analytics::analytics(store, &caller, slug.as_deref(), days, now).await?)
-    })
+    as_caller!(|caller, tenants| Ok(tenants.analytics(&caller, slug.as_deref(), days).await?))
 }
 
 /// The clinic's WhatsApp connection, secrets masked.
 #[server(prefix = "/api", endpoint = "clinic/whatsapp")]
 pub async fn load_whatsapp(slug: Option<String>) -> Result<WhatsAppView, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         Ok(messenger.view(&clinic).await?)
     })
 }
@@ -303,8 +275,8 @@ pub async fn save_whatsapp(
     whatsapp: WhatsAppInput,
 ) -> Result<WhatsAppView, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         let detail = serde_json::json!({ "provider": whatsapp.provider, "phone_number": whatsapp.phone_number }).to_string();
         let audit = crate::storage::ConsoleAudit {
             clinic: Some(clinic.id),
@@ -324,8 +296,8 @@ pub async fn save_whatsapp(
 #[server(prefix = "/api", endpoint = "clinic/whatsapp/test")]
 pub async fn test_whatsapp(slug: Option<String>) -> Result<Result<String, String>, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         Ok(messenger.test_connection(clinic.id).await?)
     })
 }
@@ -333,9 +305,9 @@ pub async fn test_whatsapp(slug: Option<String>) -> Result<Result<String, String
 /// Every message template of the clinic: `(kind, language, body, custom)`.
 #[server(prefix = "/api", endpoint = "clinic/templates")]
 pub async fn load_templates(slug: Option<String>) -> Result<Vec<TemplateLine>, AppError> {
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
-        Ok(crate::tenant::templates::all(store, &clinic).await?)
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
+        Ok(tenants.templates(&clinic).await?)
     })
 }
 
@@ -348,18 +320,18 @@ pub async fn save_template(
     language: String,
     body: String,
 ) -> Result<(), AppError> {
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
-        Ok(crate::tenant::templates::save(
-            store,
-            &caller,
-            &clinic,
-            &kind,
-            channel.as_deref().unwrap_or_default(),
-            &language,
-            &body,
-        )
-        .await?)
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
+        Ok(tenants
+            .save_template(
+                &caller,
+                &clinic,
+                &kind,
+                channel.as_deref().unwrap_or_default(),
+                &language,
+                &body,
+            )
+            .await?)
     })
 }
 
@@ -367,8 +339,8 @@ pub async fn save_template(
 #[server(prefix = "/api", endpoint = "clinic/sms")]
 pub async fn load_sms(slug: Option<String>) -> Result<SmsView, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         Ok(messenger.sms_view(clinic.id).await?)
     })
 }
@@ -377,8 +349,8 @@ pub async fn load_sms(slug: Option<String>) -> Result<SmsView, AppError> {
 #[server(prefix = "/api", endpoint = "clinic/sms/save")]
 pub async fn save_sms(slug: Option<String>, sms: SmsInput) -> Result<SmsView, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         let detail = serde_json::json!({ "account_sid": sms.account_sid, "from_number": sms.from_number, "remove": sms.remove }).to_string();
         let audit = crate::storage::ConsoleAudit {
             clinic: Some(clinic.id),
@@ -401,8 +373,8 @@ pub async fn save_sms(slug: Option<String>, sms: SmsInput) -> Result<SmsView, Ap
 #[server(prefix = "/api", endpoint = "clinic/sms/test")]
 pub async fn test_sms(slug: Option<String>) -> Result<Result<String, String>, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         Ok(messenger.test_sms(clinic.id).await?)
     })
 }
@@ -414,8 +386,8 @@ pub async fn save_canned_replies(
     replies: String,
 ) -> Result<Vec<String>, AppError> {
     let messenger = expect_context::<crate::messaging::Messenger>();
-    as_caller!(|caller, store| {
-        let clinic = service::clinic_in_reach(store, &caller, slug.as_deref()).await?;
+    as_caller!(|caller, tenants| {
+        let clinic = tenants.clinic_in_reach(&caller, slug.as_deref()).await?;
         let lines: Vec<String> = replies.lines().map(str::to_owned).collect();
         let detail = serde_json::json!({ "replies": lines }).to_string();
         let audit = crate::storage::ConsoleAudit {

@@ -8,7 +8,7 @@ pub use console::*;
 pub use returned::*;
 
 use crate::console::ConsoleError;
-use crate::domain::Language;
+use crate::domain::{Language, SignInError};
 use crate::queue::QueueError;
 use crate::tracker::TrackerView;
 use leptos::prelude::*;
@@ -17,21 +17,6 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
-
-/// Why signing in (or staying signed in) did not work.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum SignInError {
-    #[error("That email and password do not match an active account.")]
-    WrongCredentials,
-    #[error("Too many failed attempts. Please wait {minutes} minutes and try again, or ask your clinic owner to reset your password.")]
-    TooManyAttempts { minutes: u32 },
-    #[error("Please sign in to continue (your session may have ended).")]
-    SignedOut,
-    #[error("Your account cannot open this page.")]
-    WrongRole,
-    #[error("Choose a new password of your own before you go on.")]
-    PasswordChangeRequired,
-}
 
 /// What a page shows when a call fails: the queue's own refusal, word for word, or a
 /// plain "try again" that hides our internals.
@@ -328,10 +313,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn start_session(email: &str, password: &str) -> Result<(), AppError> {
     use crate::domain::Role;
-    use crate::tenant::signin::{sign_in, SESSION_COOKIE, SESSION_HOURS};
-    let engine = expect_context::<crate::queue::engine::Engine>();
+    use crate::tenant::signin::{SESSION_COOKIE, SESSION_HOURS};
+    let tenants = expect_context::<crate::tenant::Tenants>();
     let ip = client_ip().await;
-    let (user, token) = sign_in(engine.store(), email, password, ip.as_deref()).await?;
+    let (user, token) = tenants.sign_in(email, password, ip.as_deref()).await?;
     let secure = if request_is_https().await {
         "; Secure"
     } else {
@@ -356,10 +341,10 @@ async fn start_session(email: &str, password: &str) -> Result<(), AppError> {
 /// Ends the staff session and clears its cookie.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::tenant::signin::{sign_out, SESSION_COOKIE};
-    let engine = expect_context::<crate::queue::engine::Engine>();
+    use crate::tenant::signin::SESSION_COOKIE;
+    let tenants = expect_context::<crate::tenant::Tenants>();
     if let Some(token) = session_cookie().await {
-        sign_out(engine.store(), &token).await?;
+        tenants.sign_out(&token).await?;
     }
     set_cookie(&format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
@@ -426,11 +411,12 @@ pub async fn current_staff() -> Result<crate::domain::StaffUser, AppError> {
 /// The signed-in staff user, even one who must still change their password.
 #[cfg(feature = "ssr")]
 pub async fn signed_in_staff() -> Result<crate::domain::StaffUser, AppError> {
-    let engine = expect_context::<crate::queue::engine::Engine>();
+    let tenants = expect_context::<crate::tenant::Tenants>();
     let token = session_cookie()
         .await
         .ok_or(AppError::SignIn(SignInError::SignedOut))?;
-    crate::tenant::signin::session_user(engine.store(), &token)
+    tenants
+        .session_user(&token)
         .await?
         .ok_or(AppError::SignIn(SignInError::SignedOut))
 }

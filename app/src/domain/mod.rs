@@ -15,7 +15,7 @@ pub use clinic::{BusinessStatus, Clinic, ClinicSettings, CountryCode, Queue, Rol
 pub use ids::{BusinessId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;
 pub use slug::Slug;
-pub use staff::StaffUser;
+pub use staff::{SignInError, StaffUser};
 pub use time::{Clock, Timestamp};
 pub(crate) use token::stored_enum;
 pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};

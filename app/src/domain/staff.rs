@@ -1,4 +1,5 @@
-//! Staff users as the rest of the app reads them (the password hash never leaves storage).
+//! Staff users as the rest of the app reads them (the password hash never leaves storage),
+//! and why signing in did not work, in words the sign-in page shows.
 
 use super::{BusinessId, Role, UserId};
 use serde::{Deserialize, Serialize};
@@ -21,4 +22,19 @@ impl StaffUser {
     pub fn works_at(&self, clinic: BusinessId) -> bool {
         self.active && self.business_id == Some(clinic)
     }
+}
+
+/// Why signing in (or staying signed in) did not work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum SignInError {
+    #[error("That email and password do not match an active account.")]
+    WrongCredentials,
+    #[error("Too many failed attempts. Please wait {minutes} minutes and try again, or ask your clinic owner to reset your password.")]
+    TooManyAttempts { minutes: u32 },
+    #[error("Please sign in to continue (your session may have ended).")]
+    SignedOut,
+    #[error("Your account cannot open this page.")]
+    WrongRole,
+    #[error("Choose a new password of your own before you go on.")]
+    PasswordChangeRequired,
 }

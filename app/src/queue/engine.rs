@@ -136,6 +136,11 @@ impl Engine {
         self.clock.now()
     }
 
+    /// The clock the engine reads, for services that must keep the same time.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// Runs the engine on `clock` instead of the system clock (replays of recorded days).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;

@@ -16,9 +16,9 @@ mod rows;
 mod staff;
 mod tenants;
 
+pub use accounts::StoredAccount;
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
-pub use accounts::StoredAccount;
 pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,

@@ -1,5 +1,7 @@
 //! Clinics and their staff: setting up a clinic with its queues and people, the demo
-//! clinic, platform admins, and password hashing (argon2id).
+//! clinic, platform admins, and password hashing (argon2id). `Tenants` is the service:
+//! its methods here and in the submodules (console, sign-in, templates, analytics) share
+//! one store and one clock.
 
 pub mod analytics;
 pub mod console;
@@ -12,6 +14,39 @@ pub use password::{hash_password, random_password, verify_password, PasswordErro
 
 use crate::domain::*;
 use crate::storage::{NewClinic, NewQueue, NewStaff, StorageError, Store};
+
+/// The tenant service. Like the queue engine it holds its store and reads the time from
+/// its clock, so tests and replays can run it in simulated time; a server gives it the
+/// engine's clock.
+#[derive(Clone, Debug)]
+pub struct Tenants {
+    store: Store,
+    clock: Clock,
+}
+
+impl Tenants {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            clock: Clock::default(),
+        }
+    }
+
+    /// Runs the service on `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The time the service works at: the system's, or its clock's.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
@@ -59,101 +94,101 @@ pub struct DemoLogins {
 
 pub const DEMO_SLUG: &str = "demo";
 
-/// Creates "Demo Clinic" (`/c/demo`) with queues General (A) and Dental (D), a platform
-/// admin, an owner and a receptionist, in one transaction. `password` sets all three;
-/// without it each gets a random one, returned here to be shown once.
-pub async fn seed_demo(store: &Store, password: Option<&str>) -> Result<DemoLogins, TenantError> {
-    let slug = Slug::parse(DEMO_SLUG)?;
-    if store.clinic_by_slug(&slug).await?.is_some() {
-        return Err(TenantError::SlugTaken(DEMO_SLUG.into()));
-    }
-    let pick = || password.map(str::to_owned).unwrap_or_else(random_password);
-    let logins = DemoLogins {
-        admin: ("admin@demo.test".into(), pick()),
-        owner: ("owner@demo.test".into(), pick()),
-        desk: ("desk@demo.test".into(), pick()),
-    };
-    let now = Timestamp::now();
-    let clinic = NewClinic {
-        slug,
-        name: "Demo Clinic".into(),
-        address: "12 MG Road, Bengaluru".into(),
-        contact_phone: "+919800000000".into(),
-        timezone: "Asia/Kolkata".into(),
-        status: BusinessStatus::Active,
-        // WhatsApp on, through the log-only provider that `qline serve` connects.
-        settings: ClinicSettings {
-            whatsapp_enabled: true,
-            ..ClinicSettings::default()
-        },
-    };
-    let queues = [
-        NewQueue {
-            name: "General".into(),
-            prefix: "A".into(),
-            default_service_minutes: Some(8),
-            position: 0,
-        },
-        NewQueue {
-            name: "Dental".into(),
-            prefix: "D".into(),
-            default_service_minutes: Some(20),
-            position: 1,
-        },
-    ];
-    let mut tx = store.begin().await?;
-    let id = tx
-        .insert_clinic(&clinic, now)
-        .await
-        .map_err(|e| taken(e, DEMO_SLUG))?;
-    for q in &queues {
-        tx.insert_queue(id, q, now).await?;
-    }
-    for (business_id, (email, pw), role) in [
-        (None, &logins.admin, Role::SuperAdmin),
-        (Some(id), &logins.owner, Role::Owner),
-        (Some(id), &logins.desk, Role::Receptionist),
-    ] {
-        let staff = NewStaff {
-            business_id,
-            email: email.clone(),
-            password_hash: hash_password(pw)?,
-            role,
+impl Tenants {
+    /// Creates "Demo Clinic" (`/c/demo`) with queues General (A) and Dental (D), a platform
+    /// admin, an owner and a receptionist, in one transaction. `password` sets all three;
+    /// without it each gets a random one, returned here to be shown once.
+    pub async fn seed_demo(&self, password: Option<&str>) -> Result<DemoLogins, TenantError> {
+        let store = self.store();
+        let slug = Slug::parse(DEMO_SLUG)?;
+        if store.clinic_by_slug(&slug).await?.is_some() {
+            return Err(TenantError::SlugTaken(DEMO_SLUG.into()));
+        }
+        let pick = || password.map(str::to_owned).unwrap_or_else(random_password);
+        let logins = DemoLogins {
+            admin: ("admin@demo.test".into(), pick()),
+            owner: ("owner@demo.test".into(), pick()),
+            desk: ("desk@demo.test".into(), pick()),
         };
-        tx.insert_staff(&staff, now)
+        let now = self.now();
+        let clinic = NewClinic {
+            slug,
+            name: "Demo Clinic".into(),
+            address: "12 MG Road, Bengaluru".into(),
+            contact_phone: "+919800000000".into(),
+            timezone: "Asia/Kolkata".into(),
+            status: BusinessStatus::Active,
+            // WhatsApp on, through the log-only provider that `qline serve` connects.
+            settings: ClinicSettings {
+                whatsapp_enabled: true,
+                ..ClinicSettings::default()
+            },
+        };
+        let queues = [
+            NewQueue {
+                name: "General".into(),
+                prefix: "A".into(),
+                default_service_minutes: Some(8),
+                position: 0,
+            },
+            NewQueue {
+                name: "Dental".into(),
+                prefix: "D".into(),
+                default_service_minutes: Some(20),
+                position: 1,
+            },
+        ];
+        let mut tx = store.begin().await?;
+        let id = tx
+            .insert_clinic(&clinic, now)
             .await
-            .map_err(|e| taken(e, email))?;
+            .map_err(|e| taken(e, DEMO_SLUG))?;
+        for q in &queues {
+            tx.insert_queue(id, q, now).await?;
+        }
+        for (business_id, (email, pw), role) in [
+            (None, &logins.admin, Role::SuperAdmin),
+            (Some(id), &logins.owner, Role::Owner),
+            (Some(id), &logins.desk, Role::Receptionist),
+        ] {
+            let staff = NewStaff {
+                business_id,
+                email: email.clone(),
+                password_hash: hash_password(pw)?,
+                role,
+            };
+            tx.insert_staff(&staff, now)
+                .await
+                .map_err(|e| taken(e, email))?;
+        }
+        tx.insert_audit(Some(id), None, "SEED_DEMO", DEMO_SLUG, None, now)
+            .await?;
+        tx.commit().await?;
+        Ok(logins)
     }
-    tx.insert_audit(Some(id), None, "SEED_DEMO", DEMO_SLUG, None, now)
-        .await?;
-    tx.commit().await?;
-    Ok(logins)
-}
 
-/// Creates a platform admin (a super admin, bound to no clinic).
-pub async fn create_admin(
-    store: &Store,
-    email: &str,
-    password: &str,
-) -> Result<UserId, TenantError> {
-    let email = parse_email(email)?;
-    let password_hash = hash_password(password)?;
-    let now = Timestamp::now();
-    let mut tx = store.begin().await?;
-    let staff = NewStaff {
-        business_id: None,
-        email: email.clone(),
-        password_hash,
-        role: Role::SuperAdmin,
-    };
-    let id = tx
-        .insert_staff(&staff, now)
-        .await
-        .map_err(|e| taken(e, &email))?;
-    tx.insert_audit(None, None, "CREATE_ADMIN", &email, None, now)
-        .await?;
-    tx.commit().await?;
-    Ok(id)
+    /// Creates a platform admin (a super admin, bound to no clinic).
+    pub async fn create_admin(&self, email: &str, password: &str) -> Result<UserId, TenantError> {
+        let store = self.store();
+        let email = parse_email(email)?;
+        let password_hash = hash_password(password)?;
+        let now = self.now();
+        let mut tx = store.begin().await?;
+        let staff = NewStaff {
+            business_id: None,
+            email: email.clone(),
+            password_hash,
+            role: Role::SuperAdmin,
+        };
+        let id = tx
+            .insert_staff(&staff, now)
+            .await
+            .map_err(|e| taken(e, &email))?;
+        tx.insert_audit(None, None, "CREATE_ADMIN", &email, None, now)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
 }
 
 /// Turns a unique-constraint collision into the refusal a person understands.

@@ -142,7 +142,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
 /// Why a staff page shows nothing: a sign-in prompt, or the refusal.
 #[component]
 pub fn SignInOrProblem(error: AppError) -> impl IntoView {
-    use crate::api::SignInError;
+    use crate::domain::SignInError;
     match error {
         AppError::SignIn(SignInError::PasswordChangeRequired) => view! {
             <section class="notice">
