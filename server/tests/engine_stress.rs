@@ -1,7 +1,11 @@
 //! Many desks and patients hammering queue days at once, on SQLite and PostgreSQL.
 //! Afterwards the database must tell one consistent story: at most one SERVING per day,
 //! numbers contiguous from 1, nobody served twice, and one audit row per action that
-//! succeeded, which replayed in order reproduces exactly what is stored.
+//! succeeded, which replayed in order reproduces exactly what is stored. The actions must
+//! also have happened: every join is accepted, at least half of all actions apply, each
+//! kind of desk action applies (on the busy single day, RECALL too, ten times or more), and
+//! the stored tokens and audit rows of each action match the tally of accepted actions, so
+//! a build that refuses everything (and so trivially keeps the invariants) fails.
 
 mod support;
 
@@ -12,7 +16,6 @@ use qline_app::storage::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 on_both_backends!(
@@ -24,7 +27,15 @@ const TASKS: usize = 16;
 
 async fn sixteen_desks_on_one_queue_day(store: Store) {
     let clinic = support::clinic(&store, "stress-one", roomy()).await;
-    run(&store, vec![(clinic.desk.clone(), clinic.general)], 40).await;
+    let tally = run(&store, vec![(clinic.desk.clone(), clinic.general)], 40).await;
+    // On one busy day every kind of action, RECALL included, applies many times.
+    for kind in KINDS {
+        assert!(
+            tally.applied(kind) >= 10,
+            "{kind:?} applied only {} times: {tally:?}",
+            tally.applied(kind)
+        );
+    }
 }
 
 async fn sixteen_desks_across_fifty_queue_days(store: Store) {
@@ -44,36 +55,106 @@ fn roomy() -> ClinicSettings {
     }
 }
 
+/// What a random action was, for the tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Create,
+    Next,
+    Skip,
+    Recall,
+    Undo,
+}
+
+const KINDS: [Kind; 5] = [
+    Kind::Create,
+    Kind::Next,
+    Kind::Skip,
+    Kind::Recall,
+    Kind::Undo,
+];
+
+impl Kind {
+    /// The audit actions an applied action of this kind writes.
+    fn audit_actions(self) -> &'static [&'static str] {
+        match self {
+            Kind::Create => &["ADD_TOKEN", "ADD_EMERGENCY"],
+            Kind::Next => &["NEXT"],
+            Kind::Skip => &["SKIP"],
+            Kind::Recall => &["RECALL"],
+            Kind::Undo => &["UNDO"],
+        }
+    }
+}
+
+/// How many actions of each kind (indexed as `KINDS`) were tried and how many applied.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    tried: [usize; KINDS.len()],
+    applied: [usize; KINDS.len()],
+}
+
+impl Tally {
+    fn index(kind: Kind) -> usize {
+        KINDS.iter().position(|k| *k == kind).unwrap()
+    }
+    fn tried(&self, kind: Kind) -> usize {
+        self.tried[Self::index(kind)]
+    }
+    fn applied(&self, kind: Kind) -> usize {
+        self.applied[Self::index(kind)]
+    }
+    fn add(&mut self, other: &Tally) {
+        for i in 0..KINDS.len() {
+            self.tried[i] += other.tried[i];
+            self.applied[i] += other.applied[i];
+        }
+    }
+}
+
+/// What the stored days hold, summed over days.
+#[derive(Debug, Default)]
+struct Stored {
+    audit_rows: i64,
+    tokens: usize,
+    /// Audit rows per action name.
+    actions: HashMap<String, usize>,
+}
+
 /// Each task does `ops` random actions on random queues, acting on what it last saw
 /// (often stale: that is the point), and counts what succeeded.
-async fn run(store: &Store, desks: Vec<(StaffUser, QueueId)>, ops: usize) {
+async fn run(store: &Store, desks: Vec<(StaffUser, QueueId)>, ops: usize) -> Tally {
     let engine = Engine::new(store.clone());
     let desks = Arc::new(desks);
-    let succeeded = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for task in 0..TASKS {
-        let (engine, desks, succeeded) = (engine.clone(), desks.clone(), succeeded.clone());
+        let (engine, desks) = (engine.clone(), desks.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(task as u64);
+            let mut tally = Tally::default();
             for op in 0..ops {
                 let (staff, queue) = &desks[rng.random_range(0..desks.len())];
-                let outcome =
+                let (kind, outcome) =
                     random_action(&engine, staff, *queue, &mut rng, task * 1000 + op).await;
+                tally.tried[Tally::index(kind)] += 1;
                 match outcome {
                     Ok(()) => {
-                        succeeded.fetch_add(1, Ordering::Relaxed);
+                        tally.applied[Tally::index(kind)] += 1;
                     }
                     Err(EngineError::Refused(_)) => {}
                     Err(EngineError::Storage(e)) => panic!("storage failed under load: {e}"),
                 }
             }
+            tally
         }));
     }
+    let mut tally = Tally::default();
     for t in tasks {
-        t.await.expect("task");
+        tally.add(&t.await.expect("task"));
     }
+    let succeeded: usize = tally.applied.iter().sum();
+    let total = TASKS * ops;
 
-    let mut audit_rows = 0;
+    let mut stored = Stored::default();
     let mut days = Vec::new();
     for (staff, queue) in desks.iter() {
         days.extend(engine.today(staff, *queue).await.unwrap().map(|(id, _)| id));
@@ -81,13 +162,78 @@ async fn run(store: &Store, desks: Vec<(StaffUser, QueueId)>, ops: usize) {
     days.sort();
     days.dedup();
     for day in days {
-        audit_rows += check_day(store, day).await;
+        check_day(store, day, &mut stored).await;
     }
     assert_eq!(
-        audit_rows,
-        succeeded.load(Ordering::Relaxed) as i64,
+        stored.audit_rows, succeeded as i64,
         "one audit row per successful action"
     );
+
+    println!(
+        "{} ({} desks, {total} actions): {succeeded} applied; {}",
+        store.backend(),
+        desks.len(),
+        KINDS
+            .iter()
+            .map(|k| format!("{k:?} {}/{}", tally.applied(*k), tally.tried(*k)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // The load did happen: nothing here is refused wholesale.
+    assert_eq!(tally.tried.iter().sum::<usize>(), total, "{tally:?}");
+    assert!(
+        succeeded * 2 >= total,
+        "only {succeeded} of {total} actions applied: {tally:?}"
+    );
+    // Joins are never refused here (the clinics' limit is far away).
+    assert!(tally.tried(Kind::Create) > 0, "{tally:?}");
+    assert_eq!(
+        tally.applied(Kind::Create),
+        tally.tried(Kind::Create),
+        "every join is accepted: {tally:?}"
+    );
+    // Every kind of desk action was applied (RECALL needs a skipped patient on the queue
+    // the desk picks, too rare across fifty days to count on). NEXT is refused when
+    // nobody waits or the desk's view is stale, but not almost always.
+    for kind in [Kind::Next, Kind::Skip, Kind::Undo] {
+        assert!(
+            tally.applied(kind) > 0,
+            "{kind:?} never applied ({} tried): {tally:?}",
+            tally.tried(kind)
+        );
+    }
+    assert!(
+        tally.applied(Kind::Next) * 10 >= tally.tried(Kind::Next),
+        "NEXT applied too rarely: {tally:?}"
+    );
+
+    // What is stored is exactly what was accepted: one token per join, one audit row of
+    // the right kind per applied action.
+    assert_eq!(
+        stored.tokens,
+        tally.applied(Kind::Create),
+        "one stored token per accepted join"
+    );
+    for kind in KINDS {
+        let rows: usize = kind
+            .audit_actions()
+            .iter()
+            .map(|a| stored.actions.get(*a).copied().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            rows,
+            tally.applied(kind),
+            "{kind:?}: audit rows {:?} vs applied",
+            stored.actions
+        );
+    }
+    assert_eq!(
+        stored.actions.values().sum::<usize>() as i64,
+        stored.audit_rows,
+        "no audit row of an action nobody took: {:?}",
+        stored.actions
+    );
+    tally
 }
 
 async fn random_action(
@@ -96,7 +242,7 @@ async fn random_action(
     queue: QueueId,
     rng: &mut StdRng,
     n: usize,
-) -> Result<(), EngineError> {
+) -> (Kind, Result<(), EngineError>) {
     let roll = rng.random_range(0..100);
     if roll < 30 {
         let req = JoinRequest {
@@ -106,23 +252,19 @@ async fn random_action(
             language: Language::En,
             emergency: roll < 3,
         };
-        return engine
-            .create_token(Actor::Staff(staff), req)
-            .await
-            .map(drop);
+        let created = engine.create_token(Actor::Staff(staff), req).await;
+        return (Kind::Create, created.map(drop));
     }
     // Look at the day as a desk would, then act on that (possibly stale) view.
-    let Some((_, day)) = engine.today(staff, queue).await? else {
-        return engine
-            .act(
-                staff,
-                queue,
-                StaffAction::Next {
-                    expected_serving: None,
-                },
-            )
-            .await
-            .map(drop);
+    let today = match engine.today(staff, queue).await {
+        Ok(today) => today,
+        Err(e) => return (Kind::Next, Err(e)),
+    };
+    let Some((_, day)) = today else {
+        let next = StaffAction::Next {
+            expected_serving: None,
+        };
+        return (Kind::Next, engine.act(staff, queue, next).await.map(drop));
     };
     let serving = day.serving().map(|t| t.id);
     let pick = |rng: &mut StdRng, status: TokenStatus| {
@@ -150,13 +292,19 @@ async fn random_action(
                 expected_serving: serving,
             },
         },
-        _ => return engine.undo(staff, queue).await.map(drop),
+        _ => return (Kind::Undo, engine.undo(staff, queue).await.map(drop)),
     };
-    engine.act(staff, queue, action).await.map(drop)
+    let kind = match action {
+        StaffAction::Next { .. } => Kind::Next,
+        StaffAction::Skip { .. } => Kind::Skip,
+        StaffAction::Recall { .. } => Kind::Recall,
+        other => unreachable!("not a stress action: {other:?}"),
+    };
+    (kind, engine.act(staff, queue, action).await.map(drop))
 }
 
-/// Checks one day's invariants and returns how many audit rows it has.
-async fn check_day(store: &Store, day: QueueDayId) -> i64 {
+/// Checks one day's invariants and adds its tokens and audit rows to `stored`.
+async fn check_day(store: &Store, day: QueueDayId, stored: &mut Stored) {
     let tokens = store.day_tokens(day).await.unwrap();
     let audit = store.day_audit(day).await.unwrap();
 
@@ -203,5 +351,9 @@ async fn check_day(store: &Store, day: QueueDayId) -> i64 {
         served_net.values().all(|n| (0..=1).contains(n)),
         "day {day}: nobody served twice"
     );
-    audit.len() as i64
+    stored.audit_rows += audit.len() as i64;
+    stored.tokens += tokens.len();
+    for row in &audit {
+        *stored.actions.entry(row.action.clone()).or_default() += 1;
+    }
 }

@@ -261,6 +261,7 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     next(&s).await;
     drain(&s).await;
     let turn = notices_of(&s, token, "YOUR_TURN").await;
+    assert_eq!(turn.len(), 1, "one \"your turn\" alert: {turn:?}");
     assert_eq!(
         (turn[0].status.as_str(), turn[0].channel.as_str()),
         ("SENT", "SMS")
@@ -291,6 +292,7 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     next(&s).await;
     drain(&s).await;
     let turn = notices_of(&s, token, "YOUR_TURN").await;
+    assert_eq!(turn.len(), 1, "one \"your turn\" alert: {turn:?}");
     assert_eq!(
         (turn[0].status.as_str(), turn[0].channel.as_str()),
         ("SENT", "WHATSAPP")
@@ -335,12 +337,14 @@ async fn sms_carries_only_your_turn(store: Store) {
         .unwrap();
     drain(&s).await;
     let missed = notices_of(&s, first, "MISSED").await;
+    assert_eq!(missed.len(), 1, "one \"missed\" alert: {missed:?}");
     assert_eq!(missed[0].status, "SKIPPED");
     // Only "your turn" went by SMS: the first patient's.
     let sms = s.standin.sms();
     assert_eq!(sms.len(), 1, "{sms:?}");
     assert_eq!(sms[0].0, phone(4));
     let turn = notices_of(&s, first, "YOUR_TURN").await;
+    assert_eq!(turn.len(), 1, "one \"your turn\" alert: {turn:?}");
     assert_eq!(
         (turn[0].status.as_str(), turn[0].channel.as_str()),
         ("SENT", "SMS")
@@ -378,6 +382,7 @@ async fn gone_subscriptions_are_deleted(store: Store) {
     assert_eq!(left.len(), 1, "the gone subscription is deleted");
     assert!(left[0].endpoint.ends_with("/push/alive"));
     let turn = notices_of(&s, token, "YOUR_TURN").await;
+    assert_eq!(turn.len(), 1, "one \"your turn\" alert: {turn:?}");
     assert_eq!(
         (turn[0].status.as_str(), turn[0].channel.as_str()),
         ("SENT", "PUSH")
@@ -396,6 +401,7 @@ async fn gone_subscriptions_are_deleted(store: Store) {
     drain(&s).await;
     assert!(s.store.push_subscriptions(token).await.unwrap().is_empty());
     let missed = notices_of(&s, token, "MISSED").await;
+    assert_eq!(missed.len(), 1, "one \"missed\" alert: {missed:?}");
     assert_eq!(missed[0].status, "FAILED", "{missed:?}");
     assert_eq!(
         attempts(&s, missed[0].id).await,
@@ -603,6 +609,7 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
 async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store: Store) {
     let s = setup(store, "sim-day").await;
     let mut group_of = std::collections::HashMap::new();
+    let mut index_of = std::collections::HashMap::new();
     for i in 0..60u32 {
         let group = i % 3;
         if group == 1 {
@@ -613,6 +620,7 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
             subscribe(&s, &public_id, &format!("sim-{i}")).await;
         }
         group_of.insert(token.get(), group);
+        index_of.insert(token.get(), i);
     }
     // The desk calls everyone; every seventh patient does not come (SKIP: missed).
     for round in 0..60u32 {
@@ -650,6 +658,60 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
         };
         assert_eq!((m.status.as_str(), m.channel.as_str()), expected, "{m:?}");
     }
+    // The alerts the day must have made, patient by patient (the loop above checks only
+    // those that exist). Everyone is called once: "your turn" for all 60. Each call
+    // brings one more waiting patient within one of the front: "near" for all but the
+    // first two, who were that close from the start. Every seventh call is not answered
+    // (patients 3, 10, ..., 59, counting from 0): nine "missed".
+    let tokens_with = |kind: &str| {
+        let mut found: Vec<u32> = alerts
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| index_of[&m.token_id.unwrap()])
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        tokens_with("YOUR_TURN"),
+        (0..60).collect::<Vec<_>>(),
+        "one \"your turn\" per patient"
+    );
+    assert_eq!(
+        tokens_with("NEXT_SOON"),
+        (2..60).collect::<Vec<_>>(),
+        "one \"near\" per patient after the first two"
+    );
+    assert_eq!(
+        tokens_with("MISSED"),
+        (0..60).filter(|i| i % 7 == 3).collect::<Vec<_>>(),
+        "one \"missed\" per patient who did not come"
+    );
+    assert_eq!(alerts.len(), 60 + 58 + 9);
+    // And they went out: every push and WhatsApp alert, "your turn" by SMS for the third
+    // group, nothing else.
+    let in_group = |group: u32| {
+        alerts
+            .iter()
+            .filter(|m| group_of[&m.token_id.unwrap()] == group)
+            .count()
+    };
+    let sent_by = |channel: &str| {
+        alerts
+            .iter()
+            .filter(|m| m.status == "SENT" && m.channel == channel)
+            .count()
+    };
+    assert!(in_group(0) > 0 && in_group(1) > 0 && in_group(2) > 0);
+    assert_eq!(sent_by("PUSH"), in_group(0));
+    assert_eq!(sent_by("WHATSAPP"), in_group(1));
+    assert_eq!(sent_by("SMS"), 20);
+    assert_eq!(s.standin.pushes().len(), in_group(0), "one push per alert");
+    assert_eq!(s.standin.sms().len(), 20, "one SMS per \"your turn\"");
+    assert_eq!(
+        alerts.iter().filter(|m| m.status == "SKIPPED").count(),
+        in_group(2) - 20
+    );
     let stats = Tenants::new(s.store.clone())
         .delivery_since(Some(s.clinic.id), Timestamp::now().minus_minutes(60))
         .await
@@ -687,6 +749,10 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
     );
     assert_eq!(stats.pending, 0);
     assert_eq!(stats.notifications as usize, stats_total(&stats));
+    // The console counts the same alerts: all of them, and unreached exactly the third
+    // group's "near" and "missed".
+    assert_eq!(stats.notifications as usize, alerts.len());
+    assert_eq!(stats.not_reached as usize, in_group(2) - 20);
 }
 
 fn stats_total(stats: &qline_app::console::DeliveryStats) -> usize {
