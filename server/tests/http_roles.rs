@@ -1,11 +1,15 @@
 //! The role matrix of docs/ROLES.md, over HTTP on both backends: every staff endpoint ×
-//! every role × the caller's own clinic and another clinic. Then the console's audit
-//! rows (with the caller's address) and its refusals of bad input.
+//! every role × the caller's own clinic and another clinic; an allowed call must do its
+//! work (a 2xx answer of the endpoint's own shape, its effect stored), not merely escape
+//! a refusal. Then the console's audit rows (with the caller's address) and its
+//! refusals of bad input.
 
 mod support;
 
 use qline_app::console::AuditFilter;
 use qline_app::domain::*;
+use qline_app::messaging::inbound::Inbound;
+use qline_app::messaging::provider::Endpoints;
 use qline_app::storage::Store;
 use qline_app::tenant::{hash_password, Tenants};
 use reqwest::header::{COOKIE, SET_COOKIE};
@@ -62,6 +66,18 @@ fn form(fields: &[(&str, String)]) -> Body {
 
 /// POSTs to `/api/{endpoint}` and answers the body as JSON (`null` for an empty body).
 async fn call(base: &str, cookie: Option<&str>, endpoint: &str, body: Body) -> (u16, Value) {
+    let (status, _, answer) = call_raw(base, cookie, endpoint, body).await;
+    (status, answer)
+}
+
+/// As `call`, also answering the body's text (to tell an empty body from one that is
+/// not JSON, both `null` to `call`).
+async fn call_raw(
+    base: &str,
+    cookie: Option<&str>,
+    endpoint: &str,
+    body: Body,
+) -> (u16, String, Value) {
     let mut request = support::http().post(format!("{base}/api/{endpoint}"));
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -73,7 +89,8 @@ async fn call(base: &str, cookie: Option<&str>, endpoint: &str, body: Body) -> (
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let answer = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, text, answer)
 }
 
 /// Whether an answer is a refusal of the caller (as opposed to the endpoint doing its
@@ -93,6 +110,110 @@ fn denied(answer: &Value) -> bool {
     refusals.contains(answer)
 }
 
+/// Whether an answer is an error of any kind: a refusal of the caller, a business
+/// refusal, a bad-input answer or a failure.
+fn error_body(answer: &Value) -> bool {
+    let error_keys = ["SignIn", "Console", "Refused", "Internal", "error"];
+    match answer {
+        Value::String(s) => error_keys.contains(&s.as_str()),
+        Value::Object(map) => map.keys().any(|k| error_keys.contains(&k.as_str())),
+        _ => false,
+    }
+}
+
+/// What an allowed call must answer: a success of the endpoint's own shape, aimed at
+/// `t`. Two requests are refused on purpose once the caller is let in (a wrong current
+/// password, a wrong deletion confirmation): those refusals, exactly, count as allowed;
+/// anything else that is not a 2xx success with the expected body is wrong, a 404 or a
+/// bad-input answer included.
+fn check_allowed(
+    endpoint: &str,
+    t: &Target,
+    status: u16,
+    text: &str,
+    answer: &Value,
+) -> Result<(), String> {
+    let clinic_name = format!("{} clinic", t.slug);
+    let refusal = |expected_status: u16, expected: Value| {
+        if (status, answer) == (expected_status, &expected) {
+            Ok(())
+        } else {
+            Err(format!("the refusal {expected_status} {expected}"))
+        }
+    };
+    match endpoint {
+        "account/password" => return refusal(401, json!({ "Console": "WrongPassword" })),
+        "admin/clinic/delete" => {
+            return refusal(
+                400,
+                json!({ "Console": { "ConfirmationMismatch": t.slug.clone() } }),
+            )
+        }
+        _ => {}
+    }
+    if !(200..300).contains(&status) || error_body(answer) {
+        return Err("a 2xx success".into());
+    }
+    let is_string = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
+    let shaped = match endpoint {
+        "desk" | "desk/act" | "desk/walk-in" | "desk/reply" => {
+            answer["clinic_name"] == clinic_name.as_str() && answer["queue_id"] == t.general
+        }
+        "account" => is_string(&answer["email"]) && is_string(&answer["role"]),
+        "clinic" => answer["clinic"]["name"] == clinic_name.as_str(),
+        "clinic/poster" => answer["clinic_name"] == clinic_name.as_str(),
+        "clinic/settings" => {
+            answer["name"] == clinic_name.as_str() && answer["settings"]["notify_when_ahead"] == 3
+        }
+        "clinic/staff/add" => {
+            answer["email"]
+                .as_str()
+                .is_some_and(|e| e.ends_with(&format!("@{}.test", t.slug)))
+                && is_string(&answer["password"])
+        }
+        "clinic/staff/reset" => {
+            answer["email"] == format!("desk2@{}.test", t.slug).as_str()
+                && is_string(&answer["password"])
+        }
+        // These answer an empty body (what they stored is checked after the matrix).
+        "clinic/staff/active"
+        | "clinic/queue/save"
+        | "clinic/queue/archive"
+        | "clinic/templates/save"
+        | "admin/clinic/status" => text.is_empty() || text == "null",
+        "clinic/whatsapp" => answer.get("provider").is_some() && answer.get("enabled").is_some(),
+        "clinic/whatsapp/save" => answer["provider"] == "Log",
+        // The check of the provider ran: its verdict, either way (no real SMS account
+        // exists here).
+        "clinic/whatsapp/test" => is_string(&answer["Ok"]),
+        "clinic/sms/test" => is_string(&answer["Ok"]) || is_string(&answer["Err"]),
+        "clinic/templates" => answer.as_array().is_some_and(|a| !a.is_empty()),
+        "clinic/analytics" => answer["by_day"].is_array(),
+        "clinic/sms" => answer["configured"].is_boolean(),
+        "clinic/sms/save" => answer["configured"] == true,
+        "clinic/replies/save" => {
+            *answer == json!(["Please come to the desk.", "The doctor is running late."])
+        }
+        "admin/clinics" => answer
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["slug"] == t.slug.as_str())),
+        "admin/clinic/create" => answer["slug"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("new-clinic-")),
+        "admin/health" => is_string(&answer["backend"]),
+        "admin/audit" => answer.is_array(),
+        other => panic!("no success written for {other}"),
+    };
+    if shaped {
+        Ok(())
+    } else {
+        Err(format!("a 2xx success shaped as {endpoint} answers"))
+    }
+}
+
+/// The template the allowed `clinic/templates/save` calls store.
+const TEMPLATE: &str = "{token}: almost your turn at {clinic}";
+
 /// A clinic as the calls aim at it.
 struct Target {
     slug: String,
@@ -110,13 +231,18 @@ fn unique() -> u32 {
 }
 
 /// The request each endpoint gets, aimed at `t`. Requests are harmless when allowed
-/// (a restore of a queue in use, a wrong confirmation) or make something new.
+/// (resuming intake that is not paused, a restore of a queue in use, moving an active
+/// clinic to a trial, which still takes patients, a wrong confirmation, a wrong current
+/// password) or make something new.
 fn request(endpoint: &str, t: &Target) -> Body {
     let slug = || ("slug", t.slug.clone());
     let n = unique();
     match endpoint {
         "desk" => form(&[("queue_id", t.general.to_string())]),
-        "desk/act" => Body::Json(json!({ "queue_id": t.general, "command": "Undo" })),
+        "desk/act" => Body::Json(json!({
+            "queue_id": t.general,
+            "command": { "PauseIntake": { "paused": false } },
+        })),
         "desk/reply" => form(&[
             ("queue_id", t.general.to_string()),
             ("token", t.token.to_string()),
@@ -182,8 +308,8 @@ fn request(endpoint: &str, t: &Target) -> Body {
         "clinic/templates/save" => form(&[
             slug(),
             ("kind", "NEXT_SOON".into()),
-            ("language", "EN".into()),
-            ("body", "{token}: almost your turn at {clinic}".into()),
+            ("language", "en".into()),
+            ("body", TEMPLATE.into()),
         ]),
         "clinic/queue/archive" => form(&[
             slug(),
@@ -200,8 +326,8 @@ fn request(endpoint: &str, t: &Target) -> Body {
         ]),
         "admin/clinic/status" => form(&[
             slug(),
-            ("status", "ACTIVE".into()),
-            ("reason", String::new()),
+            ("status", "TRIAL".into()),
+            ("reason", "a trial month".into()),
         ]),
         "admin/clinic/delete" => form(&[slug(), ("confirm", "not the slug".into())]),
         "admin/audit" => form(&[
@@ -290,7 +416,12 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
 }
 
 async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store) {
-    let a = support::clinic(&store, "roles-a", ClinicSettings::default()).await;
+    // Clinic A's desk may answer its patient on WhatsApp (who writes below).
+    let settings = ClinicSettings {
+        whatsapp_enabled: true,
+        ..ClinicSettings::default()
+    };
+    let a = support::clinic(&store, "roles-a", settings).await;
     let b = support::clinic(&store, "roles-b", ClinicSettings::default()).await;
     Tenants::new(store.clone())
         .create_admin(ADMIN, PASSWORD)
@@ -314,7 +445,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
     tx.commit().await.unwrap();
     give_password(&store, new_owner, true).await;
 
-    let base = support::spawn_app(store.clone()).await;
+    let (base, messenger) = support::spawn_app_with(store.clone(), Endpoints::default()).await;
     let cookies = [
         (Who::Operator, Some(sign_in(&base, ADMIN).await)),
         (Who::Owner, Some(sign_in(&base, "owner@roles-a.test").await)),
@@ -341,6 +472,17 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
             .await
             .unwrap();
         tokens.push(applied.created.unwrap().0.get());
+        // The patient writes: the desk's reply is inside WhatsApp's window.
+        messenger
+            .handle_inbound(&Inbound {
+                clinic: clinic.id,
+                provider_message_id: &format!("in-{phone}"),
+                phone,
+                body: "Is the doctor in today?",
+                sent_at: None,
+            })
+            .await
+            .unwrap();
     }
     let own = Target {
         slug: "roles-a".into(),
@@ -356,6 +498,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
     };
 
     let mut checked = 0;
+    let mut allowed_checked = 0;
     let mut wrong = Vec::new();
     for (endpoint, rows) in matrix() {
         for (who, allowed_own, allowed_other) in rows {
@@ -366,8 +509,8 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
                 .1
                 .as_deref();
             for (target, allowed) in [(&own, allowed_own), (&other, allowed_other)] {
-                let (status, answer) =
-                    call(&base, cookie, endpoint, request(endpoint, target)).await;
+                let (status, text, answer) =
+                    call_raw(&base, cookie, endpoint, request(endpoint, target)).await;
                 assert_ne!(
                     answer,
                     json!("Internal"),
@@ -382,6 +525,16 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
                         target.slug,
                         if allowed { "allowed" } else { "refused" }
                     ));
+                } else if allowed {
+                    // Allowed means the endpoint did its work, not merely "not refused".
+                    if let Err(expected) = check_allowed(endpoint, target, status, &text, &answer) {
+                        let answer: String = text.chars().take(160).collect();
+                        wrong.push(format!(
+                            "{endpoint} as {who:?} at {}: allowed, so expected {expected}, got {status} {answer}",
+                            target.slug
+                        ));
+                    }
+                    allowed_checked += 1;
                 }
                 checked += 1;
             }
@@ -394,6 +547,50 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.join("\n")
     );
     assert_eq!(checked, 30 * 5 * 2);
+    // Every allowed cell of the matrix was checked for its success: 4 desk endpoints ×
+    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 18 clinic endpoints × (the
+    // operator at both + the owner at their own), 6 admin endpoints × 2 clinics.
+    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 18 * 3 + 6 * 2);
+    // The allowed calls did their work: the desk's two replies are queued, the new
+    // staff exist (two added at A, by the operator and the owner; one at B).
+    let replies = store
+        .outbox_of(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "STAFF_REPLY" && m.body == "We will call you soon.")
+        .count();
+    assert_eq!(replies, 2, "the owner's and the receptionist's replies");
+    for clinic in [a.id, b.id] {
+        let templates = store.templates_of(clinic).await.unwrap();
+        let saved = templates.iter().filter(|t| t.3 == TEMPLATE).count();
+        assert_eq!(saved, 1, "the saved template: {templates:?}");
+    }
+    for clinic in [a.id, b.id] {
+        let status = store.clinic(clinic).await.unwrap().unwrap().status;
+        assert_eq!(
+            status,
+            BusinessStatus::Trial,
+            "the operator's status change"
+        );
+    }
+    for (clinic, slug, added) in [(a.id, "roles-a", 2), (b.id, "roles-b", 1)] {
+        let new_staff = store
+            .staff_of(clinic)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| {
+                // `new{n}@{slug}.test`, as `request` writes them.
+                let numbered = s
+                    .email
+                    .strip_prefix("new")
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+                numbered && s.email.ends_with(&format!("@{slug}.test"))
+            })
+            .count();
+        assert_eq!(new_staff, added, "staff added at {slug}");
+    }
 
     // Operator-only settings are refused to owners by name, even for their own clinic.
     let owner = cookies[1].1.as_deref();
