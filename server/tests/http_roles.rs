@@ -563,7 +563,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
     assert_eq!(replies, 2, "the owner's and the receptionist's replies");
     for clinic in [a.id, b.id] {
         let templates = store.templates_of(clinic).await.unwrap();
-        let saved = templates.iter().filter(|t| t.3 == TEMPLATE).count();
+        let saved = templates.iter().filter(|t| t.body == TEMPLATE).count();
         assert_eq!(saved, 1, "the saved template: {templates:?}");
     }
     for clinic in [a.id, b.id] {
