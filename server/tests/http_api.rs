@@ -1,5 +1,7 @@
 //! The HTTP API as integrators and browsers use it, on both backends: joining, the
-//! tracker's ETag/304, staff sign-in, and clinic B's desk refusing clinic A's staff.
+//! tracker's ETag/304, staff sign-in, clinic B's desk refusing clinic A's staff, and a
+//! second app instance with its own connection to the same database sharing sessions,
+//! queue writes and sign-in limits with the first.
 
 mod support;
 
@@ -121,6 +123,24 @@ async fn a_patient_joins_and_polls_cheaply(store: Store) {
     }
 }
 
+/// The URL another process would open for the database `store` is on: the same SQLite
+/// file, or the same PostgreSQL database (with the test server's credentials).
+fn database_url(store: &Store) -> String {
+    match store {
+        Store::Sqlite(db) => format!(
+            "sqlite://{}",
+            db.pool.connect_options().get_filename().display()
+        ),
+        Store::Postgres(pool) => {
+            let options = pool.connect_options();
+            let name = options.get_database().expect("a test database has a name");
+            let mut url = reqwest::Url::parse(&support::postgres_admin_url()).unwrap();
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
 /// Signs in over HTTP and returns the session cookie.
 async fn sign_in(base: &str, email: &str, password: &str) -> String {
     let response = support::http()
@@ -160,7 +180,13 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     };
     tx.insert_staff(&staff, Timestamp::now()).await.unwrap();
     tx.commit().await.unwrap();
-    let store_of_second_instance = store.clone();
+    // A second app instance, as another process would run it: its own store and pool,
+    // opened from the database URL, sharing nothing with the first but the database.
+    let url = database_url(&store);
+    let store_of_second_instance = Store::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("a second store on {url}: {e}"));
+    assert_eq!(store_of_second_instance.backend(), store.backend());
     let base = support::spawn_app(store).await;
     let http = support::http();
 
@@ -261,6 +287,37 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         there.json::<Value>().await.unwrap()["clinic_name"],
         "http-a clinic"
     );
+    // And what one instance writes, the other reads: a walk-in added through the second
+    // instance is on the first instance's desk.
+    let added = http
+        .post(format!("{other_instance}/api/desk/walk-in"))
+        .header(COOKIE, &cookie)
+        .form(&[
+            ("queue_id", a.general.to_string().as_str()),
+            ("name", "Added Elsewhere"),
+            ("phone", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+    let desk: Value = http
+        .post(format!("{base}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let waiting: Vec<&str> = desk["waiting"]
+        .as_array()
+        .expect("a desk view")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(waiting, ["Added Elsewhere"], "{desk}");
 
     // Guessing is limited per account, in the database (so across instances too).
     for _ in 0..5 {
@@ -279,6 +336,17 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     assert_eq!(
         locked.json::<Value>().await.unwrap(),
         json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } })
+    );
+    let locked_there = http
+        .post(format!("{other_instance}/api/login"))
+        .form(&[("email", "owner@http-b.test"), ("password", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        locked_there.json::<Value>().await.unwrap(),
+        json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } }),
+        "the other instance counts the same guesses"
     );
 
     // Signing out ends the session on the server, not just in the browser.
@@ -300,4 +368,17 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         after.json::<Value>().await.unwrap(),
         json!({ "SignIn": "SignedOut" })
     );
+    let after_there = http
+        .post(format!("{other_instance}/api/desk"))
+        .header(COOKIE, &cookie)
+        .form(&[("queue_id", a.general.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after_there.json::<Value>().await.unwrap(),
+        json!({ "SignIn": "SignedOut" }),
+        "signed out on one instance is signed out on the other"
+    );
+    store_of_second_instance.close().await;
 }
