@@ -319,7 +319,7 @@ fn etag_of(body: &[u8]) -> String {
 /// `GET /api/push/key`: the VAPID public key browsers subscribe with (404: this server
 /// sends no web push).
 async fn push_key(State(messenger): State<Messenger>) -> Response {
-    match &messenger.push {
+    match messenger.web_push() {
         Some(push) => Json(json!({ "key": push.vapid.public_key() })).into_response(),
         None => error(StatusCode::NOT_FOUND, "This server does not send alerts."),
     }

@@ -49,7 +49,7 @@ async fn setup(store: Store, slug: &str) -> Setup {
     let clinic = support::clinic(&store, slug, settings).await;
     let standin = StandIn::start(Faults::None).await;
     let (base, mut messenger) = support::spawn_app_with(store.clone(), standin.endpoints()).await;
-    messenger.retry_base = Duration::from_millis(10);
+    messenger = messenger.with_retry_base(Duration::from_millis(10));
     let found = store.clinic(clinic.id).await.unwrap().unwrap();
     let owner = clinic.owner.clone();
     let audit = |action: &'static str| ConsoleAudit {
@@ -98,7 +98,7 @@ fn phone(i: u32) -> String {
 async fn patient(s: &Setup, i: u32) -> (TokenId, PublicId) {
     let applied = s
         .messenger
-        .engine
+        .engine()
         .create_token(
             Actor::Staff(&s.clinic.desk),
             JoinRequest {
@@ -147,9 +147,14 @@ async fn writes(s: &Setup, i: u32, body: &str, hours_ago: i64) -> Handled {
 }
 
 async fn next(s: &Setup) {
-    let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+    let desk = s
+        .messenger
+        .engine()
+        .desk(&s.clinic.desk, None)
+        .await
+        .unwrap();
     s.messenger
-        .engine
+        .engine()
         .act(
             &s.clinic.desk,
             s.clinic.general,
@@ -275,7 +280,12 @@ async fn a_failing_channel_falls_through_to_the_next(store: Store) {
     assert_eq!(sms[0].0, phone(2));
     assert!(sms[0].1.contains("your turn"), "{}", sms[0].1);
     // The desk sees every try, next to the patient.
-    let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+    let desk = s
+        .messenger
+        .engine()
+        .desk(&s.clinic.desk, None)
+        .await
+        .unwrap();
     let serving = desk.serving.unwrap();
     assert_eq!(serving.id, token.get());
     let words: Vec<String> = serving.notices.iter().map(|n| n.words()).collect();
@@ -327,7 +337,7 @@ async fn sms_carries_only_your_turn(store: Store) {
     assert!(attempts(&s, near[0].id).await.is_empty());
     // The first patient is skipped (missed): not critical either.
     s.messenger
-        .engine
+        .engine()
         .act(
             &s.clinic.desk,
             s.clinic.general,
@@ -390,7 +400,7 @@ async fn gone_subscriptions_are_deleted(store: Store) {
     // Only one subscription left, and it is gone too: the alert falls through.
     s.standin.answer_pushes("alive", PushAnswer::Gone);
     s.messenger
-        .engine
+        .engine()
         .act(
             &s.clinic.desk,
             s.clinic.general,
@@ -466,7 +476,7 @@ async fn the_tracker_subscribes_over_http_and_bad_subscriptions_are_refused(stor
     }
     // A token that is no longer waiting gets no alerts.
     s.messenger
-        .engine
+        .engine()
         .cancel_by_patient(&public_id, None)
         .await
         .unwrap();
@@ -498,7 +508,12 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
     );
     // Commands do not.
     assert_eq!(writes(&s, 9, "STATUS", 0).await, Handled::Status);
-    let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+    let desk = s
+        .messenger
+        .engine()
+        .desk(&s.clinic.desk, None)
+        .await
+        .unwrap();
     let row = desk.waiting.iter().find(|t| t.id == token.get()).unwrap();
     assert_eq!(row.chat.len(), 1);
     assert_eq!(row.chat[0].body, "I'm running 10 minutes late");
@@ -518,7 +533,12 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
         .standin
         .texts()
         .contains(&(phone(9), "No problem, we will keep your place.".into())));
-    let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+    let desk = s
+        .messenger
+        .engine()
+        .desk(&s.clinic.desk, None)
+        .await
+        .unwrap();
     let row = desk.waiting.iter().find(|t| t.id == token.get()).unwrap();
     assert_eq!(row.chat.len(), 2);
     assert!(!row.chat[1].from_patient);
@@ -547,7 +567,7 @@ async fn the_desk_sees_patients_messages_and_replies_only_inside_the_window(stor
     // desk's reply goes to the daughter, who wrote.
     let applied = s
         .messenger
-        .engine
+        .engine()
         .create_token(
             Actor::Staff(&s.clinic.desk),
             support::walk_in(s.clinic.general, "Walk-in Without Phone"),
@@ -626,10 +646,15 @@ async fn a_simulated_day_reaches_each_patient_by_the_channel_they_allowed(store:
     for round in 0..60u32 {
         next(&s).await;
         if round % 7 == 3 {
-            let desk = s.messenger.engine.desk(&s.clinic.desk, None).await.unwrap();
+            let desk = s
+                .messenger
+                .engine()
+                .desk(&s.clinic.desk, None)
+                .await
+                .unwrap();
             let serving = TokenId(desk.serving.unwrap().id);
             s.messenger
-                .engine
+                .engine()
                 .act(
                     &s.clinic.desk,
                     s.clinic.general,

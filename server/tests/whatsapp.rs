@@ -53,11 +53,14 @@ async fn setup(store: Store, slug: &str, provider: &str, faults: Faults) -> Setu
     let clinic = support::clinic(&store, slug, settings).await;
     let standin = StandIn::start(faults).await;
     let (base, mut messenger) = support::spawn_app_with(store.clone(), standin.endpoints()).await;
-    messenger.http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    messenger.retry_base = Duration::from_millis(20);
+    messenger = messenger
+        .with_http(
+            reqwest::Client::builder()
+                .timeout(Duration::from_millis(500))
+                .build()
+                .unwrap(),
+        )
+        .with_retry_base(Duration::from_millis(20));
     let input = WhatsAppInput {
         provider: provider.into(),
         phone_number: CLINIC_NUMBER.into(),
@@ -121,7 +124,7 @@ async fn patient_with_window(s: &Setup, i: u32) -> (TokenId, PublicId) {
 /// A token in the General queue for `phone`, taken by `actor`.
 async fn take_token(s: &Setup, actor: Actor<'_>, name: &str, phone: &str) -> Applied {
     s.messenger
-        .engine
+        .engine()
         .create_token(
             actor,
             JoinRequest {
@@ -168,13 +171,13 @@ async fn drain(workers: &[&Messenger], store: &Store, clinic: BusinessId) {
 async fn next(s: &Setup) {
     let desk = s
         .messenger
-        .engine
+        .engine()
         .desk(&s.clinic.desk, Some(s.clinic.general))
         .await
         .unwrap();
     let expected_serving = desk.serving.map(|t| TokenId(t.id));
     s.messenger
-        .engine
+        .engine()
         .act(
             &s.clinic.desk,
             s.clinic.general,
@@ -278,13 +281,13 @@ async fn two_workers_never_send_the_same_message(store: Store) {
         patient_with_window(&s, i).await;
     }
     // The second worker belongs to another app instance, with its own connections.
-    let mut second = Messenger::new(
+    let second = Messenger::new(
         qline_app::queue::engine::Engine::new(support::second_instance(&s.store).await)
             .with_public_url(&s.base),
         qline_app::messaging::secrets::SecretBox::from_hex_key(support::TEST_SECRET_KEY).unwrap(),
         s.standin.endpoints(),
-    );
-    second.batch = 3;
+    )
+    .with_batch(3);
     drain(&[&s.messenger, &second], &s.store, s.clinic.id).await;
     let rows = outbox(&s).await;
     assert_eq!(rows.len(), 30);
@@ -698,7 +701,7 @@ async fn the_join_bot_asks_queue_and_name_and_its_state_survives_a_restart(store
     );
     let desk = s
         .messenger
-        .engine
+        .engine()
         .desk(&s.clinic.desk, Some(s.clinic.dental))
         .await
         .unwrap();
@@ -730,7 +733,7 @@ async fn the_join_bot_asks_queue_and_name_and_its_state_survives_a_restart(store
     );
     let desk = s
         .messenger
-        .engine
+        .engine()
         .desk(&s.clinic.desk, Some(s.clinic.dental))
         .await
         .unwrap();
@@ -843,7 +846,7 @@ async fn over_a_simulated_day_free_form_messages_go_only_to_open_windows(store: 
     // The rest of the day: everyone left is called.
     while !s
         .messenger
-        .engine
+        .engine()
         .desk(&s.clinic.desk, Some(s.clinic.general))
         .await
         .unwrap()
@@ -886,7 +889,7 @@ async fn over_a_simulated_day_free_form_messages_go_only_to_open_windows(store: 
 
 async fn a_worker_killed_mid_send_loses_nothing(store: Store) {
     let mut s = setup(store, "wa-crash", "ULTRAMSG", Faults::None).await;
-    s.messenger.lease = Duration::from_millis(300);
+    s.messenger = s.messenger.clone().with_lease(Duration::from_millis(300));
     for i in 0..6 {
         patient_with_window(&s, i).await;
     }
@@ -907,12 +910,12 @@ async fn a_worker_killed_mid_send_loses_nothing(store: Store) {
 
     // A new instance takes the rows over once the dead worker's lease has run out.
     s.standin.set_faults(Faults::None);
-    let mut restarted = Messenger::new(
+    let restarted = Messenger::new(
         qline_app::queue::engine::Engine::new(s.store.clone()).with_public_url(&s.base),
         qline_app::messaging::secrets::SecretBox::from_hex_key(support::TEST_SECRET_KEY).unwrap(),
         s.standin.endpoints(),
-    );
-    restarted.lease = Duration::from_millis(300);
+    )
+    .with_lease(Duration::from_millis(300));
     drain(&[&restarted], &s.store, s.clinic.id).await;
     let rows = outbox(&s).await;
     assert_eq!(rows.len(), 6);

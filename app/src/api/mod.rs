@@ -594,7 +594,7 @@ pub async fn desk_reply(
         .reply_from_desk(&staff, ip.as_deref(), TokenId(token), &body)
         .await?;
     Ok(messenger
-        .engine
+        .engine()
         .desk(&staff, Some(QueueId(queue_id)))
         .await?)
 }

@@ -76,7 +76,7 @@ fn reference(body: &str) -> Option<PublicId> {
 
 impl Messenger {
     pub async fn handle_inbound(&self, m: &Inbound<'_>) -> Result<Handled, MessagingError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let at = m.sent_at.filter(|t| *t < now).unwrap_or(now);
         let mut tx = self.store().begin().await?;
         let Some(inbound_id) = tx
@@ -355,7 +355,7 @@ impl Messenger {
                 view.language,
                 &body,
             ),
-            Timestamp::now(),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
@@ -373,7 +373,7 @@ impl Messenger {
                 Language::En,
                 text,
             ),
-            Timestamp::now(),
+            self.now(),
         )
         .await?;
         tx.commit().await?;

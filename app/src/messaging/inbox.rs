@@ -82,7 +82,7 @@ impl Messenger {
                 "This patient has not written to the clinic on WhatsApp; you can reply once they do.",
             ));
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.store().begin().await?;
         let window = tx.window(business, &phone).await?;
         match (Reach::of(window.as_ref(), false, now), &window) {
@@ -166,7 +166,7 @@ impl Messenger {
                 )
             })?;
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.store().begin().await?;
         tx.replace_canned_replies(clinic.id, &replies, now).await?;
         tx.insert_console_audit(&audit, now).await?;
@@ -209,7 +209,7 @@ impl Messenger {
                 &subscription.p256dh,
                 &subscription.auth,
                 SUBSCRIPTIONS_PER_TOKEN,
-                Timestamp::now(),
+                self.now(),
             )
             .await?;
         Ok(())

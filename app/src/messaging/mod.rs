@@ -17,25 +17,15 @@ pub mod push;
 pub mod secrets;
 pub mod sms;
 pub mod webhooks;
+mod worker;
 
 use crate::console::{ConsoleError, ProviderKind, WhatsAppInput, WhatsAppView};
 use crate::domain::*;
-use crate::messages::{Channel, MessageKind};
-use crate::queue::engine::{Engine, EngineError};
-use crate::storage::{ClaimedMessage, Settle, StorageError, Store, StoredAccount};
-use crate::whatsapp::Reach;
-use provider::{Account, Endpoints, Outgoing, Secrets, SendError};
+use crate::queue::engine::Engine;
+use crate::storage::{StorageError, Store, StoredAccount};
+use provider::{Account, Endpoints, Secrets};
 use secrets::SecretBox;
-use sms::SmsAccount;
-use std::collections::HashMap;
 use std::time::Duration;
-
-/// A clinic as one outbox batch sends for it.
-struct Sender {
-    clinic: Option<Clinic>,
-    account: Result<Option<Account>, String>,
-    sms: Result<Option<SmsAccount>, String>,
-}
 
 /// Web push as this server sends it: its VAPID keys and the contact push services see.
 #[derive(Clone, Debug)]
@@ -62,36 +52,24 @@ impl WebPush {
     }
 }
 
-/// What one try on one channel came to.
-enum Try {
-    Sent { id: String, cost_units: u32 },
-    Retry(String),
-    Failed(String),
-    Skipped(String),
-}
-
-/// How long a push service keeps an alert for a phone that is off: a "your turn" that
-/// arrives later than this is no use.
-const PUSH_TTL_SECS: u32 = 15 * 60;
-
 /// Attempts per message before it is marked permanently failed.
 pub const MAX_ATTEMPTS: i32 = 3;
 
 /// Everything WhatsApp needs, shared by the worker, the webhooks and the consoles.
 #[derive(Clone, Debug)]
 pub struct Messenger {
-    pub engine: Engine,
-    pub secrets: SecretBox,
-    pub endpoints: Endpoints,
+    engine: Engine,
+    secrets: SecretBox,
+    endpoints: Endpoints,
     /// `None`: this server sends no web push (the tracker offers no alerts).
-    pub push: Option<WebPush>,
-    pub http: reqwest::Client,
+    push: Option<WebPush>,
+    http: reqwest::Client,
     /// How long a worker's claim on a message lasts.
-    pub lease: Duration,
+    lease: Duration,
     /// Messages sent at once.
-    pub batch: u32,
+    batch: u32,
     /// The wait before the first retry; each later one waits four times longer.
-    pub retry_base: Duration,
+    retry_base: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +101,44 @@ impl Messenger {
         self
     }
 
+    /// Talks to the providers through `http` (tests give it a short timeout).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Waits `base` before the first retry of a message, four times longer each time after.
+    pub fn with_retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
+        self
+    }
+
+    /// How long a worker's claim on a message lasts before another may take it over.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Sends up to `batch` messages at once.
+    pub fn with_batch(mut self, batch: u32) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Web push as this server sends it, if it does.
+    pub fn web_push(&self) -> Option<&WebPush> {
+        self.push.as_ref()
+    }
+
+    /// The time the worker and the webhooks work at: the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.engine.now()
+    }
+
     pub fn store(&self) -> &Store {
         self.engine.store()
     }
@@ -150,7 +166,7 @@ impl Messenger {
     /// The clinic's connection as its settings page shows it.
     pub async fn view(&self, clinic: &Clinic) -> Result<WhatsAppView, MessagingError> {
         let account = self.account(clinic.id).await?;
-        let today = Engine::local_date(clinic, Timestamp::now());
+        let today = Engine::local_date(clinic, self.now());
         let messages_today = self.store().message_quota_used(clinic.id, &today).await?;
         let base = self.engine.public_url();
         let Some(a) = account else {
@@ -287,7 +303,7 @@ impl Messenger {
                 .secrets
                 .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.store().begin().await?;
         tx.save_whatsapp_account(&stored, now)
             .await
@@ -323,7 +339,7 @@ impl Messenger {
                 .secrets
                 .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.store().begin().await?;
         tx.save_whatsapp_account(&stored, now).await?;
         tx.insert_audit(
@@ -348,365 +364,5 @@ impl Messenger {
             Some(account) => provider::test_connection(&self.http, &self.endpoints, &account).await,
             None => Err("No WhatsApp provider is configured yet.".to_owned()),
         })
-    }
-
-    /// Sends until stopped: every half second, the due messages, several at a time.
-    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            match self.work_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox worker could not read the outbox"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.changed() => return,
-            }
-        }
-    }
-
-    /// Claims and sends one batch of due messages. Returns how many it handled.
-    pub async fn work_once(&self) -> Result<usize, StorageError> {
-        let now = Timestamp::now();
-        if !self.store().outbox_has_work(now).await? {
-            return Ok(0);
-        }
-        for m in self.store().abandoned_messages(MAX_ATTEMPTS, now).await? {
-            let outcome = Settle::Failed {
-                error: "no answer after the last attempt (the worker stopped mid-send)",
-                next: m.channel.after(m.kind.notice()),
-            };
-            self.store()
-                .settle_message(&m, m.channel, &outcome, now)
-                .await?;
-        }
-        let claimed = self
-            .store()
-            .claim_messages(self.batch, now, self.lease.as_millis() as i64)
-            .await?;
-        let count = claimed.len();
-        // Each clinic in the batch is read once, with the accounts (secrets opened) of
-        // the channels its messages are on.
-        let mut senders: HashMap<i64, Sender> = HashMap::new();
-        for m in &claimed {
-            if !senders.contains_key(&m.business_id) {
-                let on = |channel: Channel| {
-                    claimed
-                        .iter()
-                        .any(|c| c.business_id == m.business_id && c.channel == channel)
-                };
-                let sender = self
-                    .sender(
-                        BusinessId(m.business_id),
-                        on(Channel::WhatsApp),
-                        on(Channel::Sms),
-                    )
-                    .await?;
-                senders.insert(m.business_id, sender);
-            }
-        }
-        let sends = claimed.into_iter().map(|m| {
-            let sender = &senders[&m.business_id];
-            self.deliver(m, sender)
-        });
-        for result in futures::future::join_all(sends).await {
-            result?;
-        }
-        Ok(count)
-    }
-
-    /// What sending for a clinic needs: the clinic, and the accounts asked for with
-    /// secrets opened (or why there is none).
-    async fn sender(
-        &self,
-        clinic: BusinessId,
-        whatsapp: bool,
-        sms: bool,
-    ) -> Result<Sender, StorageError> {
-        let clinic_row = self.store().clinic(clinic).await?;
-        let account = match &clinic_row {
-            Some(_) if whatsapp => self.account(clinic).await.map_err(|e| e.to_string()),
-            _ => Ok(None),
-        };
-        let sms = match &clinic_row {
-            Some(_) if sms => self.sms_account(clinic).await.map_err(|e| e.to_string()),
-            _ => Ok(None),
-        };
-        Ok(Sender {
-            clinic: clinic_row,
-            account,
-            sms,
-        })
-    }
-
-    /// Tries the message on its current channel; what happens next (done, again later,
-    /// the next channel in its chain, or the end of the chain) is settled with the
-    /// attempt recorded.
-    async fn deliver(&self, m: ClaimedMessage, sender: &Sender) -> Result<(), StorageError> {
-        let kind = m.kind.notice();
-        let channel = m.channel;
-        let next = channel.after(kind);
-        let tried = match &sender.clinic {
-            None => Try::Skipped("the clinic no longer exists".into()),
-            Some(clinic) => match channel {
-                Channel::Push => self.try_push(&m, clinic).await?,
-                Channel::WhatsApp => self.try_whatsapp(&m, clinic, sender, kind).await?,
-                Channel::Sms => self.try_sms(&m, clinic, sender, kind).await?,
-            },
-        };
-        let now = Timestamp::now();
-        // 2 s, then 8 s (with the default base).
-        let backoff =
-            self.retry_base.as_millis() as i64 * 4_i64.pow((m.attempts - 1).max(0) as u32);
-        let outcome = match &tried {
-            Try::Sent { id, cost_units } => Settle::Sent {
-                provider_id: id,
-                cost_units: *cost_units,
-            },
-            Try::Retry(error) if m.attempts < MAX_ATTEMPTS => Settle::Retry {
-                at: Timestamp(now.millis() + backoff),
-                error,
-            },
-            Try::Retry(error) | Try::Failed(error) => Settle::Failed { error, next },
-            Try::Skipped(reason) => Settle::Skipped { reason, next },
-        };
-        let settled = self
-            .store()
-            .settle_message(&m, channel, &outcome, now)
-            .await?;
-        if !settled {
-            tracing::warn!(
-                message = m.id,
-                "another worker took this message over; its outcome is theirs"
-            );
-        }
-        Ok(())
-    }
-
-    /// Web push to every browser the patient subscribed on the tracker; a subscription
-    /// the push service reports gone is deleted.
-    async fn try_push(&self, m: &ClaimedMessage, clinic: &Clinic) -> Result<Try, StorageError> {
-        let Some(web_push) = &self.push else {
-            return Ok(Try::Skipped("web push is not set up on this server".into()));
-        };
-        let Some(token) = m.token_id.map(TokenId) else {
-            return Ok(Try::Skipped("not about a token".into()));
-        };
-        let subscriptions = self.store().push_subscriptions(token).await?;
-        if subscriptions.is_empty() {
-            return Ok(Try::Skipped("the patient did not switch on alerts".into()));
-        }
-        let public_id = self.public_id_of(token).await?;
-        let payload = serde_json::json!({
-            "title": clinic.name,
-            "body": if m.short_body.is_empty() { &m.body } else { &m.short_body },
-            "url": public_id.map(|id| format!("/t/{id}")).unwrap_or_default(),
-            "tag": format!("qline-{}", token.get()),
-        })
-        .to_string();
-        // Every browser at once: one slow push service must not hold up the others.
-        let sends = subscriptions.into_iter().map(|row| {
-            let payload = payload.as_bytes();
-            async move {
-                let subscription = push::Subscription::parse(&row.endpoint, &row.p256dh, &row.auth)
-                    .ok()
-                    .filter(|s| web_push.allows(&s.endpoint));
-                let outcome = match subscription {
-                    // Stored before the rules changed, or otherwise unusable: forgotten.
-                    None => push::PushOutcome::Gone("not a push service Qline sends to".into()),
-                    Some(subscription) => {
-                        push::send(
-                            &self.http,
-                            &web_push.vapid,
-                            &web_push.subject,
-                            &subscription,
-                            payload,
-                            PUSH_TTL_SECS,
-                        )
-                        .await
-                    }
-                };
-                (row.id, outcome)
-            }
-        });
-        let (mut sent, mut retry, mut errors) = (false, false, Vec::new());
-        for (id, outcome) in futures::future::join_all(sends).await {
-            match outcome {
-                push::PushOutcome::Sent => sent = true,
-                push::PushOutcome::Gone(why) => {
-                    self.store().delete_push_subscription(id).await?;
-                    errors.push(format!("subscription gone ({why})"));
-                }
-                push::PushOutcome::Retryable(why) => {
-                    retry = true;
-                    errors.push(why);
-                }
-                push::PushOutcome::Final(why) => errors.push(why),
-            }
-        }
-        Ok(if sent {
-            Try::Sent {
-                id: String::new(),
-                cost_units: 0,
-            }
-        } else if retry {
-            Try::Retry(errors.join("; "))
-        } else if errors.is_empty() {
-            Try::Skipped("the patient did not switch on alerts".into())
-        } else {
-            Try::Failed(errors.join("; "))
-        })
-    }
-
-    async fn try_whatsapp(
-        &self,
-        m: &ClaimedMessage,
-        clinic: &Clinic,
-        sender: &Sender,
-        kind: Option<MessageKind>,
-    ) -> Result<Try, StorageError> {
-        let account = match &sender.account {
-            Ok(Some(a)) => a,
-            Ok(None) => return Ok(Try::Skipped("no WhatsApp provider is configured".into())),
-            Err(e) => return Ok(Try::Failed(e.clone())),
-        };
-        if !clinic.settings.whatsapp_enabled {
-            return Ok(Try::Skipped(
-                "WhatsApp is switched off for this clinic".into(),
-            ));
-        }
-        if m.phone.is_empty() {
-            return Ok(Try::Skipped("the patient gave no phone number".into()));
-        }
-        // The rules are checked again at sending time: a window may have closed, or the
-        // patient sent STOP, since the message was queued.
-        let now = Timestamp::now();
-        let window = self.store().window_of(clinic.id, &m.phone).await?;
-        let templates_allowed = clinic.settings.whatsapp_template_mode
-            && account.kind == ProviderKind::Meta
-            && kind.is_some();
-        let reach = Reach::of(window.as_ref(), templates_allowed, now);
-        match reach {
-            Reach::OptedOut => return Ok(Try::Skipped("the patient sent STOP".into())),
-            Reach::NoWindow => {
-                return Ok(Try::Skipped("no open 24-hour conversation window".into()))
-            }
-            Reach::FreeForm | Reach::Template => {}
-        }
-        let reference = m.id.to_string();
-        let template_name;
-        let params;
-        let message = if reach == Reach::FreeForm {
-            Outgoing::Text {
-                to: &m.phone,
-                body: &m.body,
-                reference: &reference,
-            }
-        } else {
-            let kind = kind.expect("templates are allowed only for template kinds");
-            template_name = kind.meta_template();
-            params = match self.template_params(m).await? {
-                Some(params) => params,
-                None => {
-                    return Ok(Try::Failed(
-                        "the token is gone: nothing to fill the template in with".into(),
-                    ))
-                }
-            };
-            Outgoing::Template {
-                to: &m.phone,
-                name: &template_name,
-                language: if m.language == Language::Hi {
-                    "hi"
-                } else {
-                    "en"
-                },
-                params: &params,
-                reference: &reference,
-            }
-        };
-        let cost_units = u32::from(reach == Reach::Template);
-        let send = provider::send(&self.http, &self.endpoints, account, &message);
-        self.within_limit(clinic, cost_units, send).await
-    }
-
-    /// SMS, the last resort, for "your turn" only: it costs the clinic per segment.
-    async fn try_sms(
-        &self,
-        m: &ClaimedMessage,
-        clinic: &Clinic,
-        sender: &Sender,
-        kind: Option<MessageKind>,
-    ) -> Result<Try, StorageError> {
-        if !kind.is_some_and(MessageKind::critical) {
-            return Ok(Try::Skipped("SMS is kept for \"your turn\"".into()));
-        }
-        let account = match &sender.sms {
-            Ok(Some(a)) => a,
-            Ok(None) => return Ok(Try::Skipped("no SMS provider is configured".into())),
-            Err(e) => return Ok(Try::Failed(e.clone())),
-        };
-        if m.phone.is_empty() {
-            return Ok(Try::Skipped("the patient gave no phone number".into()));
-        }
-        let text = if m.short_body.is_empty() {
-            &m.body
-        } else {
-            &m.short_body
-        };
-        let send = sms::send(&self.http, &self.endpoints.sms, account, &m.phone, text);
-        self.within_limit(clinic, crate::messages::sms_segments(text), send)
-            .await
-    }
-
-    /// Sends a message the clinic's daily allowance pays for (WhatsApp, SMS): takes one
-    /// from the allowance first, and gives it back when the provider did not take it.
-    async fn within_limit(
-        &self,
-        clinic: &Clinic,
-        cost_units: u32,
-        send: impl std::future::Future<Output = Result<String, SendError>>,
-    ) -> Result<Try, StorageError> {
-        let today = Engine::local_date(clinic, Timestamp::now());
-        let limit = clinic.settings.daily_message_limit;
-        if !self
-            .store()
-            .take_message_quota(clinic.id, &today, limit)
-            .await?
-        {
-            return Ok(Try::Failed(format!(
-                "the clinic's daily message limit ({limit}) is reached"
-            )));
-        }
-        let sent = send.await;
-        if sent.is_err() {
-            self.store().return_message_quota(clinic.id, &today).await?;
-        }
-        Ok(match sent {
-            Ok(id) => Try::Sent { id, cost_units },
-            Err(SendError::Retryable(e)) => Try::Retry(e),
-            Err(SendError::Final(e)) => Try::Failed(e),
-        })
-    }
-
-    /// A template's parameters: patient name, token, clinic, tracker link; `None` when
-    /// the token is gone (a template is never sent with blanks).
-    async fn template_params(
-        &self,
-        m: &ClaimedMessage,
-    ) -> Result<Option<Vec<String>>, StorageError> {
-        let Some(token) = m.token_id else {
-            return Ok(None);
-        };
-        let Some(contact) = self.store().token_contact(TokenId(token)).await? else {
-            return Ok(None);
-        };
-        let view = match self.engine.tracker(&contact.public_id).await {
-            Ok(view) => view,
-            Err(EngineError::Refused(_)) => return Ok(None),
-            Err(EngineError::Storage(e)) => return Err(e),
-        };
-        let link = format!("{}/t/{}", self.engine.public_url(), contact.public_id);
-        Ok(Some(vec![contact.name, view.token, view.clinic_name, link]))
     }
 }

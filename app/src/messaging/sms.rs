@@ -174,7 +174,7 @@ impl Messenger {
     ) -> Result<(), MessagingError> {
         let invalid =
             |field: &str, message: &str| ConsoleError::Invalid(InvalidInput::new(field, message));
-        let now = Timestamp::now();
+        let now = self.now();
         if input.remove {
             let mut tx = self.store().begin().await?;
             tx.delete_sms_account(clinic.id).await?;
