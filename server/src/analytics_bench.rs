@@ -46,7 +46,8 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
     store.migrate().await?;
     let now = Timestamp::now();
     let slug = format!("analytics-bench-{}", now.millis() % 1_000_000_000);
-    let timezone = "Asia/Kolkata";
+    let kolkata = TimeZone::from_zone(chrono_tz::Asia::Kolkata);
+    let timezone = &kolkata;
     let mut tx = store.begin().await?;
     let scratch = ScratchClinic {
         slug: &slug,

@@ -115,12 +115,13 @@ async fn setup(store: &Store, clinics: usize) -> anyhow::Result<Vec<(StaffUser, 
     let hash = hash_password("bench-password")?;
     let now = Timestamp::now();
     let mut desks = Vec::with_capacity(clinics);
+    let kolkata = TimeZone::from_zone(chrono_tz::Asia::Kolkata);
     let mut tx = store.begin().await?;
     for i in 0..clinics {
         let clinic = ScratchClinic {
             slug: &format!("bench-{run}-{i}"),
             name: &format!("Bench Clinic {i}"),
-            timezone: "Asia/Kolkata",
+            timezone: &kolkata,
             queues: &["General"],
         };
         let (id, queues) = clinic.insert(&mut tx, now).await?;
@@ -138,7 +139,7 @@ async fn setup(store: &Store, clinics: usize) -> anyhow::Result<Vec<(StaffUser, 
 pub(crate) struct ScratchClinic<'a> {
     pub slug: &'a str,
     pub name: &'a str,
-    pub timezone: &'a str,
+    pub timezone: &'a TimeZone,
     pub queues: &'a [&'a str],
 }
 
@@ -154,7 +155,7 @@ impl ScratchClinic<'_> {
             name: self.name.into(),
             address: String::new(),
             contact_phone: String::new(),
-            timezone: self.timezone.into(),
+            timezone: self.timezone.clone(),
             status: BusinessStatus::Active,
             settings: ClinicSettings {
                 daily_token_limit: 100_000,

@@ -89,7 +89,8 @@ pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("qline-bench-eta-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let url = format!("sqlite://{}/replay.db", scratch.display());
-    let result = replay(&url, &visits, &args.timezone).await;
+    let timezone = TimeZone::parse(&args.timezone)?;
+    let result = replay(&url, &visits, &timezone).await;
     let _ = std::fs::remove_dir_all(&scratch);
     let (shown, notes, elapsed) = result?;
 
@@ -100,7 +101,7 @@ pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
     }
     let days: std::collections::BTreeSet<String> = visits
         .iter()
-        .map(|v| v.arrival.local(&args.timezone).date().to_string())
+        .map(|v| v.arrival.local(&timezone).date().to_string())
         .collect();
     println!(
         "qline bench-eta · {} · {} visits over {} days · {} patients seen · replayed in {:.1} s",
@@ -146,7 +147,7 @@ pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
 async fn replay(
     url: &str,
     visits: &[Visit],
-    timezone: &str,
+    timezone: &TimeZone,
 ) -> anyhow::Result<(Vec<Shown>, BTreeMap<String, usize>, f64)> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
@@ -283,7 +284,7 @@ fn now_serving(serving: &mut BTreeMap<QueueId, TokenId>, applied: &Applied) {
 /// unset (the clinic's 6–15 minutes), and an owner who works the desk.
 async fn setup(
     store: &Store,
-    timezone: &str,
+    timezone: &TimeZone,
     queue_names: &std::collections::BTreeSet<&str>,
     now: Timestamp,
 ) -> anyhow::Result<(StaffUser, BTreeMap<String, QueueId>)> {

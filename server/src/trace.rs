@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use clap::Args;
-use qline_app::domain::Timestamp;
+use qline_app::domain::{TimeZone, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
@@ -53,7 +53,7 @@ pub struct Visit {
 /// Reads a trace; `timezone` places times written without an offset. Every problem
 /// names its line.
 pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
-    timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+    let timezone = &TimeZone::parse(timezone).map_err(|_| {
         format!("unknown timezone {timezone:?} (use an IANA name such as Asia/Kolkata)")
     })?;
     let mut lines = text
@@ -138,7 +138,7 @@ pub fn parse(text: &str, timezone: &str) -> Result<Vec<Visit>, String> {
     Ok(visits)
 }
 
-fn parse_time(cell: &str, timezone: &str) -> Option<Timestamp> {
+fn parse_time(cell: &str, timezone: &TimeZone) -> Option<Timestamp> {
     if let Ok(secs) = cell.parse::<f64>() {
         return Some(Timestamp((secs * 1000.0).round() as i64));
     }
@@ -157,7 +157,7 @@ fn parse_time(cell: &str, timezone: &str) -> Option<Timestamp> {
 }
 
 /// `minute` minutes (to the second) into `date` at `timezone`.
-fn minute_of(timezone: &str, date: NaiveDate, minute: f64) -> Option<Timestamp> {
+fn minute_of(timezone: &TimeZone, date: NaiveDate, minute: f64) -> Option<Timestamp> {
     let local = date.and_time(chrono::NaiveTime::MIN)
         + chrono::Duration::seconds((minute * 60.0).round() as i64);
     Timestamp::at_local(timezone, local)
@@ -265,10 +265,9 @@ pub fn generate(args: &GenTraceArgs) -> Result<String, String> {
         "two-queues" => TWO_QUEUES,
         other => return Err(format!("unknown scenario {other:?}: use gp or two-queues")),
     };
-    let tz: chrono_tz::Tz = args
-        .timezone
-        .parse()
+    let timezone = TimeZone::parse(&args.timezone)
         .map_err(|_| format!("unknown timezone {:?}", args.timezone))?;
+    let tz = timezone.zone();
     let first = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
         .map_err(|_| format!("--start {:?} is not a date (YYYY-MM-DD)", args.start))?;
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -280,7 +279,7 @@ pub fn generate(args: &GenTraceArgs) -> Result<String, String> {
             for session in sessions {
                 for line in simulate_day(session, &mut rng) {
                     let time = |minute: f64| {
-                        minute_of(&args.timezone, date, minute)
+                        minute_of(&timezone, date, minute)
                             .map(|t| t.to_utc().with_timezone(&tz).to_rfc3339())
                             .unwrap_or_default()
                     };

@@ -110,7 +110,7 @@ pub struct Clinic {
     pub address: String,
     pub contact_phone: String,
     /// An IANA timezone name such as `Asia/Kolkata`; a queue day is a local calendar day.
-    pub timezone: String,
+    pub timezone: super::TimeZone,
     pub status: BusinessStatus,
     pub status_reason: String,
     pub settings: ClinicSettings,

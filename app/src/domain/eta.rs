@@ -144,7 +144,7 @@ impl History {
     #[cfg(feature = "ssr")]
     pub fn from_stored(
         date: chrono::NaiveDate,
-        timezone: &str,
+        timezone: &super::TimeZone,
         earlier: &[EarlierToken],
     ) -> History {
         let mut days: std::collections::BTreeMap<chrono::NaiveDate, Vec<PastToken>> =

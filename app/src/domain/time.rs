@@ -24,27 +24,27 @@ impl Timestamp {
         chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default()
     }
 
-    /// The wall-clock time at `timezone` (an IANA name; UTC if unknown).
+    /// The wall-clock time at `timezone`.
     #[cfg(feature = "ssr")]
-    pub fn local(self, timezone: &str) -> chrono::NaiveDateTime {
-        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-        self.to_utc().with_timezone(&tz).naive_local()
+    pub fn local(self, timezone: &TimeZone) -> chrono::NaiveDateTime {
+        self.to_utc().with_timezone(&timezone.zone).naive_local()
     }
 
     /// The instant the wall-clock time `local` names at `timezone` (the earlier one when
     /// clocks go back; `None` for a time skipped when they go forward).
     #[cfg(feature = "ssr")]
-    pub fn at_local(timezone: &str, local: chrono::NaiveDateTime) -> Option<Self> {
+    pub fn at_local(timezone: &TimeZone, local: chrono::NaiveDateTime) -> Option<Self> {
         use chrono::TimeZone;
-        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-        tz.from_local_datetime(&local)
+        timezone
+            .zone
+            .from_local_datetime(&local)
             .earliest()
             .map(|t| Self(t.timestamp_millis()))
     }
 
     /// Seconds since the local midnight at `timezone`.
     #[cfg(feature = "ssr")]
-    pub fn local_secs(self, timezone: &str) -> u32 {
+    pub fn local_secs(self, timezone: &TimeZone) -> u32 {
         use chrono::Timelike;
         self.local(timezone).num_seconds_from_midnight()
     }
@@ -74,5 +74,94 @@ impl Clock {
             Some(millis) => Timestamp(millis.load(std::sync::atomic::Ordering::Relaxed)),
             None => Timestamp::now(),
         }
+    }
+}
+
+/// An IANA timezone name such as `Asia/Kolkata`, checked once where it enters (a form, a
+/// database row). On the server it holds the parsed zone, so reading a clinic's local time
+/// never falls back to UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct TimeZone {
+    name: String,
+    #[cfg(feature = "ssr")]
+    zone: chrono_tz::Tz,
+}
+
+impl TimeZone {
+    /// Reads an IANA name (surrounding spaces ignored).
+    #[cfg(feature = "ssr")]
+    pub fn parse(input: &str) -> Result<Self, super::InvalidInput> {
+        let name = input.trim();
+        match name.parse::<chrono_tz::Tz>() {
+            Ok(zone) if !name.is_empty() => Ok(Self {
+                name: name.to_owned(),
+                zone,
+            }),
+            _ => Err(super::InvalidInput::new(
+                "timezone",
+                format!(
+                    "\"{name}\" is not a timezone. Use a name such as Asia/Kolkata or Asia/Dubai."
+                ),
+            )),
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn from_zone(zone: chrono_tz::Tz) -> Self {
+        Self {
+            name: zone.name().to_owned(),
+            zone,
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.zone
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl std::str::FromStr for TimeZone {
+    type Err = super::InvalidInput;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Self::parse(input)
+    }
+}
+
+impl std::fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl PartialEq<&str> for TimeZone {
+    fn eq(&self, name: &&str) -> bool {
+        self.name == *name
+    }
+}
+
+impl From<TimeZone> for String {
+    fn from(tz: TimeZone) -> String {
+        tz.name
+    }
+}
+
+impl TryFrom<String> for TimeZone {
+    type Error = super::InvalidInput;
+
+    #[cfg(feature = "ssr")]
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name)
+    }
+
+    /// The browser only shows the name the server sent.
+    #[cfg(not(feature = "ssr"))]
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Ok(Self { name })
     }
 }

@@ -626,9 +626,8 @@ fn authorise(
 /// The clinic's current offset from UTC, in minutes (+330 in India, +240 in Dubai).
 fn utc_offset_minutes(clinic: &Clinic, now: Timestamp) -> i32 {
     use chrono::Offset;
-    let tz: chrono_tz::Tz = clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
     now.to_utc()
-        .with_timezone(&tz)
+        .with_timezone(&clinic.timezone.zone())
         .offset()
         .fix()
         .local_minus_utc()

@@ -44,7 +44,7 @@ impl Store {
             .await?;
             (rows, inbound)
         });
-        let tz = clinic.timezone.as_str();
+        let tz = &clinic.timezone;
         let mut wrote: std::collections::HashMap<String, Vec<chrono::NaiveDate>> =
             Default::default();
         for (phone, at) in inbound {

@@ -72,7 +72,7 @@ macro_rules! bind_clinic_settings {
             .bind(&c.name)
             .bind(&c.address)
             .bind(&c.contact_phone)
-            .bind(&c.timezone)
+            .bind(c.timezone.name())
             .bind(s.whatsapp_enabled)
             .bind(s.qr_intake_enabled)
             .bind(i64::from(s.daily_token_limit))
@@ -114,7 +114,7 @@ impl TryFrom<ClinicRow> for Clinic {
             name: r.name,
             address: r.address,
             contact_phone: r.contact_phone,
-            timezone: r.timezone,
+            timezone: at.decode("timezone", &r.timezone, |t| TimeZone::parse(t).ok())?,
             status: at.decode("status", &r.status, BusinessStatus::from_stored)?,
             status_reason: r.status_reason,
             settings: ClinicSettings {

@@ -14,7 +14,7 @@ pub struct NewClinic {
     pub name: String,
     pub address: String,
     pub contact_phone: String,
-    pub timezone: String,
+    pub timezone: TimeZone,
     pub status: BusinessStatus,
     pub settings: ClinicSettings,
 }

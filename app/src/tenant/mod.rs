@@ -116,7 +116,7 @@ impl Tenants {
             name: "Demo Clinic".into(),
             address: "12 MG Road, Bengaluru".into(),
             contact_phone: "+919800000000".into(),
-            timezone: "Asia/Kolkata".into(),
+            timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
             status: BusinessStatus::Active,
             // WhatsApp on, through the log-only provider that `qline serve` connects.
             settings: ClinicSettings {

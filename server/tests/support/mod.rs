@@ -226,7 +226,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
         name: format!("{slug} clinic"),
         address: String::new(),
         contact_phone: String::new(),
-        timezone: "Asia/Kolkata".into(),
+        timezone: "Asia/Kolkata".parse().unwrap(),
         status: BusinessStatus::Active,
         settings,
     };

@@ -44,7 +44,7 @@ pub(super) fn SettingsPanel(console: ClinicConsole, actions: Actions) -> AnyView
                     <label class="field"><span>"Clinic name"</span><input name="settings[name]" value=c.name.clone() required maxlength="80"/></label>
                     <label class="field"><span>"Address"</span><input name="settings[address]" value=c.address.clone() maxlength="200"/></label>
                     <label class="field"><span>"Contact phone"</span><input name="settings[contact_phone]" value=c.contact_phone.clone() type="tel"/></label>
-                    <label class="field"><span>"Timezone"</span><input name="settings[timezone]" value=c.timezone.clone() required/></label>
+                    <label class="field"><span>"Timezone"</span><input name="settings[timezone]" value=c.timezone.to_string() required/></label>
                     <label class="field field-short"><span>"Country for phone numbers"</span><input name="settings[default_country]" value=s.default_country.to_string() maxlength="2" required/></label>
                     <label class="field"><span>"Languages for patients"</span>
                         <select name="settings[languages]">

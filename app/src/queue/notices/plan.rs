@@ -180,7 +180,7 @@ mod tests {
             name: "Demo Clinic".into(),
             address: String::new(),
             contact_phone: String::new(),
-            timezone: "Asia/Kolkata".into(),
+            timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
             status: BusinessStatus::Active,
             status_reason: String::new(),
             settings: ClinicSettings {

@@ -19,18 +19,8 @@ pub(super) fn clinic_name(input: &str) -> Result<String, InvalidInput> {
 }
 
 /// An IANA timezone name, as typed (trimmed).
-pub(super) fn timezone(input: &str) -> Result<String, InvalidInput> {
-    let tz = input.trim();
-    tz.parse::<chrono_tz::Tz>()
-        .map(|_| tz.to_owned())
-        .map_err(|_| {
-            InvalidInput::new(
-                "timezone",
-                format!(
-                    "\"{tz}\" is not a timezone. Use a name such as Asia/Kolkata or Asia/Dubai."
-                ),
-            )
-        })
+pub(super) fn timezone(input: &str) -> Result<TimeZone, InvalidInput> {
+    TimeZone::parse(input)
 }
 
 /// A whole number within `range`, or a message naming the setting.
@@ -249,7 +239,7 @@ mod tests {
             name: "Sunrise Clinic".into(),
             address: "4 Lake Road".into(),
             contact_phone: String::new(),
-            timezone: "Asia/Kolkata".into(),
+            timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
             status: BusinessStatus::Active,
             status_reason: String::new(),
             settings: ClinicSettings::default(),
