@@ -68,7 +68,7 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("{date} has no midnight in {timezone}"))?;
         let visits = day_of_visits(&mut rng, midnight, args.per_day);
         store
-            .insert_past_day(clinic, queue_id, &date.to_string(), &visits)
+            .insert_past_day(clinic, queue_id, LocalDate::new(date), &visits)
             .await?;
     }
     let seeded = seeding.elapsed().as_secs_f64();

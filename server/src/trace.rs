@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use clap::Args;
-use qline_app::domain::{TimeZone, Timestamp};
+use qline_app::domain::{LocalDate, TimeZone, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
@@ -434,7 +434,7 @@ pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> 
                 })
                 .collect();
             store
-                .insert_past_day(clinic.id, queue.id, &date.to_string(), &visits)
+                .insert_past_day(clinic.id, queue.id, LocalDate::new(date), &visits)
                 .await?;
         }
     }

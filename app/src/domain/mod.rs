@@ -16,7 +16,7 @@ pub use ids::{BusinessId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;
 pub use slug::Slug;
 pub use staff::{SignInError, StaffUser};
-pub use time::{Clock, TimeZone, Timestamp};
+pub use time::{Clock, LocalDate, TimeZone, Timestamp};
 pub(crate) use token::stored_enum;
 pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};
 

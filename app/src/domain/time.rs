@@ -42,6 +42,12 @@ impl Timestamp {
             .map(|t| Self(t.timestamp_millis()))
     }
 
+    /// The calendar date at `timezone`.
+    #[cfg(feature = "ssr")]
+    pub fn local_date(self, timezone: &TimeZone) -> LocalDate {
+        LocalDate(self.local(timezone).date())
+    }
+
     /// Seconds since the local midnight at `timezone`.
     #[cfg(feature = "ssr")]
     pub fn local_secs(self, timezone: &TimeZone) -> u32 {
@@ -163,5 +169,37 @@ impl TryFrom<String> for TimeZone {
     #[cfg(not(feature = "ssr"))]
     fn try_from(name: String) -> Result<Self, Self::Error> {
         Ok(Self { name })
+    }
+}
+
+/// A clinic's calendar date, which names its queue days (`YYYY-MM-DD` when stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalDate(chrono::NaiveDate);
+
+impl LocalDate {
+    pub fn new(date: chrono::NaiveDate) -> Self {
+        Self(date)
+    }
+
+    /// Reads a stored date (`YYYY-MM-DD`).
+    pub fn parse(stored: &str) -> Option<Self> {
+        chrono::NaiveDate::parse_from_str(stored, "%Y-%m-%d")
+            .ok()
+            .map(Self)
+    }
+
+    pub fn date(self) -> chrono::NaiveDate {
+        self.0
+    }
+
+    /// The date `days` days earlier.
+    pub fn days_before(self, days: u64) -> Self {
+        Self(self.0 - chrono::Days::new(days))
+    }
+}
+
+impl std::fmt::Display for LocalDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
     }
 }

@@ -167,7 +167,7 @@ impl Messenger {
     pub async fn view(&self, clinic: &Clinic) -> Result<WhatsAppView, MessagingError> {
         let account = self.account(clinic.id).await?;
         let today = Engine::local_date(clinic, self.now());
-        let messages_today = self.store().message_quota_used(clinic.id, &today).await?;
+        let messages_today = self.store().message_quota_used(clinic.id, today).await?;
         let base = self.engine.public_url();
         let Some(a) = account else {
             return Ok(WhatsAppView {

@@ -355,7 +355,7 @@ impl Messenger {
         let limit = clinic.settings.daily_message_limit;
         if !self
             .store()
-            .take_message_quota(clinic.id, &today, limit)
+            .take_message_quota(clinic.id, today, limit)
             .await?
         {
             return Ok(Try::Failed(format!(
@@ -364,7 +364,7 @@ impl Messenger {
         }
         let sent = send.await;
         if sent.is_err() {
-            self.store().return_message_quota(clinic.id, &today).await?;
+            self.store().return_message_quota(clinic.id, today).await?;
         }
         Ok(match sent {
             Ok(id) => Try::Sent { id, cost_units },

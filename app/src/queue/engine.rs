@@ -124,11 +124,8 @@ impl Engine {
     }
 
     /// The clinic's local calendar date, which names its queue days.
-    pub fn local_date(clinic: &Clinic, now: Timestamp) -> String {
-        now.local(&clinic.timezone)
-            .date()
-            .format("%Y-%m-%d")
-            .to_string()
+    pub fn local_date(clinic: &Clinic, now: Timestamp) -> LocalDate {
+        now.local_date(&clinic.timezone)
     }
 
     /// The time the engine works at: the system's, or the replay's (`with_clock`).
@@ -178,7 +175,7 @@ impl Engine {
     ) -> Result<Option<(QueueDayId, Day)>, EngineError> {
         let (queue, clinic) = self.queue_for(&Actor::Staff(staff), queue_id).await?;
         let date = Self::local_date(&clinic, self.now());
-        Ok(self.store.day_by_date(&queue, &date).await?)
+        Ok(self.store.day_by_date(&queue, date).await?)
     }
 
     /// A clinic's join page: the clinic and its open queues.
@@ -248,7 +245,7 @@ impl Engine {
             utc_offset_minutes: utc_offset_minutes(&clinic, now),
             canned_replies: Vec::new(),
         };
-        let Some((day, patients)) = self.store.day_with_patients(queue, &date).await? else {
+        let Some((day, patients)) = self.store.day_with_patients(queue, date).await? else {
             return Ok(view);
         };
         let patients: std::collections::HashMap<TokenId, Patient> =
@@ -346,7 +343,7 @@ impl Engine {
         for queue in &queues {
             let day = self
                 .store
-                .day_by_date(queue, &date)
+                .day_by_date(queue, date)
                 .await?
                 .map(|(_, day)| day);
             board.queues.push(BoardQueue {

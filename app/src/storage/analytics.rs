@@ -139,7 +139,7 @@ impl Store {
         &self,
         clinic: BusinessId,
         queue: QueueId,
-        date: &str,
+        date: LocalDate,
         visits: &[PastVisit],
     ) -> Result<(), StorageError> {
         const COLUMNS: usize = 15;
@@ -171,7 +171,7 @@ impl Store {
             )
             .bind(queue.get())
             .bind(clinic.get())
-            .bind(date)
+            .bind(date.to_string())
             .bind(visits.len() as i64 + 1)
             .bind(opened)
             .bind(closed)

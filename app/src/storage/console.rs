@@ -22,8 +22,7 @@ pub struct ConsoleAudit<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayUsage {
     pub clinic: BusinessId,
-    /// The local date (`YYYY-MM-DD`).
-    pub date: String,
+    pub date: LocalDate,
     pub open: bool,
     pub tokens: u32,
     pub served: u32,
@@ -237,7 +236,7 @@ impl Store {
     pub async fn day_usage(
         &self,
         clinic: Option<BusinessId>,
-        since: &str,
+        since: LocalDate,
     ) -> Result<Vec<DayUsage>, StorageError> {
         let rows: Vec<(i64, String, String, i64, i64)> = with_pool!(self, pool => {
             sqlx::query_as(
@@ -246,21 +245,24 @@ impl Store {
                    (SELECT COUNT(*) FROM tokens t WHERE t.queue_day_id = d.id AND t.status = 'SERVED') \
                  FROM queue_days d WHERE d.service_date >= $1 AND ($2 IS NULL OR d.business_id = $2)",
             )
-            .bind(since)
+            .bind(since.to_string())
             .bind(clinic.map(BusinessId::get))
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(clinic, date, status, tokens, served)| DayUsage {
-                clinic: BusinessId(clinic),
-                date,
-                open: status == DayStatus::Open.as_str(),
-                tokens: tokens as u32,
-                served: served as u32,
+        rows.into_iter()
+            .map(|(clinic, date, status, tokens, served)| {
+                // A grouped read: the clinic names the rows.
+                let at = RowAt::new("queue_days", clinic);
+                Ok(DayUsage {
+                    clinic: BusinessId(clinic),
+                    date: at.decode("service_date", &date, LocalDate::parse)?,
+                    open: at.decode("status", &status, DayStatus::from_stored)? == DayStatus::Open,
+                    tokens: tokens as u32,
+                    served: served as u32,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Every queue of a clinic, archived ones included, in display order.

@@ -529,7 +529,7 @@ impl Store {
     pub async fn take_message_quota(
         &self,
         clinic: BusinessId,
-        date: &str,
+        date: LocalDate,
         limit: u32,
     ) -> Result<bool, StorageError> {
         let taken = with_pool!(self, pool => {
@@ -538,14 +538,14 @@ impl Store {
                  ON CONFLICT (business_id, service_date) DO NOTHING",
             )
             .bind(clinic.get())
-            .bind(date)
+            .bind(date.to_string())
             .execute(pool)
             .await?;
             sqlx::query(
                 "UPDATE message_quota SET used = used + 1 WHERE business_id = $1 AND service_date = $2 AND used < $3",
             )
             .bind(clinic.get())
-            .bind(date)
+            .bind(date.to_string())
             .bind(i64::from(limit))
             .execute(pool)
             .await?
@@ -558,12 +558,12 @@ impl Store {
     pub async fn message_quota_used(
         &self,
         clinic: BusinessId,
-        date: &str,
+        date: LocalDate,
     ) -> Result<u32, StorageError> {
         let used: Option<i32> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT used FROM message_quota WHERE business_id = $1 AND service_date = $2")
                 .bind(clinic.get())
-                .bind(date)
+                .bind(date.to_string())
                 .fetch_optional(pool)
                 .await?
         });
@@ -574,12 +574,12 @@ impl Store {
     pub async fn return_message_quota(
         &self,
         clinic: BusinessId,
-        date: &str,
+        date: LocalDate,
     ) -> Result<(), StorageError> {
         with_pool!(self, pool => {
             sqlx::query("UPDATE message_quota SET used = used - 1 WHERE business_id = $1 AND service_date = $2 AND used > 0")
                 .bind(clinic.get())
-                .bind(date)
+                .bind(date.to_string())
                 .execute(pool)
                 .await?;
         });

@@ -15,10 +15,10 @@ use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
 /// Which queue day an action is about.
 #[derive(Debug, Clone)]
 pub enum DayKey {
-    /// A queue's day on a local date (`YYYY-MM-DD`), opened if it does not exist yet.
+    /// A queue's day on a local date, opened if it does not exist yet.
     Open {
         queue_id: QueueId,
-        date: String,
+        date: LocalDate,
     },
     /// The day a token belongs to.
     OfToken(TokenId),
@@ -54,7 +54,7 @@ pub struct DaySnapshot {
     pub clinic: Clinic,
     pub queue: Queue,
     pub day_id: QueueDayId,
-    pub service_date: String,
+    pub service_date: LocalDate,
     pub next_number: TokenNumber,
     pub day: Day,
     /// The token the key named, for `DayKey::OfToken` and `DayKey::OfPublicId`.
@@ -166,7 +166,7 @@ impl Tx {
                          ON CONFLICT (queue_id, service_date) DO NOTHING",
                     )
                     .bind(queue_id.get())
-                    .bind(date)
+                    .bind(date.to_string())
                     .bind(now.millis())
                     .execute(c)
                     .await?
@@ -176,7 +176,7 @@ impl Tx {
                 with_tx!(self, c => {
                     sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
                         .bind(queue_id.get())
-                        .bind(date)
+                        .bind(date.to_string())
                         .fetch_optional(c)
                         .await?
                 })
@@ -281,9 +281,14 @@ impl Tx {
             .map(DayToken::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         let day = day_row.day(&queue.prefix, tokens)?;
+        let service_date = RowAt::new("queue_days", day_id).decode(
+            "service_date",
+            &day_row.service_date,
+            LocalDate::parse,
+        )?;
         let counts = match &want.create_counts {
             Some(counts_for) => Some(
-                self.create_counts(clinic.id, &day_row.service_date, counts_for)
+                self.create_counts(clinic.id, service_date, counts_for)
                     .await?,
             ),
             None => None,
@@ -297,7 +302,7 @@ impl Tx {
             clinic,
             queue,
             day_id: QueueDayId(day_id),
-            service_date: day_row.service_date,
+            service_date,
             next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
             day,
             key_token: locked.key_token,
@@ -309,7 +314,7 @@ impl Tx {
     async fn create_counts(
         &mut self,
         clinic: BusinessId,
-        date: &str,
+        date: LocalDate,
         counts_for: &CountsFor,
     ) -> Result<CreateCounts, StorageError> {
         const TODAY: &str =
@@ -318,11 +323,11 @@ impl Tx {
         let phone_sql = format!("{TODAY} AND t.patient_phone = $3 AND t.status <> 'CANCELLED'");
         let as_u32 = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         with_tx!(self, c => {
-            let today: i64 = sqlx::query_scalar(TODAY).bind(clinic.get()).bind(date).fetch_one(&mut *c).await?;
+            let today: i64 = sqlx::query_scalar(TODAY).bind(clinic.get()).bind(date.to_string()).fetch_one(&mut *c).await?;
             let phone: i64 = match &counts_for.phone {
                 Some(p) => sqlx::query_scalar(&phone_sql)
                     .bind(clinic.get())
-                    .bind(date)
+                    .bind(date.to_string())
                     .bind(p.as_str())
                     .fetch_one(&mut *c)
                     .await?,

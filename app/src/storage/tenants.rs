@@ -271,14 +271,18 @@ impl Store {
         }))
     }
 
-    async fn day_row(&self, queue: &Queue, date: &str) -> Result<Option<DayRow>, StorageError> {
+    async fn day_row(
+        &self,
+        queue: &Queue,
+        date: LocalDate,
+    ) -> Result<Option<DayRow>, StorageError> {
         let sql = format!(
             "SELECT {DAY_COLUMNS} FROM queue_days WHERE queue_id = $1 AND service_date = $2"
         );
         Ok(with_pool!(self, pool => {
             sqlx::query_as(&sql)
             .bind(queue.id.get())
-            .bind(date)
+            .bind(date.to_string())
             .fetch_optional(pool)
             .await?
         }))
@@ -288,7 +292,7 @@ impl Store {
     pub async fn day_by_date(
         &self,
         queue: &Queue,
-        date: &str,
+        date: LocalDate,
     ) -> Result<Option<(QueueDayId, Day)>, StorageError> {
         let Some(row) = self.day_row(queue, date).await? else {
             return Ok(None);
@@ -303,7 +307,7 @@ impl Store {
     pub async fn day_with_patients(
         &self,
         queue: &Queue,
-        date: &str,
+        date: LocalDate,
     ) -> Result<Option<(Day, Vec<Patient>)>, StorageError> {
         let Some(row) = self.day_row(queue, date).await? else {
             return Ok(None);

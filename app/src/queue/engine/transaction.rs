@@ -103,15 +103,7 @@ async fn learn_history(
     locked: &LockedDay,
     snapshot: &DaySnapshot,
 ) -> Result<History, EngineError> {
-    let Some(date) = chrono::NaiveDate::parse_from_str(&snapshot.service_date, "%Y-%m-%d").ok()
-    else {
-        return Err(crate::storage::StorageError::Corrupt {
-            table: "queue_days",
-            id: locked.id.get(),
-            detail: format!("service_date {:?}", snapshot.service_date),
-        }
-        .into());
-    };
+    let date = snapshot.service_date.date();
     let earlier = tx
         .earlier_tokens(snapshot.queue.id, &History::dates_for(date))
         .await?;

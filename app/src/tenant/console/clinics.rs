@@ -65,13 +65,8 @@ impl Tenants {
         let clinics = store.clinics(search).await?;
         let now = self.now();
         // Every clinic's "today" is on or after yesterday in UTC terms, whatever its timezone.
-        let since = now
-            .to_utc()
-            .date_naive()
-            .pred_opt()
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-        let usage = store.day_usage(None, &since).await?;
+        let since = LocalDate::new(now.to_utc().date_naive()).days_before(1);
+        let usage = store.day_usage(None, since).await?;
         let messages = store
             .message_counts_since(now.minus_minutes(24 * 60))
             .await?;

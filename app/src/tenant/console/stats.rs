@@ -34,17 +34,21 @@ impl Tenants {
     pub(super) async fn last_30_days(&self, clinic: &Clinic) -> Result<Vec<UsageDay>> {
         let store = self.store();
         let now = self.now();
-        let since = local_date_days_ago(clinic, now, 29);
+        let today = Engine::local_date(clinic, now);
         let mut usage: Vec<UsageDay> = (0..30)
             .rev()
             .map(|ago| UsageDay {
-                date: local_date_days_ago(clinic, now, ago),
+                date: today.days_before(ago).to_string(),
                 tokens: 0,
                 served: 0,
             })
             .collect();
-        for day_usage in store.day_usage(Some(clinic.id), &since).await? {
-            if let Some(day) = usage.iter_mut().find(|d| d.date == day_usage.date) {
+        for day_usage in store
+            .day_usage(Some(clinic.id), today.days_before(29))
+            .await?
+        {
+            let date = day_usage.date.to_string();
+            if let Some(day) = usage.iter_mut().find(|d| d.date == date) {
                 day.tokens += day_usage.tokens;
                 day.served += day_usage.served;
             }
@@ -107,9 +111,4 @@ fn stats_of(
         attempts.iter().filter(|a| mine(a.clinic.get())),
         outcomes.iter().filter(|o| mine(o.clinic.get())),
     )
-}
-
-/// The clinic's local date `days` days before today.
-fn local_date_days_ago(clinic: &Clinic, now: Timestamp, days: i64) -> String {
-    Engine::local_date(clinic, Timestamp(now.millis() - days * 86_400_000))
 }
