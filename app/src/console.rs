@@ -2,7 +2,7 @@
 //! show and how they say no. Built on the server by `tenant::console`; shared with the
 //! browser.
 
-use crate::domain::{BusinessStatus, Clinic, InvalidInput, Queue, Role};
+use crate::domain::{Clinic, ClinicStatus, InvalidInput, Queue, Role};
 use crate::outbox::{AttemptCount, AttemptOutcome, OutboxStatus, OutcomeCount};
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +41,7 @@ pub enum ConsoleError {
     #[error("Give a reason; it is kept in the audit log and shown to the clinic.")]
     ReasonRequired,
     #[error("The clinic is already {}.", .0.as_str().to_lowercase())]
-    AlreadyInStatus(BusinessStatus),
+    AlreadyInStatus(ClinicStatus),
     #[error("Your current password is not correct.")]
     WrongPassword,
     #[error("You cannot deactivate or reset your own account here; use \"Change password\".")]
@@ -61,7 +61,7 @@ impl From<InvalidInput> for ConsoleError {
 pub struct ClinicSummary {
     pub slug: String,
     pub name: String,
-    pub status: BusinessStatus,
+    pub status: ClinicStatus,
     pub status_reason: String,
     pub tokens_today: u32,
     /// Queues whose day is open today.
@@ -429,7 +429,7 @@ mod tests {
             ("SMS", "SENT", 2, 3),
         ]
         .map(|(c, outcome, count, cost_units)| AttemptCount {
-            clinic: crate::domain::BusinessId(1),
+            clinic: crate::domain::ClinicId(1),
             channel: channel(c),
             outcome: AttemptOutcome::from_stored(outcome).unwrap(),
             count,
@@ -443,7 +443,7 @@ mod tests {
             ("PENDING", "PUSH", 2),
         ]
         .map(|(status, c, count)| OutcomeCount {
-            clinic: crate::domain::BusinessId(1),
+            clinic: crate::domain::ClinicId(1),
             status: OutboxStatus::from_stored(status).unwrap(),
             channel: channel(c),
             count,

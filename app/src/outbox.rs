@@ -2,7 +2,7 @@
 //! try on one channel went. Every status the database holds is spelled here once; storage
 //! decodes rows into these types and refuses anything else as corrupt.
 
-use crate::domain::{stored_enum, BusinessId, Timestamp, TokenId};
+use crate::domain::{stored_enum, ClinicId, Timestamp, TokenId};
 use crate::messages::{Channel, MessageKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -111,7 +111,7 @@ pub struct Attempt {
 /// How many tries on one channel of one clinic ended one way, and what they cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptCount {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub channel: Channel,
     pub outcome: AttemptOutcome,
     pub count: u32,
@@ -122,7 +122,7 @@ pub struct AttemptCount {
 /// How many of a clinic's notifications stand (or ended) one way on one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutcomeCount {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub status: OutboxStatus,
     pub channel: Channel,
     pub count: u32,

@@ -81,7 +81,7 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
 
     let operator = StaffUser {
         id: UserId(0),
-        business_id: None,
+        clinic_id: None,
         email: "bench@qline.test".into(),
         role: Role::SuperAdmin,
         active: true,

@@ -149,14 +149,14 @@ impl ScratchClinic<'_> {
         &self,
         tx: &mut Tx,
         now: Timestamp,
-    ) -> anyhow::Result<(BusinessId, Vec<QueueId>)> {
+    ) -> anyhow::Result<(ClinicId, Vec<QueueId>)> {
         let clinic = NewClinic {
             slug: Slug::parse(self.slug)?,
             name: self.name.into(),
             address: String::new(),
             contact_phone: String::new(),
             timezone: self.timezone.clone(),
-            status: BusinessStatus::Active,
+            status: ClinicStatus::Active,
             settings: ClinicSettings {
                 daily_token_limit: 100_000,
                 ..Default::default()
@@ -181,14 +181,14 @@ impl ScratchClinic<'_> {
 /// Writes an active staff account at `clinic` and returns it.
 pub(crate) async fn insert_staff(
     tx: &mut Tx,
-    clinic: BusinessId,
+    clinic: ClinicId,
     email: &str,
     role: Role,
     password_hash: &str,
     now: Timestamp,
 ) -> anyhow::Result<StaffUser> {
     let staff = NewStaff {
-        business_id: Some(clinic),
+        clinic: Some(clinic),
         email: email.to_owned(),
         password_hash: password_hash.to_owned(),
         role,
@@ -196,7 +196,7 @@ pub(crate) async fn insert_staff(
     let id = tx.insert_staff(&staff, now).await?;
     Ok(StaffUser {
         id,
-        business_id: Some(clinic),
+        clinic_id: Some(clinic),
         email: email.to_owned(),
         role,
         active: true,

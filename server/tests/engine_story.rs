@@ -644,13 +644,13 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
 
     let mut tx = store.begin().await.unwrap();
     assert!(tx
-        .set_clinic_status(c.id, BusinessStatus::Suspended, "unpaid invoice")
+        .set_clinic_status(c.id, ClinicStatus::Suspended, "unpaid invoice")
         .await
         .unwrap());
     tx.commit().await.unwrap();
 
     let suspended = QueueError::ClinicNotAccepting {
-        status: BusinessStatus::Suspended,
+        status: ClinicStatus::Suspended,
     };
     let attempts = vec![
         engine

@@ -173,7 +173,7 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     let b = support::clinic(&store, "http-b", ClinicSettings::default()).await;
     let mut tx = store.begin().await.unwrap();
     let staff = NewStaff {
-        business_id: Some(a.id),
+        clinic: Some(a.id),
         email: "reception@http-a.test".into(),
         password_hash: hash_password("front-desk-pass").unwrap(),
         role: Role::Receptionist,

@@ -433,7 +433,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
     let new_owner = tx
         .insert_staff(
             &qline_app::storage::NewStaff {
-                business_id: Some(a.id),
+                clinic: Some(a.id),
                 email: "new-owner@roles-a.test".into(),
                 password_hash: String::new(),
                 role: Role::Owner,
@@ -568,11 +568,7 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
     }
     for clinic in [a.id, b.id] {
         let status = store.clinic(clinic).await.unwrap().unwrap().status;
-        assert_eq!(
-            status,
-            BusinessStatus::Trial,
-            "the operator's status change"
-        );
+        assert_eq!(status, ClinicStatus::Trial, "the operator's status change");
     }
     for (clinic, slug, added) in [(a.id, "roles-a", 2), (b.id, "roles-b", 1)] {
         let new_staff = store
@@ -934,6 +930,6 @@ async fn bad_console_input_is_refused_and_nothing_is_half_written(store: Store) 
     assert_eq!(answer, json!({ "Console": "ReasonRequired" }));
     assert_eq!(
         store.clinic(a.id).await.unwrap().unwrap().status,
-        BusinessStatus::Active
+        ClinicStatus::Active
     );
 }

@@ -144,7 +144,7 @@ async fn outbox(s: &Setup) -> Vec<OutboxRow> {
 }
 
 /// Runs workers until no message is waiting, or fails after 60 s.
-async fn drain(workers: &[&Messenger], store: &Store, clinic: BusinessId) {
+async fn drain(workers: &[&Messenger], store: &Store, clinic: ClinicId) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let rounds = workers.iter().map(|w| w.work_once());
@@ -643,7 +643,7 @@ async fn the_sqlite_file_holds_no_provider_token_in_clear() {
     db.cleanup().await;
 }
 
-async fn say(m: &Messenger, clinic: BusinessId, id: &str, phone: &str, body: &str) -> Handled {
+async fn say(m: &Messenger, clinic: ClinicId, id: &str, phone: &str, body: &str) -> Handled {
     m.handle_inbound(&Inbound {
         clinic,
         provider_message_id: id,

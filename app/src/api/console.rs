@@ -204,9 +204,9 @@ pub async fn set_clinic_status(
     status: String,
     reason: String,
 ) -> Result<(), AppError> {
-    use crate::domain::BusinessStatus;
+    use crate::domain::ClinicStatus;
     let status =
-        BusinessStatus::from_stored(&status.trim().to_ascii_uppercase()).ok_or_else(|| {
+        ClinicStatus::from_stored(&status.trim().to_ascii_uppercase()).ok_or_else(|| {
             AppError::Console(ConsoleError::Invalid(crate::domain::InvalidInput::new(
                 "status",
                 "Choose TRIAL, ACTIVE, SUSPENDED or DISABLED.",

@@ -1,18 +1,18 @@
 //! The clinic (tenant) and its queues: status, settings (SPEC §7) and staff roles.
 
 use super::token::stored_enum;
-use super::{BusinessId, InvalidInput, Language, QueueId, Slug, Timestamp};
+use super::{ClinicId, InvalidInput, Language, QueueId, Slug, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 stored_enum!(
     /// A clinic's standing on the platform. Only TRIAL and ACTIVE clinics take tokens.
-    BusinessStatus { Trial = "TRIAL", Active = "ACTIVE", Suspended = "SUSPENDED", Disabled = "DISABLED" }
+    ClinicStatus { Trial = "TRIAL", Active = "ACTIVE", Suspended = "SUSPENDED", Disabled = "DISABLED" }
 );
 
-impl BusinessStatus {
+impl ClinicStatus {
     pub fn accepts_work(self) -> bool {
-        matches!(self, BusinessStatus::Trial | BusinessStatus::Active)
+        matches!(self, ClinicStatus::Trial | ClinicStatus::Active)
     }
 }
 
@@ -104,14 +104,14 @@ impl Default for ClinicSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clinic {
-    pub id: BusinessId,
+    pub id: ClinicId,
     pub slug: Slug,
     pub name: String,
     pub address: String,
     pub contact_phone: String,
     /// An IANA timezone name such as `Asia/Kolkata`; a queue day is a local calendar day.
     pub timezone: super::TimeZone,
-    pub status: BusinessStatus,
+    pub status: ClinicStatus,
     pub status_reason: String,
     pub settings: ClinicSettings,
     pub created_at: Timestamp,
@@ -120,7 +120,7 @@ pub struct Clinic {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Queue {
     pub id: QueueId,
-    pub business_id: BusinessId,
+    pub clinic_id: ClinicId,
     pub name: String,
     pub prefix: String,
     pub default_service_minutes: Option<u32>,

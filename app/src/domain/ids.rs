@@ -27,7 +27,7 @@ macro_rules! id_type {
 
 id_type!(
     /// A clinic (the tenant).
-    BusinessId
+    ClinicId
 );
 id_type!(
     /// A line within a clinic: a doctor or a service.

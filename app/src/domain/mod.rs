@@ -11,8 +11,8 @@ mod staff;
 mod time;
 mod token;
 
-pub use clinic::{BusinessStatus, Clinic, ClinicSettings, CountryCode, Queue, Role};
-pub use ids::{BusinessId, PublicId, QueueDayId, QueueId, TokenId, UserId};
+pub use clinic::{Clinic, ClinicSettings, ClinicStatus, CountryCode, Queue, Role};
+pub use ids::{ClinicId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;
 pub use slug::Slug;
 pub use staff::{SignInError, StaffUser};

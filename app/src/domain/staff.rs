@@ -1,14 +1,14 @@
 //! Staff users as the rest of the app reads them (the password hash never leaves storage),
 //! and why signing in did not work, in words the sign-in page shows.
 
-use super::{BusinessId, Role, UserId};
+use super::{ClinicId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffUser {
     pub id: UserId,
     /// `None` only for a super admin.
-    pub business_id: Option<BusinessId>,
+    pub clinic_id: Option<ClinicId>,
     pub email: String,
     pub role: Role,
     pub active: bool,
@@ -19,8 +19,8 @@ pub struct StaffUser {
 
 impl StaffUser {
     /// Whether this user may run the desk of `clinic`.
-    pub fn works_at(&self, clinic: BusinessId) -> bool {
-        self.active && self.business_id == Some(clinic)
+    pub fn works_at(&self, clinic: ClinicId) -> bool {
+        self.active && self.clinic_id == Some(clinic)
     }
 }
 

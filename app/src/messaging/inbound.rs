@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// One inbound text message, as the webhooks hand it over.
 #[derive(Debug, Clone)]
 pub struct Inbound<'a> {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub provider_message_id: &'a str,
     /// E.164.
     pub phone: &'a str,

@@ -50,7 +50,7 @@ impl Messenger {
         body: &str,
     ) -> Result<(), MessagingError> {
         let clinic_id = staff
-            .business_id
+            .clinic_id
             .filter(|_| staff.active)
             .ok_or(ConsoleError::Forbidden)?;
         let body = checked_reply(body)?;
@@ -58,10 +58,10 @@ impl Messenger {
         let Some(contact) = contact.filter(|c| c.clinic == clinic_id) else {
             return Err(ConsoleError::Forbidden.into());
         };
-        let (business, phone) = (clinic_id, contact.phone);
+        let phone = contact.phone;
         let clinic = self
             .store()
-            .clinic(business)
+            .clinic(clinic_id)
             .await?
             .ok_or(ConsoleError::Forbidden)?;
         if !clinic.status.accepts_work() {
@@ -84,7 +84,7 @@ impl Messenger {
         };
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        let window = tx.window(business, &phone).await?;
+        let window = tx.window(clinic_id, &phone).await?;
         match (Reach::of(window.as_ref(), false, now), &window) {
             (Reach::FreeForm, _) => {}
             (Reach::OptedOut, _) => {
@@ -112,7 +112,7 @@ impl Messenger {
         }
         tx.enqueue_message(
             &NewMessage::conversation(
-                business,
+                clinic_id,
                 Some(token),
                 &phone,
                 OutboxKind::StaffReply,
@@ -126,7 +126,7 @@ impl Messenger {
         let detail = serde_json::json!({ "body": body }).to_string();
         tx.insert_console_audit(
             &ConsoleAudit {
-                clinic: Some(business),
+                clinic: Some(clinic_id),
                 actor: staff,
                 ip,
                 action: "REPLY_WHATSAPP",

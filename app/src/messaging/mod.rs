@@ -156,7 +156,7 @@ impl Messenger {
         })
     }
 
-    pub async fn account(&self, clinic: BusinessId) -> Result<Option<Account>, MessagingError> {
+    pub async fn account(&self, clinic: ClinicId) -> Result<Option<Account>, MessagingError> {
         match self.store().whatsapp_account(clinic).await? {
             Some(stored) => Ok(Some(self.open(&stored)?)),
             None => Ok(None),
@@ -290,7 +290,7 @@ impl Messenger {
             _ => {}
         }
         let stored = StoredAccount {
-            business_id: clinic.id,
+            clinic: clinic.id,
             kind,
             phone_number: phone.as_str().to_owned(),
             ultramsg_instance: instance,
@@ -330,7 +330,7 @@ impl Messenger {
             ..Secrets::default()
         };
         let stored = StoredAccount {
-            business_id: clinic.id,
+            clinic: clinic.id,
             kind: ProviderKind::Log,
             phone_number: clinic.contact_phone.clone(),
             ultramsg_instance: String::new(),
@@ -358,7 +358,7 @@ impl Messenger {
     /// Asks the clinic's provider whether the account works.
     pub async fn test_connection(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
     ) -> Result<Result<String, String>, MessagingError> {
         Ok(match self.account(clinic).await? {
             Some(account) => provider::test_connection(&self.http, &self.endpoints, &account).await,

@@ -138,7 +138,7 @@ impl Messenger {
     /// The clinic's SMS account with its token opened, if it has one.
     pub async fn sms_account(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
     ) -> Result<Option<SmsAccount>, MessagingError> {
         let Some(stored) = self.store().sms_account(clinic).await? else {
             return Ok(None);
@@ -153,7 +153,7 @@ impl Messenger {
     }
 
     /// The clinic's SMS account as its settings show it.
-    pub async fn sms_view(&self, clinic: BusinessId) -> Result<SmsView, MessagingError> {
+    pub async fn sms_view(&self, clinic: ClinicId) -> Result<SmsView, MessagingError> {
         Ok(match self.sms_account(clinic).await? {
             Some(a) => SmsView {
                 configured: true,
@@ -237,7 +237,7 @@ impl Messenger {
     /// Asks the SMS provider whether the clinic's account works.
     pub async fn test_sms(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
     ) -> Result<Result<String, String>, MessagingError> {
         Ok(match self.sms_account(clinic).await? {
             Some(account) => test_connection(&self.http, &self.endpoints.sms, &account).await,

@@ -125,7 +125,7 @@ impl Messenger {
             if !meta_signature_ok(&account.secrets.meta_app_secret, body, signature) {
                 return Err(Rejection::Unauthorized);
             }
-            clinics.push((stored.business_id, account.phone_number));
+            clinics.push((stored.clinic, account.phone_number));
         }
         let mut report = Report::default();
         for (value, (clinic, own_number)) in changes.iter().zip(clinics) {
@@ -252,7 +252,7 @@ impl Messenger {
     async fn count(
         &self,
         report: &mut Report,
-        clinic: BusinessId,
+        clinic: ClinicId,
         id: &str,
         phone: &str,
         text: &str,

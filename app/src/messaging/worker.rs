@@ -71,26 +71,22 @@ impl Messenger {
         let count = claimed.len();
         // Each clinic in the batch is read once, with the accounts (secrets opened) of
         // the channels its messages are on.
-        let mut senders: HashMap<i64, Sender> = HashMap::new();
+        let mut senders: HashMap<ClinicId, Sender> = HashMap::new();
         for m in &claimed {
-            if !senders.contains_key(&m.business_id) {
+            if !senders.contains_key(&m.clinic) {
                 let on = |channel: Channel| {
                     claimed
                         .iter()
-                        .any(|c| c.business_id == m.business_id && c.channel == channel)
+                        .any(|c| c.clinic == m.clinic && c.channel == channel)
                 };
                 let sender = self
-                    .sender(
-                        BusinessId(m.business_id),
-                        on(Channel::WhatsApp),
-                        on(Channel::Sms),
-                    )
+                    .sender(m.clinic, on(Channel::WhatsApp), on(Channel::Sms))
                     .await?;
-                senders.insert(m.business_id, sender);
+                senders.insert(m.clinic, sender);
             }
         }
         let sends = claimed.into_iter().map(|m| {
-            let sender = &senders[&m.business_id];
+            let sender = &senders[&m.clinic];
             self.deliver(m, sender)
         });
         for result in futures::future::join_all(sends).await {
@@ -103,7 +99,7 @@ impl Messenger {
     /// secrets opened (or why there is none).
     async fn sender(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         whatsapp: bool,
         sms: bool,
     ) -> Result<Sender, StorageError> {

@@ -197,7 +197,7 @@ impl Engine {
         queue_id: Option<QueueId>,
     ) -> Result<DeskView, EngineError> {
         let clinic_id = staff
-            .business_id
+            .clinic_id
             .filter(|_| staff.active)
             .ok_or(QueueError::Forbidden)?;
         let clinic = self
@@ -606,11 +606,7 @@ impl Engine {
 }
 
 /// Staff may only touch their own, working clinic.
-fn authorise(
-    staff: &StaffUser,
-    clinic: BusinessId,
-    status: BusinessStatus,
-) -> Result<(), QueueError> {
+fn authorise(staff: &StaffUser, clinic: ClinicId, status: ClinicStatus) -> Result<(), QueueError> {
     if !staff.works_at(clinic) {
         return Err(QueueError::Forbidden);
     }

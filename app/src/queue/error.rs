@@ -1,6 +1,6 @@
 //! Every way the queue can say no, each with a message a receptionist or patient can act on.
 
-use crate::domain::{BusinessStatus, InvalidInput, TokenStatus};
+use crate::domain::{ClinicStatus, InvalidInput, TokenStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -12,7 +12,7 @@ pub enum QueueError {
     #[error("That token does not exist at this clinic.")]
     UnknownToken,
     #[error("{}", clinic_refusal(*status))]
-    ClinicNotAccepting { status: BusinessStatus },
+    ClinicNotAccepting { status: ClinicStatus },
     #[error("Today's queue is closed. Please ask at reception.")]
     DayClosed,
     #[error("Joining online is paused right now. Please ask at reception.")]
@@ -56,11 +56,11 @@ pub enum QueueError {
     Invalid(InvalidInput),
 }
 
-fn clinic_refusal(status: BusinessStatus) -> &'static str {
+fn clinic_refusal(status: ClinicStatus) -> &'static str {
     match status {
-        BusinessStatus::Suspended => "This clinic's Qline service is suspended, so it is not taking tokens or queue changes. Please ask at reception.",
-        BusinessStatus::Disabled => "This clinic no longer uses Qline. Please ask at reception.",
-        BusinessStatus::Trial | BusinessStatus::Active => "This clinic is not taking tokens right now.",
+        ClinicStatus::Suspended => "This clinic's Qline service is suspended, so it is not taking tokens or queue changes. Please ask at reception.",
+        ClinicStatus::Disabled => "This clinic no longer uses Qline. Please ask at reception.",
+        ClinicStatus::Trial | ClinicStatus::Active => "This clinic is not taking tokens right now.",
     }
 }
 

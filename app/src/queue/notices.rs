@@ -3,7 +3,7 @@
 //! plan as outbox rows in the action's own transaction.
 
 use super::rules::{Changes, Day};
-use crate::domain::{BusinessId, Clinic, Language, PublicId, TokenId, TokenStatus};
+use crate::domain::{Clinic, ClinicId, Language, PublicId, TokenId, TokenStatus};
 use crate::messages::MessageKind;
 
 /// One patient an action should tell something.
@@ -77,7 +77,7 @@ pub fn notices(
 /// How to reach the patient who holds a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     /// E.164, if the patient gave a number.
     pub phone: Option<String>,
     pub name: String,

@@ -7,7 +7,7 @@ use crate::domain::*;
 /// A clinic's provider account as stored (secrets still sealed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAccount {
-    pub business_id: BusinessId,
+    pub clinic: ClinicId,
     pub kind: ProviderKind,
     pub phone_number: String,
     pub ultramsg_instance: String,
@@ -29,7 +29,7 @@ impl TryFrom<AccountRow> for StoredAccount {
     type Error = StorageError;
     fn try_from(r: AccountRow) -> Result<Self, StorageError> {
         Ok(StoredAccount {
-            business_id: BusinessId(r.business_id),
+            clinic: ClinicId(r.business_id),
             kind: RowAt::new("whatsapp_accounts", r.business_id).decode(
                 "provider",
                 &r.provider,
@@ -60,7 +60,7 @@ impl Tx {
                  ON CONFLICT (business_id) DO UPDATE SET provider = $2, phone_number = $3, ultramsg_instance = $4, \
                  meta_phone_number_id = $5, sealed_secrets = $6, updated_at = $7",
             )
-            .bind(a.business_id.get())
+            .bind(a.clinic.get())
             .bind(a.kind.as_str())
             .bind(&a.phone_number)
             .bind(&a.ultramsg_instance)
@@ -77,7 +77,7 @@ impl Tx {
 impl Store {
     pub async fn whatsapp_account(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
     ) -> Result<Option<StoredAccount>, StorageError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE business_id = $1");
         let row: Option<AccountRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(clinic.get()).fetch_optional(pool).await?);

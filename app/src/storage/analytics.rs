@@ -137,7 +137,7 @@ impl Store {
     /// Writes a closed day of `clinic`'s `queue` with its visits in one transaction.
     pub async fn insert_past_day(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         queue: QueueId,
         date: LocalDate,
         visits: &[PastVisit],

@@ -9,7 +9,7 @@ use crate::domain::*;
 /// A console action for the audit log: who did what to which clinic, from where.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsoleAudit<'a> {
-    pub clinic: Option<BusinessId>,
+    pub clinic: Option<ClinicId>,
     pub actor: &'a StaffUser,
     pub ip: Option<&'a str>,
     pub action: &'a str,
@@ -21,7 +21,7 @@ pub struct ConsoleAudit<'a> {
 /// One queue day's standing, for usage counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayUsage {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub date: LocalDate,
     pub open: bool,
     pub tokens: u32,
@@ -30,7 +30,7 @@ pub struct DayUsage {
 
 impl Tx {
     /// Re-reads a clinic inside the transaction (locking its row on PostgreSQL).
-    pub async fn lock_clinic(&mut self, id: BusinessId) -> Result<Option<Clinic>, StorageError> {
+    pub async fn lock_clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>, StorageError> {
         let row: Option<ClinicRow> = match self {
             Tx::Sqlite { tx, .. } => {
                 let sql = format!("SELECT {CLINIC_COLUMNS} FROM businesses b WHERE b.id = $1");
@@ -69,7 +69,7 @@ impl Tx {
 
     /// Deletes a clinic with its queues, days, tokens, staff and their sessions (foreign
     /// keys cascade). The audit log keeps its rows.
-    pub async fn delete_clinic(&mut self, id: BusinessId) -> Result<(), StorageError> {
+    pub async fn delete_clinic(&mut self, id: ClinicId) -> Result<(), StorageError> {
         with_tx!(self, conn => {
             sqlx::query("DELETE FROM businesses WHERE id = $1").bind(id.get()).execute(conn).await?;
         });
@@ -77,7 +77,7 @@ impl Tx {
     }
 
     /// Names of the clinic's queues whose day is open with patients waiting or being served.
-    pub async fn busy_queue_names(&mut self, id: BusinessId) -> Result<Vec<String>, StorageError> {
+    pub async fn busy_queue_names(&mut self, id: ClinicId) -> Result<Vec<String>, StorageError> {
         Ok(with_tx!(self, conn => {
             sqlx::query_scalar(
                 "SELECT q.name FROM queues q WHERE q.business_id = $1 AND EXISTS ( \
@@ -142,7 +142,7 @@ impl Tx {
     /// Active owners of a clinic other than `except`.
     pub async fn other_active_owners(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         except: UserId,
     ) -> Result<u32, StorageError> {
         let n: i64 = with_tx!(self, conn => {
@@ -183,7 +183,7 @@ impl Tx {
                 "INSERT INTO audit_log (business_id, actor_user_id, actor_email, actor_kind, action, target, ip, detail, created_at) \
                  VALUES ($1, $2, $3, 'STAFF', $4, $5, $6, $7, $8)",
             )
-            .bind(a.clinic.map(BusinessId::get))
+            .bind(a.clinic.map(ClinicId::get))
             .bind(a.actor.id.get())
             .bind(&a.actor.email)
             .bind(a.action)
@@ -235,7 +235,7 @@ impl Store {
     /// Queue days on or after `since` (a local date), with their token counts.
     pub async fn day_usage(
         &self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         since: LocalDate,
     ) -> Result<Vec<DayUsage>, StorageError> {
         let rows: Vec<(i64, String, String, i64, i64)> = with_pool!(self, pool => {
@@ -246,7 +246,7 @@ impl Store {
                  FROM queue_days d WHERE d.service_date >= $1 AND ($2 IS NULL OR d.business_id = $2)",
             )
             .bind(since.to_string())
-            .bind(clinic.map(BusinessId::get))
+            .bind(clinic.map(ClinicId::get))
             .fetch_all(pool)
             .await?
         });
@@ -255,7 +255,7 @@ impl Store {
                 // A grouped read: the clinic names the rows.
                 let at = RowAt::new("queue_days", clinic);
                 Ok(DayUsage {
-                    clinic: BusinessId(clinic),
+                    clinic: ClinicId(clinic),
                     date: at.decode("service_date", &date, LocalDate::parse)?,
                     open: at.decode("status", &status, DayStatus::from_stored)? == DayStatus::Open,
                     tokens: tokens as u32,
@@ -266,7 +266,7 @@ impl Store {
     }
 
     /// Every queue of a clinic, archived ones included, in display order.
-    pub async fn all_queues_of(&self, clinic: BusinessId) -> Result<Vec<Queue>, StorageError> {
+    pub async fn all_queues_of(&self, clinic: ClinicId) -> Result<Vec<Queue>, StorageError> {
         let sql = format!(
             "SELECT {QUEUE_COLUMNS} FROM queues q WHERE q.business_id = $1 ORDER BY q.archived, q.position, q.id"
         );
@@ -275,7 +275,7 @@ impl Store {
     }
 
     /// A clinic's staff accounts, owners first.
-    pub async fn staff_of(&self, clinic: BusinessId) -> Result<Vec<StaffLine>, StorageError> {
+    pub async fn staff_of(&self, clinic: ClinicId) -> Result<Vec<StaffLine>, StorageError> {
         let rows: Vec<StaffLineRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, email, role, active, must_change_password FROM staff_users \

@@ -11,7 +11,7 @@ const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out
 impl Tx {
     pub async fn window(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
     ) -> Result<Option<Window>, StorageError> {
         Ok(with_tx!(self, conn => {
@@ -30,7 +30,7 @@ impl Tx {
     /// (writing again is opting back in). Returns the window as it was before.
     pub async fn touch_window(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
         at: Timestamp,
     ) -> Result<Option<Window>, StorageError> {
@@ -58,7 +58,7 @@ impl Tx {
 
     pub async fn update_window(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
         token: Option<TokenId>,
         opted_out: bool,
@@ -83,7 +83,7 @@ impl Tx {
     /// Points a phone's conversation with the clinic at a token it has just taken.
     pub async fn move_conversation(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
         token: TokenId,
     ) -> Result<(), StorageError> {
@@ -102,7 +102,7 @@ impl Tx {
     /// seen before.
     pub async fn record_inbound(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         provider_message_id: &str,
         phone: &str,
         body: &str,
@@ -146,7 +146,7 @@ impl Store {
     /// first.
     pub async fn windows_since(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         since: Timestamp,
     ) -> Result<Vec<WindowLine>, StorageError> {
         let rows: Vec<(String, i64, Option<i64>, bool)> = with_pool!(self, pool => {
@@ -174,7 +174,7 @@ impl Store {
     /// A phone's window with a clinic, read outside any transaction.
     pub async fn window_of(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
     ) -> Result<Option<Window>, StorageError> {
         Ok(with_pool!(self, pool => {

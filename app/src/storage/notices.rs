@@ -24,7 +24,7 @@ impl TryFrom<ContactRow> for Contact {
     fn try_from(r: ContactRow) -> Result<Self, StorageError> {
         let at = RowAt::new("tokens", r.id);
         Ok(Contact {
-            clinic: BusinessId(r.business_id),
+            clinic: ClinicId(r.business_id),
             phone: r.patient_phone,
             name: r.patient_name,
             language: at.decode("language", &r.language, Language::from_stored)?,
@@ -46,7 +46,7 @@ struct TemplateRow {
 }
 
 impl TemplateRow {
-    fn decode(self, clinic: BusinessId) -> Result<OwnTemplate, StorageError> {
+    fn decode(self, clinic: ClinicId) -> Result<OwnTemplate, StorageError> {
         let at = RowAt::new("message_templates", clinic.get());
         Ok(OwnTemplate {
             kind: at.decode("kind", &self.kind, MessageKind::from_stored)?,
@@ -64,7 +64,7 @@ impl Tx {
     /// The clinic's own wording of a message, if it wrote one.
     pub async fn template(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         kind: MessageKind,
         channel: TemplateChannel,
         language: Language,
@@ -95,7 +95,7 @@ impl Tx {
     /// SMS account, its own wording.
     pub async fn clinic_channels(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
     ) -> Result<ClinicChannels, StorageError> {
         let (provider, sms, templates): (Option<String>, Option<i64>, Vec<TemplateRow>) = with_tx!(self, conn => {
             let provider = sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
@@ -136,7 +136,7 @@ impl Tx {
     /// already has a message of this kind.
     pub async fn recipient(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         notice: Notice,
     ) -> Result<Recipient, StorageError> {
         let contact = self
@@ -163,7 +163,7 @@ impl Tx {
     /// Stores a clinic's own template; an empty body removes it (back to the default).
     pub async fn save_template(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         kind: MessageKind,
         channel: TemplateChannel,
         language: Language,
@@ -211,7 +211,7 @@ impl Store {
     }
 
     /// A clinic's own templates.
-    pub async fn templates_of(&self, clinic: BusinessId) -> Result<Vec<OwnTemplate>, StorageError> {
+    pub async fn templates_of(&self, clinic: ClinicId) -> Result<Vec<OwnTemplate>, StorageError> {
         let rows: Vec<TemplateRow> = with_pool!(self, pool => {
             sqlx::query_as(TEMPLATES_SQL)
                 .bind(clinic.get())

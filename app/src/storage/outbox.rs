@@ -10,7 +10,7 @@ use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus, UNREACHED};
 /// A notification to send.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub business_id: BusinessId,
+    pub clinic: ClinicId,
     pub token_id: Option<TokenId>,
     /// E.164, or empty for a patient who gave no number (push only).
     pub phone: &'a str,
@@ -28,7 +28,7 @@ impl<'a> NewMessage<'a> {
     /// A message of a WhatsApp conversation (the welcome, the bot's answers, staff
     /// replies): no short text and nothing to fall back to.
     pub fn conversation(
-        business_id: BusinessId,
+        clinic: ClinicId,
         token_id: Option<TokenId>,
         phone: &'a str,
         kind: OutboxKind,
@@ -36,7 +36,7 @@ impl<'a> NewMessage<'a> {
         body: &'a str,
     ) -> Self {
         Self {
-            business_id,
+            clinic,
             token_id,
             phone,
             kind,
@@ -52,7 +52,7 @@ impl<'a> NewMessage<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedMessage {
     pub id: i64,
-    pub business_id: i64,
+    pub clinic: ClinicId,
     pub token_id: Option<i64>,
     pub phone: String,
     pub kind: OutboxKind,
@@ -88,7 +88,7 @@ impl TryFrom<ClaimedRow> for ClaimedMessage {
         let at = RowAt::new("outbox", r.id);
         Ok(ClaimedMessage {
             id: r.id,
-            business_id: r.business_id,
+            clinic: ClinicId(r.business_id),
             token_id: r.token_id,
             phone: r.phone,
             kind: at.decode("kind", &r.kind, OutboxKind::from_stored)?,
@@ -105,7 +105,7 @@ impl TryFrom<ClaimedRow> for ClaimedMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub business_id: i64,
+    pub clinic: ClinicId,
     pub token_id: Option<i64>,
     pub phone: String,
     pub kind: OutboxKind,
@@ -141,7 +141,7 @@ impl TryFrom<StoredOutboxRow> for OutboxRow {
         let at = RowAt::new("outbox", r.id);
         Ok(OutboxRow {
             id: r.id,
-            business_id: r.business_id,
+            clinic: ClinicId(r.business_id),
             token_id: r.token_id,
             phone: r.phone,
             kind: at.decode("kind", &r.kind, OutboxKind::from_stored)?,
@@ -198,7 +198,7 @@ async fn fail_unreadable(
 /// WhatsApp messages one clinic sent and failed in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageCounts {
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub sent: u32,
     pub failed: u32,
 }
@@ -237,7 +237,7 @@ impl Tx {
                 "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, short_body, channel, status, last_error, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
             )
-            .bind(m.business_id.get())
+            .bind(m.clinic.get())
             .bind(m.token_id.map(TokenId::get))
             .bind(m.phone)
             .bind(m.kind.as_str())
@@ -383,7 +383,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(m.id)
-            .bind(m.business_id)
+            .bind(m.clinic.get())
             .bind(channel.as_str())
             .bind(attempt.as_str())
             .bind(error)
@@ -469,7 +469,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(clinic, sent, failed)| MessageCounts {
-                clinic: BusinessId(clinic),
+                clinic: ClinicId(clinic),
                 sent: count(sent),
                 failed: count(failed),
             })
@@ -511,7 +511,7 @@ impl Store {
     }
 
     /// Every outbox row of a clinic, oldest first (consoles, tests).
-    pub async fn outbox_of(&self, clinic: BusinessId) -> Result<Vec<OutboxRow>, StorageError> {
+    pub async fn outbox_of(&self, clinic: ClinicId) -> Result<Vec<OutboxRow>, StorageError> {
         let rows: Vec<StoredOutboxRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, business_id, token_id, phone, kind, body, status, channel, attempts, provider_message_id, delivery, last_error \
@@ -528,7 +528,7 @@ impl Store {
     /// limit is already used up. Atomic, so concurrent workers cannot overshoot.
     pub async fn take_message_quota(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         date: LocalDate,
         limit: u32,
     ) -> Result<bool, StorageError> {
@@ -557,7 +557,7 @@ impl Store {
     /// Messages the clinic has sent on a local date: what its daily limit counts.
     pub async fn message_quota_used(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         date: LocalDate,
     ) -> Result<u32, StorageError> {
         let used: Option<i32> = with_pool!(self, pool => {
@@ -573,7 +573,7 @@ impl Store {
     /// Gives back a message the provider did not take.
     pub async fn return_message_quota(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         date: LocalDate,
     ) -> Result<(), StorageError> {
         with_pool!(self, pool => {

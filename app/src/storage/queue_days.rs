@@ -313,7 +313,7 @@ impl Tx {
 
     async fn create_counts(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         date: LocalDate,
         counts_for: &CountsFor,
     ) -> Result<CreateCounts, StorageError> {

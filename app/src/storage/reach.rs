@@ -71,7 +71,7 @@ impl Tx {
         Ok(found.is_some())
     }
 
-    pub async fn has_sms_account(&mut self, clinic: BusinessId) -> Result<bool, StorageError> {
+    pub async fn has_sms_account(&mut self, clinic: ClinicId) -> Result<bool, StorageError> {
         let found: Option<i64> = with_tx!(self, conn => {
             sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")
                 .bind(clinic.get())
@@ -103,7 +103,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn delete_sms_account(&mut self, clinic: BusinessId) -> Result<(), StorageError> {
+    pub async fn delete_sms_account(&mut self, clinic: ClinicId) -> Result<(), StorageError> {
         with_tx!(self, conn => {
             sqlx::query("DELETE FROM sms_accounts WHERE business_id = $1")
                 .bind(clinic.get())
@@ -116,7 +116,7 @@ impl Tx {
     /// Replaces the clinic's canned replies, keeping their order.
     pub async fn replace_canned_replies(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         replies: &[String],
         now: Timestamp,
     ) -> Result<(), StorageError> {
@@ -144,7 +144,7 @@ impl Tx {
     /// when the conversation was never linked to a token.
     pub async fn latest_token_of_phone(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         phone: &str,
         since: Timestamp,
     ) -> Result<Option<TokenId>, StorageError> {
@@ -168,7 +168,7 @@ impl Store {
     /// newest `keep` of the token's subscriptions.
     pub async fn save_push_subscription(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         token: TokenId,
         endpoint: &str,
         p256dh: &str,
@@ -254,7 +254,7 @@ impl Store {
     pub async fn token_for_alerts(
         &self,
         public_id: &PublicId,
-    ) -> Result<Option<(TokenId, BusinessId, bool)>, StorageError> {
+    ) -> Result<Option<(TokenId, ClinicId, bool)>, StorageError> {
         let row: Option<(i64, i64, String)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, business_id, status FROM tokens WHERE public_id = $1")
                 .bind(public_id.as_str())
@@ -264,13 +264,13 @@ impl Store {
         Ok(row.map(|(id, clinic, status)| {
             (
                 TokenId(id),
-                BusinessId(clinic),
+                ClinicId(clinic),
                 matches!(status.as_str(), "WAITING" | "SERVING"),
             )
         }))
     }
 
-    pub async fn sms_account(&self, clinic: BusinessId) -> Result<Option<StoredSms>, StorageError> {
+    pub async fn sms_account(&self, clinic: ClinicId) -> Result<Option<StoredSms>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT business_id, account_sid, from_number, sealed_secrets FROM sms_accounts WHERE business_id = $1",
@@ -281,7 +281,7 @@ impl Store {
         }))
     }
 
-    pub async fn canned_replies(&self, clinic: BusinessId) -> Result<Vec<String>, StorageError> {
+    pub async fn canned_replies(&self, clinic: ClinicId) -> Result<Vec<String>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_scalar("SELECT body FROM canned_replies WHERE business_id = $1 ORDER BY position")
                 .bind(clinic.get())
@@ -293,7 +293,7 @@ impl Store {
     /// Patients' messages for the desk since an instant, oldest first.
     pub async fn inbox_since(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         since: Timestamp,
     ) -> Result<Vec<PatientMessage>, StorageError> {
         let rows: Vec<(Option<i64>, String, String, i64)> = with_pool!(self, pool => {
@@ -321,7 +321,7 @@ impl Store {
     /// text only of staff replies (the desk shows those), to keep the desk's poll small.
     pub async fn sent_since(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         since: Timestamp,
     ) -> Result<Vec<SentMessage>, StorageError> {
         let rows: Vec<SentRow> = with_pool!(self, pool => {
@@ -342,7 +342,7 @@ impl Store {
     /// Every try of the clinic's messages since an instant, in order.
     pub async fn attempts_since(
         &self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         since: Timestamp,
     ) -> Result<Vec<Attempt>, StorageError> {
         let rows: Vec<(i64, i64, String, String)> = with_pool!(self, pool => {
@@ -369,7 +369,7 @@ impl Store {
     /// Attempts per clinic, channel and outcome since an instant; one clinic, or all.
     pub async fn attempt_counts_since(
         &self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         since: Timestamp,
     ) -> Result<Vec<AttemptCount>, StorageError> {
         let rows: Vec<(i64, String, String, i64, i64)> = with_pool!(self, pool => {
@@ -378,7 +378,7 @@ impl Store {
                  WHERE at >= $1 AND ($2 IS NULL OR business_id = $2) GROUP BY business_id, channel, outcome",
             )
             .bind(since.millis())
-            .bind(clinic.map(BusinessId::get))
+            .bind(clinic.map(ClinicId::get))
             .fetch_all(pool)
             .await?
         });
@@ -387,7 +387,7 @@ impl Store {
                 // A grouped row has no id of its own: the clinic's names it.
                 let at = RowAt::new("delivery_attempts", clinic);
                 Ok(AttemptCount {
-                    clinic: BusinessId(clinic),
+                    clinic: ClinicId(clinic),
                     channel: at.decode("channel", &channel, Channel::from_stored)?,
                     outcome: at.decode("outcome", &outcome, AttemptOutcome::from_stored)?,
                     count: count(n),
@@ -402,7 +402,7 @@ impl Store {
     /// one clinic, or all.
     pub async fn outcome_counts_since(
         &self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         since: Timestamp,
     ) -> Result<Vec<OutcomeCount>, StorageError> {
         let rows: Vec<(i64, String, String, i64)> = with_pool!(self, pool => {
@@ -412,7 +412,7 @@ impl Store {
                  AND kind IN ($3, $4, $5) GROUP BY business_id, status, channel",
             )
             .bind(since.millis())
-            .bind(clinic.map(BusinessId::get))
+            .bind(clinic.map(ClinicId::get))
             .bind(MessageKind::ALERTS[0].as_str())
             .bind(MessageKind::ALERTS[1].as_str())
             .bind(MessageKind::ALERTS[2].as_str())
@@ -423,7 +423,7 @@ impl Store {
             .map(|(clinic, status, channel, n)| {
                 let at = RowAt::new("outbox", clinic);
                 Ok(OutcomeCount {
-                    clinic: BusinessId(clinic),
+                    clinic: ClinicId(clinic),
                     status: at.decode("status", &status, OutboxStatus::from_stored)?,
                     channel: at.decode("channel", &channel, Channel::from_stored)?,
                     count: count(n),

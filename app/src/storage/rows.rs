@@ -109,13 +109,13 @@ impl TryFrom<ClinicRow> for Clinic {
             .map(|l| at.decode("languages", l, Language::from_stored))
             .collect::<Result<_, _>>()?;
         Ok(Clinic {
-            id: BusinessId(r.id),
+            id: ClinicId(r.id),
             slug: Slug::parse(&r.slug).map_err(|_| at.corrupt("slug", &r.slug))?,
             name: r.name,
             address: r.address,
             contact_phone: r.contact_phone,
             timezone: at.decode("timezone", &r.timezone, |t| TimeZone::parse(t).ok())?,
-            status: at.decode("status", &r.status, BusinessStatus::from_stored)?,
+            status: at.decode("status", &r.status, ClinicStatus::from_stored)?,
             status_reason: r.status_reason,
             settings: ClinicSettings {
                 whatsapp_enabled: r.whatsapp_enabled,
@@ -155,7 +155,7 @@ impl From<QueueRow> for Queue {
     fn from(r: QueueRow) -> Self {
         Queue {
             id: QueueId(r.id),
-            business_id: BusinessId(r.business_id),
+            clinic_id: ClinicId(r.business_id),
             name: r.name,
             prefix: r.prefix,
             default_service_minutes: r.default_service_minutes.map(count),
@@ -270,7 +270,7 @@ impl StaffRow {
     pub fn user(&self) -> Result<StaffUser, StorageError> {
         Ok(StaffUser {
             id: UserId(self.id),
-            business_id: self.business_id.map(BusinessId),
+            clinic_id: self.business_id.map(ClinicId),
             email: self.email.clone(),
             role: RowAt::new("staff_users", self.id).decode(
                 "role",

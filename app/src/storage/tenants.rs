@@ -15,7 +15,7 @@ pub struct NewClinic {
     pub address: String,
     pub contact_phone: String,
     pub timezone: TimeZone,
-    pub status: BusinessStatus,
+    pub status: ClinicStatus,
     pub settings: ClinicSettings,
 }
 
@@ -29,7 +29,7 @@ pub struct NewQueue {
 
 #[derive(Debug, Clone)]
 pub struct NewStaff {
-    pub business_id: Option<BusinessId>,
+    pub clinic: Option<ClinicId>,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
@@ -78,7 +78,7 @@ struct PatientRow {
 #[derive(Debug, Clone)]
 pub struct TokenRef {
     pub id: TokenId,
-    pub clinic: BusinessId,
+    pub clinic: ClinicId,
     pub day: QueueDayId,
     pub queue: QueueId,
     pub language: Language,
@@ -91,7 +91,7 @@ impl Tx {
         &mut self,
         c: &NewClinic,
         now: Timestamp,
-    ) -> Result<BusinessId, StorageError> {
+    ) -> Result<ClinicId, StorageError> {
         let columns = super::rows::CLINIC_SETTINGS_COLUMNS;
         let values: Vec<String> = (4..4 + columns.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
@@ -108,12 +108,12 @@ impl Tx {
                 .fetch_one(conn)
                 .await?
         });
-        Ok(BusinessId(id))
+        Ok(ClinicId(id))
     }
 
     pub async fn insert_queue(
         &mut self,
-        clinic: BusinessId,
+        clinic: ClinicId,
         q: &NewQueue,
         now: Timestamp,
     ) -> Result<QueueId, StorageError> {
@@ -144,7 +144,7 @@ impl Tx {
                 "INSERT INTO staff_users (business_id, email, password_hash, role, created_at) \
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
-            .bind(s.business_id.map(BusinessId::get))
+            .bind(s.clinic.map(ClinicId::get))
             .bind(s.email.to_lowercase())
             .bind(&s.password_hash)
             .bind(s.role.as_str())
@@ -158,7 +158,7 @@ impl Tx {
     /// Records an action that is not a queue change (clinic status, staff changes…).
     pub async fn insert_audit(
         &mut self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         actor: Option<UserId>,
         action: &str,
         target: &str,
@@ -171,7 +171,7 @@ impl Tx {
                 "INSERT INTO audit_log (business_id, actor_user_id, actor_kind, action, target, ip, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
-            .bind(clinic.map(BusinessId::get))
+            .bind(clinic.map(ClinicId::get))
             .bind(actor.map(UserId::get))
             .bind(kind)
             .bind(action)
@@ -186,8 +186,8 @@ impl Tx {
 
     pub async fn set_clinic_status(
         &mut self,
-        clinic: BusinessId,
-        status: BusinessStatus,
+        clinic: ClinicId,
+        status: ClinicStatus,
         reason: &str,
     ) -> Result<bool, StorageError> {
         let updated = with_tx!(self, conn => {
@@ -210,14 +210,14 @@ impl Store {
         row.map(Clinic::try_from).transpose()
     }
 
-    pub async fn clinic(&self, id: BusinessId) -> Result<Option<Clinic>, StorageError> {
+    pub async fn clinic(&self, id: ClinicId) -> Result<Option<Clinic>, StorageError> {
         let sql = format!("SELECT {CLINIC_COLUMNS} FROM businesses b WHERE b.id = $1");
         let row: Option<ClinicRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id.get()).fetch_optional(pool).await?);
         row.map(Clinic::try_from).transpose()
     }
 
     /// The clinic's queues that are in use, in display order.
-    pub async fn queues_of(&self, clinic: BusinessId) -> Result<Vec<Queue>, StorageError> {
+    pub async fn queues_of(&self, clinic: ClinicId) -> Result<Vec<Queue>, StorageError> {
         let sql = format!(
             "SELECT {QUEUE_COLUMNS} FROM queues q WHERE q.business_id = $1 AND NOT q.archived ORDER BY q.position, q.id"
         );
@@ -235,7 +235,7 @@ impl Store {
         let Some(queue) = row.map(Queue::from) else {
             return Ok(None);
         };
-        let clinic = self.clinic(queue.business_id).await?;
+        let clinic = self.clinic(queue.clinic_id).await?;
         Ok(clinic.map(|c| (queue, c)))
     }
 
@@ -349,7 +349,7 @@ impl Store {
         row.map(|(id, clinic, day, queue, language, rating)| {
             Ok(TokenRef {
                 id: TokenId(id),
-                clinic: BusinessId(clinic),
+                clinic: ClinicId(clinic),
                 day: QueueDayId(day),
                 queue: QueueId(queue),
                 language: RowAt::new("tokens", id).decode(

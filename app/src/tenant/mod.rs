@@ -117,7 +117,7 @@ impl Tenants {
             address: "12 MG Road, Bengaluru".into(),
             contact_phone: "+919800000000".into(),
             timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
-            status: BusinessStatus::Active,
+            status: ClinicStatus::Active,
             // WhatsApp on, through the log-only provider that `qline serve` connects.
             settings: ClinicSettings {
                 whatsapp_enabled: true,
@@ -146,13 +146,13 @@ impl Tenants {
         for q in &queues {
             tx.insert_queue(id, q, now).await?;
         }
-        for (business_id, (email, pw), role) in [
+        for (clinic, (email, pw), role) in [
             (None, &logins.admin, Role::SuperAdmin),
             (Some(id), &logins.owner, Role::Owner),
             (Some(id), &logins.desk, Role::Receptionist),
         ] {
             let staff = NewStaff {
-                business_id,
+                clinic,
                 email: email.clone(),
                 password_hash: hash_password(pw)?,
                 role,
@@ -175,7 +175,7 @@ impl Tenants {
         let now = self.now();
         let mut tx = store.begin().await?;
         let staff = NewStaff {
-            business_id: None,
+            clinic: None,
             email: email.clone(),
             password_hash,
             role: Role::SuperAdmin,

@@ -199,7 +199,7 @@ pub async fn spawn_app_with(store: Store, endpoints: Endpoints) -> (String, Mess
 
 /// A clinic with two queues, an owner and two receptionists.
 pub struct Clinic {
-    pub id: BusinessId,
+    pub id: ClinicId,
     pub general: QueueId,
     pub dental: QueueId,
     pub owner: StaffUser,
@@ -227,7 +227,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
         address: String::new(),
         contact_phone: String::new(),
         timezone: "Asia/Kolkata".parse().unwrap(),
-        status: BusinessStatus::Active,
+        status: ClinicStatus::Active,
         settings,
     };
     let id = tx.insert_clinic(&new, now).await.expect("insert clinic");
@@ -265,7 +265,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
     ] {
         let email = format!("{who}@{slug}.test");
         let new = NewStaff {
-            business_id: Some(id),
+            clinic: Some(id),
             email: email.clone(),
             password_hash: "not-a-login".into(),
             role,
@@ -273,7 +273,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
         let uid = tx.insert_staff(&new, now).await.expect("insert staff");
         staff.push(StaffUser {
             id: uid,
-            business_id: Some(id),
+            clinic_id: Some(id),
             email,
             role,
             active: true,

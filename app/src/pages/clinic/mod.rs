@@ -21,7 +21,7 @@ use crate::api::{
     SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive, TestSms, TestWhatsapp,
 };
 use crate::console::{ClinicConsole, SmsView, TemplateLine, WhatsAppView};
-use crate::domain::BusinessStatus;
+use crate::domain::ClinicStatus;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -229,12 +229,12 @@ fn slug_field(slug: Option<String>) -> impl IntoView {
     slug.map(|slug| view! { <input type="hidden" name="slug" value=slug/> })
 }
 
-fn status_word(status: BusinessStatus) -> &'static str {
+fn status_word(status: ClinicStatus) -> &'static str {
     match status {
-        BusinessStatus::Trial => "Trial",
-        BusinessStatus::Active => "Active",
-        BusinessStatus::Suspended => "Suspended",
-        BusinessStatus::Disabled => "Disabled",
+        ClinicStatus::Trial => "Trial",
+        ClinicStatus::Active => "Active",
+        ClinicStatus::Suspended => "Suspended",
+        ClinicStatus::Disabled => "Disabled",
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{failure, problem, Actions};
 use crate::console::ClinicConsole;
-use crate::domain::BusinessStatus;
+use crate::domain::ClinicStatus;
 use leptos::prelude::*;
 
 #[component]
@@ -12,9 +12,9 @@ pub(super) fn StatusPanel(console: ClinicConsole, actions: Actions) -> AnyView {
     let slug = console.clinic.slug.to_string();
     let current = console.clinic.status;
     let choices = [
-        (BusinessStatus::Active, "Reactivate"),
-        (BusinessStatus::Suspended, "Suspend"),
-        (BusinessStatus::Disabled, "Disable"),
+        (ClinicStatus::Active, "Reactivate"),
+        (ClinicStatus::Suspended, "Suspend"),
+        (ClinicStatus::Disabled, "Disable"),
     ];
     // One reason box for all status buttons: each button's form copies it when submitted.
     let reason = RwSignal::new(String::new());

@@ -81,7 +81,7 @@ impl Engine {
         }
         for m in messages {
             let message = NewMessage {
-                business_id: clinic.id,
+                clinic: clinic.id,
                 token_id: Some(m.token),
                 phone: &m.phone,
                 kind: OutboxKind::Notice(m.kind),

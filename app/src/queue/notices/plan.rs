@@ -175,13 +175,13 @@ mod tests {
 
     fn clinic(whatsapp_enabled: bool, template_mode: bool) -> Clinic {
         Clinic {
-            id: BusinessId(1),
+            id: ClinicId(1),
             slug: Slug::parse("demo").unwrap(),
             name: "Demo Clinic".into(),
             address: String::new(),
             contact_phone: String::new(),
             timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
-            status: BusinessStatus::Active,
+            status: ClinicStatus::Active,
             status_reason: String::new(),
             settings: ClinicSettings {
                 whatsapp_enabled,
@@ -195,7 +195,7 @@ mod tests {
     fn queue() -> Queue {
         Queue {
             id: QueueId(1),
-            business_id: BusinessId(1),
+            clinic_id: ClinicId(1),
             name: "General".into(),
             prefix: "A".into(),
             default_service_minutes: None,
@@ -245,7 +245,7 @@ mod tests {
                 kind,
             },
             contact: Contact {
-                clinic: BusinessId(1),
+                clinic: ClinicId(1),
                 phone: Some("+919800000001".into()),
                 name: "Asha".into(),
                 language: Language::En,
@@ -479,7 +479,7 @@ mod tests {
             day: None,
         };
         assert!(!super::super::for_action(&suspended, &before, &after, &changes).is_empty());
-        suspended.status = BusinessStatus::Suspended;
+        suspended.status = ClinicStatus::Suspended;
         assert!(super::super::for_action(&suspended, &before, &after, &changes).is_empty());
     }
 }

@@ -128,7 +128,7 @@ impl Tenants {
             address: String::new(),
             contact_phone: String::new(),
             timezone,
-            status: BusinessStatus::Trial,
+            status: ClinicStatus::Trial,
             settings: ClinicSettings {
                 default_country: country,
                 ..ClinicSettings::default()
@@ -147,7 +147,7 @@ impl Tenants {
         };
         tx.insert_queue(id, &general, now).await?;
         let owner = NewStaff {
-            business_id: Some(id),
+            clinic: Some(id),
             email: email.clone(),
             password_hash: hash.clone(),
             role: Role::Owner,
@@ -208,7 +208,7 @@ impl Tenants {
         &self,
         caller: &Caller<'_>,
         slug: &str,
-        status: BusinessStatus,
+        status: ClinicStatus,
         reason: &str,
     ) -> Result<Clinic> {
         let store = self.store();
@@ -232,9 +232,9 @@ impl Tenants {
             return Err(ConsoleError::AlreadyInStatus(status).into());
         }
         let action = match status {
-            BusinessStatus::Suspended => "SUSPEND_CLINIC",
-            BusinessStatus::Disabled => "DISABLE_CLINIC",
-            BusinessStatus::Active | BusinessStatus::Trial => "REACTIVATE_CLINIC",
+            ClinicStatus::Suspended => "SUSPEND_CLINIC",
+            ClinicStatus::Disabled => "DISABLE_CLINIC",
+            ClinicStatus::Active | ClinicStatus::Trial => "REACTIVATE_CLINIC",
         };
         tx.set_clinic_status(clinic.id, status, reason).await?;
         let detail = serde_json::json!({ "from": clinic.status.as_str(), "to": status.as_str(), "reason": reason }).to_string();

@@ -70,7 +70,7 @@ impl Caller<'_> {
 
     fn audit<'a>(
         &'a self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         action: &'a str,
         target: &'a str,
         detail: &'a str,
@@ -103,7 +103,7 @@ impl Tenants {
                     .ok_or_else(|| ConsoleError::UnknownClinic(slug.to_owned()).into())
             }
             Role::Owner if caller.staff.active => {
-                let own = caller.staff.business_id.ok_or(ConsoleError::Forbidden)?;
+                let own = caller.staff.clinic_id.ok_or(ConsoleError::Forbidden)?;
                 let clinic = store.clinic(own).await?.ok_or(ConsoleError::Forbidden)?;
                 match slug {
                     Some(s) if s != clinic.slug.as_str() => Err(ConsoleError::Forbidden.into()),

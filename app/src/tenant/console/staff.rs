@@ -31,7 +31,7 @@ impl Tenants {
         let now = self.now();
         let mut tx = store.begin().await?;
         let new = NewStaff {
-            business_id: Some(clinic.id),
+            clinic: Some(clinic.id),
             email: email.clone(),
             password_hash: hash.clone(),
             role,
@@ -58,13 +58,13 @@ impl Tenants {
             .staff_by_id(UserId(user))
             .await?
             .ok_or(ConsoleError::UnknownStaff)?;
-        let Some(clinic) = staff.business_id else {
+        let Some(clinic) = staff.clinic_id else {
             // Operators are managed with `qline create-admin`, not from a clinic.
             return Err(ConsoleError::UnknownStaff.into());
         };
         match caller.staff.role {
             Role::SuperAdmin if caller.staff.active => {}
-            Role::Owner if caller.staff.active && caller.staff.business_id == Some(clinic) => {}
+            Role::Owner if caller.staff.active && caller.staff.clinic_id == Some(clinic) => {}
             Role::Owner if caller.staff.active => return Err(ConsoleError::UnknownStaff.into()),
             _ => return Err(ConsoleError::WrongRole.into()),
         }
@@ -84,7 +84,7 @@ impl Tenants {
         tx.set_password(staff.id, &hash, true).await?;
         tx.end_sessions(staff.id, None).await?;
         tx.insert_console_audit(
-            &caller.audit(staff.business_id, "RESET_PASSWORD", &staff.email, "{}"),
+            &caller.audit(staff.clinic_id, "RESET_PASSWORD", &staff.email, "{}"),
             self.now(),
         )
         .await?;
@@ -105,7 +105,7 @@ impl Tenants {
     ) -> Result<()> {
         let store = self.store();
         let staff = self.staff_in_reach(caller, user).await?;
-        let clinic = staff.business_id.ok_or(ConsoleError::UnknownStaff)?;
+        let clinic = staff.clinic_id.ok_or(ConsoleError::UnknownStaff)?;
         let mut tx = store.begin().await?;
         // Lock the clinic so two owners deactivating each other cannot both succeed.
         tx.lock_clinic(clinic).await?;
@@ -173,7 +173,7 @@ impl Tenants {
         tx.set_password(staff.id, &new_hash, false).await?;
         tx.end_sessions(staff.id, keep_session).await?;
         tx.insert_console_audit(
-            &caller.audit(staff.business_id, "CHANGE_OWN_PASSWORD", &staff.email, "{}"),
+            &caller.audit(staff.clinic_id, "CHANGE_OWN_PASSWORD", &staff.email, "{}"),
             self.now(),
         )
         .await?;

@@ -11,7 +11,7 @@ impl Tenants {
     /// How alerts reached patients since an instant, per clinic (one, or all).
     pub async fn delivery_since(
         &self,
-        clinic: Option<BusinessId>,
+        clinic: Option<ClinicId>,
         since: Timestamp,
     ) -> Result<std::collections::HashMap<i64, DeliveryStats>> {
         let store = self.store();

@@ -234,13 +234,13 @@ mod tests {
 
     fn clinic() -> Clinic {
         Clinic {
-            id: BusinessId(7),
+            id: ClinicId(7),
             slug: Slug::parse("sunrise").unwrap(),
             name: "Sunrise Clinic".into(),
             address: "4 Lake Road".into(),
             contact_phone: String::new(),
             timezone: TimeZone::from_zone(chrono_tz::Asia::Kolkata),
-            status: BusinessStatus::Active,
+            status: ClinicStatus::Active,
             status_reason: String::new(),
             settings: ClinicSettings::default(),
             created_at: Timestamp(0),
