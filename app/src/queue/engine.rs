@@ -3,14 +3,13 @@
 //! (`transaction.rs`) together with the action's audit row and the messages it causes.
 
 mod transaction;
+mod views;
 
 use super::rules::{self, CreateCheck, Day, StaffAction, TokenState};
 use super::QueueError;
-use crate::board::{BoardQueue, BoardView, NEXT_ON_BOARD};
-use crate::desk::{DeskToken, DeskView};
 use crate::domain::*;
 use crate::storage::{
-    Applied, AuditEntry, CountsFor, DayKey, NewToken, Patient, Plan, StorageError, Store, Want,
+    Applied, AuditEntry, CountsFor, DayKey, NewToken, Plan, StorageError, Store, Want,
 };
 use crate::tracker::TrackerView;
 
@@ -188,220 +187,6 @@ impl Engine {
             .ok_or(QueueError::UnknownClinic)?;
         let queues = self.store.queues_of(clinic.id).await?;
         Ok((clinic, queues))
-    }
-
-    /// What the desk shows for one of the staff member's queues (the first when `None`).
-    pub async fn desk(
-        &self,
-        staff: &StaffUser,
-        queue_id: Option<QueueId>,
-    ) -> Result<DeskView, EngineError> {
-        let clinic_id = staff
-            .clinic_id
-            .filter(|_| staff.active)
-            .ok_or(QueueError::Forbidden)?;
-        let clinic = self
-            .store
-            .clinic(clinic_id)
-            .await?
-            .ok_or(QueueError::Forbidden)?;
-        let queues = self.store.queues_of(clinic.id).await?;
-        let queue = match queue_id {
-            Some(id) => queues
-                .iter()
-                .find(|q| q.id == id)
-                .ok_or(QueueError::UnknownQueue)?,
-            None => queues.first().ok_or(QueueError::UnknownQueue)?,
-        };
-        let now = self.now();
-        let date = Self::local_date(&clinic, now);
-        let notice = (!clinic.status.accepts_work()).then(|| {
-            let refusal = QueueError::ClinicNotAccepting {
-                status: clinic.status,
-            };
-            match clinic.status_reason.trim() {
-                "" => refusal.to_string(),
-                reason => format!("{refusal} Reason: {reason}"),
-            }
-        });
-        let mut view = DeskView {
-            clinic_name: clinic.name.clone(),
-            notice,
-            owner: staff.role == crate::domain::Role::Owner,
-            queues: queues
-                .iter()
-                .map(|q| (q.id.get(), q.name.clone()))
-                .collect(),
-            queue_id: queue.id.get(),
-            serving: None,
-            waiting: Vec::new(),
-            skipped: Vec::new(),
-            served_today: 0,
-            cancelled_today: 0,
-            intake_paused: false,
-            day_closed: false,
-            last_called_at: None,
-            now: now.millis(),
-            utc_offset_minutes: utc_offset_minutes(&clinic, now),
-            canned_replies: Vec::new(),
-        };
-        let Some((day, patients)) = self.store.day_with_patients(queue, date).await? else {
-            return Ok(view);
-        };
-        let patients: std::collections::HashMap<TokenId, Patient> =
-            patients.into_iter().map(|p| (p.token, p)).collect();
-        let ahead: std::collections::HashMap<TokenId, u32> = day
-            .waiting_in_order()
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id, i as u32))
-            .collect();
-        let pace = day.pace(&clinic, queue, now);
-        // Messages about today's tokens are no older than the first of them.
-        let since = patients.values().map(|p| p.joined_at).min().unwrap_or(now);
-        let windows = if clinic.settings.whatsapp_enabled {
-            self.store.windows_since(clinic.id, since).await?
-        } else {
-            Vec::new()
-        };
-        let sent = self.store.sent_since(clinic.id, since).await?;
-        let attempts = self.store.attempts_since(clinic.id, since).await?;
-        // A patient may have written (within a window's 24 hours) before taking today's
-        // first token.
-        let written_since = Timestamp(since.millis() - crate::whatsapp::WINDOW_MS);
-        let inbox = self.store.inbox_since(clinic.id, written_since).await?;
-        view.canned_replies = self.store.canned_replies(clinic.id).await?;
-        let messages = crate::desk::DeskMessages::new(&sent, &attempts, &inbox);
-        let desk_token = |t: &rules::DayToken| {
-            let patient = patients.get(&t.id);
-            // The conversation about this token (a relative may write), else the one
-            // with the patient's own number.
-            let window = windows.iter().find(|w| w.token == Some(t.id)).or_else(|| {
-                let phone = patient.and_then(|p| p.phone.as_ref())?;
-                windows.iter().find(|w| &w.phone == phone)
-            });
-            let (notices, chat) = messages.of(t.id.get());
-            DeskToken {
-                id: t.id.get(),
-                label: day.label(t.number),
-                name: patient.map(|p| p.name.clone()).unwrap_or_default(),
-                source: patient.map_or(Source::Desk, |p| p.source),
-                priority: t.state.is_priority,
-                joined_at: patient.map_or(now, |p| p.joined_at).millis(),
-                whatsapp_until: window.map(|w| w.open_until.millis()),
-                whatsapp_stopped: window.is_some_and(|w| w.opted_out),
-                eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
-                notices,
-                chat,
-            }
-        };
-        view.serving = day.serving().map(desk_token);
-        view.waiting = day.waiting_in_order().into_iter().map(desk_token).collect();
-        view.skipped = day
-            .tokens
-            .iter()
-            .filter(|t| t.state.status == TokenStatus::Skipped)
-            .map(desk_token)
-            .collect();
-        view.served_today = day
-            .tokens
-            .iter()
-            .filter(|t| t.state.status == TokenStatus::Served)
-            .count() as u32;
-        view.cancelled_today = day
-            .tokens
-            .iter()
-            .filter(|t| t.state.status == TokenStatus::Cancelled)
-            .count() as u32;
-        view.intake_paused = day.state.intake_paused;
-        view.day_closed = day.state.status == DayStatus::Closed;
-        view.last_called_at = day
-            .tokens
-            .iter()
-            .filter_map(|t| t.state.called_at)
-            .max()
-            .map(Timestamp::millis);
-        Ok(view)
-    }
-
-    /// The waiting-room board of a clinic: each queue's current and next numbers.
-    pub async fn board(&self, slug: &str) -> Result<BoardView, EngineError> {
-        let (clinic, queues) = self.join_info(slug).await?;
-        let date = Self::local_date(&clinic, self.now());
-        let mut board = BoardView {
-            clinic_name: clinic.name.clone(),
-            slug: clinic.slug.to_string(),
-            languages: clinic.settings.languages.clone(),
-            queues: Vec::with_capacity(queues.len()),
-            notice: (!clinic.status.accepts_work()).then(|| {
-                QueueError::ClinicNotAccepting {
-                    status: clinic.status,
-                }
-                .to_string()
-            }),
-        };
-        for queue in &queues {
-            let day = self
-                .store
-                .day_by_date(queue, date)
-                .await?
-                .map(|(_, day)| day);
-            board.queues.push(BoardQueue {
-                name: queue.name.clone(),
-                serving: day
-                    .as_ref()
-                    .and_then(|d| d.serving().map(|t| d.label(t.number))),
-                next: day
-                    .as_ref()
-                    .map(|d| {
-                        d.waiting_in_order()
-                            .iter()
-                            .take(NEXT_ON_BOARD)
-                            .map(|t| d.label(t.number))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            });
-        }
-        Ok(board)
-    }
-
-    /// What a patient's tracker shows right now (read only).
-    pub async fn tracker(&self, public_id: &PublicId) -> Result<TrackerView, EngineError> {
-        let found = self
-            .store
-            .token_ref(public_id)
-            .await?
-            .ok_or(QueueError::UnknownToken)?;
-        let (queue, clinic) = self
-            .store
-            .queue_with_clinic(found.queue)
-            .await?
-            .ok_or(QueueError::UnknownToken)?;
-        let day = self
-            .store
-            .day(found.day, &queue.prefix)
-            .await?
-            .ok_or(QueueError::UnknownToken)?;
-        let mut view = TrackerView::build(
-            &clinic,
-            &queue,
-            &day,
-            found.id,
-            public_id.clone(),
-            found.language,
-            found.rated,
-            self.now(),
-        )
-        .ok_or(QueueError::UnknownToken)?;
-        if clinic.settings.whatsapp_enabled && view.phase == crate::tracker::Phase::Waiting {
-            if let Some(account) = self.store.whatsapp_account(clinic.id).await? {
-                let text = crate::whatsapp::opt_in_text(&view.token, public_id);
-                view.whatsapp_link =
-                    Some(crate::whatsapp::click_to_chat(&account.phone_number, &text));
-            }
-        }
-        Ok(view)
     }
 
     /// A served patient rates the visit (1–5) with optional feedback, once.
@@ -614,15 +399,4 @@ fn authorise(staff: &StaffUser, clinic: ClinicId, status: ClinicStatus) -> Resul
         return Err(QueueError::ClinicNotAccepting { status });
     }
     Ok(())
-}
-
-/// The clinic's current offset from UTC, in minutes (+330 in India, +240 in Dubai).
-fn utc_offset_minutes(clinic: &Clinic, now: Timestamp) -> i32 {
-    use chrono::Offset;
-    now.to_utc()
-        .with_timezone(&clinic.timezone.zone())
-        .offset()
-        .fix()
-        .local_minus_utc()
-        / 60
 }
