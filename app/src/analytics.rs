@@ -123,6 +123,20 @@ pub enum Outcome {
     Cancelled,
 }
 
+impl Outcome {
+    /// How a token's visit ended, from its status (still waiting, or being seen, counts as
+    /// waiting).
+    pub fn of(status: crate::domain::TokenStatus) -> Self {
+        use crate::domain::TokenStatus;
+        match status {
+            TokenStatus::Served => Outcome::Served,
+            TokenStatus::Skipped => Outcome::NoShow,
+            TokenStatus::Cancelled => Outcome::Cancelled,
+            TokenStatus::Waiting | TokenStatus::Serving => Outcome::Waiting,
+        }
+    }
+}
+
 /// Adds up tokens into figures.
 #[derive(Default)]
 struct Tally {

@@ -421,31 +421,33 @@ mod tests {
 
     #[test]
     fn delivery_shares_and_rates_add_up_from_the_counts() {
-        let channel = |c| Channel::from_stored(c).unwrap();
+        use AttemptOutcome as A;
+        use Channel::{Push, Sms, WhatsApp};
+        use OutboxStatus as S;
         let attempts = [
-            ("PUSH", "SENT", 3, 0),
-            ("PUSH", "FAILED", 1, 0),
-            ("PUSH", "SKIPPED", 5, 0),
-            ("SMS", "SENT", 2, 3),
+            (Push, A::Sent, 3, 0),
+            (Push, A::Failed, 1, 0),
+            (Push, A::Skipped, 5, 0),
+            (Sms, A::Sent, 2, 3),
         ]
-        .map(|(c, outcome, count, cost_units)| AttemptCount {
+        .map(|(channel, outcome, count, cost_units)| AttemptCount {
             clinic: crate::domain::ClinicId(1),
-            channel: channel(c),
-            outcome: AttemptOutcome::from_stored(outcome).unwrap(),
+            channel,
+            outcome,
             count,
             cost_units,
         });
         let outcomes = [
-            ("SENT", "PUSH", 3),
-            ("SENT", "SMS", 2),
-            ("SKIPPED", "WHATSAPP", 4),
-            ("FAILED", "SMS", 1),
-            ("PENDING", "PUSH", 2),
+            (S::Sent, Push, 3),
+            (S::Sent, Sms, 2),
+            (S::Skipped, WhatsApp, 4),
+            (S::Failed, Sms, 1),
+            (S::Pending, Push, 2),
         ]
-        .map(|(status, c, count)| OutcomeCount {
+        .map(|(status, channel, count)| OutcomeCount {
             clinic: crate::domain::ClinicId(1),
-            status: OutboxStatus::from_stored(status).unwrap(),
-            channel: channel(c),
+            status,
+            channel,
             count,
         });
         let stats = DeliveryStats::from_counts(&attempts, &outcomes);

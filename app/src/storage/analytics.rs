@@ -2,7 +2,7 @@
 //! `(business_id, created_at)` index), the WhatsApp messages its patients sent, and
 //! ratings with feedback.
 
-use super::{with_pool, with_tx, StorageError, Store};
+use super::{with_pool, with_tx, RowAt, StorageError, Store};
 use crate::analytics::{Outcome, TokenFacts};
 use crate::domain::*;
 
@@ -17,6 +17,7 @@ impl Store {
     ) -> Result<Vec<TokenFacts>, StorageError> {
         type Row = (
             i64,
+            i64,
             Option<i64>,
             Option<i64>,
             String,
@@ -25,7 +26,7 @@ impl Store {
         );
         let (rows, inbound): (Vec<Row>, Vec<(String, i64)>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(
-                "SELECT created_at, called_at, served_at, status, patient_phone, rating FROM tokens \
+                "SELECT id, created_at, called_at, served_at, status, patient_phone, rating FROM tokens \
                  WHERE business_id = $1 AND created_at >= $2 AND created_at < $3",
             )
             .bind(clinic.id.get())
@@ -54,22 +55,18 @@ impl Store {
                 .push(Timestamp(at).local(tz).date());
         }
         let minutes = |from: i64, to: i64| ((to - from).max(0) as f32) / 60_000.0;
-        Ok(rows
-            .into_iter()
-            .map(|(created, called, served, status, phone, rating)| {
+        rows.into_iter()
+            .map(|(id, created, called, served, status, phone, rating)| {
                 let local = Timestamp(created).local(tz);
                 let date = local.date();
-                let outcome = match status.as_str() {
-                    "SERVED" => Outcome::Served,
-                    "SKIPPED" => Outcome::NoShow,
-                    "CANCELLED" => Outcome::Cancelled,
-                    _ => Outcome::Waiting,
-                };
+                let status =
+                    RowAt::new("tokens", id).decode("status", &status, TokenStatus::from_stored)?;
+                let outcome = Outcome::of(status);
                 let on_whatsapp = phone
                     .as_deref()
                     .and_then(|p| wrote.get(p))
                     .is_some_and(|days| days.contains(&date));
-                TokenFacts {
+                Ok(TokenFacts {
                     hour: chrono::Timelike::hour(&local) as u8,
                     date,
                     outcome,
@@ -83,9 +80,9 @@ impl Store {
                     rating: rating
                         .and_then(|r| u8::try_from(r).ok())
                         .filter(|r| (1..=5).contains(r)),
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The latest `limit` written feedback on visits in `[from, to)`, newest first, as
