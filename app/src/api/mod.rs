@@ -3,8 +3,10 @@
 //! The console's (tenant console, clinic settings, account) are in `console`.
 
 mod console;
+mod desk;
 mod returned;
 pub use console::*;
+pub use desk::*;
 pub use returned::*;
 
 use crate::console::ConsoleError;
@@ -444,159 +446,6 @@ pub async fn public_url() -> String {
         "http"
     };
     format!("{scheme}://{host}")
-}
-
-/// What the desk can ask of a queue. `expected_serving` is the token the desk believes
-/// is being served: if another desk moved the queue meanwhile, the action is refused
-/// with `QueueMoved` instead of skipping a patient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeskCommand {
-    Next {
-        expected_serving: Option<i64>,
-    },
-    Served {
-        expected_serving: Option<i64>,
-    },
-    Skip {
-        token: i64,
-    },
-    Recall {
-        token: i64,
-    },
-    Priority {
-        token: i64,
-    },
-    Call {
-        token: i64,
-        expected_serving: Option<i64>,
-    },
-    Cancel {
-        token: i64,
-    },
-    Undo,
-    PauseIntake {
-        paused: bool,
-    },
-    CloseDay,
-}
-
-/// The desk's view of one of the signed-in staff member's queues (the first when none is named).
-#[server(prefix = "/api", endpoint = "desk")]
-pub async fn load_desk(queue_id: Option<i64>) -> Result<crate::desk::DeskView, AppError> {
-    use crate::domain::QueueId;
-    let staff = current_staff().await?;
-    let engine = expect_context::<crate::queue::engine::Engine>();
-    Ok(engine.desk(&staff, queue_id.map(QueueId)).await?)
-}
-
-/// Runs one desk action and answers the desk's view after it.
-#[server(prefix = "/api", endpoint = "desk/act", input = leptos::server_fn::codec::Json)]
-pub async fn desk_act(
-    queue_id: i64,
-    command: DeskCommand,
-) -> Result<crate::desk::DeskView, AppError> {
-    use crate::domain::{QueueId, TokenId};
-    use crate::queue::rules::StaffAction;
-    let staff = current_staff().await?;
-    let engine = expect_context::<crate::queue::engine::Engine>();
-    let queue = QueueId(queue_id);
-    let serving = |id: Option<i64>| id.map(TokenId);
-    let action = match command {
-        DeskCommand::Undo => None,
-        DeskCommand::Next { expected_serving } => Some(StaffAction::Next {
-            expected_serving: serving(expected_serving),
-        }),
-        DeskCommand::Served { expected_serving } => Some(StaffAction::Served {
-            expected_serving: serving(expected_serving),
-        }),
-        DeskCommand::Skip { token } => Some(StaffAction::Skip {
-            token: TokenId(token),
-        }),
-        DeskCommand::Recall { token } => Some(StaffAction::Recall {
-            token: TokenId(token),
-        }),
-        DeskCommand::Priority { token } => Some(StaffAction::Prioritize {
-            token: TokenId(token),
-        }),
-        DeskCommand::Call {
-            token,
-            expected_serving,
-        } => Some(StaffAction::Call {
-            token: TokenId(token),
-            expected_serving: serving(expected_serving),
-        }),
-        DeskCommand::Cancel { token } => Some(StaffAction::Cancel {
-            token: TokenId(token),
-        }),
-        DeskCommand::PauseIntake { paused } => Some(StaffAction::SetIntakePaused { paused }),
-        DeskCommand::CloseDay => Some(StaffAction::CloseDay),
-    };
-    match action {
-        Some(action) => engine.act(&staff, queue, action).await?,
-        None => engine.undo(&staff, queue).await?,
-    };
-    Ok(engine.desk(&staff, Some(queue)).await?)
-}
-
-/// The desk adds a walk-in (optionally an emergency, called before everyone else).
-#[server(prefix = "/api", endpoint = "desk/walk-in")]
-pub async fn desk_walk_in(
-    queue_id: i64,
-    name: String,
-    phone: String,
-    emergency: Option<String>,
-) -> Result<crate::desk::DeskView, AppError> {
-    let added = walk_in(queue_id, &name, &phone, emergency.is_some()).await;
-    let typed = [
-        ("name", name.as_str()),
-        ("phone", phone.as_str()),
-        ("emergency", emergency.as_deref().unwrap_or_default()),
-    ];
-    back_to_form(DeskWalkIn::PATH, &typed, added).await
-}
-
-#[cfg(feature = "ssr")]
-async fn walk_in(
-    queue_id: i64,
-    name: &str,
-    phone: &str,
-    emergency: bool,
-) -> Result<crate::desk::DeskView, AppError> {
-    use crate::domain::QueueId;
-    use crate::queue::engine::{Actor, JoinRequest};
-    let staff = current_staff().await?;
-    let engine = expect_context::<crate::queue::engine::Engine>();
-    let request = JoinRequest {
-        queue_id: QueueId(queue_id),
-        name: name.to_owned(),
-        phone: Some(phone.to_owned()).filter(|p| !p.trim().is_empty()),
-        language: Language::En,
-        emergency,
-    };
-    engine.create_token(Actor::Staff(&staff), request).await?;
-    stay_on_page().await;
-    Ok(engine.desk(&staff, Some(QueueId(queue_id))).await?)
-}
-
-/// A receptionist answers a patient's WhatsApp message (inside the 24-hour window
-/// only); answers the desk's view with the reply in it.
-#[server(prefix = "/api", endpoint = "desk/reply")]
-pub async fn desk_reply(
-    queue_id: i64,
-    token: i64,
-    body: String,
-) -> Result<crate::desk::DeskView, AppError> {
-    use crate::domain::{QueueId, TokenId};
-    let staff = current_staff().await?;
-    let ip = client_ip().await;
-    let messenger = expect_context::<crate::messaging::Messenger>();
-    messenger
-        .reply_from_desk(&staff, ip.as_deref(), TokenId(token), &body)
-        .await?;
-    Ok(messenger
-        .engine()
-        .desk(&staff, Some(QueueId(queue_id)))
-        .await?)
 }
 
 /// The display board's first render (it then polls `GET /api/display/{slug}`).
