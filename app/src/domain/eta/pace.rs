@@ -1,0 +1,288 @@
+//! The pace of today's queue: how long a visit takes now (today's visits weighed with the
+//! history the day opened with), and the wait a patient with `n` ahead can expect, as a
+//! range, laid on the clock around the usual breaks.
+
+use super::*;
+
+/// What the estimate is made from, at one moment of a queue's day.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The queue's usual visit, in minutes: (short, long).
+    pub default_minutes: (u32, u32),
+    /// Today's service times at the queue in seconds, oldest first.
+    pub today_secs: &'a [u32],
+    /// Today's patients called who never came, and all called today.
+    pub today_no_shows: u32,
+    pub today_called: u32,
+    pub history: &'a History,
+    /// Now, in seconds since the local midnight.
+    pub local_secs: u32,
+    /// How long the patient being seen has been in, if someone is.
+    pub serving_for_secs: Option<u32>,
+}
+
+/// How fast a queue moves now: worked out once per view, after which each patient's
+/// wait costs nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pace {
+    /// One patient ahead, in seconds: mean and standard deviation of an ordinary visit
+    /// with the no-shows and the desk's pause between visits included.
+    mean: f64,
+    sd: f64,
+    /// The share of patients whose visit is far longer than usual, and how much longer.
+    long_share: f64,
+    long_extra: f64,
+    /// How many patients the figures rest on, and the spread of an ordinary visit: what
+    /// is known of the mean visit gets surer as the first grows.
+    weight: f64,
+    core_sd: f64,
+    /// The visit in progress: seconds still to go (least, likely, most).
+    current: Option<(f64, f64, f64)>,
+    local_secs: u32,
+    /// Nobody called yet today: seconds until the doctor usually starts, and whether
+    /// that time has passed (a late start, of unknown length).
+    start_delay: f64,
+    late: bool,
+    /// How long past the usual start it is, when `late`.
+    late_by: f64,
+    /// Before the usual start: how much later the start may well come.
+    start_spread: f64,
+    /// Per local hour, the share of waiting time in which someone is seen.
+    availability: [f64; 24],
+}
+
+impl Pace {
+    pub fn new(inputs: &Inputs) -> Pace {
+        let (default_low, default_high) = (
+            f64::from(inputs.default_minutes.0) * 60.0,
+            f64::from(inputs.default_minutes.1.max(inputs.default_minutes.0)) * 60.0,
+        );
+        // The prior: the same weekday and hour in earlier weeks, else the default range.
+        let hour = hour_of(inputs.local_secs);
+        // How many patients the prior rests on (its certainty), and how much it weighs
+        // against today's (capped, so that today soon speaks for itself).
+        let (prior_mean, prior_sd, prior_weight, prior_count) =
+            match inputs.history.service_near(hour) {
+                Some((mean, sd, n)) => (mean, sd, n.min(HISTORY_WEIGHT), n),
+                None => (
+                    (default_low + default_high) / 2.0,
+                    (default_high - default_low) / 2.0,
+                    DEFAULT_WEIGHT,
+                    DEFAULT_WEIGHT,
+                ),
+            };
+        let recent: Vec<f64> = inputs
+            .today_secs
+            .iter()
+            .rev()
+            .take(RECENT)
+            .map(|&s| f64::from(s))
+            .collect();
+        let (seen_mean, seen_sd, n) = match trimmed(&recent) {
+            Some((mean, sd, n)) => {
+                let (n, w) = (n as f64, prior_weight);
+                (
+                    (n * mean + w * prior_mean) / (n + w),
+                    ((n * sd.powi(2) + w * prior_sd.powi(2)) / (n + w)).sqrt(),
+                    n,
+                )
+            }
+            None => (prior_mean, prior_sd, 0.0),
+        };
+        let seen_sd = seen_sd.max(seen_mean * 0.1);
+        let gap = inputs.history.gap_near(hour).unwrap_or(DEFAULT_GAP_SECS);
+        // Patients called who never came: today's share, leaning on the history's.
+        let (hist_no_shows, hist_called) = inputs.history.hours.iter().fold((0.0, 0.0), |a, h| {
+            (
+                a.0 + f64::from(h.no_shows),
+                a.1 + f64::from(h.no_shows + h.served),
+            )
+        });
+        let scale = if hist_called > 0.0 {
+            (HISTORY_WEIGHT * 2.0 / hist_called).min(1.0)
+        } else {
+            0.0
+        };
+        let called = f64::from(inputs.today_called) + hist_called * scale;
+        let p = if called > 0.0 {
+            (f64::from(inputs.today_no_shows) + hist_no_shows * scale) / called
+        } else {
+            0.0
+        };
+        // The rare long visit, as often and as long as the history says.
+        let h = inputs.history;
+        let (tail, tail_mean) = if h.visits >= 20 && h.long_visits > 0 {
+            (
+                (f64::from(h.long_visits) / f64::from(h.visits)).min(0.1),
+                f64::from(h.long_visit_mean),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let mean = (1.0 - p) * seen_mean + p * NO_SHOW_SECS + gap;
+        let sd = ((1.0 - p) * seen_sd.powi(2) + p * (1.0 - p) * (seen_mean - NO_SHOW_SECS).powi(2))
+            .sqrt();
+        let current = inputs.serving_for_secs.map(|elapsed| {
+            let e = f64::from(elapsed);
+            (
+                (seen_mean - seen_sd - e).max(0.0) + gap,
+                (seen_mean - e).max(seen_mean * 0.25) + gap,
+                (seen_mean + seen_sd - e).max(seen_mean * 0.5) + gap,
+            )
+        });
+        let mut availability = [1.0; 24];
+        for (h, a) in availability.iter_mut().enumerate() {
+            *a = inputs.history.availability(h);
+        }
+        let not_started = inputs.today_called == 0 && inputs.serving_for_secs.is_none();
+        let start_delay = match inputs.history.first_call {
+            Some(first) if not_started => f64::from(first.saturating_sub(inputs.local_secs)),
+            _ => 0.0,
+        };
+        Pace {
+            mean,
+            sd,
+            weight: n + prior_count,
+            core_sd: seen_sd,
+            long_share: (1.0 - p) * tail,
+            long_extra: (tail_mean - seen_mean).max(0.0),
+            current,
+            local_secs: inputs.local_secs,
+            start_delay,
+            late: not_started && start_delay == 0.0,
+            start_spread: if start_delay > 0.0 {
+                f64::from(inputs.history.first_call_spread).max(5.0 * 60.0)
+            } else {
+                0.0
+            },
+            late_by: inputs.history.first_call.map_or(0.0, |first| {
+                f64::from(inputs.local_secs.saturating_sub(first))
+            }),
+            availability,
+        }
+    }
+
+    /// Minutes until a patient with `ahead` before them is likely called: (at least, at most).
+    pub fn wait_minutes(&self, ahead: u32) -> (u32, u32) {
+        let n = f64::from(ahead);
+        let (cur_low, cur_likely, cur_high) = self.current.unwrap_or((0.0, 0.0, 0.0));
+        // Long visits come one at a time: as many as likely among those ahead count in
+        // the likely wait, and as many as there could well be in its upper end.
+        let long_visits = n * self.long_share;
+        let likely =
+            n * self.mean + cur_likely + poisson_quantile(long_visits, 0.5) * self.long_extra;
+        if likely <= 0.0 && self.start_delay <= 0.0 {
+            // First in line with nobody in the room: called as soon as the desk looks up.
+            return (0, 1);
+        }
+        // Each visit varies; so does what we know of the average visit.
+        let cur_sd = (cur_high - cur_low) / 2.7;
+        let mean_sd = n * self.core_sd / self.weight.sqrt();
+        let sd = (n * self.sd.powi(2) + cur_sd.powi(2) + mean_sd.powi(2)).sqrt();
+        let mut low = (likely - BELOW * sd).max(cur_low);
+        let mut high = likely
+            + self.start_spread
+            + ABOVE * sd
+            + (poisson_quantile(long_visits, 0.9) - poisson_quantile(long_visits, 0.5))
+                * self.long_extra;
+        if self.late && ahead > 0 {
+            // Nobody called yet though the doctor usually starts by now: the start is
+            // late by at least as long again, and perhaps by a margin more.
+            let late = LATE_MARGIN_SECS.max(self.late_by);
+            low += late / 4.0;
+            high += late;
+        }
+        let starts = f64::from(self.local_secs) + self.start_delay;
+        let (low, high) = (
+            self.start_delay + self.on_clock(low, starts),
+            self.start_delay + self.on_clock(high, starts),
+        );
+        (
+            (low / 60.0).floor() as u32,
+            (high / 60.0).ceil().max(1.0) as u32,
+        )
+    }
+
+    /// The clock time, in seconds, that `work` seconds of seeing patients takes from
+    /// `start` (seconds since the local midnight), given how much of each coming hour is
+    /// usually spent seeing them.
+    fn on_clock(&self, work: f64, start: f64) -> f64 {
+        let (mut t, mut left) = (start, work);
+        // Two days at most: beyond that the answer no longer matters.
+        while left > 0.0 && t - start < 48.0 * 3600.0 {
+            let hour = (t / 3600.0) as usize % 24;
+            let a = self.availability[hour];
+            let hour_end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+            let can = (hour_end - t) * a;
+            if can >= left {
+                t += left / a;
+                left = 0.0;
+            } else {
+                left -= can;
+                t = hour_end;
+            }
+        }
+        t - start
+    }
+}
+
+/// Mean, standard deviation and count of service times, leaving out what describes
+/// something other than a visit: more than four times the median (a patient kept two
+/// hours, SERVED pressed after lunch) or under a quarter of it.
+pub(super) fn trimmed(secs: &[f64]) -> Option<(f64, f64, usize)> {
+    let median = median(secs)?;
+    let kept: Vec<f64> = secs
+        .iter()
+        .copied()
+        .filter(|&s| !is_long(s, median) && s * 4.0 >= median)
+        .collect();
+    let n = kept.len() as f64;
+    let mean = kept.iter().sum::<f64>() / n;
+    let var = kept.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    Some((mean, var.sqrt(), kept.len()))
+}
+
+/// The `q` quantile of a Poisson count with mean `mean`.
+fn poisson_quantile(mean: f64, q: f64) -> f64 {
+    let (mut k, mut p) = (0.0, (-mean).exp());
+    let mut cumulative = p;
+    while cumulative < q && k < 50.0 {
+        k += 1.0;
+        p *= mean / k;
+        cumulative += p;
+    }
+    k
+}
+
+pub(super) fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    (!sorted.is_empty()).then(|| quantile(&sorted, 0.5))
+}
+
+/// A visit more than four times as long as the median one (and over a minute).
+pub(super) fn is_long(secs: f64, median: f64) -> bool {
+    secs > (median * 4.0).max(60.0)
+}
+
+/// Minutes the way people say them: "45 min", "1 h 40 min", "13 h 42 min".
+pub fn humane_minutes(minutes: u32, hour: &str, min: &str) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} {min}"),
+        (h, 0) => format!("{h} {hour}"),
+        (h, m) => format!("{h} {hour} {m} {min}"),
+    }
+}
+
+/// A wait range the way people say it: "10–25 min", or one figure when both ends agree.
+pub fn humane_range(low: u32, high: u32, hour: &str, min: &str) -> String {
+    if low == high {
+        humane_minutes(high, hour, min)
+    } else {
+        format!(
+            "{}–{}",
+            humane_minutes(low, hour, min),
+            humane_minutes(high, hour, min)
+        )
+    }
+}
