@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(refusal_status))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(move |request, next| {
             cache_policy(bundle.clone(), request, next)
         }))
@@ -104,6 +105,9 @@ async fn refusal_status(request: axum::extract::Request, next: axum::middleware:
     };
     if let Ok(error) = serde_json::from_slice::<qline_app::api::AppError>(&bytes) {
         parts.status = error.status();
+        if let Some(secs) = error.retry_after_secs() {
+            parts.headers.insert(header::RETRY_AFTER, secs.into());
+        }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -171,6 +175,27 @@ pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
 struct BundleCaching {
     prefix: String,
     hashed: bool,
+}
+
+/// Headers every answer carries: no content-type sniffing, no framing by other sites,
+/// and no `Referer` sent to other sites (a tracker's address is the patient's secret; the
+/// same-site `Referer` is how a refused plain form post finds its way back).
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// The bundle's hashed files never change under their name, so browsers keep them a year

@@ -333,6 +333,12 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         .send()
         .await
         .unwrap();
+    assert_eq!(locked.status(), 429);
+    assert_eq!(
+        locked.headers()["retry-after"],
+        "900",
+        "a locked-out sign-in says when to try again"
+    );
     assert_eq!(
         locked.json::<Value>().await.unwrap(),
         json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } })

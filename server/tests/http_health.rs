@@ -23,6 +23,32 @@ async fn ready_app_answers(db: TestDb, backend: &str) {
 
     let home = http.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
+    let tracker_api = http
+        .get(format!("{base}/api/t/0000000000000000000000"))
+        .send()
+        .await
+        .unwrap();
+    for answer in [&home, &tracker_api] {
+        let headers = answer.headers();
+        assert_eq!(
+            headers["x-content-type-options"],
+            "nosniff",
+            "{}",
+            answer.url()
+        );
+        assert_eq!(
+            headers["referrer-policy"],
+            "same-origin",
+            "{}",
+            answer.url()
+        );
+        assert_eq!(
+            headers["content-security-policy"],
+            "frame-ancestors 'none'",
+            "{}",
+            answer.url()
+        );
+    }
     let html = home.text().await.unwrap();
     assert!(html.contains("<title>Qline</title>"), "{html}");
     assert!(

@@ -88,6 +88,20 @@ impl AppError {
             AppError::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// For a limit that lifts by itself, the seconds until the caller may try again
+    /// (`Retry-After`). The daily limits end at the clinic's midnight and carry none.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::SignIn(SignInError::TooManyAttempts { minutes }) => {
+                Some(u64::from(*minutes) * 60)
+            }
+            AppError::Refused(QueueError::TooManyFromNetwork { .. }) => {
+                Some(crate::queue::engine::IP_WINDOW_MINUTES as u64 * 60)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

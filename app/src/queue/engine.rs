@@ -97,7 +97,7 @@ pub struct Engine {
 }
 
 /// How far back the per-network join limit looks.
-const IP_WINDOW_MINUTES: i64 = 60;
+pub const IP_WINDOW_MINUTES: i64 = 60;
 
 impl Engine {
     pub fn new(store: Store) -> Self {
