@@ -88,4 +88,4 @@ pub struct Contact {
 #[cfg(feature = "ssr")]
 mod plan;
 #[cfg(feature = "ssr")]
-pub use plan::{plan, ClinicChannels, NoticePlan, OwnTemplate, PlannedMessage, Recipient};
+pub use plan::{plan, ClinicChannels, Needs, NoticePlan, OwnTemplate, PlannedMessage, Recipient};

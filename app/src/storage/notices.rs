@@ -7,7 +7,7 @@ use crate::console::ProviderKind;
 use crate::domain::*;
 use crate::messages::{MessageKind, TemplateChannel};
 use crate::outbox::OutboxKind;
-use crate::queue::notices::{ClinicChannels, Contact, Notice, OwnTemplate, Recipient};
+use crate::queue::notices::{ClinicChannels, Contact, Needs, Notice, OwnTemplate, Recipient};
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
@@ -131,26 +131,28 @@ impl Tx {
         })
     }
 
-    /// What a notice's planning needs to know about its patient: how to reach them,
-    /// their conversation with the clinic, their push subscription, and whether the token
-    /// already has a message of this kind.
+    /// What a notice's planning needs to know about its patient: how to reach them and,
+    /// as `needs` asks, their conversation with the clinic, their push subscription and
+    /// whether the token already has a message of this kind.
     pub async fn recipient(
         &mut self,
         clinic: ClinicId,
         notice: Notice,
+        needs: Needs,
     ) -> Result<Recipient, StorageError> {
         let contact = self
             .token_contact(notice.token)
             .await?
             .ok_or_else(|| StorageError::Missing("tokens", notice.token.get()))?;
         let window = match &contact.phone {
-            Some(phone) => self.window(clinic, phone).await?,
-            None => None,
+            Some(phone) if needs.window => self.window(clinic, phone).await?,
+            _ => None,
         };
-        let push = self.has_push_subscription(notice.token).await?;
-        let told = self
-            .has_message(notice.token, OutboxKind::Notice(notice.kind))
-            .await?;
+        let push = needs.push && self.has_push_subscription(notice.token).await?;
+        let told = needs.told
+            && self
+                .has_message(notice.token, OutboxKind::Notice(notice.kind))
+                .await?;
         Ok(Recipient {
             notice,
             contact,

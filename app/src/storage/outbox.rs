@@ -282,32 +282,25 @@ impl Store {
         let due = DUE.as_str();
         let sending = OutboxStatus::Sending.as_str();
         let mut tx = self.begin().await?;
-        let rows: Vec<ClaimedRow> = match &mut tx {
-            Tx::Sqlite { tx, .. } => {
-                let sql = format!(
-                    "UPDATE outbox SET status = '{sending}', locked_until = $2, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3) RETURNING {CLAIMED_COLUMNS}"
-                );
-                sqlx::query_as(&sql)
-                    .bind(now.millis())
-                    .bind(now.millis() + lease_ms)
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Tx::Postgres(tx) => {
-                let sql = format!(
-                    "UPDATE outbox SET status = '{sending}', locked_until = $2, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {CLAIMED_COLUMNS}"
-                );
-                sqlx::query_as(&sql)
-                    .bind(now.millis())
-                    .bind(now.millis() + lease_ms)
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
+        // PostgreSQL lets concurrent workers skip each other's rows; SQLite's one writer
+        // needs no row locks.
+        let skip_locked = match &tx {
+            Tx::Sqlite { .. } => "",
+            Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
+        let sql = format!(
+            "UPDATE outbox SET status = '{sending}', locked_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3{skip_locked}) \
+             RETURNING {CLAIMED_COLUMNS}"
+        );
+        let rows: Vec<ClaimedRow> = with_tx!(&mut tx, conn => {
+            sqlx::query_as(&sql)
+                .bind(now.millis())
+                .bind(now.millis() + lease_ms)
+                .bind(i64::from(limit))
+                .fetch_all(conn)
+                .await?
+        });
         let claimed = fail_unreadable(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(claimed)

@@ -62,7 +62,8 @@ impl Engine {
         let channels = tx.clinic_channels(clinic.id).await?;
         let mut recipients = Vec::with_capacity(wanted.len());
         for notice in wanted {
-            recipients.push(tx.recipient(clinic.id, notice).await?);
+            let needs = channels.needs(clinic, notice);
+            recipients.push(tx.recipient(clinic.id, notice, needs).await?);
         }
         let NoticePlan {
             messages,

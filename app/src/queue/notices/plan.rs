@@ -63,6 +63,29 @@ pub struct Recipient {
     pub told: bool,
 }
 
+/// Which facts about a notice's patient its planning reads, so the action's transaction
+/// asks for nothing the plan would ignore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Their WhatsApp conversation: only when the clinic can send on WhatsApp.
+    pub window: bool,
+    /// Their push subscription: only for the alerts push carries.
+    pub push: bool,
+    /// Whether they were told already: "almost your turn" is sent once.
+    pub told: bool,
+}
+
+impl ClinicChannels {
+    /// What `plan` will read about the patient of `notice` at `clinic`.
+    pub fn needs(&self, clinic: &Clinic, notice: Notice) -> Needs {
+        Needs {
+            window: self.whatsapp.is_some() && clinic.settings.whatsapp_enabled,
+            push: notice.kind.pushed(),
+            told: notice.kind == MessageKind::NextSoon,
+        }
+    }
+}
+
 /// A message to queue, and the channel it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedMessage {
