@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # Binaryen's wasm-opt pinned in .ci/binaryen comes first: Debian's corrupts the bundle.
 export PATH := $(CURDIR)/.ci/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run release test tools tools-test test-rust test-e2e check bench bench-eta bench-analytics reach-day
+.PHONY: run release test tools tools-test test-rust test-e2e test-soak check bench bench-eta bench-analytics reach-day abuse soak
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
 run: release
@@ -27,9 +27,9 @@ target/release/hash.txt: $(RELEASE_INPUTS)
 	node .ci/precompress.mjs target/site/pkg
 	touch $@
 
-## test: the whole suite: unit, both storage backends, HTTP-level, Playwright end-to-end on the release build
+## test: the whole suite: unit, both storage backends, HTTP-level, a short soak with faults on both backends, Playwright end-to-end on the release build
 test: tools-test release
-	.ci/with-postgres $(MAKE) --no-print-directory test-rust test-e2e
+	.ci/with-postgres $(MAKE) --no-print-directory test-rust test-soak test-e2e
 	.ci/summary
 
 tools:
@@ -42,6 +42,11 @@ tools-test:
 test-rust:
 	mkdir -p target
 	cargo test --locked -p qline-app -p qline --features qline-app/ssr 2>&1 | tee target/test-rust.log
+
+## test-soak: a short clinic morning through real release processes with kills, a database outage and a failing provider (1 minute each on PostgreSQL and SQLite, then the invariants); needs QLINE_TEST_POSTGRES_URL
+test-soak:
+	./target/release/qline soak --backend postgres --postgres-url "$$QLINE_TEST_POSTGRES_URL" --seconds 60 --clinics 20 --patients 15 2>&1 | tee target/soak-postgres.log
+	./target/release/qline soak --backend sqlite --seconds 60 --clinics 10 --patients 15 2>&1 | tee target/soak-sqlite.log
 
 ## test-e2e: Playwright in Debian's Chromium, each test against the release server on a fresh database (run `make release` first)
 test-e2e:
@@ -71,3 +76,12 @@ bench-analytics: tools
 ## reach-day: a simulated day where a third of patients allow push, a third use WhatsApp and a third neither: the share of alerts each channel delivered (SQLite and PostgreSQL)
 reach-day: tools-test
 	.ci/with-postgres cargo test --locked -p qline --features qline-app/ssr --test reach simulated_day -- --nocapture
+
+## soak: the full clinic morning (20 clinics × 2 queues × 50 patients, 2,000 trackers, 5 minutes) through 3 instances on PostgreSQL, then one on SQLite, with the same faults and checks
+soak: release tools-test
+	.ci/with-postgres bash -c './target/release/qline soak --backend postgres --postgres-url "$$QLINE_TEST_POSTGRES_URL" --seconds 300 --patients 50'
+	./target/release/qline soak --backend sqlite --seconds 300 --clinics 10 --patients 50
+
+## abuse: the release server under attack on loopback: parallel password guessing (guesses checked, peak memory, the real user still signing in) and a thousand never-finished requests
+abuse: release
+	.ci/abuse

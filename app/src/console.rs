@@ -2,7 +2,7 @@
 //! show and how they say no. Built on the server by `tenant::console`; shared with the
 //! browser.
 
-use crate::domain::{Clinic, ClinicStatus, InvalidInput, Queue, Role};
+use crate::domain::{Clinic, ClinicStatus, InvalidInput, Queue, Role, SignInError};
 use crate::outbox::{AttemptCount, AttemptOutcome, OutboxStatus, OutcomeCount};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,9 @@ pub enum ConsoleError {
     OwnAccount,
     #[error("{0}")]
     Invalid(InvalidInput),
+    /// The current-password check is limited like a sign-in.
+    #[error("{0}")]
+    SignIn(SignInError),
 }
 
 impl From<InvalidInput> for ConsoleError {

@@ -30,6 +30,8 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,6 +49,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// What a page may load and run: its own files, the inline bootstrap that carries this
+/// response's nonce, and the WebAssembly it instantiates. Nothing from other sites, no
+/// plugins, no framing, forms that post only here.
+pub fn content_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's `Content-Security-Policy` with the nonce Leptos gave this response's
+/// inline scripts (the hydration bootstrap and streamed resources).
+#[cfg(feature = "ssr")]
+fn send_content_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&content_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

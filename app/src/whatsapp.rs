@@ -1,10 +1,34 @@
 //! WhatsApp's rules, pure: the 24-hour window a patient's message opens, STOP, which kind
-//! of message may reach a phone now, and the click-to-chat link the tracker offers.
+//! of message may reach a phone now, how often the bot answers one phone, and the
+//! click-to-chat link the tracker offers.
 
 use crate::domain::{percent_encoded, PublicId, Timestamp, TokenId};
 
 /// The 24-hour customer-service window WhatsApp allows free-form messages in.
 pub const WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// The bot's answers one phone may have from one clinic in a minute: a brisk conversation
+/// (JOIN, a slip, the queue, the name, then STATUS, CANCEL, YES) fits.
+pub const REPLIES_PER_MINUTE: u32 = 8;
+
+/// The bot's answers one phone may have from one clinic in any 24 hours: a day's
+/// conversation, a small part of any clinic's daily message limit.
+pub const REPLIES_PER_DAY: u32 = 30;
+
+/// The bot's answers a phone has had from a clinic lately. Each answer is a message the
+/// clinic pays for, so one phone writing STATUS in a loop must not spend the clinic's daily
+/// limit: past either allowance the bot stays silent, and the message waits for the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentReplies {
+    pub last_minute: u32,
+    pub last_day: u32,
+}
+
+impl RecentReplies {
+    pub fn allow_another(self) -> bool {
+        self.last_minute < REPLIES_PER_MINUTE && self.last_day < REPLIES_PER_DAY
+    }
+}
 
 /// One phone's conversation with one clinic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,4 +109,21 @@ pub fn opt_in_text(token_label: &str, public_id: &PublicId) -> String {
 pub fn click_to_chat(number: &str, text: &str) -> String {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     format!("https://wa.me/{digits}?text={}", percent_encoded(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_is_answered_a_few_times_a_minute_and_a_bounded_number_a_day() {
+        let recent = |last_minute, last_day| RecentReplies {
+            last_minute,
+            last_day,
+        };
+        assert!(recent(0, 0).allow_another());
+        assert!(recent(REPLIES_PER_MINUTE - 1, REPLIES_PER_DAY - 1).allow_another());
+        assert!(!recent(REPLIES_PER_MINUTE, REPLIES_PER_MINUTE).allow_another());
+        assert!(!recent(0, REPLIES_PER_DAY).allow_another());
+    }
 }

@@ -86,7 +86,8 @@ export function refusal(status: number, path: string): RegExp {
  *
  * Every page of every browser context a test opens is watched: an uncaught page error
  * or a console error fails the test (a bundle that does not hydrate throws on every
- * page) unless the story expected it with `browserErrors.expect(/…/)`.
+ * page) unless the story expected it with `browserErrors.expect(/…/)`. The contexts a
+ * story opens are closed when it ends.
  */
 export const test = base.extend<{ baseURL: string; demoHistoryDays: number; browserErrors: BrowserErrors }>({
   browserErrors: [
@@ -100,15 +101,20 @@ export const test = base.extend<{ baseURL: string; demoHistoryDays: number; brow
         });
       };
       watch(context);
+      const made: BrowserContext[] = [];
       const newContext = browser.newContext;
       browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
-        const made = await newContext.apply(browser, args);
-        watch(made);
-        return made;
+        const context = await newContext.apply(browser, args);
+        watch(context);
+        made.push(context);
+        return context;
       };
       await use({ expect: (pattern) => expected.push(pattern), seen: () => [...seen] });
       browser.newContext = newContext;
       const unexpected = seen.filter((e) => !expected.some((p) => p.test(e)));
+      // The browser outlives the story: a context left open would go on polling (the
+      // desk every 1.5 s) through every later story and slow them all down.
+      await Promise.all(made.map((context) => context.close()));
       expect(unexpected, "page errors and console errors in this story").toEqual([]);
     },
     { auto: true },

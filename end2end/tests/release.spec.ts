@@ -5,8 +5,16 @@ import { expect, test, desk, hydrated, join } from "./helpers";
 import type { CDPSession, Page } from "@playwright/test";
 
 test("the release bundle hydrates: the tracker sends its first poll and the desk shows a patient who joined after it loaded", async ({ browser, page }) => {
+  // Under the pages' Content-Security-Policy (their nonce for the bootstrap, WebAssembly
+  // allowed, nothing inline otherwise): nothing is blocked and nothing errs.
+  const problems: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+  page.on("pageerror", (e) => problems.push(e.message));
   const staff = await desk(browser);
+  staff.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
   await expect(staff.getByTestId("desk")).toBeVisible();
+  const policy = (await page.request.get("/c/demo")).headers()["content-security-policy"];
+  expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{16,}' 'wasm-unsafe-eval'/);
 
   const firstPoll = page.waitForRequest((r) => /\/api\/t\/[0-9A-Za-z]{22}$/.test(r.url()) && r.method() === "GET");
   const tracker = await join(page, "Ira Kapoor");
@@ -17,6 +25,7 @@ test("the release bundle hydrates: the tracker sends its first poll and the desk
   // The desk was loaded before the patient joined: it finds them by itself.
   const token = (await page.getByTestId("token").textContent())!;
   await expect(staff.getByTestId("waiting").getByTestId("token-row").filter({ hasText: token })).toContainText("Ira Kapoor");
+  expect(problems).toEqual([]);
 });
 
 /** Bytes on the wire per request of one page load, as Chromium counts them (headers and body as sent, compressed). */

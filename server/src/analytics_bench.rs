@@ -54,6 +54,7 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
         name: "Analytics Bench Clinic",
         timezone,
         queues: &["General"],
+        whatsapp: false,
     };
     let (clinic, queues) = scratch.insert(&mut tx, now).await?;
     tx.commit().await?;

@@ -123,6 +123,7 @@ async fn setup(store: &Store, clinics: usize) -> anyhow::Result<Vec<(StaffUser, 
             name: &format!("Bench Clinic {i}"),
             timezone: &kolkata,
             queues: &["General"],
+            whatsapp: false,
         };
         let (id, queues) = clinic.insert(&mut tx, now).await?;
         let desk = &format!("desk-{i}@bench-{run}.test");
@@ -141,6 +142,8 @@ pub(crate) struct ScratchClinic<'a> {
     pub name: &'a str,
     pub timezone: &'a TimeZone,
     pub queues: &'a [&'a str],
+    /// Sends its patients WhatsApp messages (once a provider is connected).
+    pub whatsapp: bool,
 }
 
 impl ScratchClinic<'_> {
@@ -159,6 +162,7 @@ impl ScratchClinic<'_> {
             status: ClinicStatus::Active,
             settings: ClinicSettings {
                 daily_token_limit: 100_000,
+                whatsapp_enabled: self.whatsapp,
                 ..Default::default()
             },
         };

@@ -11,6 +11,7 @@ use qline_app::queue::engine::Engine;
 use qline_app::storage::Store;
 use qline_app::tenant::{self, DemoLogins, TenantError, Tenants};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/qline.db";
 
@@ -61,6 +62,20 @@ pub enum Command {
     /// day into a scratch SQLite database (or the --database-url given: use a scratch
     /// one) and prints the query time for each range.
     BenchAnalytics(crate::analytics_bench::BenchAnalyticsArgs),
+    /// Soak and fault test on this machine: a clinic morning through several real
+    /// `qline serve` processes sharing a scratch PostgreSQL database it creates (or one
+    /// on SQLite), with instances killed (-9) and restarted, the database cut off for
+    /// 10 s and a WhatsApp provider that fails; then checks that nothing was lost and
+    /// prints each invariant with its count (exit 1 if one broke). Loopback only; it
+    /// refuses --database-url (it never runs against a database it did not create).
+    Soak(crate::soak::SoakArgs),
+    /// Load benchmark for patients' trackers: N trackers (default 10,000) polling one real
+    /// `qline serve` process on the tracker page's schedule, each queue moving on every
+    /// few minutes, and in the second half a flood of polls for one token; prints polls
+    /// a second, p50/p99 latency, the share of 304s and the server's CPU and memory. On a
+    /// scratch database of its own (SQLite, or on a loopback PostgreSQL server); it
+    /// refuses --database-url.
+    BenchTrackers(crate::tracker_bench::BenchTrackersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,13 +99,46 @@ pub struct ServeArgs {
     #[arg(long, env = "QLINE_SEED_DEMO")]
     pub seed_demo: bool,
 
-    /// Trust `X-Forwarded-For` for the client's address (per-network join limits). Set
-    /// this only when every request reaches Qline through your own proxy.
+    /// Qline runs behind a reverse proxy on this machine: read the client's address from
+    /// `X-Forwarded-For` (and https from `X-Forwarded-Proto`) on connections from
+    /// loopback. For a proxy elsewhere, name it with --trusted-proxy instead
     #[arg(long, env = "QLINE_BEHIND_PROXY")]
     pub behind_proxy: bool,
 
+    /// A proxy (address or range, e.g. 10.0.0.0/8) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed; repeat for several. Requests from anywhere else
+    /// are taken at their connecting address, whatever headers they carry
+    #[arg(
+        long = "trusted-proxy",
+        env = "QLINE_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<qline_app::domain::net::Cidr>,
+
+    /// Seconds a client has to send a request's headers; an idle keep-alive connection
+    /// is closed after the same time
+    #[arg(
+        long,
+        env = "QLINE_HEADER_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 10
+    )]
+    pub header_timeout: u64,
+
+    /// Seconds a request may take from its headers to our answer (408 after)
+    #[arg(
+        long,
+        env = "QLINE_REQUEST_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout: u64,
+
     /// The address patients reach Qline at, such as https://queue.example.com: used in
-    /// the QR poster and in links sent to patients [default: the address in each request]
+    /// the QR poster and in links sent to patients, and the origin staff pages' writes
+    /// must come from. An https address also makes the session cookie `Secure` (named
+    /// `__Host-qline_session`) and turns on HSTS [default: the address in each request]
     #[arg(long, env = "QLINE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
@@ -280,6 +328,14 @@ impl Cli {
             Command::BenchAnalytics(args) => {
                 crate::analytics_bench::run(self.database_url.clone(), args).await
             }
+            Command::Soak(args) => {
+                scratch_only("qline soak", self.database_url.as_deref())?;
+                crate::soak::run(args).await
+            }
+            Command::BenchTrackers(args) => {
+                scratch_only("qline bench-trackers", self.database_url.as_deref())?;
+                crate::tracker_bench::run(args).await
+            }
             Command::GenTrace(args) => {
                 print!(
                     "{}",
@@ -310,6 +366,17 @@ async fn open(url: &str) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(url)))?;
     store.migrate().await?;
     Ok(store)
+}
+
+impl ServeArgs {
+    /// The proxies to believe: those named, or loopback with a bare --behind-proxy.
+    fn trusted_proxies(&self) -> Vec<qline_app::domain::net::Cidr> {
+        if self.trusted_proxies.is_empty() && self.behind_proxy {
+            qline_app::domain::net::Cidr::loopback()
+        } else {
+            self.trusted_proxies.clone()
+        }
+    }
 }
 
 async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -378,6 +445,13 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         web_push.services = args.push_services.clone();
     }
     let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(web_push);
+    let fingerprinted = messenger.fingerprint_verify_tokens().await?;
+    if fingerprinted > 0 {
+        tracing::info!(
+            accounts = fingerprinted,
+            "fingerprinted the verify tokens of Meta accounts saved by an earlier version"
+        );
+    }
     if args.seed_demo {
         let demo = qline_app::domain::Slug::parse(tenant::DEMO_SLUG)?;
         if let Some(clinic) = store.clinic_by_slug(&demo).await? {
@@ -386,22 +460,25 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let (stop_worker, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(messenger.clone().run(stopped));
+    let trusted_proxies = std::sync::Arc::new(args.trusted_proxies());
     let app = router(AppState {
         leptos_options,
         engine,
         messenger,
-        behind_proxy: args.behind_proxy,
+        trusted_proxies: trusted_proxies.clone(),
         public_url: args.public_url.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout),
     });
     tracing::info!(%addr, database = store.backend(), "Qline is serving");
     println!("Qline is serving on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    // Let the worker finish the batch it holds, so no message is left mid-send.
+    let limits = crate::listen::Limits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        connections_per_network: crate::listen::CONNECTIONS_PER_NETWORK,
+        shutdown_grace: crate::listen::SHUTDOWN_GRACE,
+        trusted_proxies,
+    };
+    crate::listen::serve(listener, app, limits, shutdown_signal()).await;
+    // The worker claims nothing more and finishes the sends under way.
     let _ = stop_worker.send(true);
     let _ = worker.await;
     store.close().await;
@@ -508,6 +585,20 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Refuses a database for a command that writes only to a scratch one it makes itself.
+fn scratch_only(command: &str, database_url: Option<&str>) -> anyhow::Result<()> {
+    match database_url {
+        Some(url) => anyhow::bail!(
+            "{command} makes its own scratch database and drops it afterwards; it never \
+             runs against a database it did not create, so it does not take \
+             --database-url or QLINE_DATABASE_URL (given: {}). Leave it out; \
+             --postgres-url names the PostgreSQL server to make the scratch one on.",
+            redact(url)
+        ),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

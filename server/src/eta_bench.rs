@@ -295,6 +295,7 @@ async fn setup(
         name: "Replay Clinic",
         timezone,
         queues: &names,
+        whatsapp: false,
     };
     let (id, queues) = clinic.insert(&mut tx, now).await?;
     let staff = insert_staff(&mut tx, id, "owner@replay.test", Role::Owner, "", now).await?;

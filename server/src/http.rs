@@ -10,8 +10,10 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use qline_app::api::{BehindProxy, PublicUrl};
+use qline_app::api::{PublicUrl, TrustedProxies};
+use qline_app::domain::net::Cidr;
 use qline_app::domain::PublicId;
 use qline_app::messaging::Messenger;
 use qline_app::queue::engine::{Engine, EngineError};
@@ -19,6 +21,7 @@ use qline_app::tenant::Tenants;
 use qline_app::{shell, App};
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// What every request handler can reach.
 #[derive(Clone, FromRef)]
@@ -26,10 +29,12 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub engine: Engine,
     pub messenger: Messenger,
-    /// Read the client's address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub behind_proxy: bool,
+    /// The proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: std::sync::Arc<Vec<Cidr>>,
     /// Where patients reach Qline (for QR codes and links); `None`: the request's host.
     pub public_url: Option<String>,
+    /// How long a request may take before it is answered `408`.
+    pub request_timeout: std::time::Duration,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,9 +43,18 @@ pub fn router(state: AppState) -> Router {
     // The tenant service keeps the engine's store and clock: one time for the whole server.
     let tenants = Tenants::new(engine.store().clone()).with_clock(engine.clock().clone());
     let messenger = state.messenger.clone();
-    let behind_proxy = BehindProxy(state.behind_proxy);
+    let trusted_proxies = TrustedProxies(state.trusted_proxies.clone());
     let public_url = PublicUrl(state.public_url.clone());
     let options = state.leptos_options.clone();
+    let origins = std::sync::Arc::new(crate::guard::Origins::new(
+        state.public_url.as_deref(),
+        vec![qline_app::api::DeskAct::PATH.to_owned()],
+    ));
+    // Browsers that once reached us over https keep to it for a year.
+    let hsts = state
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
     let bundle = std::sync::Arc::new(BundleCaching {
         prefix: format!("/{}/", options.site_pkg_dir),
         hashed: options.hash_files,
@@ -71,14 +85,24 @@ pub fn router(state: AppState) -> Router {
                 provide_context(engine.clone());
                 provide_context(tenants.clone());
                 provide_context(messenger.clone());
-                provide_context(behind_proxy);
+                provide_context(trusted_proxies.clone());
                 provide_context(public_url.clone());
             },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(refusal_status))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            crate::guard::same_origin_writes,
+        ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            security_headers(hsts, request, next)
+        }))
         .layer(axum::middleware::from_fn(move |request, next| {
             cache_policy(bundle.clone(), request, next)
         }))
@@ -177,23 +201,41 @@ struct BundleCaching {
     hashed: bool,
 }
 
-/// Headers every answer carries: no content-type sniffing, no framing by other sites,
-/// and no `Referer` sent to other sites (a tracker's address is the patient's secret; the
-/// same-site `Referer` is how a refused plain form post finds its way back).
+/// Headers every answer carries: no content-type sniffing, no framing by other sites, no
+/// `Referer` sent to other sites (the same-site `Referer` is how a refused plain form post
+/// finds its way back), none at all from a tracker (its address is the patient's secret),
+/// and over https the promise to stay on https. Pages add their full content policy with the
+/// nonce of their inline scripts (`qline_app::content_policy`).
 async fn security_headers(
+    hsts: bool,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let tracker = request.uri().path().starts_with("/t/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let referrer = if tracker {
+        "no-referrer"
+    } else {
+        "same-origin"
+    };
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+        (header::REFERRER_POLICY, referrer),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
     ] {
         headers
             .entry(name)
             .or_insert(header::HeaderValue::from_static(value));
+    }
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000"),
+        );
     }
     response
 }
@@ -245,12 +287,15 @@ async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
             Json(json!({ "status": "ready", "database": store.backend() })),
         ),
         Err(reason) => {
+            // The cause (addresses, versions, SQL) is for the operator's log, not the public.
             tracing::warn!(%reason, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "status": "unavailable", "database": store.backend(), "reason": reason }),
-                ),
+                Json(json!({
+                    "status": "unavailable",
+                    "database": store.backend(),
+                    "reason": "The database is not reachable or not up to date; the server log says why.",
+                })),
             )
         }
     }
@@ -270,7 +315,7 @@ async fn tracker_status(
     let view = match engine.tracker(&id).await {
         Ok(view) => view,
         Err(EngineError::Refused(_)) => return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN),
-        Err(EngineError::Storage(cause)) => return internal(cause, "tracker status"),
+        Err(EngineError::Storage(cause)) => return storage_failure(cause, "tracker status"),
     };
     json_with_etag(&headers, &view)
 }
@@ -292,6 +337,24 @@ fn internal(cause: impl std::fmt::Display, what: &str) -> Response {
     )
 }
 
+/// A storage failure: `503` with `Retry-After` while the database is away (the caller
+/// may simply try again), else our own failure.
+fn storage_failure(cause: qline_app::storage::StorageError, what: &str) -> Response {
+    if !cause.is_unavailable() {
+        return internal(cause, what);
+    }
+    tracing::warn!(%cause, "{what}: database unavailable");
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &qline_app::api::AppError::Unavailable.to_string(),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        qline_app::api::UNAVAILABLE_RETRY_SECS.into(),
+    );
+    response
+}
+
 /// `GET /api/display/{slug}`: the display board's state as JSON, with an ETag like the tracker's.
 async fn board_status(
     State(engine): State<Engine>,
@@ -301,7 +364,7 @@ async fn board_status(
     match engine.board(&slug).await {
         Ok(board) => json_with_etag(&headers, &board),
         Err(EngineError::Refused(refusal)) => error(StatusCode::NOT_FOUND, &refusal.to_string()),
-        Err(EngineError::Storage(cause)) => internal(cause, "board status"),
+        Err(EngineError::Storage(cause)) => storage_failure(cause, "board status"),
     }
 }
 
@@ -396,6 +459,7 @@ async fn subscribe_alerts(
         Err(MessagingError::Refused(refusal)) => {
             error(StatusCode::UNPROCESSABLE_ENTITY, &refusal.to_string())
         }
+        Err(MessagingError::Storage(cause)) => storage_failure(cause, "push subscription"),
         Err(cause) => internal(cause, "push subscription"),
     }
 }

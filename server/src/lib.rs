@@ -6,8 +6,12 @@ pub mod analytics_bench;
 pub mod bench;
 pub mod cli;
 pub mod eta_bench;
+pub mod guard;
 pub mod http;
+pub mod listen;
+pub mod soak;
 pub mod trace;
+pub mod tracker_bench;
 pub mod webhooks;
 
 pub use http::{router, AppState};

@@ -92,6 +92,8 @@ fn refuse(rejection: Rejection) -> Response {
         Rejection::Forbidden => StatusCode::FORBIDDEN,
         Rejection::UnknownClinic => StatusCode::NOT_FOUND,
         Rejection::BadPayload(_) => StatusCode::BAD_REQUEST,
+        // Providers deliver again after a 5xx.
+        Rejection::NotNow(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     tracing::warn!(%rejection, "WhatsApp webhook refused");
     (status, Json(json!({ "error": rejection.to_string() }))).into_response()

@@ -20,6 +20,7 @@ on_both_backends!(
     a_suspended_clinic_refuses_everything,
     staff_never_reach_another_clinic,
     patients_cancel_their_own_waiting_token,
+    a_tracker_sees_what_another_instance_changed_at_its_next_poll,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -846,4 +847,57 @@ async fn patients_cancel_their_own_waiting_token(store: Store) {
             ("PATIENT_CANCEL", "PATIENT", Some("10.3.3.3"))
         ]
     );
+}
+
+/// A tracker's poll is answered from the day its instance read before only while the day
+/// is unchanged: a NEXT or a rating made through another instance shows on the next poll.
+async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: Store) {
+    use qline_app::tracker::Phase;
+    let c = support::clinic(&store, "versions", settings()).await;
+    let here = engine(&store);
+    let there = Engine::new(support::second_instance(&store).await);
+    let mut made = Vec::new();
+    for name in ["Asha", "Bala"] {
+        let applied = here
+            .create_token(Actor::Staff(&c.desk), walk_in(c.general, name))
+            .await
+            .unwrap();
+        made.push(applied.created.unwrap());
+    }
+    let (asha_id, asha, _) = made[0].clone();
+    let (_, bala, _) = made[1].clone();
+    for _ in 0..2 {
+        let seen = here.tracker(&bala).await.unwrap();
+        assert_eq!((seen.ahead, seen.now_serving), (1, None));
+    }
+
+    there
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    let seen = here.tracker(&bala).await.unwrap();
+    assert_eq!((seen.ahead, seen.now_serving.as_deref()), (0, Some("A-1")));
+    assert_eq!(here.tracker(&asha).await.unwrap().phase, Phase::YourTurn);
+
+    there
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: Some(asha_id),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(here.tracker(&asha).await.unwrap().phase, Phase::Served);
+    assert!(!here.tracker(&asha).await.unwrap().rated);
+    there.rate_visit(&asha, 5, "").await.unwrap();
+    assert!(here.tracker(&asha).await.unwrap().rated);
+    assert_eq!(here.tracker(&bala).await.unwrap().phase, Phase::YourTurn);
 }

@@ -12,6 +12,7 @@ mod support;
 use qline_app::domain::*;
 use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::{Changes, StaffAction, TokenState};
+use qline_app::queue::QueueError;
 use qline_app::storage::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -20,7 +21,9 @@ use std::sync::Arc;
 
 on_both_backends!(
     sixteen_desks_on_one_queue_day,
-    sixteen_desks_across_fifty_queue_days
+    sixteen_desks_across_fifty_queue_days,
+    one_phone_joining_both_queues_at_once_gets_one_token,
+    the_clinics_daily_limit_holds_when_both_queues_fill_at_once,
 );
 
 const TASKS: usize = 16;
@@ -356,4 +359,115 @@ async fn check_day(store: &Store, day: QueueDayId, stored: &mut Stored) {
     for row in &audit {
         *stored.actions.entry(row.action.clone()).or_default() += 1;
     }
+}
+
+/// How many clinics each limit story is told on: a race a round may miss, five rarely do.
+const ROUNDS: usize = 5;
+
+/// A patient scans the poster twice over, on both queues at once: twenty joins of one
+/// phone arrive together, half for each queue. The phone's limit is per clinic and day,
+/// so exactly one is accepted and every other is told the phone already has its token.
+async fn one_phone_joining_both_queues_at_once_gets_one_token(store: Store) {
+    let settings = ClinicSettings {
+        max_tokens_per_phone_per_day: 1,
+        ..Default::default()
+    };
+    for round in 0..ROUNDS {
+        let c = support::clinic(&store, &format!("one-phone-{round}"), settings.clone()).await;
+        let outcomes = joins_at_once(&store, &c, 20, |_| "98123 45678".to_owned()).await;
+        let refusals = refusals(&outcomes, 1);
+        assert!(
+            refusals
+                .iter()
+                .all(|e| *e == QueueError::PhoneLimitReached { limit: 1 }),
+            "{refusals:?}"
+        );
+        assert_eq!(tokens_today(&store, &c).await, 1);
+    }
+}
+
+/// Twenty patients join the clinic's two queues at the same moment with five places left
+/// in the clinic's day: five are accepted, fifteen told the clinic is full.
+async fn the_clinics_daily_limit_holds_when_both_queues_fill_at_once(store: Store) {
+    let settings = ClinicSettings {
+        daily_token_limit: 5,
+        ..Default::default()
+    };
+    for round in 0..ROUNDS {
+        let c = support::clinic(&store, &format!("full-day-{round}"), settings.clone()).await;
+        let outcomes = joins_at_once(&store, &c, 20, |i| format!("98123 456{i:02}")).await;
+        let refusals = refusals(&outcomes, 5);
+        assert!(
+            refusals
+                .iter()
+                .all(|e| *e == QueueError::DailyLimitReached { limit: 5 }),
+            "{refusals:?}"
+        );
+        assert_eq!(tokens_today(&store, &c).await, 5);
+    }
+}
+
+/// `n` patients (each from a network of their own) join at once, alternating between the
+/// clinic's two queues; what each was answered.
+async fn joins_at_once(
+    store: &Store,
+    c: &support::Clinic,
+    n: usize,
+    phone: impl Fn(usize) -> String,
+) -> Vec<Result<(), EngineError>> {
+    let engine = Engine::new(store.clone());
+    let start = Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (engine, start) = (engine.clone(), start.clone());
+        let req = JoinRequest {
+            queue_id: if i % 2 == 0 { c.general } else { c.dental },
+            name: format!("Patient {i}"),
+            phone: Some(phone(i)),
+            language: Language::En,
+            emergency: false,
+        };
+        let actor = Actor::Patient {
+            ip: Some(format!("10.0.0.{i}")),
+        };
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            engine.create_token(actor, req).await.map(drop)
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("join task"));
+    }
+    outcomes
+}
+
+/// The refusals among `outcomes`, having checked that exactly `accepted` joins were.
+fn refusals(outcomes: &[Result<(), EngineError>], accepted: usize) -> Vec<QueueError> {
+    let mut refused = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(()) => {}
+            Err(EngineError::Refused(e)) => refused.push(e.clone()),
+            Err(EngineError::Storage(e)) => panic!("storage failed under load: {e}"),
+        }
+    }
+    assert_eq!(
+        outcomes.len() - refused.len(),
+        accepted,
+        "accepted joins; refused: {refused:?}"
+    );
+    refused
+}
+
+/// The tokens stored today across the clinic's two queues.
+async fn tokens_today(store: &Store, c: &support::Clinic) -> usize {
+    let engine = Engine::new(store.clone());
+    let mut tokens = 0;
+    for queue in [c.general, c.dental] {
+        if let Some((day, _)) = engine.today(&c.desk, queue).await.unwrap() {
+            tokens += store.day_tokens(day).await.unwrap().len();
+        }
+    }
+    tokens
 }

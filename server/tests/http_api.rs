@@ -1,19 +1,21 @@
 //! The HTTP API as integrators and browsers use it, on both backends: joining, the
-//! tracker's ETag/304, staff sign-in, clinic B's desk refusing clinic A's staff, and a
+//! tracker's ETag/304, staff sign-in, clinic B's desk refusing clinic A's staff, a
 //! second app instance with its own connection to the same database sharing sessions,
-//! queue writes and sign-in limits with the first.
+//! queue writes and sign-in limits with the first, and the QR poster refusing a Host
+//! header it cannot print.
 
 mod support;
 
 use qline_app::domain::*;
 use qline_app::storage::{NewStaff, Store};
 use qline_app::tenant::hash_password;
-use reqwest::header::{COOKIE, ETAG, IF_NONE_MATCH, SET_COOKIE};
+use reqwest::header::{COOKIE, ETAG, HOST, IF_NONE_MATCH, SET_COOKIE};
 use serde_json::{json, Value};
 
 on_both_backends!(
     a_patient_joins_and_polls_cheaply,
-    staff_reach_only_their_own_clinic
+    staff_reach_only_their_own_clinic,
+    the_poster_refuses_a_host_it_cannot_print
 );
 
 async fn a_patient_joins_and_polls_cheaply(store: Store) {
@@ -93,9 +95,17 @@ async fn a_patient_joins_and_polls_cheaply(store: Store) {
         200,
         "a cancelled token does not count against the phone"
     );
-    let refused: Value = join_again().await.unwrap().json().await.unwrap();
+    let refused = join_again().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    // The daily limit lifts at the clinic's midnight, at most a day away.
+    let wait: u32 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&wait), "Retry-After {wait}");
     assert_eq!(
-        refused,
+        refused.json::<Value>().await.unwrap(),
         json!({ "Refused": { "PhoneLimitReached": { "limit": 1 } } })
     );
 
@@ -112,6 +122,44 @@ async fn a_patient_joins_and_polls_cheaply(store: Store) {
         .unwrap();
     let body: Value = early.json().await.unwrap();
     assert_eq!(body["Refused"]["Invalid"]["field"], "rating", "{body}");
+    // Feedback the clinic reads must show as written: no hidden characters.
+    let hidden = http
+        .post(format!("{base}/api/rate"))
+        .form(&[
+            ("public_id", public_id.as_str()),
+            ("rating", "5"),
+            ("feedback", "Kind\u{200B} staff"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 400);
+    let body: Value = hidden.json().await.unwrap();
+    assert_eq!(body["Refused"]["Invalid"]["field"], "feedback", "{body}");
+
+    // A name that would read differently on the desk and the board is refused, saying why.
+    let reversed = http
+        .post(format!("{base}/api/join"))
+        .form(&[
+            ("slug", "http-join"),
+            ("queue_id", &clinic.general.to_string()),
+            ("name", "\u{202E}ahsA"),
+            ("phone", "98123 45679"),
+            ("language", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reversed.status(), 400);
+    let body: Value = reversed.json().await.unwrap();
+    let refusal = &body["Refused"]["Invalid"];
+    assert_eq!(refusal["field"], "name", "{body}");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("text-direction control (U+202E)")),
+        "{body}"
+    );
 
     for bad in ["nope", "AAAAAAAAAAAAAAAAAAAAAA"] {
         let missing = http
@@ -334,14 +382,15 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         .await
         .unwrap();
     assert_eq!(locked.status(), 429);
-    assert_eq!(
-        locked.headers()["retry-after"],
-        "900",
-        "a locked-out sign-in says when to try again"
+    let wait = locked.headers()["retry-after"].to_str().unwrap().to_owned();
+    assert!(
+        (1..=60).contains(&wait.parse::<u32>().unwrap()),
+        "a locked-out sign-in says when to try again: {wait}"
     );
-    assert_eq!(
-        locked.json::<Value>().await.unwrap(),
-        json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } })
+    let refusal: Value = locked.json().await.unwrap();
+    assert!(
+        refusal["SignIn"]["TooManyAttempts"]["wait_secs"].is_u64(),
+        "{refusal}"
     );
     let locked_there = http
         .post(format!("{other_instance}/api/login"))
@@ -350,8 +399,8 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        locked_there.json::<Value>().await.unwrap(),
-        json!({ "SignIn": { "TooManyAttempts": { "minutes": 15 } } }),
+        locked_there.status(),
+        429,
         "the other instance counts the same guesses"
     );
 
@@ -387,4 +436,62 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         "signed out on one instance is signed out on the other"
     );
     store_of_second_instance.close().await;
+}
+
+/// With no public URL configured, the poster's QR code points at the address the console
+/// was opened at: the request's Host header, which anyone can fill. A host no phone could
+/// open, or one longer than any QR code holds, is refused with a 400 and a message the
+/// owner can act on, on the poster's endpoint and its page alike; never a 5xx.
+async fn the_poster_refuses_a_host_it_cannot_print(store: Store) {
+    let clinic = support::clinic(&store, "http-poster", ClinicSettings::default()).await;
+    let mut tx = store.begin().await.unwrap();
+    let hash = hash_password("poster-owner-pass").unwrap();
+    tx.set_password(clinic.owner.id, &hash, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let base = support::spawn_app(store).await;
+    let cookie = sign_in(&base, &clinic.owner.email, "poster-owner-pass").await;
+    let poster = |host: String| {
+        support::http()
+            .post(format!("{base}/api/clinic/poster"))
+            .header(COOKIE, &cookie)
+            .header(HOST, host)
+            .form(&[("slug", "http-poster")])
+            .send()
+    };
+
+    let printed = poster("clinic.example:8080".into()).await.unwrap();
+    assert_eq!(printed.status(), 200);
+    let printed: Value = printed.json().await.unwrap();
+    assert_eq!(
+        printed["join_url"],
+        "http://clinic.example:8080/c/http-poster"
+    );
+
+    let too_long = format!("{}.example", "a".repeat(3000));
+    for host in [
+        too_long.clone(),
+        "clinic.example@evil.example".into(),
+        "a\"b<c".into(),
+    ] {
+        let refused = poster(host.clone()).await.unwrap();
+        assert_eq!(refused.status(), 400, "{host:.40}");
+        let body: Value = refused.json().await.unwrap();
+        let message = body["Console"]["Invalid"]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("--public-url"), "{host:.40}: {body}");
+    }
+
+    // The page renders the poster on the server: the same host gets the message, not a crash.
+    let page = support::http()
+        .get(format!("{base}/clinic/poster"))
+        .header(COOKIE, &cookie)
+        .header(HOST, too_long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("--public-url"));
 }

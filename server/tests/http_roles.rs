@@ -932,4 +932,22 @@ async fn bad_console_input_is_refused_and_nothing_is_half_written(store: Store) 
         store.clinic(a.id).await.unwrap().unwrap().status,
         ClinicStatus::Active
     );
+    // The clinic reads the reason: one that a direction control would reverse is refused.
+    let (status, answer) = call(
+        &base,
+        op,
+        "admin/clinic/status",
+        form(&[
+            ("slug", "bad-a".into()),
+            ("status", "SUSPENDED".into()),
+            ("reason", "unpaid \u{202E}eciovni".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["Console"]["Invalid"]["field"], "reason", "{answer}");
+    assert_eq!(
+        store.clinic(a.id).await.unwrap().unwrap().status,
+        ClinicStatus::Active
+    );
 }

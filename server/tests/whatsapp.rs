@@ -29,8 +29,10 @@ on_both_backends!(
     the_join_bot_asks_queue_and_name_and_its_state_survives_a_restart,
     over_a_simulated_day_free_form_messages_go_only_to_open_windows,
     a_worker_killed_mid_send_loses_nothing,
+    a_stopping_worker_leaves_what_it_has_not_tried_to_others,
     the_daily_message_limit_holds,
-    template_mode_reaches_phones_outside_the_window_with_approved_templates
+    template_mode_reaches_phones_outside_the_window_with_approved_templates,
+    a_strangers_typed_name_never_reaches_the_phone_it_named
 );
 
 const META_APP_SECRET: &str = "meta-app-secret-7c1d";
@@ -927,6 +929,97 @@ async fn a_worker_killed_mid_send_loses_nothing(store: Store) {
         "after a crash mid-send: {} of {} messages reached the provider twice (at least once)",
         s.standin.duplicates().len(),
         rows.len()
+    );
+}
+
+async fn a_stopping_worker_leaves_what_it_has_not_tried_to_others(store: Store) {
+    let s = setup(store, "wa-stop", "ULTRAMSG", Faults::None).await;
+    for i in 0..12 {
+        patient_with_window(&s, i).await;
+    }
+    s.standin.set_faults(Faults::Stall);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(s.messenger.clone().run(stopped));
+    // The worker has claimed what its send slots hold and waits on those sends: the
+    // server is told to stop.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.standin.requests() == 0 {
+        assert!(Instant::now() < deadline, "the worker never sent");
+        tokio::task::yield_now().await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    let rows = outbox(&s).await;
+    let tried = s.standin.requests();
+    let given_back: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status == "PENDING" && r.attempts == 0)
+        .collect();
+    assert!(
+        tried < 12,
+        "the stop came between messages: {tried} were tried"
+    );
+    assert_eq!(
+        given_back.len(),
+        12 - tried as usize,
+        "what was not tried stays untouched for the next worker: {rows:#?}"
+    );
+    assert!(
+        rows.iter().all(|r| r.status != "SENDING"),
+        "no claim is left to wait out its lease: {rows:#?}"
+    );
+    // The next worker (another instance, or this one restarted) sends them at once.
+    s.standin.set_faults(Faults::None);
+    drain(&[&s.messenger], &s.store, s.clinic.id).await;
+    let rows = outbox(&s).await;
+    assert!(rows.iter().all(|r| r.status == "SENT"), "{rows:#?}");
+    for r in given_back {
+        assert_eq!(
+            s.standin.delivered_to(&r.id.to_string()),
+            1,
+            "a message left untried is sent once"
+        );
+    }
+}
+
+async fn a_strangers_typed_name_never_reaches_the_phone_it_named(store: Store) {
+    let s = setup(store, "wa-names", "META", Faults::None).await;
+    set_settings(&s, |settings| settings.whatsapp_template_mode = true).await;
+    let join = |name: &'static str, phone: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/join", s.base))
+            .form(&[
+                ("slug", "wa-names".to_owned()),
+                ("queue_id", s.clinic.general.to_string()),
+                ("name", name.to_owned()),
+                ("phone", phone.to_owned()),
+                ("language", "en".to_owned()),
+            ])
+            .send()
+    };
+    // A stranger takes a token on the join page for someone else's number, "named" with
+    // an advert: the template goes out, greeting by token number.
+    let stranger = join("Win a prize at evil.example", "98123 66666")
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 200);
+    drain(&[&s.messenger], &s.store, s.clinic.id).await;
+    let sent = s.standin.meta_bodies();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0]["type"], "template");
+    assert!(!sent[0].to_string().contains("evil"), "{}", sent[0]);
+    assert_eq!(
+        sent[0]["template"]["components"][0]["parameters"][0]["text"],
+        "A-1"
+    );
+    // A name reception typed is the clinic's own word: the template carries it.
+    take_token(&s, Actor::Staff(&s.clinic.desk), "Meera", "98123 55555").await;
+    drain(&[&s.messenger], &s.store, s.clinic.id).await;
+    let sent = s.standin.meta_bodies();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(
+        sent[1]["template"]["components"][0]["parameters"][0]["text"],
+        "Meera"
     );
 }
 

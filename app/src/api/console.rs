@@ -18,7 +18,7 @@ mod server {
     macro_rules! as_caller {
         (|$caller:ident, $tenants:ident| $body:expr) => {{
             let staff = crate::api::current_staff().await?;
-            let ip = crate::api::client_ip().await;
+            let ip = crate::api::client_network().await?.map(|n| n.to_string());
             let $tenants = leptos::prelude::expect_context::<Tenants>();
             let $caller = Caller {
                 staff: &staff,
@@ -117,11 +117,8 @@ pub async fn load_poster(slug: Option<String>) -> Result<Poster, AppError> {
                 .map(|a| a.phone_number),
             false => None,
         };
-        Ok(crate::tenant::poster::poster(
-            &clinic,
-            &public_url,
-            whatsapp.as_deref(),
-        ))
+        let poster = crate::tenant::poster::poster(&clinic, &public_url, whatsapp.as_deref());
+        Ok(poster.map_err(crate::tenant::console::ConsoleFailure::from)?)
     })
 }
 
@@ -152,7 +149,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::domain::Role;
     let staff = super::signed_in_staff().await?;
-    let ip = super::client_ip().await;
+    let ip = super::client_network().await?.map(|n| n.to_string());
     let tenants = expect_context::<Tenants>();
     let keep = super::session_cookie()
         .await

@@ -3,7 +3,7 @@
 
 use super::AppError;
 #[cfg(feature = "ssr")]
-use super::{back_to_form, client_ip, current_staff, stay_on_page};
+use super::{back_to_form, client_network, current_staff, stay_on_page};
 #[cfg(feature = "ssr")]
 use crate::domain::Language;
 use leptos::prelude::*;
@@ -153,7 +153,7 @@ pub async fn desk_reply(
 ) -> Result<crate::desk::DeskView, AppError> {
     use crate::domain::{QueueId, TokenId};
     let staff = current_staff().await?;
-    let ip = client_ip().await;
+    let ip = client_network().await?.map(|n| n.to_string());
     let messenger = expect_context::<crate::messaging::Messenger>();
     messenger
         .reply_from_desk(&staff, ip.as_deref(), TokenId(token), &body)

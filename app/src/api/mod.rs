@@ -2,9 +2,13 @@
 //! docs/API.md. Each is thin: read the caller, call one engine method, map the error.
 //! The console's (tenant console, clinic settings, account) are in `console`.
 
+mod client;
 mod console;
 mod desk;
 mod returned;
+#[cfg(feature = "ssr")]
+pub use client::*;
+pub use client::{PublicUrl, TrustedProxies};
 pub use console::*;
 pub use desk::*;
 pub use returned::*;
@@ -32,6 +36,12 @@ pub enum AppError {
     Console(ConsoleError),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
+    /// The database is away for a moment (restarting, unreachable): nothing was changed.
+    #[error("The queue is not reachable just now and nothing was changed. Please try again in a few seconds.")]
+    Unavailable,
+    /// A request through a trusted proxy that did not say whom it came from.
+    #[error("This request came through a proxy that did not say who sent it, so it cannot be accepted. Please try again in a moment.")]
+    UnknownClient,
     #[error("Could not reach the clinic's queue ({0}). Check your connection and try again.")]
     Network(String),
 }
@@ -64,16 +74,13 @@ impl AppError {
                 | Q::NothingToUndo
                 | Q::UndoConflict { .. } => S::CONFLICT,
             },
-            AppError::SignIn(refusal) => match refusal {
-                SignInError::WrongCredentials | SignInError::SignedOut => S::UNAUTHORIZED,
-                SignInError::TooManyAttempts { .. } => S::TOO_MANY_REQUESTS,
-                SignInError::WrongRole | SignInError::PasswordChangeRequired => S::FORBIDDEN,
-            },
+            AppError::SignIn(refusal) => sign_in_status(refusal),
             AppError::Console(refusal) => match refusal {
                 C::WrongRole | C::Forbidden | C::OperatorOnly(_) | C::OwnAccount => S::FORBIDDEN,
                 C::UnknownClinic(_) | C::UnknownStaff | C::UnknownQueue => S::NOT_FOUND,
                 C::Invalid(_) | C::ConfirmationMismatch(_) | C::ReasonRequired => S::BAD_REQUEST,
                 C::WrongPassword => S::UNAUTHORIZED,
+                C::SignIn(refusal) => sign_in_status(refusal),
                 C::SlugTaken(_)
                 | C::EmailTaken(_)
                 | C::PrefixTaken(_)
@@ -84,8 +91,9 @@ impl AppError {
                 | C::AlreadyInStatus(_) => S::CONFLICT,
             },
             // On the server this is a request the server function could not read.
-            AppError::Network(_) => S::BAD_REQUEST,
+            AppError::Network(_) | AppError::UnknownClient => S::BAD_REQUEST,
             AppError::Internal => S::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable => S::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -93,16 +101,43 @@ impl AppError {
     /// (`Retry-After`). The daily limits end at the clinic's midnight and carry none.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AppError::SignIn(SignInError::TooManyAttempts { minutes }) => {
-                Some(u64::from(*minutes) * 60)
+            AppError::SignIn(refusal) | AppError::Console(ConsoleError::SignIn(refusal)) => {
+                match refusal {
+                    SignInError::TooManyAttempts { wait_secs } => Some(u64::from(*wait_secs)),
+                    SignInError::Busy => Some(BUSY_RETRY_SECS),
+                    _ => None,
+                }
             }
             AppError::Refused(QueueError::TooManyFromNetwork { .. }) => {
                 Some(crate::queue::engine::IP_WINDOW_MINUTES as u64 * 60)
             }
+            AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECS),
             _ => None,
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+fn sign_in_status(refusal: &SignInError) -> http::StatusCode {
+    use http::StatusCode as S;
+    match refusal {
+        SignInError::WrongCredentials | SignInError::SignedOut => S::UNAUTHORIZED,
+        SignInError::TooManyAttempts { .. } => S::TOO_MANY_REQUESTS,
+        SignInError::WrongRole | SignInError::PasswordChangeRequired => S::FORBIDDEN,
+        SignInError::InvalidEmail => S::BAD_REQUEST,
+        // The server's limit on parallel password checks: a burst of sign-ins (perhaps
+        // someone else's) is asked to come back shortly, never answered as our failure.
+        SignInError::Busy => S::TOO_MANY_REQUESTS,
+    }
+}
+
+/// How long a caller waits when the server is too busy checking passwords.
+#[cfg(feature = "ssr")]
+const BUSY_RETRY_SECS: u64 = 5;
+
+/// How long a caller waits while the database is away.
+#[cfg(feature = "ssr")]
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
@@ -144,10 +179,7 @@ impl From<crate::queue::engine::EngineError> for AppError {
         use crate::queue::engine::EngineError;
         match e {
             EngineError::Refused(refusal) => AppError::Refused(refusal),
-            EngineError::Storage(cause) => {
-                tracing::error!(%cause, "storage failure");
-                AppError::Internal
-            }
+            EngineError::Storage(cause) => cause.into(),
         }
     }
 }
@@ -217,7 +249,7 @@ async fn join(
     use crate::domain::QueueId;
     use crate::queue::engine::{Actor, Engine, JoinRequest};
     let engine = expect_context::<Engine>();
-    let (_, queues) = engine.join_info(slug).await?;
+    let (clinic, queues) = engine.join_info(slug).await?;
     if !queues.iter().any(|q| q.id.get() == queue_id) {
         return Err(AppError::Refused(QueueError::UnknownQueue));
     }
@@ -231,11 +263,22 @@ async fn join(
     let applied = engine
         .create_token(
             Actor::Patient {
-                ip: client_ip().await,
+                ip: client_network().await?.map(|n| n.to_string()),
             },
             request,
         )
-        .await?;
+        .await
+        .map_err(AppError::from)
+        .inspect_err(|refusal| {
+            // The daily limits lift at the clinic's midnight.
+            if let AppError::Refused(
+                QueueError::DailyLimitReached { .. } | QueueError::PhoneLimitReached { .. },
+            ) = refusal
+            {
+                let left = 86_400 - engine.now().local_secs(&clinic.timezone);
+                set_header(http::header::RETRY_AFTER, &left.max(1).to_string());
+            }
+        })?;
     let (_, public_id, _) = applied.created.ok_or(AppError::Internal)?;
     leptos_axum::redirect(&format!("/t/{public_id}"));
     Ok(public_id.to_string())
@@ -255,7 +298,8 @@ pub async fn cancel_token(public_id: String) -> Result<TrackerView, AppError> {
     let engine = expect_context::<crate::queue::engine::Engine>();
     let id = crate::domain::PublicId::parse(&public_id)
         .ok_or(AppError::Refused(QueueError::UnknownToken))?;
-    engine.cancel_by_patient(&id, client_ip().await).await?;
+    let network = client_network().await?.map(|n| n.to_string());
+    engine.cancel_by_patient(&id, network).await?;
     Ok(engine.tracker(&id).await?)
 }
 
@@ -269,34 +313,10 @@ pub async fn rate_visit(
     let engine = expect_context::<crate::queue::engine::Engine>();
     let id = crate::domain::PublicId::parse(&public_id)
         .ok_or(AppError::Refused(QueueError::UnknownToken))?;
+    // The tracker sends no Referer: a plain form post is sent back to it by name.
+    back_to(&format!("/t/{id}")).await;
     Ok(engine.rate_visit(&id, rating, &feedback).await?)
 }
-
-/// Where the request came from: the connecting address, or, when the server runs behind
-/// a proxy it trusts (`qline serve --behind-proxy`), the last address the proxy saw.
-#[cfg(feature = "ssr")]
-pub async fn client_ip() -> Option<String> {
-    use axum::extract::ConnectInfo;
-    use std::net::SocketAddr;
-    let behind_proxy = use_context::<BehindProxy>().is_some_and(|b| b.0);
-    if behind_proxy {
-        let headers = leptos_axum::extract::<http::HeaderMap>().await.ok()?;
-        let forwarded = headers.get("x-forwarded-for")?.to_str().ok()?;
-        return forwarded
-            .rsplit(',')
-            .next()
-            .map(|ip| ip.trim().to_owned())
-            .filter(|ip| !ip.is_empty());
-    }
-    let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .ok()?;
-    Some(addr.ip().to_string())
-}
-
-/// Whether to read the client's address from `X-Forwarded-For` (set by the server).
-#[derive(Debug, Clone, Copy)]
-pub struct BehindProxy(pub bool);
 
 #[cfg(feature = "ssr")]
 impl From<crate::tenant::signin::SignInFailure> for AppError {
@@ -312,8 +332,13 @@ impl From<crate::tenant::signin::SignInFailure> for AppError {
 #[cfg(feature = "ssr")]
 impl From<crate::storage::StorageError> for AppError {
     fn from(cause: crate::storage::StorageError) -> Self {
-        tracing::error!(%cause, "storage failure");
-        AppError::Internal
+        if cause.is_unavailable() {
+            tracing::warn!(%cause, "database unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(%cause, "storage failure");
+            AppError::Internal
+        }
     }
 }
 
@@ -329,20 +354,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn start_session(email: &str, password: &str) -> Result<(), AppError> {
     use crate::domain::Role;
-    use crate::tenant::signin::{SESSION_COOKIE, SESSION_HOURS};
+    use crate::tenant::signin::SESSION_HOURS;
     let tenants = expect_context::<crate::tenant::Tenants>();
-    let ip = client_ip().await;
-    let (user, token) = tenants.sign_in(email, password, ip.as_deref()).await?;
-    let secure = if request_is_https().await {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        token.0,
-        SESSION_HOURS * 3600
-    );
+    let network = client_network().await?;
+    let (user, token) = tenants.sign_in(email, password, network.as_ref()).await?;
+    let cookie = session_cookie_header(&token.0, SESSION_HOURS * 3600).await;
     set_cookie(&cookie);
     leptos_axum::redirect(if user.must_change_password {
         "/account"
@@ -357,60 +373,13 @@ async fn start_session(email: &str, password: &str) -> Result<(), AppError> {
 /// Ends the staff session and clears its cookie.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::tenant::signin::SESSION_COOKIE;
     let tenants = expect_context::<crate::tenant::Tenants>();
     if let Some(token) = session_cookie().await {
         tenants.sign_out(&token).await?;
     }
-    set_cookie(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-    ));
+    set_cookie(&session_cookie_header("", 0).await);
     leptos_axum::redirect("/login");
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn set_cookie(cookie: &str) {
-    if let (Some(response), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(cookie),
-    ) {
-        response.append_header(http::header::SET_COOKIE, value);
-    }
-}
-
-#[cfg(feature = "ssr")]
-async fn session_cookie() -> Option<String> {
-    let headers = leptos_axum::extract::<http::HeaderMap>().await.ok()?;
-    cookie(&headers, crate::tenant::signin::SESSION_COOKIE)
-}
-
-/// The value of the request's cookie `name`, if set and not empty.
-#[cfg(feature = "ssr")]
-fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// Whether the browser reached us over TLS (told by a trusted proxy).
-#[cfg(feature = "ssr")]
-async fn request_is_https() -> bool {
-    let behind_proxy = use_context::<BehindProxy>().is_some_and(|b| b.0);
-    let Ok(headers) = leptos_axum::extract::<http::HeaderMap>().await else {
-        return false;
-    };
-    behind_proxy
-        && headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            == Some("https")
 }
 
 /// The signed-in staff user, or `SignedOut`; `PasswordChangeRequired` while they still
@@ -435,31 +404,6 @@ pub async fn signed_in_staff() -> Result<crate::domain::StaffUser, AppError> {
         .session_user(&token)
         .await?
         .ok_or(AppError::SignIn(SignInError::SignedOut))
-}
-
-/// The address patients reach this server at (`qline serve --public-url`), for QR codes
-/// and links. Without one configured: the request's own host.
-#[derive(Debug, Clone, Default)]
-pub struct PublicUrl(pub Option<String>);
-
-#[cfg(feature = "ssr")]
-pub async fn public_url() -> String {
-    if let Some(url) = use_context::<PublicUrl>().and_then(|p| p.0) {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let headers = leptos_axum::extract::<http::HeaderMap>()
-        .await
-        .unwrap_or_default();
-    let host = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:3000");
-    let scheme = if request_is_https().await {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
 }
 
 /// The display board's first render (it then polls `GET /api/display/{slug}`).

@@ -51,7 +51,7 @@ pub async fn take_returned_form(form: String) -> Result<Option<ReturnedForm>, Ap
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{back_to_form, stay_on_page};
+pub use server::{back_to, back_to_form, stay_on_page};
 
 #[cfg(feature = "ssr")]
 mod server {
@@ -106,6 +106,14 @@ mod server {
     pub async fn stay_on_page() {
         if let Some(headers) = plain_post().await {
             leptos_axum::redirect(&same_site_path(&headers));
+        }
+    }
+
+    /// A plain form post goes back to `path`, whatever its result: for pages that send no
+    /// `Referer` (a tracker's address is the patient's secret).
+    pub async fn back_to(path: &str) {
+        if plain_post().await.is_some() {
+            leptos_axum::redirect(path);
         }
     }
 

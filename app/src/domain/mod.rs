@@ -2,20 +2,25 @@
 //! Every type here can only be built valid, so the layers above never re-check.
 //! These types compile for both the server and the browser.
 
+mod backoff;
 mod clinic;
 pub mod eta;
 mod ids;
+pub mod net;
 mod phone;
 mod slug;
 mod staff;
+mod text;
 mod time;
 mod token;
 
+pub use backoff::{Backoff, Strikes};
 pub use clinic::{Clinic, ClinicSettings, ClinicStatus, CountryCode, Queue, Role};
 pub use ids::{ClinicId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;
 pub use slug::Slug;
 pub use staff::{SignInError, StaffUser};
+pub use text::{hidden_character, Hidden};
 pub use time::{Clock, LocalDate, TimeZone, Timestamp};
 pub(crate) use token::stored_enum;
 pub use token::{CancelReason, DayStatus, Language, PatientName, Source, TokenNumber, TokenStatus};

@@ -29,12 +29,26 @@ impl StaffUser {
 pub enum SignInError {
     #[error("That email and password do not match an active account.")]
     WrongCredentials,
-    #[error("Too many failed attempts. Please wait {minutes} minutes and try again, or ask your clinic owner to reset your password.")]
-    TooManyAttempts { minutes: u32 },
+    #[error("Too many failed attempts from your network. Please try again in {}, or ask your clinic owner to reset your password.", wait_text(*wait_secs))]
+    TooManyAttempts { wait_secs: u32 },
+    #[error("Too many people are signing in right now. Please try again in a few seconds.")]
+    Busy,
+    #[error("Enter the email address of your staff account, for example desk@yourclinic.in.")]
+    InvalidEmail,
     #[error("Please sign in to continue (your session may have ended).")]
     SignedOut,
     #[error("Your account cannot open this page.")]
     WrongRole,
     #[error("Choose a new password of your own before you go on.")]
     PasswordChangeRequired,
+}
+
+/// "1 minute", "15 minutes", "30 seconds": how long to wait, rounded up to minutes
+/// past the first one.
+fn wait_text(secs: u32) -> String {
+    match secs {
+        0..=59 => format!("{} seconds", secs.max(1)),
+        60 => "1 minute".to_owned(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
 }

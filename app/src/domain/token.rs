@@ -92,8 +92,9 @@ impl Language {
     }
 }
 
-/// A patient's name as typed at join or by the desk: trimmed, 1–60 characters,
-/// no control characters. Rendered escaped everywhere like any other text.
+/// A patient's name as typed at join or by the desk: trimmed, 1–60 characters, shown
+/// to others as typed (no direction controls or invisible characters, `text.rs`).
+/// Rendered escaped everywhere like any other text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PatientName(String);
@@ -115,11 +116,8 @@ impl PatientName {
                 format!("Names can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err(InvalidInput::new(
-                "name",
-                "The name contains characters that cannot be shown.",
-            ));
+        if let Some(hidden) = super::hidden_character(&name) {
+            return Err(hidden.refusal("name", "The name"));
         }
         Ok(Self(name))
     }
@@ -154,6 +152,30 @@ mod tests {
         assert_eq!(PatientName::parse("   ").unwrap_err().field, "name");
         assert!(PatientName::parse(&"n".repeat(61)).is_err());
         assert!(PatientName::parse("नमस्ते जी").is_ok());
+    }
+
+    #[test]
+    fn a_name_that_would_read_differently_to_others_is_refused() {
+        // "Asha" written backwards behind a right-to-left override shows as "Asha".
+        let e = PatientName::parse("\u{202E}ahsA").unwrap_err();
+        assert_eq!(e.field, "name");
+        assert!(
+            e.message.contains("text-direction control (U+202E)"),
+            "{}",
+            e.message
+        );
+        let e = PatientName::parse("Asha\u{200B}").unwrap_err();
+        assert!(
+            e.message.contains("invisible character (U+200B)"),
+            "{}",
+            e.message
+        );
+        // Whitespace is collapsed first: a joiner left next to a space is out of place.
+        assert!(PatientName::parse("Asha \u{200D} Rao").is_err());
+        assert_eq!(
+            PatientName::parse(" क्\u{200D}षमा ").unwrap().as_str(),
+            "क्\u{200D}षमा"
+        );
     }
 
     #[test]

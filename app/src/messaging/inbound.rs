@@ -2,14 +2,16 @@
 //! redeliver), opens or extends the phone's 24-hour window, and is answered: the
 //! tracker's pre-written message links the phone to its token and gets the welcome;
 //! JOIN starts the join bot (queue, then name, then the token); STATUS, CANCEL
-//! (confirmed with YES) and STOP are keywords.
+//! (confirmed with YES) and STOP are keywords. A clinic that is suspended or disabled
+//! answers nobody, and each phone gets only a few answers (`whatsapp::RecentReplies`);
+//! what is left unanswered waits in the desk's inbox.
 
 use super::{MessagingError, Messenger};
 use crate::domain::*;
 use crate::messages::{compose, MessageKind, TemplateChannel};
 use crate::outbox::OutboxKind;
 use crate::queue::engine::EngineError;
-use crate::storage::NewMessage;
+use crate::storage::{NewMessage, StorageError, Tx};
 pub use crate::whatsapp::{click_to_chat, opt_in_text};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +46,33 @@ pub enum Handled {
     Noted,
     /// Not a command: shown on the desk, next to this token (if one is known).
     ForStaff(Option<TokenId>),
+    /// A command the bot did not answer; shown on the desk instead.
+    Unanswered(Unanswered),
+}
+
+/// Why the bot left a command unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The clinic is suspended or disabled: it sends nothing.
+    ClinicNotRunning,
+    /// The phone has had its answers for now (`whatsapp::REPLIES_PER_MINUTE`,
+    /// `REPLIES_PER_DAY`).
+    Throttled,
+}
+
+/// What a patient's message asks of the bot.
+enum Ask {
+    /// The tracker's opt-in text: link the phone to this token and welcome it.
+    OptIn(PublicId, TokenId),
+    /// The answer to "Cancel your token?" about this token.
+    CancelAnswer(TokenId),
+    Join,
+    /// The join bot's next step: the queue's number, or the name.
+    JoinStep,
+    Status(TokenId),
+    Cancel(TokenId),
+    /// STATUS or CANCEL from a phone with no token.
+    NoToken,
 }
 
 /// Where the conversation is, kept in the window row so it survives restarts.
@@ -87,7 +116,7 @@ impl Messenger {
         };
         tx.touch_window(m.clinic, m.phone, at).await?;
         let window = tx.window(m.clinic, m.phone).await?.expect("just written");
-        let mut state: BotState = serde_json::from_str(&window.bot_state).unwrap_or_default();
+        let state: BotState = serde_json::from_str(&window.bot_state).unwrap_or_default();
         let word = m.body.trim().to_uppercase();
         // Who the conversation is about: its token, else the phone's latest token of the
         // last day (a patient who joined with this number and writes without the link).
@@ -104,48 +133,54 @@ impl Messenger {
             tx.commit().await?;
             return Ok(Handled::OptedOut);
         }
-        if let Some(public_id) = reference(m.body) {
-            let found = self.store().token_ref(&public_id).await?;
-            if let Some(token) = found.filter(|t| t.clinic == m.clinic) {
-                tx.update_window(m.clinic, m.phone, Some(token.id), false, "")
+        let Some(ask) = self.asked(m, &word, &state, linked).await? else {
+            tx.mark_for_staff(inbound_id, linked).await?;
+            tx.commit().await?;
+            return Ok(Handled::ForStaff(linked));
+        };
+        // An answer is a message the clinic sends: none while it is not running on Qline,
+        // and only a few to each phone. What was not answered waits in the desk's inbox.
+        if let Some(reason) = self.unanswered(&mut tx, m, now).await? {
+            tx.mark_for_staff(inbound_id, linked).await?;
+            tx.commit().await?;
+            return Ok(Handled::Unanswered(reason));
+        }
+        tx.mark_answered(inbound_id, now).await?;
+        match ask {
+            Ask::OptIn(public_id, token) => {
+                tx.update_window(m.clinic, m.phone, Some(token), false, "")
                     .await?;
                 tx.commit().await?;
                 self.reply_with(m, MessageKind::Welcome, &public_id).await?;
-                return Ok(Handled::Welcomed(token.id));
+                Ok(Handled::Welcomed(token))
             }
-        }
-        if let Some(token) = state.confirm_cancel.take() {
-            tx.update_window(m.clinic, m.phone, None, false, "").await?;
-            tx.commit().await?;
-            if word == "YES" || word == "हाँ" || word == "HAAN" {
-                let public_id = self.public_id_of(TokenId(token)).await?;
-                let cancelled = match &public_id {
-                    Some(id) => self.engine.cancel_by_patient(id, None).await.is_ok(),
-                    None => false,
-                };
-                let text = if cancelled {
-                    "Your token is cancelled. Thank you for letting the clinic know."
-                } else {
-                    "That token can no longer be cancelled (it was called, served or already cancelled)."
-                };
-                self.reply_text(m, text).await?;
-                return Ok(Handled::Cancelled);
+            Ask::CancelAnswer(token) => {
+                tx.update_window(m.clinic, m.phone, None, false, "").await?;
+                tx.commit().await?;
+                if word == "YES" || word == "हाँ" || word == "HAAN" {
+                    let public_id = self.public_id_of(token).await?;
+                    let cancelled = match &public_id {
+                        Some(id) => self.engine.cancel_by_patient(id, None).await.is_ok(),
+                        None => false,
+                    };
+                    let text = if cancelled {
+                        "Your token is cancelled. Thank you for letting the clinic know."
+                    } else {
+                        "That token can no longer be cancelled (it was called, served or already cancelled)."
+                    };
+                    self.reply_text(m, text).await?;
+                    return Ok(Handled::Cancelled);
+                }
+                self.reply_text(
+                    m,
+                    "Your token is kept. Reply CANCEL if you want to give it up.",
+                )
+                .await?;
+                Ok(Handled::Noted)
             }
-            self.reply_text(
-                m,
-                "Your token is kept. Reply CANCEL if you want to give it up.",
-            )
-            .await?;
-            return Ok(Handled::Noted);
-        }
-        if word == "JOIN" || word.starts_with("JOIN ") {
-            return self.start_join(m, tx).await;
-        }
-        if state.choosing_queue || state.queue.is_some() {
-            return self.continue_join(m, tx, state).await;
-        }
-        match (word.as_str(), linked) {
-            ("STATUS", Some(token)) => {
+            Ask::Join => self.start_join(m, tx).await,
+            Ask::JoinStep => self.continue_join(m, tx, state).await,
+            Ask::Status(token) => {
                 tx.commit().await?;
                 if let Some(public_id) = self.public_id_of(token).await? {
                     self.reply_with(m, MessageKind::TokenCreated, &public_id)
@@ -153,7 +188,7 @@ impl Messenger {
                 }
                 Ok(Handled::Status)
             }
-            ("CANCEL", Some(token)) => {
+            Ask::Cancel(token) => {
                 let state = BotState {
                     confirm_cancel: Some(token.get()),
                     ..BotState::default()
@@ -169,7 +204,7 @@ impl Messenger {
                 .await?;
                 Ok(Handled::AskedToConfirmCancel)
             }
-            ("STATUS" | "CANCEL", None) => {
+            Ask::NoToken => {
                 tx.commit().await?;
                 self.reply_text(
                     m,
@@ -178,20 +213,67 @@ impl Messenger {
                 .await?;
                 Ok(Handled::Noted)
             }
-            _ => {
-                tx.mark_for_staff(inbound_id, linked).await?;
-                tx.commit().await?;
-                Ok(Handled::ForStaff(linked))
-            }
         }
     }
 
-    /// JOIN: asks for the queue when the clinic has several, else for the name.
-    async fn start_join(
+    /// What a message asks of the bot, in this order: the tracker's opt-in (a reference
+    /// to one of this clinic's tokens), the answer to "cancel?", JOIN, the join bot's next
+    /// step, STATUS and CANCEL. `None`: a message for the desk.
+    async fn asked(
         &self,
         m: &Inbound<'_>,
-        mut tx: crate::storage::Tx,
-    ) -> Result<Handled, MessagingError> {
+        word: &str,
+        state: &BotState,
+        linked: Option<TokenId>,
+    ) -> Result<Option<Ask>, StorageError> {
+        if let Some(public_id) = reference(m.body) {
+            let found = self.store().token_ref(&public_id).await?;
+            if let Some(token) = found.filter(|t| t.clinic == m.clinic) {
+                return Ok(Some(Ask::OptIn(public_id, token.id)));
+            }
+        }
+        Ok(if let Some(token) = state.confirm_cancel {
+            Some(Ask::CancelAnswer(TokenId(token)))
+        } else if word == "JOIN" || word.starts_with("JOIN ") {
+            Some(Ask::Join)
+        } else if state.choosing_queue || state.queue.is_some() {
+            Some(Ask::JoinStep)
+        } else {
+            match (word, linked) {
+                ("STATUS", Some(token)) => Some(Ask::Status(token)),
+                ("CANCEL", Some(token)) => Some(Ask::Cancel(token)),
+                ("STATUS" | "CANCEL", None) => Some(Ask::NoToken),
+                _ => None,
+            }
+        })
+    }
+
+    /// Why the bot must not answer this message, if it must not. The phone's window row,
+    /// written in `tx`, holds its other messages back until `tx` ends, so two at once
+    /// cannot both take the last answer.
+    async fn unanswered(
+        &self,
+        tx: &mut Tx,
+        m: &Inbound<'_>,
+        now: Timestamp,
+    ) -> Result<Option<Unanswered>, StorageError> {
+        let clinic = self.store().clinic(m.clinic).await?;
+        if !clinic.is_some_and(|c| c.status.accepts_work()) {
+            return Ok(Some(Unanswered::ClinicNotRunning));
+        }
+        let recent = tx
+            .answered_since(
+                m.clinic,
+                m.phone,
+                now.minus_minutes(1),
+                now.minus_minutes(24 * 60),
+            )
+            .await?;
+        Ok((!recent.allow_another()).then_some(Unanswered::Throttled))
+    }
+
+    /// JOIN: asks for the queue when the clinic has several, else for the name.
+    async fn start_join(&self, m: &Inbound<'_>, mut tx: Tx) -> Result<Handled, MessagingError> {
         let queues = self.store().queues_of(m.clinic).await?;
         let (state, question) = match queues.as_slice() {
             [] => {
@@ -234,7 +316,7 @@ impl Messenger {
     async fn continue_join(
         &self,
         m: &Inbound<'_>,
-        mut tx: crate::storage::Tx,
+        mut tx: Tx,
         state: BotState,
     ) -> Result<Handled, MessagingError> {
         let queues = self.store().queues_of(m.clinic).await?;
@@ -314,7 +396,7 @@ impl Messenger {
     pub(super) async fn public_id_of(
         &self,
         token: TokenId,
-    ) -> Result<Option<PublicId>, crate::storage::StorageError> {
+    ) -> Result<Option<PublicId>, StorageError> {
         let contact = self.store().token_contact(token).await?;
         Ok(contact.map(|c| c.public_id))
     }
@@ -380,16 +462,18 @@ impl Messenger {
         Ok(())
     }
 
-    /// A provider's delivery report for a message it accepted.
+    /// A provider's delivery report, through the clinic's own webhook, for a message it
+    /// accepted: `false` when no message of that clinic has this id.
     pub async fn handle_status(
         &self,
+        clinic: ClinicId,
         provider_message_id: &str,
         status: &str,
         error: &str,
     ) -> Result<bool, MessagingError> {
         Ok(self
             .store()
-            .record_delivery(provider_message_id, status, error)
+            .record_delivery(clinic, provider_message_id, status, error)
             .await?)
     }
 }

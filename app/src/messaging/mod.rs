@@ -119,7 +119,7 @@ impl Messenger {
         self
     }
 
-    /// Sends up to `batch` messages at once.
+    /// Claims up to `batch` messages at a time (a few are in flight at once).
     pub fn with_batch(mut self, batch: u32) -> Self {
         self.batch = batch;
         self
@@ -302,6 +302,8 @@ impl Messenger {
             sealed_secrets: self
                 .secrets
                 .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
+            meta_verify_fingerprint: (kind == ProviderKind::Meta)
+                .then(|| self.secrets.fingerprint(&secrets.meta_verify_token)),
         };
         let now = self.now();
         let mut tx = self.store().begin().await?;
@@ -338,6 +340,7 @@ impl Messenger {
             sealed_secrets: self
                 .secrets
                 .seal(&serde_json::to_string(&secrets).expect("secrets serialize")),
+            meta_verify_fingerprint: None,
         };
         let now = self.now();
         let mut tx = self.store().begin().await?;
@@ -353,6 +356,30 @@ impl Messenger {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Fingerprints the verify token of each Meta account saved before fingerprints
+    /// existed, as the server starts, so Meta's handshake finds it; answers how many it
+    /// filled in. An account this server's key cannot open is logged and left as it is.
+    pub async fn fingerprint_verify_tokens(&self) -> Result<usize, MessagingError> {
+        let mut filled = 0;
+        for stored in self.store().meta_accounts_without_fingerprint().await? {
+            match self.open(&stored) {
+                Ok(account) => {
+                    let fingerprint = self.secrets.fingerprint(&account.secrets.meta_verify_token);
+                    self.store()
+                        .set_meta_verify_fingerprint(stored.clinic, &fingerprint)
+                        .await?;
+                    filled += 1;
+                }
+                Err(e) => tracing::warn!(
+                    clinic = stored.clinic.get(),
+                    error = %e,
+                    "cannot fingerprint this clinic's Meta verify token: re-enter its secrets"
+                ),
+            }
+        }
+        Ok(filled)
     }
 
     /// Asks the clinic's provider whether the account works.

@@ -1,10 +1,13 @@
 //! Provider credentials at rest: sealed with ChaCha20-Poly1305 under the server's 32-byte
 //! key, which comes from configuration (`QLINE_SECRET_KEY`, 64 hex digits) or from a key
 //! file generated on first run (`./data/secret.key`). Every instance sharing a database
-//! must use the same key.
+//! must use the same key. A value an unauthenticated request must be matched against
+//! (Meta's verify token) is also stored as a fingerprint keyed by it.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,10 +23,14 @@ pub enum SecretError {
     Undecryptable,
 }
 
-/// Seals and opens secrets with the server's key.
+/// Seals and opens secrets with the server's key, and fingerprints values that must be
+/// found without opening every sealed secret.
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// Derived from the server's key: a copy of the database alone cannot test guesses
+    /// against a stored fingerprint.
+    fingerprint_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -56,6 +63,7 @@ impl SecretBox {
             .ok_or(SecretError::BadKey)?;
         Ok(Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
+            fingerprint_key: hmac_sha256(&bytes, b"qline fingerprint key v1"),
         })
     }
 
@@ -90,6 +98,12 @@ impl SecretBox {
         format!("{PREFIX}{}{}", to_hex(&nonce), to_hex(&sealed))
     }
 
+    /// A keyed hash of `value` (HMAC-SHA256, hex): the same for the same value under the
+    /// same server key, and useless without that key.
+    pub fn fingerprint(&self, value: &str) -> String {
+        to_hex(&hmac_sha256(&self.fingerprint_key, value.as_bytes()))
+    }
+
     pub fn open(&self, sealed: &str) -> Result<String, SecretError> {
         let bytes = sealed
             .strip_prefix(PREFIX)
@@ -120,6 +134,13 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// Shows the last four characters of a secret, for forms: `••••••a1b2`.
@@ -153,6 +174,17 @@ mod tests {
         assert_eq!(key.open(&sealed).unwrap(), "EAAB-token");
         assert!(other.open(&sealed).is_err());
         assert!(key.open("v1:00").is_err());
+    }
+
+    #[test]
+    fn a_fingerprint_is_stable_under_one_key_and_differs_under_another() {
+        let key = SecretBox::from_hex_key(&"ab".repeat(32)).unwrap();
+        let other = SecretBox::from_hex_key(&"cd".repeat(32)).unwrap();
+        let print = key.fingerprint("verify-me");
+        assert_eq!(print, key.fingerprint("verify-me"));
+        assert_ne!(print, key.fingerprint("verify-you"));
+        assert_ne!(print, other.fingerprint("verify-me"));
+        assert_eq!(print.len(), 64);
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! clinic's own messages are ignored.
 //!
 //! - Meta: `GET /webhooks/whatsapp/meta` is the verification handshake (the verify token
-//!   of any clinic on Meta); `POST` carries `X-Hub-Signature-256`, an HMAC-SHA256 of the
-//!   raw body under the app secret of the clinic that owns the `phone_number_id`.
+//!   of any clinic on Meta, found by its keyed fingerprint); `POST` carries
+//!   `X-Hub-Signature-256`, an HMAC-SHA256 of the raw body under the app secret of the
+//!   clinic that owns the `phone_number_id`.
 //! - UltraMsg: `POST /webhooks/whatsapp/ultramsg/{slug}?secret=…`, the secret compared in
 //!   constant time.
+//!
+//! A delivery report changes only a message of the clinic whose webhook carried it.
 
 use super::inbound::{Handled, Inbound};
 use super::{MessagingError, Messenger};
@@ -28,6 +31,15 @@ pub enum Rejection {
     UnknownClinic,
     #[error("the body is not a webhook payload: {0}")]
     BadPayload(String),
+    /// Our side could not record the delivery just now (the database is away): the
+    /// provider sends it again later, so nothing is lost.
+    #[error("the delivery could not be recorded just now ({0}); send it again")]
+    NotNow(String),
+}
+
+/// A failure on our side while handling a delivery: the provider must retry it.
+fn not_now(cause: impl std::fmt::Display) -> Rejection {
+    Rejection::NotNow(cause.to_string())
 }
 
 /// What one webhook call carried, counted.
@@ -37,6 +49,17 @@ pub struct Report {
     pub duplicates: u32,
     pub statuses: u32,
     pub ignored: u32,
+}
+
+impl Report {
+    /// A delivery report lands only on the clinic's own message; any other is ignored.
+    fn count_status(&mut self, landed: bool) {
+        if landed {
+            self.statuses += 1;
+        } else {
+            self.ignored += 1;
+        }
+    }
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -73,28 +96,29 @@ fn e164(raw: &str) -> Option<String> {
 
 impl Messenger {
     /// The Meta handshake: answers the challenge when the token is one of our clinics'.
+    /// Anyone may call it, so it looks up the token's fingerprint and opens no secret.
     pub async fn meta_verify(
         &self,
         mode: &str,
         token: &str,
         challenge: &str,
     ) -> Result<String, Rejection> {
-        if mode != "subscribe" {
+        if mode != "subscribe" || token.is_empty() {
             return Err(Rejection::Forbidden);
         }
-        let accounts = self
+        let fingerprint = self.secrets.fingerprint(token);
+        match self
             .store()
-            .meta_accounts()
+            .meta_verify_fingerprint_known(&fingerprint)
             .await
-            .map_err(|_| Rejection::Forbidden)?;
-        for stored in &accounts {
-            if let Ok(account) = self.open(stored) {
-                if same(&account.secrets.meta_verify_token, token) {
-                    return Ok(challenge.to_owned());
-                }
+        {
+            Ok(true) => Ok(challenge.to_owned()),
+            Ok(false) => Err(Rejection::Forbidden),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up Meta verify tokens");
+                Err(not_now(e))
             }
         }
-        Err(Rejection::Forbidden)
     }
 
     /// A Meta webhook delivery: every change is checked against its clinic's app secret
@@ -119,7 +143,7 @@ impl Messenger {
                 .store()
                 .whatsapp_account_by_meta_id(phone_number_id)
                 .await
-                .map_err(|e| Rejection::BadPayload(e.to_string()))?
+                .map_err(not_now)?
                 .ok_or(Rejection::Unauthorized)?;
             let account = self.open(&stored).map_err(|_| Rejection::Unauthorized)?;
             if !meta_signature_ok(&account.secrets.meta_app_secret, body, signature) {
@@ -159,14 +183,13 @@ impl Messenger {
                         )
                     })
                     .unwrap_or_default();
-                if matches!(state, "sent" | "delivered" | "read" | "failed") && !id.is_empty() {
-                    self.handle_status(id, state, &error)
+                let known = matches!(state, "sent" | "delivered" | "read" | "failed")
+                    && !id.is_empty()
+                    && self
+                        .handle_status(clinic, id, state, &error)
                         .await
-                        .map_err(|e| Rejection::BadPayload(e.to_string()))?;
-                    report.statuses += 1;
-                } else {
-                    report.ignored += 1;
-                }
+                        .map_err(not_now)?;
+                report.count_status(known);
             }
         }
         Ok(report)
@@ -184,12 +207,15 @@ impl Messenger {
             .store()
             .clinic_by_slug(&slug)
             .await
-            .map_err(|e| Rejection::BadPayload(e.to_string()))?
+            .map_err(not_now)?
             .ok_or(Rejection::UnknownClinic)?;
         let account = self
             .account(clinic.id)
             .await
-            .map_err(|_| Rejection::Unauthorized)?
+            .map_err(|e| match e {
+                MessagingError::Storage(cause) => not_now(cause),
+                _ => Rejection::Unauthorized,
+            })?
             .filter(|a| a.kind == ProviderKind::UltraMsg)
             .ok_or(Rejection::UnknownClinic)?;
         if !same(&account.secrets.webhook_secret, secret) {
@@ -234,15 +260,14 @@ impl Messenger {
                     .as_str()
                     .map(str::to_owned)
                     .or_else(|| payload["id"].as_i64().map(|n| n.to_string()));
-                match (state, id) {
-                    (Some(state), Some(id)) => {
-                        self.handle_status(&id, state, "")
-                            .await
-                            .map_err(|e| Rejection::BadPayload(e.to_string()))?;
-                        report.statuses += 1;
-                    }
-                    _ => report.ignored += 1,
-                }
+                let known = match (state, id) {
+                    (Some(state), Some(id)) => self
+                        .handle_status(clinic.id, &id, state, "")
+                        .await
+                        .map_err(not_now)?,
+                    _ => false,
+                };
+                report.count_status(known);
             }
             _ => report.ignored += 1,
         }
@@ -268,7 +293,7 @@ impl Messenger {
         let handled = self
             .handle_inbound(&inbound)
             .await
-            .map_err(|e: MessagingError| Rejection::BadPayload(e.to_string()))?;
+            .map_err(|e: MessagingError| not_now(e))?;
         tracing::info!(
             clinic = clinic.get(),
             from = %Phone::from_stored(phone.to_owned()).masked(),

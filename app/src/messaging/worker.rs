@@ -11,7 +11,9 @@ use crate::messages::{Channel, MessageKind};
 use crate::queue::engine::{Engine, EngineError};
 use crate::storage::{ClaimedMessage, Settle, StorageError};
 use crate::whatsapp::Reach;
+use futures::StreamExt;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A clinic as one outbox batch sends for it.
@@ -29,31 +31,76 @@ enum Try {
     Skipped(String),
 }
 
+/// Sends in flight at once on one instance. Each message takes a slot of its own and a
+/// freed slot is filled at once, so a provider that is slow to answer (up to its 10 s
+/// timeout) holds up only the slots it is in, never the messages behind it.
+const SENDS_AT_ONCE: usize = 8;
+
 /// How long a push service keeps an alert for a phone that is off: a "your turn" that
 /// arrives later than this is no use.
 const PUSH_TTL_SECS: u32 = 15 * 60;
 
 impl Messenger {
-    /// Sends until stopped: every half second, the due messages, several at a time.
+    /// Sends until stopped: claims due messages as slots free up (looking again every
+    /// half second), up to `SENDS_AT_ONCE` in flight. On stop it claims nothing more and
+    /// finishes the sends under way, so no claim is left to wait out its lease.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            match self.work_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox worker could not read the outbox"),
+        // Each send is a task of its own, so it goes on (and settles, which on SQLite
+        // takes the write lock) while this loop waits to claim more.
+        let mut sending = tokio::task::JoinSet::new();
+        while !*stop.borrow() {
+            while sending.try_join_next().is_some() {}
+            let free = SENDS_AT_ONCE - sending.len();
+            if free > 0 {
+                match self.claim(free as u32).await {
+                    Ok(claimed) => {
+                        for (m, sender) in claimed {
+                            let messenger = self.clone();
+                            sending.spawn(async move { messenger.deliver_logged(m, sender).await });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "outbox worker could not read the outbox"),
+                }
             }
+            let settled = async {
+                if sending.is_empty() {
+                    std::future::pending::<()>().await;
+                } else {
+                    sending.join_next().await;
+                }
+            };
             tokio::select! {
+                _ = settled => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => {}
             }
         }
+        while sending.join_next().await.is_some() {}
     }
 
-    /// Claims and sends one batch of due messages. Returns how many it handled.
+    /// Claims and sends one batch of due messages (up to `batch`), several at a time.
+    /// Returns how many it handled.
     pub async fn work_once(&self) -> Result<usize, StorageError> {
+        let claimed = self.claim(self.batch).await?;
+        let count = claimed.len();
+        let mut sends = futures::stream::iter(
+            claimed
+                .into_iter()
+                .map(|(m, sender)| async move { self.deliver(m, &sender).await }),
+        )
+        .buffer_unordered(SENDS_AT_ONCE);
+        while let Some(result) = sends.next().await {
+            result?;
+        }
+        Ok(count)
+    }
+
+    /// Takes up to `limit` due messages under the lease (first settling any whose worker
+    /// died during their last attempt), each with what sending for its clinic needs.
+    async fn claim(&self, limit: u32) -> Result<Vec<(ClaimedMessage, Arc<Sender>)>, StorageError> {
         let now = self.now();
         if !self.store().outbox_has_work(now).await? {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         for m in self.store().abandoned_messages(MAX_ATTEMPTS, now).await? {
             let outcome = Settle::Failed {
@@ -66,33 +113,44 @@ impl Messenger {
         }
         let claimed = self
             .store()
-            .claim_messages(self.batch, now, self.lease.as_millis() as i64)
+            .claim_messages(limit, now, self.lease.as_millis() as i64)
             .await?;
-        let count = claimed.len();
-        // Each clinic in the batch is read once, with the accounts (secrets opened) of
-        // the channels its messages are on.
-        let mut senders: HashMap<ClinicId, Sender> = HashMap::new();
+        // Each clinic is read once, with the accounts (secrets opened) of the channels
+        // its messages are on.
+        let on = |clinic: ClinicId, channel: Channel| {
+            claimed
+                .iter()
+                .any(|c| c.clinic == clinic && c.channel == channel)
+        };
+        let mut senders: HashMap<ClinicId, Arc<Sender>> = HashMap::new();
         for m in &claimed {
             if !senders.contains_key(&m.clinic) {
-                let on = |channel: Channel| {
-                    claimed
-                        .iter()
-                        .any(|c| c.clinic == m.clinic && c.channel == channel)
-                };
                 let sender = self
-                    .sender(m.clinic, on(Channel::WhatsApp), on(Channel::Sms))
+                    .sender(
+                        m.clinic,
+                        on(m.clinic, Channel::WhatsApp),
+                        on(m.clinic, Channel::Sms),
+                    )
                     .await?;
-                senders.insert(m.clinic, sender);
+                senders.insert(m.clinic, Arc::new(sender));
             }
         }
-        let sends = claimed.into_iter().map(|m| {
-            let sender = &senders[&m.clinic];
-            self.deliver(m, sender)
-        });
-        for result in futures::future::join_all(sends).await {
-            result?;
+        Ok(claimed
+            .into_iter()
+            .map(|m| {
+                let sender = senders[&m.clinic].clone();
+                (m, sender)
+            })
+            .collect())
+    }
+
+    /// `deliver`, with a failure to record the outcome logged: the claim then runs out
+    /// and the message is tried again.
+    async fn deliver_logged(&self, m: ClaimedMessage, sender: Arc<Sender>) {
+        let id = m.id;
+        if let Err(e) = self.deliver(m, &sender).await {
+            tracing::warn!(message = id, error = %e, "could not record a send; it is tried again after its lease");
         }
-        Ok(count)
     }
 
     /// What sending for a clinic needs: the clinic, and the accounts asked for with
@@ -285,7 +343,7 @@ impl Messenger {
         } else {
             let kind = kind.expect("templates are allowed only for template kinds");
             template_name = kind.meta_template();
-            params = match self.template_params(m).await? {
+            params = match self.template_params(m, window.is_some()).await? {
                 Some(params) => params,
                 None => {
                     return Ok(Try::Failed(
@@ -369,11 +427,13 @@ impl Messenger {
         })
     }
 
-    /// A template's parameters: patient name, token, clinic, tracker link; `None` when
+    /// A template's parameters: patient name (the token number for a name a stranger
+    /// may have typed, `Contact::name_to_send`), token, clinic, tracker link; `None` when
     /// the token is gone (a template is never sent with blanks).
     async fn template_params(
         &self,
         m: &ClaimedMessage,
+        phone_wrote: bool,
     ) -> Result<Option<Vec<String>>, StorageError> {
         let Some(token) = m.token_id else {
             return Ok(None);
@@ -387,6 +447,10 @@ impl Messenger {
             Err(EngineError::Storage(e)) => return Err(e),
         };
         let link = format!("{}/t/{}", self.engine.public_url(), contact.public_id);
-        Ok(Some(vec![contact.name, view.token, view.clinic_name, link]))
+        let name = contact
+            .name_to_send(phone_wrote)
+            .unwrap_or(&view.token)
+            .to_owned();
+        Ok(Some(vec![name, view.token, view.clinic_name, link]))
     }
 }

@@ -57,6 +57,7 @@ pub fn Problem(error: AppError) -> impl IntoView {
                 Some(http::StatusCode::NOT_FOUND)
             }
             AppError::Internal => Some(http::StatusCode::INTERNAL_SERVER_ERROR),
+            AppError::Unavailable => Some(http::StatusCode::SERVICE_UNAVAILABLE),
             _ => None,
         };
         if let (Some(status), Some(response)) =

@@ -19,11 +19,29 @@ pub fn PosterPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match poster.await {
                     Ok(p) => view! { <Sheet poster=p/> }.into_any(),
-                    Err(e) => view! { <main class="page page-narrow"><SignInOrProblem error=e/></main> }.into_any(),
+                    Err(e) => {
+                        refused_status(&e);
+                        view! { <main class="page page-narrow"><SignInOrProblem error=e/></main> }.into_any()
+                    }
                 }
             })}
         </Suspense>
     }
+}
+
+/// A poster refused for the address the page was opened at (its Host header) answers 400,
+/// like the poster's endpoint: the request, not the server, is at fault.
+fn refused_status(error: &crate::api::AppError) {
+    #[cfg(feature = "ssr")]
+    if let (
+        crate::api::AppError::Console(crate::console::ConsoleError::Invalid(_)),
+        Some(response),
+    ) = (error, use_context::<leptos_axum::ResponseOptions>())
+    {
+        response.set_status(error.status());
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
 }
 
 #[component]
@@ -31,7 +49,7 @@ fn Sheet(poster: Poster) -> impl IntoView {
     view! {
         <main class="poster" data-testid="poster">
             <p class="no-print poster-tools">
-                <button class="button button-primary" type="button" onclick="window.print()">"Print"</button>
+                <button class="button button-primary" type="button" on:click=move |_| { let _ = window().print(); }>"Print"</button>
                 " A4, portrait. "
             </p>
             <h1 class="poster-clinic">{poster.clinic_name}</h1>

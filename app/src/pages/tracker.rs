@@ -65,8 +65,13 @@ fn Tracker(initial: TrackerView) -> impl IntoView {
     let v = move || state.get();
     let base = format!("/t/{}", initial.public_id);
     let offered = vec![Language::En, Language::Hi];
+    let title = move || format!("{} · {}", v().token, tr(lang, phase_words(v().phase).0));
+    // The server writes <title> once the page has rendered, outside its reactive arena
+    // (reading a signal there panics and drops the response): it gets the words now.
+    #[cfg(not(feature = "hydrate"))]
+    let title = title();
     view! {
-        <Title text=move || format!("{} · {}", v().token, tr(lang, phase_words(v().phase).0))/>
+        <Title text=title/>
         // Without JavaScript the page reloads itself; hydration never looks inside.
         <div inner_html=r#"<noscript><meta http-equiv="refresh" content="20"></noscript>"#></div>
         <section class="tracker" data-phase=move || format!("{:?}", v().phase)>

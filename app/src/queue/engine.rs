@@ -2,6 +2,7 @@
 //! works out the queue day, and runs the pure rules inside one locked transaction
 //! (`transaction.rs`) together with the action's audit row and the messages it causes.
 
+mod days;
 mod transaction;
 mod views;
 
@@ -94,6 +95,8 @@ pub struct Engine {
     /// Where patients open their trackers, for links in messages.
     link_base: std::sync::Arc<str>,
     clock: Clock,
+    /// Queue days as trackers last read them (shared by every clone of the engine).
+    days: std::sync::Arc<days::DayCache>,
 }
 
 /// How far back the per-network join limit looks.
@@ -105,6 +108,7 @@ impl Engine {
             store,
             link_base: "http://127.0.0.1:3000".into(),
             clock: Clock::default(),
+            days: Default::default(),
         }
     }
 
@@ -204,6 +208,9 @@ impl Engine {
         if feedback.chars().count() > MAX_FEEDBACK_CHARS {
             let message = format!("Feedback can be at most {MAX_FEEDBACK_CHARS} characters long.");
             return Err(InvalidInput::new("feedback", message).into());
+        }
+        if let Some(hidden) = hidden_character(feedback) {
+            return Err(hidden.refusal("feedback", "Your feedback").into());
         }
         if !self.store.rate_token(public_id, rating, feedback).await? {
             let message = "A visit can be rated once, after the doctor has seen you.";

@@ -3,7 +3,7 @@
 //! plan as outbox rows in the action's own transaction.
 
 use super::rules::{Changes, Day};
-use crate::domain::{Clinic, ClinicId, Language, PublicId, TokenId, TokenStatus};
+use crate::domain::{Clinic, ClinicId, Language, PublicId, Source, TokenId, TokenStatus};
 use crate::messages::MessageKind;
 
 /// One patient an action should tell something.
@@ -83,6 +83,21 @@ pub struct Contact {
     pub name: String,
     pub language: Language,
     pub public_id: PublicId,
+    /// Who took the token: a name typed on the public join page is the typist's word,
+    /// not necessarily the phone owner's.
+    pub source: Source,
+}
+
+impl Contact {
+    /// The name messages may greet the patient by. Anyone can take a token on the join
+    /// page with any phone number and any "name", so a typed name goes out only to a phone
+    /// that has written to the clinic itself (`phone_wrote`), or when reception or the
+    /// phone's own WhatsApp chat took the token. Otherwise messages use the token number,
+    /// and a stranger's words never reach someone else's phone.
+    pub fn name_to_send(&self, phone_wrote: bool) -> Option<&str> {
+        let vouched = self.source != Source::Qr || phone_wrote;
+        vouched.then_some(self.name.as_str())
+    }
 }
 
 #[cfg(feature = "ssr")]

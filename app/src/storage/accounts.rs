@@ -13,6 +13,8 @@ pub struct StoredAccount {
     pub ultramsg_instance: String,
     pub meta_phone_number_id: String,
     pub sealed_secrets: String,
+    /// Meta only: the keyed hash of the verify token, which the handshake looks up.
+    pub meta_verify_fingerprint: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -23,6 +25,7 @@ struct AccountRow {
     ultramsg_instance: String,
     meta_phone_number_id: Option<String>,
     sealed_secrets: String,
+    meta_verify_fingerprint: Option<String>,
 }
 
 impl TryFrom<AccountRow> for StoredAccount {
@@ -39,12 +42,13 @@ impl TryFrom<AccountRow> for StoredAccount {
             ultramsg_instance: r.ultramsg_instance,
             meta_phone_number_id: r.meta_phone_number_id.unwrap_or_default(),
             sealed_secrets: r.sealed_secrets,
+            meta_verify_fingerprint: r.meta_verify_fingerprint,
         })
     }
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets";
+const ACCOUNT_COLUMNS: &str = "business_id, provider, phone_number, ultramsg_instance, \
+    meta_phone_number_id, sealed_secrets, meta_verify_fingerprint";
 
 impl Tx {
     pub async fn save_whatsapp_account(
@@ -55,10 +59,10 @@ impl Tx {
         let meta_id = Some(a.meta_phone_number_id.clone()).filter(|s| !s.is_empty());
         with_tx!(self, conn => {
             sqlx::query(
-                "INSERT INTO whatsapp_accounts (business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO whatsapp_accounts (business_id, provider, phone_number, ultramsg_instance, meta_phone_number_id, sealed_secrets, updated_at, meta_verify_fingerprint) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (business_id) DO UPDATE SET provider = $2, phone_number = $3, ultramsg_instance = $4, \
-                 meta_phone_number_id = $5, sealed_secrets = $6, updated_at = $7",
+                 meta_phone_number_id = $5, sealed_secrets = $6, updated_at = $7, meta_verify_fingerprint = $8",
             )
             .bind(a.clinic.get())
             .bind(a.kind.as_str())
@@ -67,6 +71,7 @@ impl Tx {
             .bind(meta_id)
             .bind(&a.sealed_secrets)
             .bind(now.millis())
+            .bind(&a.meta_verify_fingerprint)
             .execute(conn)
             .await?;
         });
@@ -95,11 +100,49 @@ impl Store {
         row.map(StoredAccount::try_from).transpose()
     }
 
-    pub async fn meta_accounts(&self) -> Result<Vec<StoredAccount>, StorageError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = $1");
+    /// Whether a Meta account's verify token has this fingerprint.
+    pub async fn meta_verify_fingerprint_known(
+        &self,
+        fingerprint: &str,
+    ) -> Result<bool, StorageError> {
+        let meta = ProviderKind::Meta.as_str();
+        let found: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT business_id FROM whatsapp_accounts WHERE meta_verify_fingerprint = $1 AND provider = $2 LIMIT 1",
+            )
+            .bind(fingerprint)
+            .bind(meta)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// Meta accounts saved before verify tokens were fingerprinted.
+    pub async fn meta_accounts_without_fingerprint(
+        &self,
+    ) -> Result<Vec<StoredAccount>, StorageError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM whatsapp_accounts WHERE provider = $1 AND meta_verify_fingerprint IS NULL"
+        );
         let meta = ProviderKind::Meta.as_str();
         let rows: Vec<AccountRow> =
             with_pool!(self, pool => sqlx::query_as(&sql).bind(meta).fetch_all(pool).await?);
         rows.into_iter().map(StoredAccount::try_from).collect()
+    }
+
+    pub async fn set_meta_verify_fingerprint(
+        &self,
+        clinic: ClinicId,
+        fingerprint: &str,
+    ) -> Result<(), StorageError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE whatsapp_accounts SET meta_verify_fingerprint = $2 WHERE business_id = $1")
+                .bind(clinic.get())
+                .bind(fingerprint)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 }

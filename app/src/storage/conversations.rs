@@ -3,7 +3,7 @@
 
 use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
-use crate::whatsapp::{Window, WindowLine, WINDOW_MS};
+use crate::whatsapp::{RecentReplies, Window, WindowLine, WINDOW_MS};
 
 const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
     FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
@@ -122,6 +122,45 @@ impl Tx {
             .await?
         });
         Ok(inserted)
+    }
+
+    /// The bot's answers to a phone since two instants: a minute ago, a day ago.
+    pub async fn answered_since(
+        &mut self,
+        clinic: ClinicId,
+        phone: &str,
+        minute_ago: Timestamp,
+        day_ago: Timestamp,
+    ) -> Result<RecentReplies, StorageError> {
+        let (last_minute, last_day): (i64, i64) = with_tx!(self, conn => {
+            sqlx::query_as(
+                "SELECT COALESCE(SUM(CASE WHEN answered_at >= $3 THEN 1 ELSE 0 END), 0), COUNT(*) \
+                 FROM whatsapp_inbound WHERE business_id = $1 AND phone = $2 AND answered_at >= $4",
+            )
+            .bind(clinic.get())
+            .bind(phone)
+            .bind(minute_ago.millis())
+            .bind(day_ago.millis())
+            .fetch_one(conn)
+            .await?
+        });
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(RecentReplies {
+            last_minute: count(last_minute),
+            last_day: count(last_day),
+        })
+    }
+
+    /// Records that the bot answers an inbound message.
+    pub async fn mark_answered(&mut self, inbound: i64, at: Timestamp) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("UPDATE whatsapp_inbound SET answered_at = $2 WHERE id = $1")
+                .bind(inbound)
+                .bind(at.millis())
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Puts an inbound message in the desk's inbox, next to the patient's token.

@@ -31,6 +31,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +64,11 @@ pub enum StorageError {
     UnsupportedUrl(String),
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot create the database file {path}: {source}")]
+    File {
         path: String,
         source: std::io::Error,
     },
@@ -128,6 +134,37 @@ impl RowAt {
 }
 
 impl StorageError {
+    /// The database cannot be reached or cannot take work just now (down, restarting,
+    /// the connection cut, every connection busy for the pool's timeout, SQLite's write
+    /// lock held too long): the same request may well succeed in a moment. Everything
+    /// else is a fault to look into.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StorageError::Unreachable(_) => true,
+            StorageError::Sqlx(e) => match e {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    // PostgreSQL's five-character SQLSTATE: connection exceptions (08…) and
+                    // an operator's shutdown or a server still starting (57P01–57P03).
+                    // SQLite's (extended) result code: busy (5) or locked (6).
+                    match code.len() {
+                        5 => {
+                            code.starts_with("08")
+                                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                        }
+                        _ => code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+                    }
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// The name of the unique constraint or index a write collided with, if that is what failed.
     pub fn unique_violation(&self) -> Option<String> {
         match self {
@@ -194,6 +231,49 @@ impl Tx {
     }
 }
 
+/// Whether a SQLite URL names a database kept in memory (`sqlite::memory:`,
+/// `?mode=memory`), which has no file.
+fn sqlite_in_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+}
+
+/// Creates a missing SQLite file and any missing folders above it, readable by this user
+/// only (file 0600, each folder Qline creates 0700): the file holds patients' names and
+/// phones. SQLite gives its `-wal` and `-shm` files the database file's mode. An existing
+/// file or folder keeps the mode its owner chose.
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    let mut folders = std::fs::DirBuilder::new();
+    folders.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folders.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        folders
+            .create(folder)
+            .map_err(|source| StorageError::Folder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+    }
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StorageError::File {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
 impl Store {
     /// Opens the database at `url`, creating a SQLite file (and its folder) if missing.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
@@ -204,15 +284,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true);
-            if let Some(folder) = options
-                .get_filename()
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(folder).map_err(|source| StorageError::Folder {
-                    path: folder.display().to_string(),
-                    source,
-                })?;
+            if !sqlite_in_memory(url) {
+                create_private_file(options.get_filename())?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -223,7 +296,9 @@ impl Store {
                 writer: Default::default(),
             }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            const TIMEOUT_SECS: u64 = 10;
+            // A request waits at most this long for a connection: while the database is
+            // away, callers get a prompt 503 instead of a hang.
+            const TIMEOUT_SECS: u64 = 3;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(TIMEOUT_SECS))

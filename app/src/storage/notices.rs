@@ -17,6 +17,7 @@ struct ContactRow {
     patient_name: String,
     language: String,
     public_id: String,
+    source: String,
 }
 
 impl TryFrom<ContactRow> for Contact {
@@ -29,12 +30,13 @@ impl TryFrom<ContactRow> for Contact {
             name: r.patient_name,
             language: at.decode("language", &r.language, Language::from_stored)?,
             public_id: at.decode("public_id", &r.public_id, PublicId::parse)?,
+            source: at.decode("source", &r.source, Source::from_stored)?,
         })
     }
 }
 
 const CONTACT_SQL: &str =
-    "SELECT id, business_id, patient_phone, patient_name, language, public_id \
+    "SELECT id, business_id, patient_phone, patient_name, language, public_id, source \
     FROM tokens WHERE id = $1";
 
 #[derive(sqlx::FromRow)]

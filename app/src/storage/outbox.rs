@@ -156,13 +156,28 @@ impl TryFrom<StoredOutboxRow> for OutboxRow {
     }
 }
 
+/// Rows of clinics that may send: a suspended or disabled clinic's messages stay where they
+/// are, held, until it is reactivated.
+static OF_RUNNING_CLINICS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let running: Vec<String> = ClinicStatus::ALL
+        .iter()
+        .filter(|s| s.accepts_work())
+        .map(|s| format!("'{s}'"))
+        .collect();
+    format!(
+        "business_id IN (SELECT id FROM businesses WHERE status IN ({}))",
+        running.join(", ")
+    )
+});
+
 /// The outbox rows a worker may take at `$1`: pending ones whose time has come, and ones
-/// whose lease ran out (a worker that died mid-send).
+/// whose lease ran out (a worker that died mid-send), of clinics that may send.
 static DUE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "(status = '{pending}' AND next_attempt_at <= $1) OR (status = '{sending}' AND locked_until < $1)",
+        "((status = '{pending}' AND next_attempt_at <= $1) OR (status = '{sending}' AND locked_until < $1)) AND {running}",
         pending = OutboxStatus::Pending.as_str(),
         sending = OutboxStatus::Sending.as_str(),
+        running = OF_RUNNING_CLINICS.as_str(),
     )
 });
 
@@ -469,10 +484,15 @@ impl Store {
             .collect())
     }
 
-    /// The oldest message still waiting to go out.
+    /// The oldest message still waiting to go out (a suspended clinic's held messages are
+    /// not waiting on the worker).
     pub async fn oldest_due_message(&self) -> Result<Option<Timestamp>, StorageError> {
+        let sql = format!(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ($1, $2) AND {}",
+            OF_RUNNING_CLINICS.as_str()
+        );
         let at: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ($1, $2)")
+            sqlx::query_scalar(&sql)
                 .bind(OutboxStatus::Pending.as_str())
                 .bind(OutboxStatus::Sending.as_str())
                 .fetch_one(pool)
@@ -481,9 +501,11 @@ impl Store {
         Ok(at.map(Timestamp))
     }
 
-    /// A delivery report from the provider (sent, delivered, read, failed).
+    /// A delivery report from the provider (sent, delivered, read, failed) about one of
+    /// the clinic's messages: provider ids are unique per account, not across clinics.
     pub async fn record_delivery(
         &self,
+        clinic: ClinicId,
         provider_message_id: &str,
         delivery: &str,
         error: &str,
@@ -491,11 +513,12 @@ impl Store {
         let updated = with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE outbox SET delivery = $2, last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END \
-                 WHERE provider_message_id = $1",
+                 WHERE provider_message_id = $1 AND business_id = $4",
             )
             .bind(provider_message_id)
             .bind(delivery)
             .bind(error)
+            .bind(clinic.get())
             .execute(pool)
             .await?
             .rows_affected()

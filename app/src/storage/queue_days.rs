@@ -1,7 +1,8 @@
 //! The queue day's reads and writes inside the engine's transaction: lock one queue day,
 //! load it, write what the rules decided and its audit row. Concurrent requests serialize
 //! per queue day (PostgreSQL: `SELECT … FOR UPDATE` on the day's row; SQLite: the write
-//! lock taken by `BEGIN IMMEDIATE`), never per table.
+//! lock taken by `BEGIN IMMEDIATE`), never per table; creating a token also serializes per
+//! clinic, as its limits count the whole clinic's day.
 
 use super::rows::{
     ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_COLUMNS, DAY_TOKEN_COLUMNS,
@@ -95,6 +96,10 @@ pub struct AuditEntry {
     /// The audit row this action reverts (UNDO only).
     pub undoes: Option<i64>,
 }
+
+/// The first key of the PostgreSQL advisory lock that serialises a clinic's token
+/// creation; the second is the clinic's id.
+const CREATES_LOCK: i32 = 0x5174_0001;
 
 /// A queue day locked for an action.
 #[derive(Debug, Clone, Copy)]
@@ -311,12 +316,26 @@ impl Tx {
         })
     }
 
+    /// Counts what the CREATE TOKEN limits need. The limits are the clinic's, not the queue
+    /// day's, so two joins to different queues must not both count before either writes:
+    /// on PostgreSQL the counting first waits for the clinic's other creates to commit (a
+    /// lock held to the end of the transaction, taken by creates only); on SQLite every
+    /// write transaction already runs alone.
     async fn create_counts(
         &mut self,
         clinic: ClinicId,
         date: LocalDate,
         counts_for: &CountsFor,
     ) -> Result<CreateCounts, StorageError> {
+        if let Tx::Postgres(t) = self {
+            // Both keys are 32-bit; an id past 2^31 shares its lock with a smaller one
+            // (more waiting, never less safety).
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(CREATES_LOCK)
+                .bind(clinic.get() as i32)
+                .execute(&mut **t)
+                .await?;
+        }
         const TODAY: &str =
             "SELECT COUNT(*) FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
                              WHERE d.business_id = $1 AND d.service_date = $2";
@@ -422,17 +441,27 @@ impl Tx {
                 t.state = change.after;
             }
         }
-        if let Some(d) = changes.day {
-            with_tx!(self, c => {
-                sqlx::query("UPDATE queue_days SET status = $2, intake_paused = $3, closed_at = $4 WHERE id = $1")
-                    .bind(day_id.get())
-                    .bind(d.after.status.as_str())
-                    .bind(d.after.intake_paused)
-                    .bind(d.after.closed_at.map(Timestamp::millis))
-                    .execute(c)
-                    .await?;
-            });
-            day.state = d.after;
+        // One write to the day row: a new version (what tells trackers the day changed),
+        // the next number when a token was made, and the day's state when it changed.
+        let next_number = created.as_ref().map(|_| i64::from(next_number.0) + 1);
+        let state = changes.day.map(|d| d.after);
+        with_tx!(self, c => {
+            sqlx::query(
+                "UPDATE queue_days SET version = version + 1, next_number = COALESCE($2, next_number), \
+                 status = COALESCE($3, status), intake_paused = COALESCE($4, intake_paused), \
+                 closed_at = CASE WHEN $5 THEN $6 ELSE closed_at END WHERE id = $1",
+            )
+            .bind(day_id.get())
+            .bind(next_number)
+            .bind(state.map(|s| s.status.as_str()))
+            .bind(state.map(|s| s.intake_paused))
+            .bind(state.is_some())
+            .bind(state.and_then(|s| s.closed_at).map(Timestamp::millis))
+            .execute(c)
+            .await?;
+        });
+        if let Some(state) = state {
+            day.state = state;
         }
         let audit = plan.audit;
         let token = audit.token.or(created.as_ref().map(|c| c.0));
@@ -483,7 +512,7 @@ impl Tx {
         now: Timestamp,
     ) -> Result<TokenId, StorageError> {
         let id: i64 = with_tx!(self, c => {
-            let id = sqlx::query_scalar(
+            sqlx::query_scalar(
                 "INSERT INTO tokens (public_id, queue_day_id, queue_id, business_id, number, status, is_priority, \
                  patient_name, patient_phone, source, language, join_ip, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
@@ -501,14 +530,8 @@ impl Tx {
             .bind(new.language.as_str())
             .bind(&new.join_ip)
             .bind(now.millis())
-            .fetch_one(&mut *c)
-            .await?;
-            sqlx::query("UPDATE queue_days SET next_number = $2 WHERE id = $1")
-                .bind(day_id.get())
-                .bind(i64::from(number.0) + 1)
-                .execute(c)
-                .await?;
-            id
+            .fetch_one(c)
+            .await?
         });
         Ok(TokenId(id))
     }

@@ -84,6 +84,9 @@ pub struct TokenRef {
     pub language: Language,
     /// Whether the patient has rated the visit.
     pub rated: bool,
+    /// The version of the token's day as read with it: any change to the day (its
+    /// tokens, its state) makes a higher one.
+    pub day_version: i64,
 }
 
 impl Tx {
@@ -340,13 +343,17 @@ impl Store {
 
     /// Where a tracker's token lives: its id, day, queue and language.
     pub async fn token_ref(&self, public_id: &PublicId) -> Result<Option<TokenRef>, StorageError> {
-        let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id, business_id, queue_day_id, queue_id, language, rating FROM tokens WHERE public_id = $1")
-                .bind(public_id.as_str())
-                .fetch_optional(pool)
-                .await?
+        type Row = (i64, i64, i64, i64, String, Option<i64>, i64);
+        let row: Option<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT t.id, t.business_id, t.queue_day_id, t.queue_id, t.language, t.rating, d.version \
+                 FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id WHERE t.public_id = $1",
+            )
+            .bind(public_id.as_str())
+            .fetch_optional(pool)
+            .await?
         });
-        row.map(|(id, clinic, day, queue, language, rating)| {
+        row.map(|(id, clinic, day, queue, language, rating, day_version)| {
             Ok(TokenRef {
                 id: TokenId(id),
                 clinic: ClinicId(clinic),
@@ -358,6 +365,7 @@ impl Store {
                     Language::from_stored,
                 )?,
                 rated: rating.is_some(),
+                day_version,
             })
         })
         .transpose()

@@ -10,7 +10,7 @@ pub mod poster;
 pub mod signin;
 pub mod templates;
 
-pub use password::{hash_password, random_password, verify_password, PasswordError};
+pub use password::{hash_password, random_password, PasswordError};
 
 use crate::domain::*;
 use crate::storage::{NewClinic, NewQueue, NewStaff, StorageError, Store};
@@ -154,7 +154,7 @@ impl Tenants {
             let staff = NewStaff {
                 clinic,
                 email: email.clone(),
-                password_hash: hash_password(pw)?,
+                password_hash: password::hash(pw).await?,
                 role,
             };
             tx.insert_staff(&staff, now)
@@ -171,7 +171,7 @@ impl Tenants {
     pub async fn create_admin(&self, email: &str, password: &str) -> Result<UserId, TenantError> {
         let store = self.store();
         let email = parse_email(email)?;
-        let password_hash = hash_password(password)?;
+        let password_hash = password::hash(password).await?;
         let now = self.now();
         let mut tx = store.begin().await?;
         let staff = NewStaff {

@@ -14,10 +14,45 @@ pub enum PasswordError {
     TooShort,
     #[error("could not hash the password: {0}")]
     Hash(String),
+    #[error("Too many passwords are being checked right now. Please try again in a few seconds.")]
+    Busy,
+}
+
+/// Hashing runs one per core at most: each takes 19 MiB and tens of milliseconds of CPU,
+/// so a burst of sign-ins (for real or unknown accounts) waits here for its turn instead of
+/// exhausting memory or stalling the async workers that serve everyone else.
+static TURNS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+});
+/// How long a password check waits for its turn before giving up with `Busy`.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn in_turn<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    let _turn = tokio::time::timeout(TURN_WAIT, TURNS.acquire())
+        .await
+        .map_err(|_| PasswordError::Busy)?
+        .expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+/// [`hash_password`] in a blocking thread, in turn with every other hash.
+pub async fn hash(password: &str) -> Result<String, PasswordError> {
+    let password = password.to_owned();
+    in_turn(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] in a blocking thread, in turn with every other hash.
+pub async fn verify(password: &str, hash: &str) -> Result<bool, PasswordError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    in_turn(move || verify_password(&password, &hash)).await
 }
 
 /// Hashes with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes). This takes
-/// tens of milliseconds: call it from `spawn_blocking` on a request path.
+/// tens of milliseconds: on a request path call [`hash`] instead.
 pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(PasswordError::TooShort);
@@ -29,7 +64,7 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError::Hash(e.to_string()))
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
+fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()

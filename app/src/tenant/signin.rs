@@ -1,20 +1,31 @@
-//! Staff sign-in: password check, per-account and per-address limits on failures, and
-//! server-side sessions. The cookie carries a random token; the database keeps only its
-//! SHA-256, so a copy of the database cannot be used to sign in.
+//! Staff sign-in: password check, growing waits after failed attempts, and server-side
+//! sessions. The cookie carries a random token; the database keeps only its SHA-256, so a
+//! copy of the database cannot be used to sign in.
+//!
+//! Failed attempts are counted per account *on a network* and per network
+//! (`domain::Backoff`), and each attempt is counted before its password is checked: a
+//! parallel burst of guesses gets exactly the free attempts, and a stranger guessing from
+//! elsewhere cannot lock the real user out of their own network.
 
-use super::password::verify_password;
+use super::password;
 use super::Tenants;
-use crate::domain::{SignInError, StaffUser, Timestamp};
+use crate::domain::net::Network;
+use crate::domain::{Backoff, SignInError, StaffUser, Strikes, Timestamp};
 use crate::storage::StorageError;
 use sha2::{Digest, Sha256};
 
-/// The cookie that carries a staff session.
+/// The cookie that carries a staff session over plain HTTP (a machine of one's own).
 pub const SESSION_COOKIE: &str = "qline_session";
+/// The same cookie when the public URL is https: `Secure`, and bound to this exact host
+/// with no `Domain` and path `/`, so no subdomain can set or read it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-qline_session";
 /// How long a session lasts: a long clinic day.
 pub const SESSION_HOURS: i64 = 14;
-const WINDOW_MINUTES: i64 = 15;
-const MAX_FAILURES_PER_ACCOUNT: u32 = 5;
-const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+/// The longest email and password a sign-in reads: nothing real is longer.
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_PASSWORD_CHARS: usize = 1_024;
+/// How often an attempt retries when a parallel one changed its strikes first.
+const RACE_RETRIES: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInFailure {
@@ -43,42 +54,57 @@ fn new_token() -> String {
         .collect()
 }
 
+/// The two sources a password attempt counts against.
+pub(crate) struct AttemptSources {
+    account: String,
+    network: String,
+}
+
+impl AttemptSources {
+    /// `network`: a [`Network`] key, as the request's caller carries it.
+    pub(crate) fn new(email: &str, network: Option<&str>) -> Self {
+        let network = network.unwrap_or("unknown");
+        AttemptSources {
+            account: format!("account:{email}@{network}"),
+            network: format!("network:{network}"),
+        }
+    }
+
+    fn rules(&self) -> [(&str, Backoff); 2] {
+        [
+            (self.account.as_str(), Backoff::ACCOUNT_ON_NETWORK),
+            (self.network.as_str(), Backoff::NETWORK),
+        ]
+    }
+}
+
 impl Tenants {
-    /// Checks the password (in a blocking thread: argon2 takes tens of milliseconds) and
-    /// opens a session. Every attempt is recorded; too many failures lock the account, or
-    /// the address, for a while.
+    /// Checks the password (in turn, off the async workers: argon2 takes tens of
+    /// milliseconds) and opens a session. A refusal never says whether the email exists.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
-        ip: Option<&str>,
+        network: Option<&Network>,
     ) -> Result<(StaffUser, SessionToken), SignInFailure> {
         let store = self.store();
         let email = email.trim().to_lowercase();
-        let now = self.now();
-        let (by_account, by_address) = store
-            .failed_logins(&email, ip, now.minus_minutes(WINDOW_MINUTES))
-            .await?;
-        if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
-            return Err(SignInError::TooManyAttempts {
-                minutes: WINDOW_MINUTES as u32,
-            }
-            .into());
+        if email.chars().count() > MAX_EMAIL_CHARS || !email.contains('@') {
+            return Err(SignInError::InvalidEmail.into());
         }
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(SignInError::WrongCredentials.into());
+        }
+        let ip = network.map(Network::as_str);
+        let sources = AttemptSources::new(&email, ip);
         let found = store.staff_by_email(&email).await?;
-        let password = password.to_owned();
-        let hash = found.as_ref().map(|(_, h)| h.clone());
         // Unknown emails cost the same time as known ones, so timing does not reveal accounts.
-        let verified = tokio::task::spawn_blocking(move || match hash {
-            Some(hash) => verify_password(&password, &hash),
-            None => {
-                let _ = verify_password(&password, UNKNOWN_ACCOUNT_HASH);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false);
+        let hash = found
+            .as_ref()
+            .map_or(UNKNOWN_ACCOUNT_HASH, |(_, h)| h.as_str());
+        let verified = self.checked_password(&sources, password, hash).await?;
         let user = found.map(|(u, _)| u).filter(|u| verified && u.active);
+        let now = self.now();
         store
             .record_login_attempt(&email, ip, user.is_some(), now)
             .await?;
@@ -91,6 +117,88 @@ impl Tenants {
             .insert_session(&hash_token(&token), user.id, now, expires, ip)
             .await?;
         Ok((user, SessionToken(token)))
+    }
+
+    /// Whether `password` matches `hash`, counted against `sources`: refused without a
+    /// check while they must wait; a right password clears the account's strikes on this
+    /// network and gives the network its attempt back.
+    pub(crate) async fn checked_password(
+        &self,
+        sources: &AttemptSources,
+        password: &str,
+        hash: &str,
+    ) -> Result<bool, SignInFailure> {
+        self.reserve_attempt(sources).await?;
+        let verified = match password::verify(password, hash).await {
+            Ok(verified) => verified,
+            Err(_) => {
+                // Not checked at all: the attempt is given back.
+                self.settle_attempt(sources, true).await?;
+                return Err(SignInError::Busy.into());
+            }
+        };
+        if verified {
+            self.settle_attempt(sources, false).await?;
+        }
+        Ok(verified)
+    }
+
+    /// Counts one attempt against each source, or refuses with the longest wait. The
+    /// count is a compare-and-set: of two parallel attempts that saw the same count, one
+    /// goes on and the other looks again.
+    async fn reserve_attempt(&self, sources: &AttemptSources) -> Result<(), SignInFailure> {
+        let store = self.store();
+        for _ in 0..RACE_RETRIES {
+            let now = self.now();
+            let mut tx = store.begin().await?;
+            let rules = sources.rules();
+            let names = rules.map(|(source, _)| source);
+            let seen = tx.strikes(&names).await?;
+            let wait = rules
+                .iter()
+                .zip(&seen)
+                .filter_map(|((_, rule), strikes)| rule.check(*strikes, now).err())
+                .max();
+            if let Some(wait_secs) = wait {
+                return Err(SignInError::TooManyAttempts { wait_secs }.into());
+            }
+            if seen.iter().any(Option::is_none) {
+                tx.forget_strikes_before(now.minus_minutes(24 * 60)).await?;
+            }
+            let mut won = true;
+            for ((source, rule), strikes) in rules.iter().zip(&seen) {
+                let next = Strikes {
+                    count: rule.live(*strikes, now) + 1,
+                    last: now,
+                };
+                won = tx.swap_strikes(source, *strikes, next).await?;
+                if !won {
+                    break;
+                }
+            }
+            if won {
+                tx.commit().await?;
+                return Ok(());
+            }
+        }
+        Err(SignInError::Busy.into())
+    }
+
+    /// After a right password (`unchecked`: none was checked) the account's strikes on
+    /// this network are cleared and the network gets its attempt back.
+    async fn settle_attempt(
+        &self,
+        sources: &AttemptSources,
+        unchecked: bool,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.store().begin().await?;
+        if unchecked {
+            tx.refund_strike(&sources.account).await?;
+        } else {
+            tx.forget_strikes(&sources.account).await?;
+        }
+        tx.refund_strike(&sources.network).await?;
+        tx.commit().await
     }
 
     /// The staff user behind a session cookie's token, if the session is live.

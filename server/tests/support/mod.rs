@@ -91,6 +91,15 @@ impl TestDb {
         }
     }
 
+    /// The URL another process opens this database with.
+    pub fn url(&self) -> String {
+        match (&self.drop_pg, &self.sqlite_file) {
+            (Some((admin, name)), _) => database_url_with_name(admin, name),
+            (None, Some(file)) => format!("sqlite://{}", file.display()),
+            (None, None) => unreachable!("a test database is one or the other"),
+        }
+    }
+
     /// The SQLite file, for tests that read it raw.
     pub fn sqlite_path(&self) -> Option<&std::path::Path> {
         self.sqlite_file.as_deref()
@@ -165,6 +174,45 @@ pub const TEST_SECRET_KEY: &str =
 /// Starts the app with its providers at `endpoints`; also returns its messenger, whose
 /// outbox the test drives (`work_once`) instead of a background worker.
 pub async fn spawn_app_with(store: Store, endpoints: Endpoints) -> (String, Messenger) {
+    spawn_app_serving(store, endpoints, Serving::default()).await
+}
+
+/// As `spawn_app_with`, the app reading the time from `clock` (a test moves it by hand).
+pub async fn spawn_app_on(store: Store, endpoints: Endpoints, clock: Clock) -> (String, Messenger) {
+    let serving = Serving {
+        clock,
+        ..Serving::default()
+    };
+    spawn_app_serving(store, endpoints, serving).await
+}
+
+/// How a test server faces the network, beyond its store and providers.
+pub struct Serving {
+    pub trusted_proxies: Vec<qline_app::domain::net::Cidr>,
+    pub public_url: Option<String>,
+    pub header_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
+    pub clock: Clock,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving {
+            trusted_proxies: Vec::new(),
+            public_url: None,
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(30),
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// Starts the app as `serving` says, behind the same listener `qline serve` uses.
+pub async fn spawn_app_serving(
+    store: Store,
+    endpoints: Endpoints,
+    serving: Serving,
+) -> (String, Messenger) {
     let leptos_options = LeptosOptions::builder()
         .output_name("qline")
         .site_root("target/site")
@@ -173,27 +221,35 @@ pub async fn spawn_app_with(store: Store, endpoints: Endpoints) -> (String, Mess
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let engine = Engine::new(store).with_public_url(&format!("http://{addr}"));
+    let engine = Engine::new(store)
+        .with_public_url(&format!("http://{addr}"))
+        .with_clock(serving.clock);
     let secrets = SecretBox::from_hex_key(TEST_SECRET_KEY).expect("test key");
     // The tests' push services answer on loopback.
     let mut web_push = WebPush::new(Vapid::generate(), "mailto:tests@qline.invalid".into());
     web_push.services = vec!["127.0.0.1".into()];
     let messenger = Messenger::new(engine.clone(), secrets, endpoints).with_push(web_push);
+    let trusted_proxies = std::sync::Arc::new(serving.trusted_proxies);
     let app = router(AppState {
         leptos_options,
         engine,
         messenger: messenger.clone(),
-        behind_proxy: false,
-        public_url: None,
+        trusted_proxies: trusted_proxies.clone(),
+        public_url: serving.public_url,
+        request_timeout: serving.request_timeout,
     });
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let limits = qline_server::listen::Limits {
+        header_timeout: serving.header_timeout,
+        connections_per_network: qline_server::listen::CONNECTIONS_PER_NETWORK,
+        shutdown_grace: qline_server::listen::SHUTDOWN_GRACE,
+        trusted_proxies,
+    };
+    tokio::spawn(qline_server::listen::serve(
+        listener,
+        app,
+        limits,
+        std::future::pending(),
+    ));
     (format!("http://{addr}"), messenger)
 }
 

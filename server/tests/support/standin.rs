@@ -68,6 +68,8 @@ struct Record {
     /// `(to, body)` of every SMS taken.
     sms: Vec<(String, String)>,
     sms_requests: u32,
+    /// The body of every send Meta's stand-in answered.
+    meta_bodies: Vec<serde_json::Value>,
 }
 
 #[derive(Clone)]
@@ -165,8 +167,19 @@ impl StandIn {
             .collect()
     }
 
+    /// How many times the message with outbox reference `reference` was delivered.
+    pub fn delivered_to(&self, reference: &str) -> u32 {
+        let record = self.record.lock().unwrap();
+        record.delivered.get(reference).copied().unwrap_or(0)
+    }
+
     pub fn delivered(&self) -> usize {
         self.record.lock().unwrap().delivered.len()
+    }
+
+    /// Every message Meta was asked to send, as sent.
+    pub fn meta_bodies(&self) -> Vec<serde_json::Value> {
+        self.record.lock().unwrap().meta_bodies.clone()
     }
 
     pub fn texts(&self) -> Vec<(String, String)> {
@@ -284,6 +297,7 @@ async fn meta_messages(
             "Unsupported post request. Object does not exist",
         );
     }
+    s.record.lock().unwrap().meta_bodies.push(body.clone());
     let to = body["to"].as_str().unwrap_or_default().to_owned();
     let reference = body["biz_opaque_callback_data"]
         .as_str()

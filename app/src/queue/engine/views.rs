@@ -1,6 +1,7 @@
 //! What the desk, the waiting-room board and a patient's tracker show: read without
 //! locking, from the queue day as it stands.
 
+use super::days::SeenDay;
 use super::{Engine, EngineError};
 use crate::board::{BoardQueue, BoardView, NEXT_ON_BOARD};
 use crate::desk::{DeskToken, DeskView};
@@ -187,13 +188,52 @@ impl Engine {
         Ok(board)
     }
 
-    /// What a patient's tracker shows right now (read only).
+    /// What a patient's tracker shows right now (read only). One indexed read of the token
+    /// and its day's version; the day, its queue and clinic come from the last poll's read
+    /// while that version holds (see `days.rs`).
     pub async fn tracker(&self, public_id: &PublicId) -> Result<TrackerView, EngineError> {
         let found = self
             .store
             .token_ref(public_id)
             .await?
             .ok_or(QueueError::UnknownToken)?;
+        let seen = match self.days.get(found.day, found.day_version) {
+            Some(seen) => seen,
+            None => self.read_day(&found).await?,
+        };
+        let SeenDay {
+            day,
+            queue,
+            clinic,
+            whatsapp_number,
+        } = &*seen;
+        let mut view = TrackerView::build(
+            clinic,
+            queue,
+            day,
+            found.id,
+            public_id.clone(),
+            found.language,
+            found.rated,
+            self.now(),
+        )
+        .ok_or(QueueError::UnknownToken)?;
+        if let (Some(number), crate::tracker::Phase::Waiting) = (whatsapp_number, view.phase) {
+            let text = crate::whatsapp::opt_in_text(&view.token, public_id);
+            view.whatsapp_link = Some(crate::whatsapp::click_to_chat(number, &text));
+        }
+        Ok(view)
+    }
+
+    /// Reads a token's day with its queue and clinic, and keeps it for the next polls.
+    async fn read_day(
+        &self,
+        found: &crate::storage::TokenRef,
+    ) -> Result<std::sync::Arc<SeenDay>, EngineError> {
+        let read_at = std::time::Instant::now();
+        // What is read here is at least as new as `found.day_version`: a change that
+        // lands in between is kept under the older version, which later polls no longer
+        // ask for.
         let (queue, clinic) = self
             .store
             .queue_with_clinic(found.queue)
@@ -204,25 +244,23 @@ impl Engine {
             .day(found.day, &queue.prefix)
             .await?
             .ok_or(QueueError::UnknownToken)?;
-        let mut view = TrackerView::build(
-            &clinic,
-            &queue,
-            &day,
-            found.id,
-            public_id.clone(),
-            found.language,
-            found.rated,
-            self.now(),
-        )
-        .ok_or(QueueError::UnknownToken)?;
-        if clinic.settings.whatsapp_enabled && view.phase == crate::tracker::Phase::Waiting {
-            if let Some(account) = self.store.whatsapp_account(clinic.id).await? {
-                let text = crate::whatsapp::opt_in_text(&view.token, public_id);
-                view.whatsapp_link =
-                    Some(crate::whatsapp::click_to_chat(&account.phone_number, &text));
-            }
-        }
-        Ok(view)
+        let whatsapp_number = match clinic.settings.whatsapp_enabled {
+            true => self
+                .store
+                .whatsapp_account(clinic.id)
+                .await?
+                .map(|account| account.phone_number),
+            false => None,
+        };
+        let seen = std::sync::Arc::new(SeenDay {
+            day,
+            queue,
+            clinic,
+            whatsapp_number,
+        });
+        self.days
+            .put(found.day, found.day_version, read_at, seen.clone());
+        Ok(seen)
     }
 }
 

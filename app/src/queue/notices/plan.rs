@@ -170,9 +170,13 @@ pub fn plan(
             continue;
         };
         let link = format!("{link_base}/t/{public_id}");
+        let name = r
+            .contact
+            .name_to_send(r.window.is_some())
+            .unwrap_or(&view.token);
         let text = |channel| {
             let own = channels.template(kind, channel, language);
-            compose(kind, channel, own, &view, &r.contact.name, &link)
+            compose(kind, channel, own, &view, name, &link)
         };
         out.messages.push(PlannedMessage {
             token,
@@ -273,6 +277,7 @@ mod tests {
                 name: "Asha".into(),
                 language: Language::En,
                 public_id: PublicId::parse("8787bjioWKCV4dJ9X0IJx7").unwrap(),
+                source: Source::Qr,
             },
             window: None,
             push: false,
@@ -428,6 +433,33 @@ mod tests {
         assert!(plan.messages.is_empty());
         let off = plan_for(&clinic(false, false), &account, r);
         assert!(off.conversations_moved.is_empty());
+    }
+
+    #[test]
+    fn a_name_typed_on_the_join_page_reaches_only_a_phone_that_wrote_to_the_clinic() {
+        let on = clinic(true, true);
+        let account = channels(Some(ProviderKind::Meta), true);
+        let body = |r: Recipient| plan_for(&on, &account, r).messages[0].body.clone();
+        let typed = |source| Recipient {
+            contact: Contact {
+                name: "Win a prize at evil.example".into(),
+                source,
+                ..patient(1, MessageKind::YourTurn).contact
+            },
+            ..patient(1, MessageKind::YourTurn)
+        };
+        // A stranger took a token for this number on the join page: the number is greeted
+        // by its token, never with the stranger's words (WhatsApp template, or SMS).
+        let stranger = body(typed(Source::Qr));
+        assert!(!stranger.contains("evil"), "{stranger}");
+        assert!(stranger.contains("it's your turn, A-1"), "{stranger}");
+        // The phone has written to the clinic, or reception typed the name: it is used.
+        let wrote = Recipient {
+            window: Some(window(OPEN, false)),
+            ..typed(Source::Qr)
+        };
+        assert!(body(wrote).contains("evil.example"));
+        assert!(body(typed(Source::Desk)).contains("evil.example"));
     }
 
     fn plan_for(clinic: &Clinic, channels: &ClinicChannels, r: Recipient) -> NoticePlan {

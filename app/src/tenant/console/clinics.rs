@@ -7,7 +7,7 @@ use crate::console::*;
 use crate::domain::*;
 use crate::queue::engine::Engine;
 use crate::storage::{NewClinic, NewQueue, NewStaff};
-use crate::tenant::{hash_password, parse_email, random_password, taken, TenantError, Tenants};
+use crate::tenant::{parse_email, password, random_password, taken, TenantError, Tenants};
 
 /// What the operator types to open a clinic.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +120,7 @@ impl Tenants {
         })?;
         let email = parse_email(&input.owner_email)?;
         let password = random_password();
-        let hash = hash_password(&password).map_err(TenantError::from)?;
+        let hash = password::hash(&password).await.map_err(TenantError::from)?;
         let now = self.now();
         let clinic = NewClinic {
             slug: slug.clone(),
@@ -223,6 +223,7 @@ impl Tenants {
                 InvalidInput::new("reason", "Keep the reason under 200 characters.").into(),
             );
         }
+        super::validate::shown_as_typed("reason", "The reason", reason)?;
         let mut tx = store.begin().await?;
         let mut clinic = tx
             .lock_clinic(found.id)

@@ -6,9 +6,8 @@ use super::{Caller, Result};
 use crate::console::*;
 use crate::domain::*;
 use crate::storage::NewStaff;
-use crate::tenant::{
-    hash_password, parse_email, random_password, taken, verify_password, TenantError, Tenants,
-};
+use crate::tenant::signin::{AttemptSources, SignInFailure};
+use crate::tenant::{parse_email, password, random_password, taken, TenantError, Tenants};
 
 impl Tenants {
     /// Adds a receptionist (or another owner) with a one-time password.
@@ -27,7 +26,7 @@ impl Tenants {
             _ => return Err(InvalidInput::new("role", "Choose receptionist or owner.").into()),
         };
         let password = random_password();
-        let hash = hash_password(&password).map_err(TenantError::from)?;
+        let hash = password::hash(&password).await.map_err(TenantError::from)?;
         let now = self.now();
         let mut tx = store.begin().await?;
         let new = NewStaff {
@@ -79,7 +78,7 @@ impl Tenants {
         let store = self.store();
         let staff = self.staff_in_reach(caller, user).await?;
         let password = random_password();
-        let hash = hash_password(&password).map_err(TenantError::from)?;
+        let hash = password::hash(&password).await.map_err(TenantError::from)?;
         let mut tx = store.begin().await?;
         tx.set_password(staff.id, &hash, true).await?;
         tx.end_sessions(staff.id, None).await?;
@@ -147,10 +146,15 @@ impl Tenants {
             .staff_by_id(caller.staff.id)
             .await?
             .ok_or(ConsoleError::UnknownStaff)?;
-        let current = current.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-            .await
-            .unwrap_or(false);
+        // Counted like a sign-in: a stolen session cannot guess its way to the password.
+        let sources = AttemptSources::new(&staff.email, caller.ip);
+        let ok = match self.checked_password(&sources, current, &hash).await {
+            Ok(ok) => ok,
+            Err(SignInFailure::Refused(refusal)) => {
+                return Err(ConsoleError::SignIn(refusal).into())
+            }
+            Err(SignInFailure::Storage(cause)) => return Err(cause.into()),
+        };
         if !ok {
             return Err(ConsoleError::WrongPassword.into());
         }
@@ -168,7 +172,7 @@ impl Tenants {
             )
             .into());
         }
-        let new_hash = hash_password(new).map_err(TenantError::from)?;
+        let new_hash = password::hash(new).await.map_err(TenantError::from)?;
         let mut tx = store.begin().await?;
         tx.set_password(staff.id, &new_hash, false).await?;
         tx.end_sessions(staff.id, keep_session).await?;

@@ -6,7 +6,7 @@ use super::queues::QueueInput;
 use crate::console::{ConsoleError, SettingsInput};
 use crate::domain::*;
 
-/// A clinic's name: trimmed, 1 to 80 characters.
+/// A clinic's name: trimmed, 1 to 80 characters, shown to patients as typed.
 pub(super) fn clinic_name(input: &str) -> Result<String, InvalidInput> {
     let name = input.trim();
     if name.is_empty() || name.chars().count() > 80 {
@@ -15,7 +15,17 @@ pub(super) fn clinic_name(input: &str) -> Result<String, InvalidInput> {
             "Give the clinic a name of 1 to 80 characters.",
         ));
     }
+    shown_as_typed("name", "The clinic's name", name)?;
     Ok(name.to_owned())
+}
+
+/// Refuses text others will read that holds a direction control or an invisible
+/// character (`domain::hidden_character`).
+pub(super) fn shown_as_typed(field: &str, subject: &str, text: &str) -> Result<(), InvalidInput> {
+    match hidden_character(text) {
+        Some(hidden) => Err(hidden.refusal(field, subject)),
+        None => Ok(()),
+    }
 }
 
 /// An IANA timezone name, as typed (trimmed).
@@ -118,6 +128,7 @@ pub fn apply_settings(
                 InvalidInput::new("address", "Keep the address under 200 characters.").into(),
             );
         }
+        shown_as_typed("address", "The address", v)?;
         clinic.address = v.to_owned();
     }
     if let Some(v) = &input.default_country {
@@ -209,6 +220,7 @@ pub(super) fn queue_fields(
             "Give the queue a name of 1 to 40 characters, such as \"General\" or \"Dr Mehta\".",
         ));
     }
+    shown_as_typed("name", "The queue's name", name)?;
     let prefix = input.prefix.trim().to_ascii_uppercase();
     if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(InvalidInput::new(
@@ -277,6 +289,37 @@ mod tests {
         let message = "Give the clinic a name of 1 to 80 characters.";
         assert_eq!(clinic_name("   "), Err(refused("name", message)));
         assert_eq!(clinic_name(&"a".repeat(81)), Err(refused("name", message)));
+    }
+
+    #[test]
+    fn names_the_patients_read_show_as_typed() {
+        assert_eq!(
+            clinic_name("क्\u{200D}षमा Clinic").unwrap(),
+            "क्\u{200D}षमा Clinic"
+        );
+        let e = clinic_name("Sunrise\u{202E}cinilC").unwrap_err();
+        assert_eq!(e.field, "name");
+        assert!(
+            e.message
+                .starts_with("The clinic's name contains a text-direction control (U+202E)"),
+            "{}",
+            e.message
+        );
+        let e = queue_fields(&queue("Gen\u{200B}eral", "A", "")).unwrap_err();
+        assert_eq!(e.field, "name");
+        assert!(
+            e.message
+                .starts_with("The queue's name contains an invisible character (U+200B)"),
+            "{}",
+            e.message
+        );
+        let address = SettingsInput {
+            address: Some("4 Lake\u{FEFF} Road".into()),
+            ..SettingsInput::default()
+        };
+        let (after, outcome) = apply(address, false);
+        assert_eq!(invalid(outcome).field, "address");
+        assert_eq!(after.address, "4 Lake Road");
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! The real `qline serve` process on SQLite and PostgreSQL: a client that never finishes
+//! its headers is cut off, and on SIGTERM the server stops accepting, finishes the
+//! request in flight and exits cleanly.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A `qline serve` child process and the lines it logs.
+struct Server {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A scratch folder removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "qline-process-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Server {
+    fn start(database_url: Option<String>) -> Server {
+        let dir = tempdir::Dir::new();
+        // The server only checks that the bundle is there; these tests load no page's script.
+        let pkg = dir.0.join("site/pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        for file in ["qline.js", "qline.wasm", "qline.css"] {
+            std::fs::write(pkg.join(file), b"").unwrap();
+        }
+        let database_url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.0.join("qline.db").display()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qline"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--header-timeout", "1"])
+            .arg("--leptos-config")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"))
+            .arg("--secret-key-file")
+            .arg(dir.0.join("secret.key"))
+            .arg("--vapid-key-file")
+            .arg(dir.0.join("vapid.json"))
+            .env("QLINE_DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ROOT", dir.0.join("site"))
+            .env("LEPTOS_HASH_FILES", "false")
+            .env("QLINE_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start qline serve");
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            lines,
+            _dir: dir,
+        };
+        let serving = server.wait_for("Qline is serving on http://");
+        server.addr = serving.rsplit("http://").next().unwrap().trim().to_owned();
+        server
+    }
+
+    /// The first logged line containing `text` (the server's own progress, not a timer).
+    fn wait_for(&self, text: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => continue,
+                Err(e) => panic!("the server never logged {text:?}: {e}"),
+            }
+        }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Everything the server sends until it closes; `None` if still open after `limit`.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Option<String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return String::from_utf8_lossy(&seen).into_owned(),
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
+    database_url: Option<String>,
+) {
+    let mut server = Server::start(database_url);
+    let healthy = reqwest::get(format!("http://{}/healthz", server.addr))
+        .await
+        .unwrap();
+    assert_eq!(healthy.status(), 200);
+
+    // Headers that never finish: closed after the one-second header timeout, unanswered.
+    let mut slow = TcpStream::connect(&server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Never: ")
+        .await
+        .unwrap();
+    let cut = until_closed(&mut slow, Duration::from_secs(20))
+        .await
+        .expect("a half-sent request is closed");
+    assert!(!cut.contains("200 OK"), "{cut}");
+
+    // A request in flight when the stop comes: its body is half sent.
+    let body = "slug=nowhere&queue_id=1&name=Asha&phone=9876543210&language=en";
+    let (first, rest) = body.split_at(20);
+    let mut in_flight = TcpStream::connect(&server.addr).await.unwrap();
+    in_flight
+        .write_all(
+            format!(
+                "POST /api/join HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: {}\r\n\r\n{first}",
+                server.addr,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    server.terminate();
+    server.wait_for("stopping: finishing the requests in flight");
+    // No new connections once stopping…
+    assert!(
+        TcpStream::connect(&server.addr).await.is_err(),
+        "the listener is closed"
+    );
+    // …but the request in flight gets its answer.
+    in_flight.write_all(rest.as_bytes()).await.unwrap();
+    let answer = until_closed(&mut in_flight, Duration::from_secs(20))
+        .await
+        .expect("answered and closed");
+    assert!(
+        answer.starts_with("HTTP/1.1 404"),
+        "the join to an unknown clinic is answered: {answer}"
+    );
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "a clean exit: {status}");
+}
+
+#[tokio::test]
+async fn sqlite_slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight() {
+    slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(None).await;
+}
+
+#[tokio::test]
+async fn postgres_slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight() {
+    let db = support::TestDb::postgres().await;
+    let url = db.url();
+    slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(Some(url)).await;
+    db.cleanup().await;
+}
