@@ -58,7 +58,7 @@ check:
 	cargo check -p qline
 	cargo check -p qline-frontend --target wasm32-unknown-unknown
 
-## bench: engine throughput and NEXT latency across 100 clinics, on SQLite and PostgreSQL
+## bench: engine throughput and NEXT latency across 100 clinics, then the tracker poll ratio (304 and 200 polls against /healthz in one run), on SQLite and PostgreSQL
 bench: tools
 	cargo build --release -p qline
 	.ci/bench

@@ -303,7 +303,7 @@ async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
 
 /// `GET /api/t/{public_id}`: the tracker's state as JSON, polled by the tracker page.
 /// Carries an ETag; a poll that sends it back (`If-None-Match`) while nothing changed gets
-/// a bodiless `304 Not Modified`.
+/// a bodiless `304 Not Modified`, decided from what the engine keeps in memory.
 async fn tracker_status(
     State(engine): State<Engine>,
     Path(public_id): Path<String>,
@@ -312,12 +312,11 @@ async fn tracker_status(
     let Some(id) = PublicId::parse(&public_id) else {
         return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN);
     };
-    let view = match engine.tracker(&id).await {
-        Ok(view) => view,
-        Err(EngineError::Refused(_)) => return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN),
-        Err(EngineError::Storage(cause)) => return storage_failure(cause, "tracker status"),
-    };
-    json_with_etag(&headers, &view)
+    match engine.tracker_poll(&id).await {
+        Ok(answer) => tagged_json(&headers, &answer.etag, || answer.body.clone()),
+        Err(EngineError::Refused(_)) => error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN),
+        Err(EngineError::Storage(cause)) => storage_failure(cause, "tracker status"),
+    }
 }
 
 const NO_SUCH_TOKEN: &str =
@@ -374,15 +373,19 @@ fn json_with_etag<T: serde::Serialize>(headers: &HeaderMap, value: &T) -> Respon
     let Ok(body) = serde_json::to_vec(value) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let etag = etag_of(&body);
+    tagged_json(headers, &qline_app::queue::engine::etag_of(&body), || body)
+}
+
+/// A JSON body under `etag`: `304 Not Modified` (no body) when `If-None-Match` names it.
+fn tagged_json(headers: &HeaderMap, etag: &str, body: impl FnOnce() -> Vec<u8>) -> Response {
     let cache = [
-        (header::ETAG, etag.clone()),
+        (header::ETAG, etag.to_owned()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
     ];
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
+        == Some(etag)
     {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
@@ -390,18 +393,9 @@ fn json_with_etag<T: serde::Serialize>(headers: &HeaderMap, value: &T) -> Respon
         StatusCode::OK,
         cache,
         [(header::CONTENT_TYPE, "application/json")],
-        body,
+        body(),
     )
         .into_response()
-}
-
-/// A strong validator for a response body: the same bytes give the same tag on every
-/// instance running the same build.
-fn etag_of(body: &[u8]) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut hasher);
-    format!("\"{:016x}\"", hasher.finish())
 }
 
 /// `GET /api/push/key`: the VAPID public key browsers subscribe with (404: this server

@@ -36,7 +36,7 @@ pub struct BenchTrackersArgs {
     /// Clinics they are spread over, one queue each
     #[arg(long, default_value_t = 100)]
     pub clinics: usize,
-    /// Seconds of polling (the flood takes the second half)
+    /// Seconds of polling (the flood takes the second half; 0: only the poll ratio)
     #[arg(long, default_value_t = 120)]
     pub seconds: u64,
     /// Seconds between two NEXTs on each queue (staggered across queues)
@@ -45,7 +45,17 @@ pub struct BenchTrackersArgs {
     /// Requests the flood keeps in flight for one token, with no pause (0: no flood)
     #[arg(long, default_value_t = 16)]
     pub flood: usize,
+    /// Seconds of each phase of the poll ratio, measured before the trackers start:
+    /// `/healthz`, then 304 polls, then 200 polls, as fast as they are answered (0: skip)
+    #[arg(long, default_value_t = 10)]
+    pub ratio_seconds: u64,
+    /// Connections the poll ratio keeps busy
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
 }
+
+/// Tokens the poll ratio polls in turn.
+const RATIO_TOKENS: usize = 1_000;
 
 /// What the trackers saw, per poll: when it was sent (from the start), how long it took
 /// and its status (0: no answer).
@@ -60,7 +70,14 @@ pub async fn run(args: BenchTrackersArgs) -> anyhow::Result<()> {
         args.trackers >= args.clinics && args.trackers <= 100_000,
         "--trackers must be at least --clinics and at most 100000"
     );
-    anyhow::ensure!(args.seconds >= 20, "--seconds must be at least 20");
+    anyhow::ensure!(
+        args.seconds == 0 || args.seconds >= 20,
+        "--seconds must be 0 (only the poll ratio) or at least 20"
+    );
+    anyhow::ensure!(
+        (1..=1_000).contains(&args.connections),
+        "--connections must be 1–1000"
+    );
     let dir = std::env::temp_dir().join(format!(
         "qline-bench-trackers-{}-{}",
         std::process::id(),
@@ -103,6 +120,20 @@ async fn bench(
     };
     let mut instance = Instance::new(0, free_port()?);
     instance.start(&recipe).await?;
+    if args.ratio_seconds > 0 {
+        let sample = &tokens[..tokens.len().min(RATIO_TOKENS)];
+        let measured = crate::poll_ratio::measure(
+            &instance.base(),
+            sample,
+            args.connections,
+            args.ratio_seconds,
+        )
+        .await;
+        if measured.is_err() || args.seconds == 0 {
+            instance.stop().await;
+            return measured;
+        }
+    }
     let pid = instance
         .pid()
         .ok_or_else(|| anyhow::anyhow!("the instance has no process id"))?;

@@ -21,6 +21,7 @@ on_both_backends!(
     staff_never_reach_another_clinic,
     patients_cancel_their_own_waiting_token,
     a_tracker_sees_what_another_instance_changed_at_its_next_poll,
+    a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs_out,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -900,4 +901,76 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
     there.rate_visit(&asha, 5, "").await.unwrap();
     assert!(here.tracker(&asha).await.unwrap().rated);
     assert_eq!(here.tracker(&bala).await.unwrap().phase, Phase::YourTurn);
+}
+
+/// A tracker poll is answered from what this instance keeps while the day's version was
+/// checked within `VERSION_FRESH_MS`: another instance's change shows once that check runs
+/// out (under one poll interval), this instance's own change and a rating at once.
+async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs_out(store: Store) {
+    use qline_app::queue::engine::VERSION_FRESH_MS;
+    use qline_app::tracker::{Phase, TrackerView};
+    let c = support::clinic(&store, "polls", settings()).await;
+    let start = Timestamp::now();
+    let clock = Clock::manual(start);
+    let here = engine(&store).with_clock(clock.clone());
+    let there = Engine::new(support::second_instance(&store).await);
+    let mut made = Vec::new();
+    for name in ["Asha", "Bala"] {
+        let applied = here
+            .create_token(Actor::Staff(&c.desk), walk_in(c.general, name))
+            .await
+            .unwrap();
+        made.push(applied.created.unwrap());
+    }
+    let (asha_id, asha, _) = made[0].clone();
+    let (_, bala, _) = made[1].clone();
+    let poll = |id: PublicId| {
+        let here = here.clone();
+        async move {
+            let answer = here.tracker_poll(&id).await.unwrap();
+            let view: TrackerView = serde_json::from_slice(&answer.body).unwrap();
+            (answer, view)
+        }
+    };
+
+    let (first, view) = poll(bala.clone()).await;
+    assert_eq!((view.ahead, view.now_serving), (1, None));
+    let (again, _) = poll(bala.clone()).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "nothing changed: the same answer"
+    );
+
+    there
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    clock.set(Timestamp(start.millis() + VERSION_FRESH_MS));
+    let (moved, view) = poll(bala.clone()).await;
+    assert_ne!(moved.etag, first.etag);
+    assert_eq!((view.ahead, view.now_serving.as_deref()), (0, Some("A-1")));
+
+    here.act(
+        &c.desk,
+        c.general,
+        StaffAction::Next {
+            expected_serving: Some(asha_id),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(poll(bala.clone()).await.1.phase, Phase::YourTurn);
+    let (served, view) = poll(asha.clone()).await;
+    assert_eq!((view.phase, view.rated), (Phase::Served, false));
+
+    here.rate_visit(&asha, 4, "").await.unwrap();
+    let (rated, view) = poll(asha.clone()).await;
+    assert!(view.rated);
+    assert_ne!(rated.etag, served.etag);
 }

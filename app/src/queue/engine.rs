@@ -3,6 +3,9 @@
 //! (`transaction.rs`) together with the action's audit row and the messages it causes.
 
 mod days;
+mod polls;
+pub use polls::{TrackerAnswer, VERSION_FRESH_MS};
+pub use views::etag_of;
 mod transaction;
 mod views;
 
@@ -97,6 +100,8 @@ pub struct Engine {
     clock: Clock,
     /// Queue days as trackers last read them (shared by every clone of the engine).
     days: std::sync::Arc<days::DayCache>,
+    /// Trackers' last answers and when each day's version was last checked.
+    polls: std::sync::Arc<polls::Polls>,
 }
 
 /// How far back the per-network join limit looks.
@@ -109,6 +114,7 @@ impl Engine {
             link_base: "http://127.0.0.1:3000".into(),
             clock: Clock::default(),
             days: Default::default(),
+            polls: Default::default(),
         }
     }
 
@@ -216,6 +222,7 @@ impl Engine {
             let message = "A visit can be rated once, after the doctor has seen you.";
             return Err(InvalidInput::new("rating", message).into());
         }
+        self.polls.token_changed(public_id);
         self.tracker(public_id).await
     }
 

@@ -371,25 +371,40 @@ impl Store {
         .transpose()
     }
 
-    /// Records a served patient's rating and feedback, once. Returns whether it was recorded.
+    /// Records a served patient's rating and feedback, once, and moves the token's day to
+    /// a new version (trackers show the rating). Returns whether it was recorded.
     pub async fn rate_token(
         &self,
         public_id: &PublicId,
         rating: u8,
         feedback: &str,
     ) -> Result<bool, StorageError> {
-        let updated = with_pool!(self, pool => {
+        let mut tx = self.begin().await?;
+        let updated = with_tx!(&mut tx, conn => {
             sqlx::query(
                 "UPDATE tokens SET rating = $2, feedback = $3 WHERE public_id = $1 AND status = 'SERVED' AND rating IS NULL",
             )
             .bind(public_id.as_str())
             .bind(i64::from(rating))
             .bind(feedback)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
         });
-        Ok(updated == 1)
+        if updated != 1 {
+            return Ok(false);
+        }
+        with_tx!(&mut tx, conn => {
+            sqlx::query(
+                "UPDATE queue_days SET version = version + 1 \
+                 WHERE id = (SELECT queue_day_id FROM tokens WHERE public_id = $1)",
+            )
+            .bind(public_id.as_str())
+            .execute(&mut *conn)
+            .await?
+        });
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// A queue day with its tokens (`None` if there is no such day).

@@ -42,6 +42,7 @@ impl Engine {
         let applied = tx.write_plan(snapshot, plan, now).await?;
         self.queue_notices(&mut tx, &before, &applied, now).await?;
         tx.commit().await?;
+        self.polls.day_changed(applied.day_id);
         Ok(applied)
     }
 

@@ -2,14 +2,16 @@
 //! locking, from the queue day as it stands.
 
 use super::days::SeenDay;
+use super::polls::{Polls, TrackerAnswer};
 use super::{Engine, EngineError};
 use crate::board::{BoardQueue, BoardView, NEXT_ON_BOARD};
 use crate::desk::{DeskToken, DeskView};
 use crate::domain::*;
 use crate::queue::rules;
 use crate::queue::QueueError;
-use crate::storage::Patient;
+use crate::storage::{Patient, TokenRef};
 use crate::tracker::TrackerView;
+use std::sync::Arc;
 
 impl Engine {
     /// What the desk shows for one of the staff member's queues (the first when `None`).
@@ -192,21 +194,74 @@ impl Engine {
     /// and its day's version; the day, its queue and clinic come from the last poll's read
     /// while that version holds (see `days.rs`).
     pub async fn tracker(&self, public_id: &PublicId) -> Result<TrackerView, EngineError> {
+        let found = self.token_ref(public_id).await?;
+        let seen = self.seen_day(&found).await?;
+        self.tracker_view(public_id, &found, &seen)
+    }
+
+    /// A tracker poll's answer, as JSON with its ETag. While the token's day is at the
+    /// version this instance checked within `VERSION_FRESH_MS`, the answer last given is
+    /// given again without touching the database (see `polls.rs`); otherwise one indexed
+    /// read, and a view built once per change of the day.
+    pub async fn tracker_poll(
+        &self,
+        public_id: &PublicId,
+    ) -> Result<Arc<TrackerAnswer>, EngineError> {
+        let now = self.now();
+        let current = self.polls.current(public_id, now);
+        let found = match &current {
+            Some(answer) => answer.token.clone(),
+            None => self.token_ref(public_id).await?,
+        };
+        let seen = self.seen_day(&found).await?;
+        if let Some(answer) = current.filter(|a| Polls::still_shows(a, &seen)) {
+            return Ok(answer);
+        }
+        let view = self.tracker_view(public_id, &found, &seen)?;
+        // Plain fields only (strings, numbers, options): nothing in it can fail to serialize.
+        let body = serde_json::to_vec(&view).expect("a tracker view serializes");
+        let answer = Arc::new(TrackerAnswer {
+            etag: etag_of(&body),
+            body,
+            built_from: seen.read,
+            token: found,
+        });
+        self.polls.keep(public_id, answer.clone());
+        Ok(answer)
+    }
+
+    /// The token behind a public id, with its day's version (noted for the next polls).
+    async fn token_ref(&self, public_id: &PublicId) -> Result<TokenRef, EngineError> {
         let found = self
             .store
             .token_ref(public_id)
             .await?
             .ok_or(QueueError::UnknownToken)?;
-        let seen = match self.days.get(found.day, found.day_version) {
-            Some(seen) => seen,
-            None => self.read_day(&found).await?,
-        };
+        self.polls.checked(found.day, found.day_version, self.now());
+        Ok(found)
+    }
+
+    /// The token's day as kept at its version, or read now.
+    async fn seen_day(&self, found: &TokenRef) -> Result<Arc<SeenDay>, EngineError> {
+        match self.days.get(found.day, found.day_version, self.now()) {
+            Some(seen) => Ok(seen),
+            None => self.read_day(found).await,
+        }
+    }
+
+    fn tracker_view(
+        &self,
+        public_id: &PublicId,
+        found: &TokenRef,
+        seen: &SeenDay,
+    ) -> Result<TrackerView, EngineError> {
         let SeenDay {
             day,
             queue,
             clinic,
             whatsapp_number,
-        } = &*seen;
+            ..
+        } = seen;
         let mut view = TrackerView::build(
             clinic,
             queue,
@@ -226,11 +281,8 @@ impl Engine {
     }
 
     /// Reads a token's day with its queue and clinic, and keeps it for the next polls.
-    async fn read_day(
-        &self,
-        found: &crate::storage::TokenRef,
-    ) -> Result<std::sync::Arc<SeenDay>, EngineError> {
-        let read_at = std::time::Instant::now();
+    async fn read_day(&self, found: &TokenRef) -> Result<Arc<SeenDay>, EngineError> {
+        let read_at = self.now();
         // What is read here is at least as new as `found.day_version`: a change that
         // lands in between is kept under the older version, which later polls no longer
         // ask for.
@@ -252,7 +304,8 @@ impl Engine {
                 .map(|account| account.phone_number),
             false => None,
         };
-        let seen = std::sync::Arc::new(SeenDay {
+        let seen = Arc::new(SeenDay {
+            read: SeenDay::next_read(),
             day,
             queue,
             clinic,
@@ -273,4 +326,13 @@ fn utc_offset_minutes(clinic: &Clinic, now: Timestamp) -> i32 {
         .fix()
         .local_minus_utc()
         / 60
+}
+
+/// A strong validator for a response body: the same bytes give the same tag on every
+/// instance running the same build.
+pub fn etag_of(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
 }
