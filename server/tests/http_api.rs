@@ -1,21 +1,24 @@
 //! The HTTP API as integrators and browsers use it, on both backends: joining, the
 //! tracker's ETag/304, staff sign-in, clinic B's desk refusing clinic A's staff, a
 //! second app instance with its own connection to the same database sharing sessions,
-//! queue writes and sign-in limits with the first, and the QR poster refusing a Host
-//! header it cannot print.
+//! queue writes and sign-in limits with the first, the QR poster refusing a Host
+//! header it cannot print, and parallel NEXTs answering one call and `409`s.
 
 mod support;
 
 use qline_app::domain::*;
+use qline_app::queue::engine::{Actor, Engine};
 use qline_app::storage::{NewStaff, Store};
 use qline_app::tenant::hash_password;
 use reqwest::header::{COOKIE, ETAG, HOST, IF_NONE_MATCH, SET_COOKIE};
 use serde_json::{json, Value};
+use support::walk_in;
 
 on_both_backends!(
     a_patient_joins_and_polls_cheaply,
     staff_reach_only_their_own_clinic,
-    the_poster_refuses_a_host_it_cannot_print
+    the_poster_refuses_a_host_it_cannot_print,
+    parallel_nexts_call_one_patient_and_the_rest_answer_409
 );
 
 async fn a_patient_joins_and_polls_cheaply(store: Store) {
@@ -494,4 +497,52 @@ async fn the_poster_refuses_a_host_it_cannot_print(store: Store) {
         .unwrap();
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("--public-url"));
+}
+
+/// Twelve desks press NEXT on one queue at once, each expecting nobody served: one call
+/// is made, and every other answer is a `409` saying the queue moved (not a `500`).
+async fn parallel_nexts_call_one_patient_and_the_rest_answer_409(store: Store) {
+    let clinic = support::clinic(&store, "http-next", ClinicSettings::default()).await;
+    let mut tx = store.begin().await.unwrap();
+    let staff = NewStaff {
+        clinic: Some(clinic.id),
+        email: "reception@http-next.test".into(),
+        password_hash: hash_password("front-desk-pass").unwrap(),
+        role: Role::Receptionist,
+    };
+    tx.insert_staff(&staff, Timestamp::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let engine = Engine::new(store.clone());
+    for name in ["Asha", "Bala"] {
+        engine
+            .create_token(Actor::Staff(&clinic.desk), walk_in(clinic.general, name))
+            .await
+            .unwrap();
+    }
+    let base = support::spawn_app(store).await;
+    let cookie = sign_in(&base, "reception@http-next.test", "front-desk-pass").await;
+    let http = support::http();
+    let presses = (0..12).map(|_| {
+        http.post(format!("{base}/api/desk/act"))
+            .header(COOKIE, &cookie)
+            .json(&json!({
+                "queue_id": clinic.general.get(),
+                "command": { "Next": { "expected_serving": null } },
+            }))
+            .send()
+    });
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for answer in futures::future::join_all(presses).await {
+        let answer = answer.unwrap();
+        let status = answer.status().as_u16();
+        *statuses.entry(status).or_default() += 1;
+        if status == 409 {
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(
+                body["Refused"]["QueueMoved"]["now_serving"], "A-1",
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(statuses, [(200, 1), (409, 11)].into());
 }

@@ -13,12 +13,17 @@ pub struct Notice {
     pub kind: MessageKind,
 }
 
-/// What one action means for each patient, for a clinic that is running its queue.
+/// What one action means for each patient, for a clinic that is running its queue,
+/// leaving out what nothing could carry: "token created" and "how was your visit" go by
+/// WhatsApp only, so a clinic without WhatsApp plans none (and its actions read nothing
+/// for them).
 pub fn for_action(clinic: &Clinic, before: &Day, after: &Day, changes: &Changes) -> Vec<Notice> {
     if !clinic.status.accepts_work() {
         return Vec::new();
     }
-    notices(before, after, changes, clinic.settings.notify_when_ahead)
+    let mut wanted = notices(before, after, changes, clinic.settings.notify_when_ahead);
+    wanted.retain(|n| n.kind.pushed() || clinic.settings.whatsapp_enabled);
+    wanted
 }
 
 /// What one action means for each patient: a token created, called, missed or seen, and

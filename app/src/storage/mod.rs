@@ -229,6 +229,16 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Ends the transaction writing nothing, before this process's next writer begins
+    /// (a dropped transaction rolls back only later, in the background).
+    pub async fn rollback(self) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite { tx, .. } => tx.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
 }
 
 /// Whether a SQLite URL names a database kept in memory (`sqlite::memory:`,

@@ -164,27 +164,44 @@ impl Tx {
         let mut opened = false;
         let found: Option<(i64, Option<i64>)> = match key {
             DayKey::Open { queue_id, date } => {
-                let rows = with_tx!(self, c => {
-                    sqlx::query(
-                        "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
-                         SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
-                         ON CONFLICT (queue_id, service_date) DO NOTHING",
-                    )
-                    .bind(queue_id.get())
-                    .bind(date.to_string())
-                    .bind(now.millis())
-                    .execute(c)
-                    .await?
-                    .rows_affected()
-                });
-                opened = rows == 1;
-                with_tx!(self, c => {
+                // Open already, as it is for every action after a day's first: one read.
+                let open: Option<(i64, Option<i64>)> = with_tx!(self, c => {
                     sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
                         .bind(queue_id.get())
                         .bind(date.to_string())
                         .fetch_optional(c)
                         .await?
-                })
+                });
+                match open {
+                    Some(found) => Some(found),
+                    None => {
+                        let made: Option<i64> = with_tx!(self, c => {
+                            sqlx::query_scalar(
+                                "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
+                                 SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
+                                 ON CONFLICT (queue_id, service_date) DO NOTHING RETURNING id",
+                            )
+                            .bind(queue_id.get())
+                            .bind(date.to_string())
+                            .bind(now.millis())
+                            .fetch_optional(c)
+                            .await?
+                        });
+                        opened = made.is_some();
+                        match made {
+                            Some(id) => Some((id, None)),
+                            // No such queue, or (on PostgreSQL) a parallel action opened
+                            // the day first: read it again.
+                            None => with_tx!(self, c => {
+                                sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
+                                    .bind(queue_id.get())
+                                    .bind(date.to_string())
+                                    .fetch_optional(c)
+                                    .await?
+                            }),
+                        }
+                    }
+                }
             }
             DayKey::OfToken(id) => with_tx!(self, c => {
                 sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE id = $1")

@@ -401,7 +401,7 @@ impl Store {
             )
             .bind(public_id.as_str())
             .execute(&mut *conn)
-            .await?
+            .await?;
         });
         tx.commit().await?;
         Ok(true)

@@ -21,8 +21,7 @@ pub const SESSION_COOKIE: &str = "qline_session";
 pub const SECURE_SESSION_COOKIE: &str = "__Host-qline_session";
 /// How long a session lasts: a long clinic day.
 pub const SESSION_HOURS: i64 = 14;
-/// The longest email and password a sign-in reads: nothing real is longer.
-const MAX_EMAIL_CHARS: usize = 254;
+/// The longest password a sign-in reads: nothing real is longer.
 const MAX_PASSWORD_CHARS: usize = 1_024;
 /// How often an attempt retries when a parallel one changed its strikes first.
 const RACE_RETRIES: usize = 16;
@@ -88,10 +87,7 @@ impl Tenants {
         network: Option<&Network>,
     ) -> Result<(StaffUser, SessionToken), SignInFailure> {
         let store = self.store();
-        let email = email.trim().to_lowercase();
-        if email.chars().count() > MAX_EMAIL_CHARS || !email.contains('@') {
-            return Err(SignInError::InvalidEmail.into());
-        }
+        let email = super::parse_email(email).map_err(|_| SignInError::InvalidEmail)?;
         if password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(SignInError::WrongCredentials.into());
         }

@@ -37,7 +37,15 @@ impl Engine {
         if locked.opened {
             snapshot.day.history = learn_history(&mut tx, &locked, &snapshot).await?;
         }
-        let plan = decide(&snapshot)?;
+        let plan = match decide(&snapshot) {
+            Ok(plan) => plan,
+            Err(refusal) => {
+                // Ended here rather than on drop, so the next writer never finds the
+                // database still locked by this one.
+                tx.rollback().await?;
+                return Err(refusal.into());
+            }
+        };
         let before = snapshot.day.clone();
         let applied = tx.write_plan(snapshot, plan, now).await?;
         self.queue_notices(&mut tx, &before, &applied, now).await?;
