@@ -1,7 +1,7 @@
 //! Qline on the open internet, over HTTP on both backends: sign-in limits under a parallel
 //! burst, per-network join limits (IPv6 /64, trusted proxies, forged `X-Forwarded-For`),
 //! cross-site writes and wrong body types, the headers every answer carries, and
-//! connections that never finish their request. Clients use several loopback source
+//! connections that never finish their request or its body. Clients use several loopback source
 //! addresses (127.0.0.2, 127.0.0.3, …) to stand for different networks.
 
 mod support;
@@ -571,10 +571,26 @@ async fn unfinished_requests_and_connection_floods_are_cut_off(store: Store) {
         Endpoints::default(),
         Serving {
             header_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
             ..Serving::default()
         },
     )
     .await;
+    // A body that trickles in and never completes: answered 408 after the request timeout.
+    let mut trickle = connect_from("127.0.0.7", &base).await;
+    trickle
+        .write_all(
+            b"POST /api/join HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\nslug=",
+        )
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(15), trickle.read_exact(&mut first))
+        .await
+        .expect("an unfinished body is answered within the deadline")
+        .unwrap();
+    assert_eq!(&first, b"HTTP/1.1 408", "answered Request Timeout");
     // Headers that never finish: the connection is closed after the header timeout.
     let mut slow = connect_from("127.0.0.7", &base).await;
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")

@@ -72,7 +72,8 @@ impl Messenger {
             tokio::select! {
                 _ = settled => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.changed() => {}
+                // A dropped sender means stop, as `true` does.
+                changed = stop.changed() => if changed.is_err() { break },
             }
         }
         while sending.join_next().await.is_some() {}

@@ -379,30 +379,37 @@ impl Store {
         rating: u8,
         feedback: &str,
     ) -> Result<bool, StorageError> {
+        // The day's row first, as every queue action locks it, so the two cannot deadlock.
         let mut tx = self.begin().await?;
-        let updated = with_tx!(&mut tx, conn => {
+        let day = with_tx!(&mut tx, conn => {
             sqlx::query(
-                "UPDATE tokens SET rating = $2, feedback = $3 WHERE public_id = $1 AND status = 'SERVED' AND rating IS NULL",
+                "UPDATE queue_days SET version = version + 1 WHERE id = \
+                 (SELECT queue_day_id FROM tokens WHERE public_id = $1 AND status = 'SERVED' AND rating IS NULL)",
             )
             .bind(public_id.as_str())
-            .bind(i64::from(rating))
-            .bind(feedback)
             .execute(&mut *conn)
             .await?
             .rows_affected()
         });
+        let updated = if day == 1 {
+            with_tx!(&mut tx, conn => {
+                sqlx::query(
+                    "UPDATE tokens SET rating = $2, feedback = $3 WHERE public_id = $1 AND status = 'SERVED' AND rating IS NULL",
+                )
+                .bind(public_id.as_str())
+                .bind(i64::from(rating))
+                .bind(feedback)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+            })
+        } else {
+            0
+        };
         if updated != 1 {
+            tx.rollback().await?;
             return Ok(false);
         }
-        with_tx!(&mut tx, conn => {
-            sqlx::query(
-                "UPDATE queue_days SET version = version + 1 \
-                 WHERE id = (SELECT queue_day_id FROM tokens WHERE public_id = $1)",
-            )
-            .bind(public_id.as_str())
-            .execute(&mut *conn)
-            .await?;
-        });
         tx.commit().await?;
         Ok(true)
     }
