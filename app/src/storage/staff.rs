@@ -1,4 +1,4 @@
-//! Staff sign-in: sessions, login attempts and the strikes that space out failed ones.
+//! Staff sign-in: sessions and the strikes that space out failed attempts.
 
 use super::rows::StaffRow;
 use super::{with_pool, with_tx, StorageError, Store, Tx};
@@ -48,25 +48,6 @@ impl Store {
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
         with_pool!(self, pool => {
             sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
-        });
-        Ok(())
-    }
-
-    pub async fn record_login_attempt(
-        &self,
-        email: &str,
-        ip: Option<&str>,
-        succeeded: bool,
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        with_pool!(self, pool => {
-            sqlx::query("INSERT INTO login_attempts (email, ip, succeeded, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(email)
-                .bind(ip)
-                .bind(succeeded)
-                .bind(now.millis())
-                .execute(pool)
-                .await?;
         });
         Ok(())
     }

@@ -101,9 +101,6 @@ impl Tenants {
         let verified = self.checked_password(&sources, password, hash).await?;
         let user = found.map(|(u, _)| u).filter(|u| verified && u.active);
         let now = self.now();
-        store
-            .record_login_attempt(&email, ip, user.is_some(), now)
-            .await?;
         let Some(user) = user else {
             return Err(SignInError::WrongCredentials.into());
         };
