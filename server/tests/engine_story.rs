@@ -59,15 +59,27 @@ fn refusal<T: std::fmt::Debug>(r: Result<T, EngineError>) -> QueueError {
 }
 
 async fn add(engine: &Engine, staff: &StaffUser, queue: QueueId, names: &[&str]) -> Vec<TokenId> {
-    let mut ids = Vec::new();
+    let made = add_with_links(engine, staff, queue, names).await;
+    made.into_iter().map(|(id, _)| id).collect()
+}
+
+/// Walk-ins for `names`, in order: each token's id and its tracker's public id.
+async fn add_with_links(
+    engine: &Engine,
+    staff: &StaffUser,
+    queue: QueueId,
+    names: &[&str],
+) -> Vec<(TokenId, PublicId)> {
+    let mut made = Vec::new();
     for name in names {
         let applied = engine
             .create_token(Actor::Staff(staff), walk_in(queue, name))
             .await
             .expect("walk-in");
-        ids.push(applied.created.expect("a token").0);
+        let (id, public_id, _) = applied.created.expect("a token");
+        made.push((id, public_id));
     }
-    ids
+    made
 }
 
 fn serving(a: &Applied) -> Option<TokenId> {
@@ -857,16 +869,9 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
     let c = support::clinic(&store, "versions", settings()).await;
     let here = engine(&store);
     let there = Engine::new(support::second_instance(&store).await);
-    let mut made = Vec::new();
-    for name in ["Asha", "Bala"] {
-        let applied = here
-            .create_token(Actor::Staff(&c.desk), walk_in(c.general, name))
-            .await
-            .unwrap();
-        made.push(applied.created.unwrap());
-    }
-    let (asha_id, asha, _) = made[0].clone();
-    let (_, bala, _) = made[1].clone();
+    let made = add_with_links(&here, &c.desk, c.general, &["Asha", "Bala"]).await;
+    let (asha_id, asha) = made[0].clone();
+    let (_, bala) = made[1].clone();
     for _ in 0..2 {
         let seen = here.tracker(&bala).await.unwrap();
         assert_eq!((seen.ahead, seen.now_serving), (1, None));
@@ -914,16 +919,9 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
     let clock = Clock::manual(start);
     let here = engine(&store).with_clock(clock.clone());
     let there = Engine::new(support::second_instance(&store).await);
-    let mut made = Vec::new();
-    for name in ["Asha", "Bala"] {
-        let applied = here
-            .create_token(Actor::Staff(&c.desk), walk_in(c.general, name))
-            .await
-            .unwrap();
-        made.push(applied.created.unwrap());
-    }
-    let (asha_id, asha, _) = made[0].clone();
-    let (_, bala, _) = made[1].clone();
+    let made = add_with_links(&here, &c.desk, c.general, &["Asha", "Bala"]).await;
+    let (asha_id, asha) = made[0].clone();
+    let (_, bala) = made[1].clone();
     let poll = |id: PublicId| {
         let here = here.clone();
         async move {

@@ -263,13 +263,7 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     );
 
     let cookie = sign_in(&base, "reception@http-a.test", "front-desk-pass").await;
-    let own = http
-        .post(format!("{base}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", a.general.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let own = support::desk_view(&base, &cookie, a.general).await;
     assert_eq!(own.status(), 200);
     assert_eq!(
         own.json::<Value>().await.unwrap()["clinic_name"],
@@ -277,13 +271,7 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     );
 
     // Every desk endpoint refuses clinic B's queue.
-    let view_b = http
-        .post(format!("{base}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", b.general.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let view_b = support::desk_view(&base, &cookie, b.general).await;
     assert_eq!(
         view_b.json::<Value>().await.unwrap(),
         json!({ "Refused": "UnknownQueue" })
@@ -327,13 +315,7 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
     // The session lives in the database: a second app instance (or a restarted one)
     // honours the same cookie.
     let other_instance = support::spawn_app(store_of_second_instance.clone()).await;
-    let there = http
-        .post(format!("{other_instance}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", a.general.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let there = support::desk_view(&other_instance, &cookie, a.general).await;
     assert_eq!(
         there.json::<Value>().await.unwrap()["clinic_name"],
         "http-a clinic"
@@ -352,13 +334,8 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         .await
         .unwrap();
     assert_eq!(added.status(), 200);
-    let desk: Value = http
-        .post(format!("{base}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", a.general.to_string())])
-        .send()
+    let desk: Value = support::desk_view(&base, &cookie, a.general)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -415,24 +392,12 @@ async fn staff_reach_only_their_own_clinic(store: Store) {
         .await
         .unwrap();
     assert!(out.status().is_success() || out.status().is_redirection());
-    let after = http
-        .post(format!("{base}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", a.general.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let after = support::desk_view(&base, &cookie, a.general).await;
     assert_eq!(
         after.json::<Value>().await.unwrap(),
         json!({ "SignIn": "SignedOut" })
     );
-    let after_there = http
-        .post(format!("{other_instance}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", a.general.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let after_there = support::desk_view(&other_instance, &cookie, a.general).await;
     assert_eq!(
         after_there.json::<Value>().await.unwrap(),
         json!({ "SignIn": "SignedOut" }),

@@ -15,7 +15,7 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;
-use support::Serving;
+use support::{closed_within, Serving};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 on_both_backends!(
@@ -377,13 +377,8 @@ async fn writes_from_other_sites_and_wrong_body_types_are_refused(store: Store) 
     .unwrap();
     assert_eq!(plain.status(), 415);
     // Nobody was called by any of them.
-    let desk: Value = http
-        .post(format!("{base}/api/desk"))
-        .header(COOKIE, &cookie)
-        .form(&[("queue_id", c.general.to_string())])
-        .send()
+    let desk: Value = support::desk_view(&base, &cookie, c.general)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -540,22 +535,6 @@ async fn over_https_the_session_cookie_is_secure_and_host_bound(store: Store) {
     assert_eq!(desk(cookie.clone()).await.unwrap().status(), 200);
     let plain = cookie.replacen("__Host-qline_session", "qline_session", 1);
     assert_eq!(desk(plain).await.unwrap().status(), 401);
-}
-
-/// Reads until the server closes the connection; `None` if it is still open after `limit`.
-async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<Vec<u8>> {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    tokio::time::timeout(limit, async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return seen,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .ok()
 }
 
 async fn connect_from(source: &str, base: &str) -> tokio::net::TcpStream {

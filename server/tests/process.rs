@@ -117,22 +117,6 @@ impl Drop for Server {
     }
 }
 
-/// Everything the server sends until it closes; `None` if still open after `limit`.
-async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Option<String> {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    tokio::time::timeout(limit, async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return String::from_utf8_lossy(&seen).into_owned(),
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .ok()
-}
-
 async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
     database_url: Option<String>,
 ) {
@@ -147,12 +131,15 @@ async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Never: ")
         .await
         .unwrap();
-    let cut = until_closed(&mut slow, Duration::from_secs(20))
+    let cut = support::closed_within(&mut slow, Duration::from_secs(20))
         .await
+        .map(|seen| String::from_utf8_lossy(&seen).into_owned())
         .expect("a half-sent request is closed");
     assert!(!cut.contains("200 OK"), "{cut}");
 
-    // A request in flight when the stop comes: its body is half sent.
+    // A request in flight when the stop comes: its body is half sent. It asks for `100
+    // Continue`, which the server sends once its handler reads the body: from then on the
+    // request is in flight, not merely bytes the server has yet to read.
     let body = "slug=nowhere&queue_id=1&name=Asha&phone=9876543210&language=en";
     let (first, rest) = body.split_at(20);
     let mut in_flight = TcpStream::connect(&server.addr).await.unwrap();
@@ -160,7 +147,7 @@ async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
         .write_all(
             format!(
                 "POST /api/join HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-                 Content-Length: {}\r\n\r\n{first}",
+                 Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
                 server.addr,
                 body.len()
             )
@@ -168,6 +155,14 @@ async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
         )
         .await
         .unwrap();
+    let go_on = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut seen = [0u8; 25];
+    tokio::time::timeout(Duration::from_secs(20), in_flight.read_exact(&mut seen))
+        .await
+        .expect("the server reads the body within the deadline")
+        .unwrap();
+    assert_eq!(&seen, go_on, "{}", String::from_utf8_lossy(&seen));
+    in_flight.write_all(first.as_bytes()).await.unwrap();
     server.terminate();
     server.wait_for("stopping: finishing the requests in flight");
     // No new connections once stopping…
@@ -177,8 +172,9 @@ async fn slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(
     );
     // …but the request in flight gets its answer.
     in_flight.write_all(rest.as_bytes()).await.unwrap();
-    let answer = until_closed(&mut in_flight, Duration::from_secs(20))
+    let answer = support::closed_within(&mut in_flight, Duration::from_secs(20))
         .await
+        .map(|seen| String::from_utf8_lossy(&seen).into_owned())
         .expect("answered and closed");
     assert!(
         answer.starts_with("HTTP/1.1 404"),

@@ -5,18 +5,16 @@
 
 mod support;
 
-use hmac::{Hmac, Mac};
 use qline_app::console::WhatsAppInput;
 use qline_app::domain::*;
 use qline_app::messaging::inbound::{opt_in_text, Handled, Inbound};
-use qline_app::messaging::secrets::to_hex;
 use qline_app::messaging::Messenger;
 use qline_app::queue::engine::{Actor, JoinRequest};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::{Applied, ConsoleAudit, OutboxRow, Store};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::time::{Duration, Instant};
+use support::meta::{meta_payload, post_meta, signed};
 use support::standin::*;
 
 on_both_backends!(
@@ -301,23 +299,6 @@ async fn two_workers_never_send_the_same_message(store: Store) {
     assert_eq!(s.standin.delivered(), 30);
 }
 
-fn signed(body: &Value, secret: &str) -> (String, String) {
-    let raw = body.to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(raw.as_bytes());
-    (
-        raw,
-        format!("sha256={}", to_hex(&mac.finalize().into_bytes())),
-    )
-}
-
-fn meta_payload(value: Value) -> Value {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": value }] }]
-    })
-}
-
 fn meta_text(id: &str, from_digits: &str, text: &str) -> Value {
     meta_payload(json!({
         "messaging_product": "whatsapp",
@@ -326,19 +307,6 @@ fn meta_text(id: &str, from_digits: &str, text: &str) -> Value {
         // Written a minute ago: WhatsApp's 24 hours run from the message's own time.
         "messages": [{ "from": from_digits, "id": id, "timestamp": (Timestamp::now().millis() / 1000 - 60).to_string(), "type": "text", "text": { "body": text } }]
     }))
-}
-
-async fn post_meta(base: &str, raw: String, signature: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/webhooks/whatsapp/meta"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", signature)
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn meta_webhooks_are_signed_deduplicated_and_open_windows(store: Store) {

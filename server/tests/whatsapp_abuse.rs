@@ -6,16 +6,14 @@
 
 mod support;
 
-use hmac::{Hmac, Mac};
 use qline_app::console::WhatsAppInput;
 use qline_app::domain::*;
 use qline_app::messaging::inbound::opt_in_text;
-use qline_app::messaging::secrets::to_hex;
 use qline_app::queue::engine::{Actor, JoinRequest};
 use qline_app::storage::{ConsoleAudit, OutboxRow, Store};
 use qline_app::whatsapp::{REPLIES_PER_DAY, REPLIES_PER_MINUTE};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use support::meta::{meta_payload, post_meta, signed};
 use support::standin::*;
 
 on_both_backends!(
@@ -207,31 +205,10 @@ async fn says(app: &App, url: &str, id: &str, from: &str, body: &str) -> Value {
     ultramsg_event(url, event).await
 }
 
-fn meta_signed(value: Value, app_secret: &str) -> (String, String) {
-    let raw = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": value }] }]
-    })
-    .to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).unwrap();
-    mac.update(raw.as_bytes());
-    let signature = format!("sha256={}", to_hex(&mac.finalize().into_bytes()));
-    (raw, signature)
-}
-
 /// Meta delivers one signed change to its webhook; answers the status and the report.
 async fn meta_event(app: &App, value: Value, app_secret: &str) -> (u16, Value) {
-    let (raw, signature) = meta_signed(value, app_secret);
-    let answer = reqwest::Client::new()
-        .post(format!("{}/webhooks/whatsapp/meta", app.base))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", signature)
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap_or(Value::Null))
+    let (raw, signature) = signed(&meta_payload(value), app_secret);
+    post_meta(&app.base, raw, &signature).await
 }
 
 fn meta_metadata(phone_number_id: &str) -> Value {

@@ -6,6 +6,7 @@
 //! They fail, never skip, when no server answers: `make test` starts one if needed.
 #![allow(dead_code)]
 
+pub mod meta;
 pub mod standin;
 
 use leptos::prelude::LeptosOptions;
@@ -373,4 +374,40 @@ macro_rules! on_both_backends {
             )+
         }
     };
+}
+
+/// Everything the server sends on `stream` until it closes the connection; `None` if it
+/// is still open after `limit`.
+pub async fn closed_within(
+    stream: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return seen,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+/// The desk's view of a queue, as the signed-in `cookie` asks for it.
+pub async fn desk_view(
+    base: &str,
+    cookie: &str,
+    queue: impl std::fmt::Display,
+) -> reqwest::Response {
+    http()
+        .post(format!("{base}/api/desk"))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&[("queue_id", queue.to_string())])
+        .send()
+        .await
+        .unwrap()
 }
