@@ -7,23 +7,24 @@ SHELL := /bin/bash
 # Binaryen's wasm-opt pinned in .ci/binaryen comes first: Debian's corrupts the bundle.
 export PATH := $(CURDIR)/.ci/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run release test tools tools-test test-rust test-e2e test-soak check bench bench-eta bench-analytics reach-day abuse soak
+.PHONY: run release test tools tools-test test-rust test-e2e test-soak check bench bench-tracker-page bench-eta bench-analytics reach-day abuse soak
 
 ## run: build a release and serve the demo clinic on http://127.0.0.1:3000 (SQLite under ./data/)
 run: release
 	./target/release/qline serve --seed-demo
 
-## release: the server binary (target/release/qline, with hash.txt) and the browser bundle (target/site, with brotli and gzip copies)
+## release: the server binary (target/release/qline, with hash.txt and hash-patient.txt) and the browser bundles, full and patient (target/site, with brotli and gzip copies)
 release: tools
-	@[ -x target/release/qline ] && [ -d target/site/pkg ] || rm -f target/release/hash.txt
+	@[ -x target/release/qline ] && [ -d target/site/pkg ] && [ -f target/release/hash-patient.txt ] || rm -f target/release/hash.txt
 	@$(MAKE) --no-print-directory target/release/hash.txt
 
 # The release is rebuilt only when something it is made of changed: cargo-leptos itself
 # re-runs wasm-bindgen and wasm-opt (about a minute) on every build.
-RELEASE_INPUTS := $(shell find app frontend server/src server/Cargo.toml style public migrations -type f) \
-	Cargo.toml Cargo.lock Leptos.toml rust-toolchain.toml .ci/binaryen/package.json
+RELEASE_INPUTS := $(shell find app frontend patient server/src server/Cargo.toml style public migrations -type f) \
+	Cargo.toml Cargo.lock Leptos.toml rust-toolchain.toml .ci/binaryen/package.json .ci/build-patient
 target/release/hash.txt: $(RELEASE_INPUTS)
 	cargo leptos build --release --cargo-locked
+	.ci/build-patient
 	node .ci/precompress.mjs target/site/pkg
 	touch $@
 
@@ -51,17 +52,21 @@ test-soak:
 ## test-e2e: Playwright in Debian's Chromium, each test against the release server on a fresh database (run `make release` first)
 test-e2e:
 	cd end2end && PLAYWRIGHT_JSON_OUTPUT_NAME=../target/e2e-results.json \
-		npx playwright test --reporter=list,json
+		npx playwright test --project=desktop --project=phone --reporter=list,json
 
 ## check: fast compile check of the server and the browser bundle
 check:
 	cargo check -p qline
-	cargo check -p qline-frontend --target wasm32-unknown-unknown
+	cargo check -p qline-frontend -p qline-patient --target wasm32-unknown-unknown
 
 ## bench: engine throughput and NEXT latency across 100 clinics, then the tracker poll ratio (304 and 200 polls against /healthz in one run), on SQLite and PostgreSQL
 bench: tools
 	cargo build --release -p qline
 	.ci/bench
+
+## bench-tracker-page: the tracker's first and repeat visit on emulated slow 3G (bytes transferred, seconds to the token and to the first poll), release build in Chromium
+bench-tracker-page: release tools-test
+	cd end2end && npx playwright test --project=bench
 
 ## bench-eta: replay the shipped traces and compare Qline's wait estimates with the fixed rule
 bench-eta: tools

@@ -32,5 +32,7 @@ export default defineConfig({
   projects: [
     { name: "desktop", use: { ...devices["Desktop Chrome"], launchOptions: chromium } },
     { name: "phone", use: { ...devices["Pixel 7"], launchOptions: chromium } },
+    // Measurements, not tests: `make bench-tracker-page` runs them (`make test` does not).
+    { name: "bench", testDir: "./bench", use: { ...devices["Pixel 7"], launchOptions: chromium } },
   ],
 });

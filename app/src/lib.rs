@@ -23,15 +23,30 @@ pub mod storage;
 #[cfg(feature = "ssr")]
 pub mod tenant;
 
+use leptos::children::ToChildren;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Route, RouteChildren, Router, Routes, RoutesProps};
+use leptos_router::MatchNestedRoutes;
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around every page.
+///
+/// A patient's pages (see [`for_patients`]) are rendered by [`PatientApp`] and load the
+/// patient bundle (`patient.*.js` and `.wasm`, named in `hash-patient.txt` beside the
+/// binary); every other page is rendered by [`App`] and loads the full bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     send_content_policy();
+    #[cfg(feature = "ssr")]
+    let patient = use_context::<http::request::Parts>().is_some_and(|r| for_patients(r.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let patient = false;
+    let (site, bundle) = if patient {
+        (view! { <PatientApp/> }.into_any(), patient_bundle(&options))
+    } else {
+        (view! { <App/> }.into_any(), options.clone())
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,11 +57,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="qline"/>
-                <HydrationScripts options/>
+                <HydrationScripts options=bundle/>
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {site}
             </body>
         </html>
     }
@@ -78,41 +93,149 @@ fn send_content_policy() {
     }
 }
 
+/// Every screen: staff and patients alike. Hydrated by the full bundle (`qline.*`).
 #[component]
 pub fn App() -> impl IntoView {
+    let staff = view! {
+        <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async/>
+        <Route path=path!("/desk") view=pages::DeskPage ssr=SsrMode::Async/>
+        <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
+        <Route path=path!("/clinic") view=pages::ClinicPage ssr=SsrMode::Async/>
+        <Route path=path!("/clinic/poster") view=pages::PosterPage ssr=SsrMode::Async/>
+        <Route path=path!("/clinic/analytics") view=pages::AnalyticsPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin") view=pages::AdminPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/audit") view=pages::AuditPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/c/:slug") view=pages::AdminClinicPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/c/:slug/analytics") view=pages::AdminAnalyticsPage ssr=SsrMode::Async/>
+    }
+    .into_inner();
+    site((patient_routes(), staff), pages::NotFound)
+}
+
+/// The pages a patient opens from a QR code or a message (the front page, a clinic's join
+/// page, its waiting-room display and the tracker), hydrated by the small patient bundle
+/// (`patient.*`) that carries none of the staff screens. A link from here to any other
+/// page loads that page whole ([`pages::Elsewhere`]), with the full bundle.
+#[component]
+pub fn PatientApp() -> impl IntoView {
+    site(patient_routes(), pages::Elsewhere)
+}
+
+fn patient_routes() -> impl MatchNestedRoutes + Clone + Send + 'static {
+    view! {
+        <Route path=path!("/") view=pages::Home/>
+        <Route path=path!("/c/:slug") view=pages::JoinPageView ssr=SsrMode::Async/>
+        <Route path=path!("/c/:slug/display") view=pages::DisplayPage ssr=SsrMode::Async/>
+        <Route path=path!("/t/:public_id") view=pages::TrackerPage ssr=SsrMode::Async/>
+    }
+    .into_inner()
+}
+
+/// Whether `path` is one of [`PatientApp`]'s pages: `/`, `/c/{slug}`, `/c/{slug}/display`
+/// or `/t/{id}` (a trailing slash allowed, as the router allows it).
+pub fn for_patients(path: &str) -> bool {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    match segments.as_slice() {
+        [] => true,
+        ["c", slug] | ["c", slug, "display"] | ["t", slug] => !slug.is_empty(),
+        _ => false,
+    }
+}
+
+/// The options that name the patient bundle to [`HydrationScripts`]: its own output name
+/// and hash file, the same folder.
+fn patient_bundle(options: &LeptosOptions) -> LeptosOptions {
+    let mut bundle = options.clone();
+    bundle.output_name = std::sync::Arc::from(PATIENT_BUNDLE);
+    bundle.hash_file = std::sync::Arc::from(PATIENT_HASH_FILE);
+    bundle
+}
+
+/// The patient bundle's file name stem under the site's `pkg` folder.
+pub const PATIENT_BUNDLE: &str = "patient";
+/// Beside the `qline` binary: the patient bundle's content hashes (`js:` and `wasm:` lines).
+pub const PATIENT_HASH_FILE: &str = "hash-patient.txt";
+
+/// The document's routes under one router, titled alike.
+fn site<Defs, Fallback, View>(routes: Defs, fallback: Fallback) -> impl IntoView
+where
+    Defs: MatchNestedRoutes + Clone + Send + 'static,
+    Fallback: FnOnce() -> View + Clone + Send + 'static,
+    View: IntoView + 'static,
+{
     provide_meta_context();
     view! {
         <Title formatter=|page: String| if page.is_empty() { "Qline".to_owned() } else { format!("{page} · Qline") }/>
         <Router>
-            <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::Home/>
-                <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/desk") view=pages::DeskPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/clinic") view=pages::ClinicPage ssr=SsrMode::Async/>
-                <Route path=path!("/clinic/poster") view=pages::PosterPage ssr=SsrMode::Async/>
-                <Route path=path!("/clinic/analytics") view=pages::AnalyticsPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=pages::AdminPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/audit") view=pages::AuditPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/c/:slug") view=pages::AdminClinicPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/c/:slug/analytics") view=pages::AdminAnalyticsPage ssr=SsrMode::Async/>
-                <Route path=path!("/c/:slug") view=pages::JoinPageView ssr=SsrMode::Async/>
-                <Route path=path!("/c/:slug/display") view=pages::DisplayPage ssr=SsrMode::Async/>
-                <Route path=path!("/t/:public_id") view=pages::TrackerPage ssr=SsrMode::Async/>
-            </Routes>
+            {Routes(
+                RoutesProps::builder()
+                    .fallback(fallback)
+                    .children(RouteChildren::to_children(move || routes))
+                    .build(),
+            )}
         </Router>
     }
 }
 
-/// The browser's entry point: hydrates the server-rendered page.
+/// The full bundle's entry point: hydrates any server-rendered page.
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
+    mark_hydrated();
+}
+
+/// The patient bundle's entry point: hydrates a page [`PatientApp`] rendered.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_patient() {
+    leptos::mount::hydrate_body(PatientApp);
+    mark_hydrated();
+}
+
+/// Set once the page has hydrated: from then on a route change is the patient's own click.
+#[cfg(feature = "hydrate")]
+static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this page has finished hydrating.
+#[cfg(feature = "hydrate")]
+pub fn hydrated() -> bool {
+    HYDRATED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    HYDRATED.store(true, std::sync::atomic::Ordering::Relaxed);
     // Marks the page as interactive, for people's scripts and the end-to-end tests.
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.body())
     {
         let _ = body.set_attribute("data-hydrated", "");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_patients;
+
+    #[test]
+    fn patient_pages_are_the_front_page_join_display_and_tracker() {
+        for path in ["/", "/c/demo", "/c/demo/", "/c/demo/display", "/t/abcDEF123"] {
+            assert!(for_patients(path), "{path}");
+        }
+        for path in [
+            "/login",
+            "/desk",
+            "/clinic",
+            "/admin/c/demo",
+            "/c/",
+            "/c//display",
+            "/c/demo/poster",
+            "/t/",
+            "/t/a/b",
+            "/pkg/patient.js",
+        ] {
+            assert!(!for_patients(path), "{path}");
+        }
     }
 }

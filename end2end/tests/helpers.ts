@@ -2,7 +2,7 @@
 // `make run` serves) and database for every test, a watch on every page for errors,
 // fresh phone numbers, waiting for hydration, joining the demo clinic, and signing in as
 // its staff.
-import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type CDPSession, type Page } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from "node:crypto";
@@ -334,4 +334,23 @@ export async function usePushService(page: Page, subscription: StandInSubscripti
       return current as PushSubscription | null;
     };
   }, subscription);
+}
+
+/** Bytes on the wire per request of one page load, as Chromium counts them (headers and body as sent, compressed). */
+export async function transfers(page: Page): Promise<{ session: CDPSession; done: () => Map<string, { bytes: number; cached: boolean }> }> {
+  const session = await page.context().newCDPSession(page);
+  await session.send("Network.enable");
+  const urls = new Map<string, string>();
+  const seen = new Map<string, { bytes: number; cached: boolean }>();
+  session.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
+  session.on("Network.requestServedFromCache", (e) => seen.set(urls.get(e.requestId) ?? e.requestId, { bytes: 0, cached: true }));
+  session.on("Network.responseReceived", (e) => {
+    if (e.response.fromDiskCache || e.response.fromPrefetchCache) seen.set(e.response.url, { bytes: 0, cached: true });
+  });
+  session.on("Network.loadingFinished", (e) => {
+    const url = urls.get(e.requestId) ?? e.requestId;
+    const earlier = seen.get(url);
+    if (!earlier?.cached) seen.set(url, { bytes: e.encodedDataLength, cached: false });
+  });
+  return { session, done: () => seen };
 }

@@ -1,4 +1,5 @@
-//! The WASM entry point: the browser loads this to hydrate the server-rendered pages.
+//! The full WASM entry point: staff screens load it to hydrate (the pages a patient opens
+//! load the smaller `qline-patient` bundle).
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -136,49 +136,26 @@ async fn refusal_status(request: axum::extract::Request, next: axum::middleware:
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Refuses to start without the browser bundle the pages load: a server whose site root
-/// lacks it would serve pages that never come alive (no live desk, no tracker polls).
+/// Refuses to start without the browser bundles the pages load (the full one, and the
+/// patient one of the join page, tracker and display): a server whose site root lacks them
+/// would serve pages that never come alive (no live desk, no tracker polls).
 pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
     let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let name = options.output_name.as_ref();
-    let build = "Build it with `make release` (cargo leptos build --release), or point \
-                 --leptos-config / LEPTOS_SITE_ROOT at the folder that holds it.";
-    let wanted: Vec<Vec<String>> = if options.hash_files {
-        let exe = std::env::current_exe()?;
-        let hash_file = exe
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join(options.hash_file.as_ref());
-        let hashes = std::fs::read_to_string(&hash_file).map_err(|e| {
-            anyhow::anyhow!(
-                "the browser bundle's hash file {} cannot be read ({e}); it is written by the \
-                 release build and must sit beside the qline binary. {build}",
-                hash_file.display()
-            )
-        })?;
-        let hash = |kind: &str| {
-            hashes.lines().find_map(|line| {
-                let (k, v) = line.split_once(':')?;
-                (k.trim() == kind).then(|| v.trim().to_owned())
-            })
-        };
-        ["js", "wasm", "css"]
-            .iter()
-            .map(|kind| match hash(kind) {
-                Some(h) => vec![format!("{name}.{h}.{kind}")],
-                None => vec![format!(
-                    "{name}.<{kind} hash missing from {}>.{kind}",
-                    hash_file.display()
-                )],
-            })
-            .collect()
-    } else {
-        vec![
-            vec![format!("{name}.js")],
-            vec![format!("{name}.wasm"), format!("{name}_bg.wasm")],
-            vec![format!("{name}.css")],
-        ]
-    };
+    let build = "Build it with `make release` (cargo leptos build --release, then \
+                 .ci/build-patient), or point --leptos-config / LEPTOS_SITE_ROOT at the folder \
+                 that holds it.";
+    let mut wanted = bundle_files(
+        options.output_name.as_ref(),
+        options.hash_file.as_ref(),
+        &["js", "wasm", "css"],
+        options.hash_files,
+    )?;
+    wanted.extend(bundle_files(
+        qline_app::PATIENT_BUNDLE,
+        qline_app::PATIENT_HASH_FILE,
+        &["js", "wasm"],
+        options.hash_files,
+    )?);
     let missing: Vec<String> = wanted
         .into_iter()
         .filter(|any_of| !any_of.iter().any(|f| pkg.join(f).is_file()))
@@ -193,6 +170,53 @@ pub fn check_bundle(options: &LeptosOptions) -> anyhow::Result<()> {
             missing.join(", no ")
         )
     }
+}
+
+/// The files one bundle needs, each as the names any of which will do: with hashed names,
+/// those its hash file (beside the `qline` binary) gives.
+fn bundle_files(
+    name: &str,
+    hash_file: &str,
+    kinds: &[&str],
+    hashed: bool,
+) -> anyhow::Result<Vec<Vec<String>>> {
+    if !hashed {
+        return Ok(kinds
+            .iter()
+            .map(|kind| match *kind {
+                "wasm" => vec![format!("{name}.wasm"), format!("{name}_bg.wasm")],
+                _ => vec![format!("{name}.{kind}")],
+            })
+            .collect());
+    }
+    let exe = std::env::current_exe()?;
+    let hash_file = exe
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(hash_file);
+    let hashes = std::fs::read_to_string(&hash_file).map_err(|e| {
+        anyhow::anyhow!(
+            "the browser bundle's hash file {} cannot be read ({e}); it is written by the \
+             release build and must sit beside the qline binary. Build it with `make release`.",
+            hash_file.display()
+        )
+    })?;
+    let hash = |kind: &str| {
+        hashes.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            (k.trim() == kind).then(|| v.trim().to_owned())
+        })
+    };
+    Ok(kinds
+        .iter()
+        .map(|kind| match hash(kind) {
+            Some(h) => vec![format!("{name}.{h}.{kind}")],
+            None => vec![format!(
+                "{name}.<{kind} hash missing from {}>.{kind}",
+                hash_file.display()
+            )],
+        })
+        .collect())
 }
 
 /// Where the browser bundle is served, and whether its file names carry content hashes.
@@ -496,13 +520,22 @@ mod tests {
     }
 
     #[test]
-    fn a_server_starts_only_with_the_bundle_its_pages_load() {
-        assert!(check_bundle(&site(&["qline.js", "qline.wasm", "qline.css"])).is_ok());
+    fn a_server_starts_only_with_the_bundles_its_pages_load() {
+        let both = [
+            "qline.js",
+            "qline.wasm",
+            "qline.css",
+            "patient.js",
+            "patient_bg.wasm",
+        ];
+        assert!(check_bundle(&site(&both)).is_ok());
         let missing = check_bundle(&site(&["qline.js"])).unwrap_err().to_string();
         assert!(
             missing.contains("qline.wasm") && missing.contains("qline.css"),
             "{missing}"
         );
         assert!(missing.contains("make release"), "{missing}");
+        let no_patient = check_bundle(&site(&both[..4])).unwrap_err().to_string();
+        assert!(no_patient.contains("patient.wasm"), "{no_patient}");
     }
 }

@@ -28,6 +28,6 @@ pub use frame::Frame;
 pub use home::Home;
 pub use join::JoinPageView;
 pub use login::LoginPage;
-pub use not_found::NotFound;
+pub use not_found::{Elsewhere, NotFound};
 pub use poster::PosterPage;
 pub use tracker::TrackerPage;
