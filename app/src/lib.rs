@@ -220,7 +220,13 @@ mod tests {
 
     #[test]
     fn patient_pages_are_the_front_page_join_display_and_tracker() {
-        for path in ["/", "/c/demo", "/c/demo/", "/c/demo/display", "/t/abcDEF123"] {
+        for path in [
+            "/",
+            "/c/demo",
+            "/c/demo/",
+            "/c/demo/display",
+            "/t/abcDEF123",
+        ] {
             assert!(for_patients(path), "{path}");
         }
         for path in [

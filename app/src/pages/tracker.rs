@@ -283,8 +283,16 @@ mod live {
             let mut unchanged = 0u32;
             let mut failures = 0u32;
             let mut last_ok = now_ms();
+            // The first poll goes out as soon as the page is alive: on a slow phone the
+            // bundle took seconds to load, and the queue may have moved meanwhile.
+            let mut first = true;
             loop {
-                let delay = delay_ms(&state.get_untracked(), unchanged, failures);
+                let delay = if first {
+                    0
+                } else {
+                    delay_ms(&state.get_untracked(), unchanged, failures)
+                };
+                first = false;
                 if let Either::Right((None, _)) =
                     select(TimeoutFuture::new(delay), woken.next()).await
                 {

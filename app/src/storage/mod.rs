@@ -21,7 +21,7 @@ pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
 pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle};
 pub use queue_days::{
-    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
+    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, FoundDay, NewToken, Plan,
     Want,
 };
 pub use reach::{PushRow, StoredSms};
@@ -220,6 +220,15 @@ macro_rules! with_tx {
     };
 }
 pub(crate) use with_tx;
+
+/// `$from, $from+1, …`: `n` numbered placeholders, for an `IN (…)` list or the rows of a
+/// multi-row `VALUES`.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StorageError> {

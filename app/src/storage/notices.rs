@@ -2,12 +2,13 @@
 //! clinic's channels and wording, and each patient's contact, conversation and push
 //! subscription. Clinics' own templates are stored here too.
 
-use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
+use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::console::ProviderKind;
 use crate::domain::*;
 use crate::messages::{MessageKind, TemplateChannel};
 use crate::outbox::OutboxKind;
 use crate::queue::notices::{ClinicChannels, Contact, Needs, Notice, OwnTemplate, Recipient};
+use crate::whatsapp::Window;
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
@@ -35,6 +36,34 @@ impl TryFrom<ContactRow> for Contact {
     }
 }
 
+/// A patient and how many push subscriptions their token has, as `recipients` reads them.
+#[derive(sqlx::FromRow)]
+struct ContactWithPush {
+    #[sqlx(flatten)]
+    contact: ContactRow,
+    subscriptions: i64,
+}
+
+/// The tokens of the notices whose needs `asks`, each once.
+fn token_ids(wanted: &[(Notice, Needs)], asks: fn(&Needs) -> bool) -> Vec<i64> {
+    let mut ids: Vec<i64> = wanted
+        .iter()
+        .filter(|(_, needs)| asks(needs))
+        .map(|(notice, _)| notice.token.get())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A conversation with the phone it is with, as `recipients` reads several at once.
+#[derive(sqlx::FromRow)]
+struct PhoneWindow {
+    phone: String,
+    #[sqlx(flatten)]
+    window: Window,
+}
+
 const CONTACT_SQL: &str =
     "SELECT id, business_id, patient_phone, patient_name, language, public_id, source \
     FROM tokens WHERE id = $1";
@@ -57,6 +86,18 @@ impl TemplateRow {
             body: self.body,
         })
     }
+}
+
+/// A clinic's channels and one of its templates (all `None` when it wrote none): what
+/// `clinic_channels` reads in one statement.
+#[derive(sqlx::FromRow)]
+struct ChannelsRow {
+    provider: Option<String>,
+    sms: Option<i64>,
+    kind: Option<String>,
+    channel: Option<String>,
+    language: Option<String>,
+    body: Option<String>,
 }
 
 const TEMPLATES_SQL: &str =
@@ -99,69 +140,174 @@ impl Tx {
         &mut self,
         clinic: ClinicId,
     ) -> Result<ClinicChannels, StorageError> {
-        let (provider, sms, templates): (Option<String>, Option<i64>, Vec<TemplateRow>) = with_tx!(self, conn => {
-            let provider = sqlx::query_scalar("SELECT provider FROM whatsapp_accounts WHERE business_id = $1")
-                .bind(clinic.get())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let sms = sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")
-                .bind(clinic.get())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let templates = sqlx::query_as(TEMPLATES_SQL)
-                .bind(clinic.get())
-                .fetch_all(&mut *conn)
-                .await?;
-            (provider, sms, templates)
+        let rows: Vec<ChannelsRow> = with_tx!(self, conn => {
+            sqlx::query_as(
+                "SELECT w.provider, s.business_id AS sms, t.kind, t.channel, t.language, t.body \
+                 FROM businesses b \
+                 LEFT JOIN whatsapp_accounts w ON w.business_id = b.id \
+                 LEFT JOIN sms_accounts s ON s.business_id = b.id \
+                 LEFT JOIN message_templates t ON t.business_id = b.id \
+                 WHERE b.id = $1",
+            )
+            .bind(clinic.get())
+            .fetch_all(conn)
+            .await?
         });
-        let whatsapp = provider
+        let whatsapp = rows
+            .first()
+            .and_then(|r| r.provider.as_deref())
             .map(|p| {
                 RowAt::new("whatsapp_accounts", clinic.get()).decode(
                     "provider",
-                    &p,
+                    p,
                     ProviderKind::from_stored,
                 )
             })
             .transpose()?;
+        let sms = rows.first().is_some_and(|r| r.sms.is_some());
+        let templates = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(TemplateRow {
+                    kind: r.kind?,
+                    channel: r.channel?,
+                    language: r.language?,
+                    body: r.body?,
+                })
+            })
+            .map(|t| t.decode(clinic))
+            .collect::<Result<_, _>>()?;
         Ok(ClinicChannels {
             whatsapp,
-            sms: sms.is_some(),
-            templates: templates
-                .into_iter()
-                .map(|t| t.decode(clinic))
-                .collect::<Result<_, _>>()?,
+            sms,
+            templates,
         })
     }
 
-    /// What a notice's planning needs to know about its patient: how to reach them and,
-    /// as `needs` asks, their conversation with the clinic, their push subscription and
-    /// whether the token already has a message of this kind.
-    pub async fn recipient(
+    /// What each notice's planning needs to know about its patient: how to reach them and,
+    /// as its `Needs` asks, their conversation with the clinic, their push subscription and
+    /// whether the token already has a message of this kind. At most three statements
+    /// (patients with their push subscriptions, conversations, messages queued), however
+    /// many notices an action causes.
+    pub async fn recipients(
         &mut self,
         clinic: ClinicId,
-        notice: Notice,
-        needs: Needs,
-    ) -> Result<Recipient, StorageError> {
-        let contact = self
-            .token_contact(notice.token)
-            .await?
-            .ok_or_else(|| StorageError::Missing("tokens", notice.token.get()))?;
-        let window = match &contact.phone {
-            Some(phone) if needs.window => self.window(clinic, phone).await?,
-            _ => None,
+        wanted: &[(Notice, Needs)],
+    ) -> Result<Vec<Recipient>, StorageError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tokens = token_ids(wanted, |_| true);
+        // Each patient with the number of push subscriptions their token has.
+        let contacts: Vec<ContactWithPush> = self
+            .rows_for_tokens(
+                "SELECT id, business_id, patient_phone, patient_name, language, public_id, source, \
+                 (SELECT COUNT(*) FROM push_subscriptions p WHERE p.token_id = tokens.id) AS subscriptions \
+                 FROM tokens WHERE id",
+                &tokens,
+            )
+            .await?;
+        let contacts: Vec<(i64, Contact, bool)> = contacts
+            .into_iter()
+            .map(|row| {
+                let pushed = row.subscriptions > 0;
+                Ok((row.contact.id, Contact::try_from(row.contact)?, pushed))
+            })
+            .collect::<Result<_, StorageError>>()?;
+        let contact_of = |token: TokenId| {
+            contacts
+                .iter()
+                .find(|(id, _, _)| *id == token.get())
+                .map(|(_, contact, pushed)| (contact, *pushed))
+                .ok_or(StorageError::Missing("tokens", token.get()))
         };
-        let push = needs.push && self.has_push_subscription(notice.token).await?;
-        let told = needs.told
-            && self
-                .has_message(notice.token, OutboxKind::Notice(notice.kind))
-                .await?;
-        Ok(Recipient {
-            notice,
-            contact,
-            window,
-            push,
-            told,
-        })
+
+        // Their conversations: by phone, for the notices that read one.
+        let mut phones: Vec<&str> = Vec::new();
+        for (notice, needs) in wanted {
+            if let (true, Some(phone)) =
+                (needs.window, contact_of(notice.token)?.0.phone.as_deref())
+            {
+                if !phones.contains(&phone) {
+                    phones.push(phone);
+                }
+            }
+        }
+        let windows: Vec<PhoneWindow> = if phones.is_empty() {
+            Vec::new()
+        } else {
+            let sql = format!(
+                "SELECT phone, opened_at, last_inbound_at, token_id, opted_out, bot_state \
+                 FROM whatsapp_windows WHERE business_id = $1 AND phone IN ({})",
+                placeholders(2, phones.len())
+            );
+            with_tx!(self, conn => {
+                let mut query = sqlx::query_as(&sql).bind(clinic.get());
+                for phone in &phones {
+                    query = query.bind(*phone);
+                }
+                query.fetch_all(conn).await?
+            })
+        };
+
+        // Messages already queued: by token, for the notices that read them.
+        let queued: Vec<(i64, String)> = self
+            .rows_for_tokens(
+                "SELECT DISTINCT token_id, kind FROM outbox WHERE token_id",
+                &token_ids(wanted, |n| n.told),
+            )
+            .await?;
+
+        wanted
+            .iter()
+            .map(|&(notice, needs)| {
+                let (contact, pushed) = contact_of(notice.token)?;
+                let contact = contact.clone();
+                let window = match (&contact.phone, needs.window) {
+                    (Some(phone), true) => windows
+                        .iter()
+                        .find(|w| &w.phone == phone)
+                        .map(|w| w.window.clone()),
+                    _ => None,
+                };
+                let kind = OutboxKind::Notice(notice.kind);
+                Ok(Recipient {
+                    notice,
+                    window,
+                    push: needs.push && pushed,
+                    told: needs.told
+                        && queued
+                            .iter()
+                            .any(|(t, k)| *t == notice.token.get() && k == kind.as_str()),
+                    contact,
+                })
+            })
+            .collect()
+    }
+
+    /// The rows `select` (ending in the token column it filters on) finds for `tokens`:
+    /// `select IN (…)`, or nothing asked when there are none.
+    async fn rows_for_tokens<T>(
+        &mut self,
+        select: &str,
+        tokens: &[i64],
+    ) -> Result<Vec<T>, StorageError>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{select} IN ({})", placeholders(1, tokens.len()));
+        Ok(with_tx!(self, conn => {
+            let mut query = sqlx::query_as(&sql);
+            for id in tokens {
+                query = query.bind(id);
+            }
+            query.fetch_all(conn).await?
+        }))
     }
 
     /// Stores a clinic's own template; an empty body removes it (back to the default).

@@ -2,7 +2,7 @@
 //! under a lease (two workers, or two instances, never hold the same row at once), settled
 //! try by try down the fallback chain, and counted against each clinic's daily allowance.
 
-use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
+use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::messages::Channel;
 use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus, UNREACHED};
@@ -241,47 +241,56 @@ pub enum Settle<'a> {
     },
 }
 
+const OUTBOX_INSERT: &str =
+    "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, \
+    short_body, channel, status, last_error, next_attempt_at, created_at) VALUES";
+
 impl Tx {
     pub async fn enqueue_message(
         &mut self,
         m: &NewMessage<'_>,
         now: Timestamp,
-    ) -> Result<i64, StorageError> {
-        Ok(with_tx!(self, conn => {
-            sqlx::query_scalar(
-                "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, short_body, channel, status, last_error, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-            )
-            .bind(m.clinic.get())
-            .bind(m.token_id.map(TokenId::get))
-            .bind(m.phone)
-            .bind(m.kind.as_str())
-            .bind(m.language.as_str())
-            .bind(m.body)
-            .bind(m.short_body)
-            .bind(m.channel.unwrap_or(Channel::WhatsApp).as_str())
-            .bind(if m.channel.is_some() { OutboxStatus::Pending } else { OutboxStatus::Skipped }.as_str())
-            .bind(if m.channel.is_some() { "" } else { UNREACHED })
-            .bind(now.millis())
-            .fetch_one(conn)
-            .await?
-        }))
+    ) -> Result<(), StorageError> {
+        self.enqueue_messages(std::slice::from_ref(m), now).await
     }
 
-    /// Whether a token was already sent (or is due) a message of this kind.
-    pub async fn has_message(
+    /// Queues several messages in one statement (an action's notices).
+    pub async fn enqueue_messages(
         &mut self,
-        token: TokenId,
-        kind: OutboxKind,
-    ) -> Result<bool, StorageError> {
-        let n: i64 = with_tx!(self, conn => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE token_id = $1 AND kind = $2")
-                .bind(token.get())
-                .bind(kind.as_str())
-                .fetch_one(conn)
-                .await?
+        messages: &[NewMessage<'_>],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..messages.len())
+            .map(|i| format!("({})", placeholders(1 + i * 12, 12)))
+            .collect();
+        let sql = format!("{OUTBOX_INSERT} {}", rows.join(", "));
+        with_tx!(self, conn => {
+            let mut query = sqlx::query(&sql);
+            for m in messages {
+                let (channel, status, error) = match m.channel {
+                    Some(channel) => (channel, OutboxStatus::Pending, ""),
+                    None => (Channel::WhatsApp, OutboxStatus::Skipped, UNREACHED),
+                };
+                query = query
+                    .bind(m.clinic.get())
+                    .bind(m.token_id.map(TokenId::get))
+                    .bind(m.phone)
+                    .bind(m.kind.as_str())
+                    .bind(m.language.as_str())
+                    .bind(m.body)
+                    .bind(m.short_body)
+                    .bind(channel.as_str())
+                    .bind(status.as_str())
+                    .bind(error)
+                    .bind(now.millis())
+                    .bind(now.millis());
+            }
+            query.execute(conn).await?;
         });
-        Ok(n > 0)
+        Ok(())
     }
 }
 

@@ -4,11 +4,8 @@
 //! lock taken by `BEGIN IMMEDIATE`), never per table; creating a token also serializes per
 //! clinic, as its limits count the whole clinic's day.
 
-use super::rows::{
-    ClinicRow, DayRow, DayTokenRow, QueueRow, CLINIC_COLUMNS, DAY_COLUMNS, DAY_TOKEN_COLUMNS,
-    QUEUE_COLUMNS,
-};
-use super::{with_tx, RowAt, StorageError, Tx};
+use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, DAY_TOKEN_COLUMNS};
+use super::{placeholders, with_tx, RowAt, StorageError, Tx};
 use crate::domain::eta::{EarlierToken, History};
 use crate::domain::*;
 use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
@@ -101,9 +98,9 @@ pub struct AuditEntry {
 /// creation; the second is the clinic's id.
 const CREATES_LOCK: i32 = 0x5174_0001;
 
-/// A queue day locked for an action.
+/// A queue day an action is about, found (and opened if need be) but not yet loaded.
 #[derive(Debug, Clone, Copy)]
-pub struct LockedDay {
+pub struct FoundDay {
     pub id: QueueDayId,
     /// The token the key named, for `DayKey::OfToken` and `DayKey::OfPublicId`.
     pub key_token: Option<TokenId>,
@@ -154,13 +151,13 @@ pub struct Applied {
 }
 
 impl Tx {
-    /// Finds the day `key` names (and the token, when it names one) and locks it, opening
-    /// it first for `DayKey::Open`; `None` when there is no such queue or token.
-    pub async fn lock_day(
+    /// Finds the day `key` names (and the token, when it names one), opening it first for
+    /// `DayKey::Open`; `None` when there is no such queue or token. `load_day` locks it.
+    pub async fn find_day(
         &mut self,
         key: &DayKey,
         now: Timestamp,
-    ) -> Result<Option<LockedDay>, StorageError> {
+    ) -> Result<Option<FoundDay>, StorageError> {
         let mut opened = false;
         let found: Option<(i64, Option<i64>)> = match key {
             DayKey::Open { queue_id, date } => {
@@ -216,13 +213,7 @@ impl Tx {
                     .await?
             }),
         };
-        if let (Some((id, _)), Tx::Postgres(t)) = (found, &mut *self) {
-            sqlx::query("SELECT id FROM queue_days WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(found.map(|(id, key_token)| LockedDay {
+        Ok(found.map(|(id, key_token)| FoundDay {
             id: QueueDayId(id),
             key_token: key_token.map(TokenId),
             opened,
@@ -235,12 +226,11 @@ impl Tx {
         queue: QueueId,
         dates: &[chrono::NaiveDate],
     ) -> Result<Vec<EarlierToken>, StorageError> {
-        let places: Vec<String> = (0..dates.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT t.id, d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
              FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
              WHERE d.queue_id = $1 AND d.service_date IN ({})",
-            places.join(", ")
+            placeholders(2, dates.len())
         );
         let rows: Vec<PastTokenRow> = with_tx!(self, c => {
             let mut query = sqlx::query_as(&sql).bind(queue.get());
@@ -269,33 +259,31 @@ impl Tx {
         Ok(())
     }
 
-    /// Everything the rules see about a locked day.
+    /// Locks the day (PostgreSQL: its row, until the transaction ends; SQLite's write lock
+    /// is already held) and reads everything the rules see about it: the day with its
+    /// queue and clinic in one statement, then its tokens.
     pub async fn load_day(
         &mut self,
-        locked: &LockedDay,
+        found: &FoundDay,
         want: &Want,
     ) -> Result<DaySnapshot, StorageError> {
-        let day_id = locked.id.get();
-        let clinic_sql = format!(
-            "SELECT {CLINIC_COLUMNS} FROM businesses b JOIN queue_days d ON d.business_id = b.id WHERE d.id = $1"
-        );
-        let queue_sql =
-            format!("SELECT {QUEUE_COLUMNS} FROM queues q JOIN queue_days d ON d.queue_id = q.id WHERE d.id = $1");
+        let day_id = found.id.get();
+        // On PostgreSQL the read of the day's row takes its lock.
+        let lock = if matches!(self, Tx::Postgres(_)) {
+            " FOR UPDATE OF d"
+        } else {
+            ""
+        };
+        let head_sql = format!("{}{lock}", day_head_sql());
         let tokens_sql = format!(
             "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
         );
-        let day_sql = format!("SELECT {DAY_COLUMNS} FROM queue_days WHERE id = $1");
-        let (clinic, queue, day_row, tokens) = with_tx!(self, c => {
-            let clinic: ClinicRow = sqlx::query_as(&clinic_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
-            let queue: QueueRow = sqlx::query_as(&queue_sql).bind(day_id).fetch_one(&mut *c).await.map_err(StorageError::from)?;
-            let day: DayRow = sqlx::query_as(&day_sql)
-            .bind(day_id)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(StorageError::from)?;
-            let tokens: Vec<DayTokenRow> = sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await.map_err(StorageError::from)?;
-            (clinic, queue, day, tokens)
+        let (head, tokens) = with_tx!(self, c => {
+            let head: DayHeadRow = sqlx::query_as(&head_sql).bind(day_id).fetch_one(&mut *c).await?;
+            let tokens: Vec<DayTokenRow> = sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await?;
+            (head, tokens)
         });
+        let (clinic, queue, day_row) = head.split();
         let clinic = Clinic::try_from(clinic)?;
         let queue = Queue::from(queue);
         let tokens = tokens
@@ -327,7 +315,7 @@ impl Tx {
             service_date,
             next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
             day,
-            key_token: locked.key_token,
+            key_token: found.key_token,
             counts,
             last_undoable,
         })
@@ -353,40 +341,31 @@ impl Tx {
                 .execute(&mut **t)
                 .await?;
         }
-        const TODAY: &str =
-            "SELECT COUNT(*) FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
-                             WHERE d.business_id = $1 AND d.service_date = $2";
-        let phone_sql = format!("{TODAY} AND t.patient_phone = $3 AND t.status <> 'CANCELLED'");
+        // One statement: the clinic's tokens today, the phone's (a NULL phone counts none)
+        // and the address's in the window (a NULL address counts none).
+        let (today, phone, ip): (i64, i64, i64) = with_tx!(self, c => {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
+                  WHERE d.business_id = $1 AND d.service_date = $2), \
+                 (SELECT COUNT(*) FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
+                  WHERE d.business_id = $1 AND d.service_date = $2 AND t.patient_phone = $3 \
+                  AND t.status <> 'CANCELLED'), \
+                 (SELECT COUNT(*) FROM tokens WHERE business_id = $1 AND join_ip = $4 AND created_at >= $5)",
+            )
+            .bind(clinic.get())
+            .bind(date.to_string())
+            .bind(counts_for.phone.as_ref().map(Phone::as_str))
+            .bind(counts_for.ip.as_ref().map(|(ip, _)| ip.as_str()))
+            .bind(counts_for.ip.as_ref().map_or(0, |(_, since)| since.millis()))
+            .fetch_one(c)
+            .await?
+        });
         let as_u32 = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-        with_tx!(self, c => {
-            let today: i64 = sqlx::query_scalar(TODAY).bind(clinic.get()).bind(date.to_string()).fetch_one(&mut *c).await?;
-            let phone: i64 = match &counts_for.phone {
-                Some(p) => sqlx::query_scalar(&phone_sql)
-                    .bind(clinic.get())
-                    .bind(date.to_string())
-                    .bind(p.as_str())
-                    .fetch_one(&mut *c)
-                    .await?,
-                None => 0,
-            };
-            let ip: Option<i64> = match &counts_for.ip {
-                Some((ip, since)) => Some(
-                    sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM tokens WHERE business_id = $1 AND join_ip = $2 AND created_at >= $3",
-                    )
-                    .bind(clinic.get())
-                    .bind(ip)
-                    .bind(since.millis())
-                    .fetch_one(&mut *c)
-                    .await?,
-                ),
-                None => None,
-            };
-            Ok(CreateCounts {
-                clinic_tokens_today: as_u32(today),
-                phone_tokens_today: as_u32(phone),
-                ip_tokens_last_hour: ip.map(as_u32),
-            })
+        Ok(CreateCounts {
+            clinic_tokens_today: as_u32(today),
+            phone_tokens_today: as_u32(phone),
+            ip_tokens_last_hour: counts_for.ip.as_ref().map(|_| as_u32(ip)),
         })
     }
 

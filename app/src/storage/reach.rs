@@ -61,16 +61,6 @@ fn count(n: i64) -> u32 {
 }
 
 impl Tx {
-    pub async fn has_push_subscription(&mut self, token: TokenId) -> Result<bool, StorageError> {
-        let found: Option<i64> = with_tx!(self, conn => {
-            sqlx::query_scalar("SELECT id FROM push_subscriptions WHERE token_id = $1 LIMIT 1")
-                .bind(token.get())
-                .fetch_optional(conn)
-                .await?
-        });
-        Ok(found.is_some())
-    }
-
     pub async fn has_sms_account(&mut self, clinic: ClinicId) -> Result<bool, StorageError> {
         let found: Option<i64> = with_tx!(self, conn => {
             sqlx::query_scalar("SELECT business_id FROM sms_accounts WHERE business_id = $1")

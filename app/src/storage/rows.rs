@@ -181,6 +181,65 @@ pub struct DayRow {
 pub const DAY_COLUMNS: &str =
     "id, service_date, status, intake_paused, next_number, closed_at, history";
 
+/// A queue day with its queue and clinic, read in one statement (`DAY_HEAD_SQL`): the
+/// queue's and the day's columns carry prefixes, as their names repeat the clinic's.
+#[derive(sqlx::FromRow)]
+pub struct DayHeadRow {
+    #[sqlx(flatten)]
+    pub clinic: ClinicRow,
+    q_id: i64,
+    q_business_id: i64,
+    q_name: String,
+    q_prefix: String,
+    q_default_service_minutes: Option<i64>,
+    q_position: i64,
+    q_archived: bool,
+    d_id: i64,
+    d_service_date: String,
+    d_status: String,
+    d_intake_paused: bool,
+    d_next_number: i64,
+    d_closed_at: Option<i64>,
+    d_history: Option<String>,
+}
+
+/// The statement `DayHeadRow` reads, for the day `$1`.
+pub fn day_head_sql() -> String {
+    format!(
+        "SELECT {CLINIC_COLUMNS}, q.id AS q_id, q.business_id AS q_business_id, q.name AS q_name, \
+         q.prefix AS q_prefix, q.default_service_minutes AS q_default_service_minutes, \
+         q.position AS q_position, q.archived AS q_archived, d.id AS d_id, \
+         d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
+         d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history \
+         FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id \
+         WHERE d.id = $1"
+    )
+}
+
+impl DayHeadRow {
+    pub fn split(self) -> (ClinicRow, QueueRow, DayRow) {
+        let queue = QueueRow {
+            id: self.q_id,
+            business_id: self.q_business_id,
+            name: self.q_name,
+            prefix: self.q_prefix,
+            default_service_minutes: self.q_default_service_minutes,
+            position: self.q_position,
+            archived: self.q_archived,
+        };
+        let day = DayRow {
+            id: self.d_id,
+            service_date: self.d_service_date,
+            status: self.d_status,
+            intake_paused: self.d_intake_paused,
+            next_number: self.d_next_number,
+            closed_at: self.d_closed_at,
+            history: self.d_history,
+        };
+        (self.clinic, queue, day)
+    }
+}
+
 impl DayRow {
     /// The day with its tokens and the history its estimates learn from.
     pub fn day(&self, prefix: &str, tokens: Vec<DayToken>) -> Result<Day, StorageError> {

@@ -10,7 +10,7 @@ use crate::outbox::OutboxKind;
 use crate::queue::notices::{self, NoticePlan};
 use crate::queue::rules::Day;
 use crate::queue::QueueError;
-use crate::storage::{Applied, DayKey, DaySnapshot, LockedDay, NewMessage, Plan, Tx, Want};
+use crate::storage::{Applied, DayKey, DaySnapshot, FoundDay, NewMessage, Plan, Tx, Want};
 
 impl Engine {
     /// Runs one queue action. `decide` is pure: it sees the locked day and returns a plan
@@ -26,16 +26,16 @@ impl Engine {
         F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
     {
         let mut tx = self.store.begin().await?;
-        let Some(locked) = tx.lock_day(&key, now).await? else {
+        let Some(found) = tx.find_day(&key, now).await? else {
             return Err(match key {
                 DayKey::Open { .. } => QueueError::UnknownQueue,
                 DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
             }
             .into());
         };
-        let mut snapshot = tx.load_day(&locked, &want).await?;
-        if locked.opened {
-            snapshot.day.history = learn_history(&mut tx, &locked, &snapshot).await?;
+        let mut snapshot = tx.load_day(&found, &want).await?;
+        if found.opened {
+            snapshot.day.history = learn_history(&mut tx, &found, &snapshot).await?;
         }
         let plan = match decide(&snapshot) {
             Ok(plan) => plan,
@@ -69,11 +69,11 @@ impl Engine {
             return Ok(());
         }
         let channels = tx.clinic_channels(clinic.id).await?;
-        let mut recipients = Vec::with_capacity(wanted.len());
-        for notice in wanted {
-            let needs = channels.needs(clinic, notice);
-            recipients.push(tx.recipient(clinic.id, notice, needs).await?);
-        }
+        let wanted: Vec<_> = wanted
+            .into_iter()
+            .map(|notice| (notice, channels.needs(clinic, notice)))
+            .collect();
+        let recipients = tx.recipients(clinic.id, &wanted).await?;
         let NoticePlan {
             messages,
             conversations_moved,
@@ -89,8 +89,9 @@ impl Engine {
         for (phone, token) in conversations_moved {
             tx.move_conversation(clinic.id, &phone, token).await?;
         }
-        for m in messages {
-            let message = NewMessage {
+        let messages: Vec<NewMessage> = messages
+            .iter()
+            .map(|m| NewMessage {
                 clinic: clinic.id,
                 token_id: Some(m.token),
                 phone: &m.phone,
@@ -99,9 +100,9 @@ impl Engine {
                 body: &m.body,
                 short_body: &m.short_body,
                 channel: m.channel,
-            };
-            tx.enqueue_message(&message, now).await?;
-        }
+            })
+            .collect();
+        tx.enqueue_messages(&messages, now).await?;
         Ok(())
     }
 }
@@ -110,7 +111,7 @@ impl Engine {
 /// the day for its wait estimates.
 async fn learn_history(
     tx: &mut Tx,
-    locked: &LockedDay,
+    found: &FoundDay,
     snapshot: &DaySnapshot,
 ) -> Result<History, EngineError> {
     let date = snapshot.service_date.date();
@@ -119,7 +120,7 @@ async fn learn_history(
         .await?;
     let history = History::from_stored(date, &snapshot.clinic.timezone, &earlier);
     if history.days > 0 {
-        tx.save_history(locked.id, &history).await?;
+        tx.save_history(found.id, &history).await?;
     }
     Ok(history)
 }
