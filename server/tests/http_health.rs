@@ -1,5 +1,5 @@
 //! The real app over HTTP: health and readiness for the operator's load balancer, the
-//! home page, and a clear 404, on both backends.
+//! home page (with the patient bundle), and a clear 404 (with the full one), on both backends.
 
 mod support;
 
@@ -56,9 +56,10 @@ async fn ready_app_answers(db: TestDb, backend: &str) {
         "links to the demo clinic's join page"
     );
     assert!(html.contains(r#"href="/login""#), "links to staff login");
+    // The front page is a patient's: it loads the patient bundle, not the staff screens'.
     assert!(
-        html.contains("/pkg/qline.js") || html.contains("/pkg/qline.wasm"),
-        "loads the hydration bundle"
+        html.contains("/pkg/patient.js") && !html.contains("/pkg/qline.js"),
+        "loads the patient bundle"
     );
 
     let missing = http
@@ -67,11 +68,10 @@ async fn ready_app_answers(db: TestDb, backend: &str) {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    assert!(missing
-        .text()
-        .await
-        .unwrap()
-        .contains("This page does not exist"));
+    let missing = missing.text().await.unwrap();
+    assert!(missing.contains("This page does not exist"));
+    // Any other page loads the full bundle.
+    assert!(missing.contains("/pkg/qline.js"), "{missing}");
     db.cleanup().await;
 }
 

@@ -48,7 +48,13 @@ impl Server {
         // The server only checks that the bundle is there; these tests load no page's script.
         let pkg = dir.0.join("site/pkg");
         std::fs::create_dir_all(&pkg).unwrap();
-        for file in ["qline.js", "qline.wasm", "qline.css"] {
+        for file in [
+            "qline.js",
+            "qline.wasm",
+            "qline.css",
+            "patient.js",
+            "patient.wasm",
+        ] {
             std::fs::write(pkg.join(file), b"").unwrap();
         }
         let database_url = database_url
