@@ -182,36 +182,14 @@ where
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
-    mark_hydrated();
+    pages::mark_hydrated();
 }
 
 /// The patient bundle's entry point: hydrates a page [`PatientApp`] rendered.
 #[cfg(feature = "hydrate")]
 pub fn hydrate_patient() {
     leptos::mount::hydrate_body(PatientApp);
-    mark_hydrated();
-}
-
-/// Set once the page has hydrated: from then on a route change is the patient's own click.
-#[cfg(feature = "hydrate")]
-static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether this page has finished hydrating.
-#[cfg(feature = "hydrate")]
-pub fn hydrated() -> bool {
-    HYDRATED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-#[cfg(feature = "hydrate")]
-fn mark_hydrated() {
-    HYDRATED.store(true, std::sync::atomic::Ordering::Relaxed);
-    // Marks the page as interactive, for people's scripts and the end-to-end tests.
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
-        let _ = body.set_attribute("data-hydrated", "");
-    }
+    pages::mark_hydrated();
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn Elsewhere() -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    if crate::hydrated() {
+    if super::hydrated() {
         let location = leptos_router::hooks::use_location();
         let mut target = location.pathname.get_untracked();
         let search = location.search.get_untracked();
