@@ -57,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="qline"/>
-                <HydrationScripts options=bundle/>
+                <HydrationScripts options=bundle islands=patient/>
                 <MetaTags/>
             </head>
             <body>
@@ -113,12 +113,14 @@ pub fn App() -> impl IntoView {
 }
 
 /// The pages a patient opens from a QR code or a message (the front page, a clinic's join
-/// page, its waiting-room display and the tracker), hydrated by the small patient bundle
-/// (`patient.*`) that carries none of the staff screens. A link from here to any other
-/// page loads that page whole ([`pages::Elsewhere`]), with the full bundle.
+/// page, its waiting-room display and the tracker). They are rendered on the server and
+/// only their live parts, the `#[island]` components (the join form, the tracker's card,
+/// the board), are hydrated in the browser, by the small patient bundle (`patient.*`)
+/// that carries neither the router nor any staff screen. A link from here to any other
+/// page loads that page whole, with the full bundle.
 #[component]
 pub fn PatientApp() -> impl IntoView {
-    site(patient_routes(), pages::Elsewhere)
+    site(patient_routes(), pages::NotFound)
 }
 
 fn patient_routes() -> impl MatchNestedRoutes + Clone + Send + 'static {
@@ -166,7 +168,7 @@ where
 {
     provide_meta_context();
     view! {
-        <Title formatter=|page: String| if page.is_empty() { "Qline".to_owned() } else { format!("{page} · Qline") }/>
+        <Title formatter=pages::page_title/>
         <Router>
             {Routes(
                 RoutesProps::builder()
@@ -185,10 +187,17 @@ pub fn hydrate() {
     pages::mark_hydrated();
 }
 
-/// The patient bundle's entry point: hydrates a page [`PatientApp`] rendered.
+/// The patient bundle's entry point, run before Leptos hydrates the islands of a page
+/// [`PatientApp`] rendered. Without a router in the browser, a form that succeeds on the
+/// server (joining a queue) moves on to the page it names with a full page load.
 #[cfg(feature = "hydrate")]
 pub fn hydrate_patient() {
-    leptos::mount::hydrate_body(PatientApp);
+    leptos::mount::hydrate_islands();
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_href(to);
+        }
+    });
     pages::mark_hydrated();
 }
 

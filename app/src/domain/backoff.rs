@@ -61,11 +61,13 @@ impl Backoff {
             .first_wait_secs
             .saturating_mul(1_i64 << doublings)
             .min(self.max_wait_secs);
-        let ready = last.millis() + wait * 1000;
-        if now.millis() >= ready {
+        // A parallel attempt may have stamped `last` a moment after this one read the
+        // clock: the wait still never exceeds the rule's.
+        let left = (last.millis() + wait * 1000 - now.millis()).min(wait * 1000);
+        if left <= 0 {
             Ok(())
         } else {
-            Err(u32::try_from((ready - now.millis() + 999) / 1000).unwrap_or(u32::MAX))
+            Err(u32::try_from((left + 999) / 1000).unwrap_or(u32::MAX))
         }
     }
 }
@@ -97,6 +99,12 @@ mod tests {
         assert_eq!(RULE.check(strikes(6, 0), at(60)), Err(60));
         assert_eq!(RULE.check(strikes(7, 0), at(0)), Err(240));
         assert_eq!(RULE.check(strikes(40, 0), at(0)), Err(3_600));
+    }
+
+    #[test]
+    fn a_strike_stamped_after_the_clock_was_read_waits_no_longer_than_the_rule() {
+        assert_eq!(RULE.check(strikes(5, 1), at(0)), Err(60));
+        assert_eq!(RULE.check(strikes(6, 1), at(0)), Err(120));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::join::{page_language, LanguageSwitch, Problem};
 use crate::api::load_board;
 use crate::board::BoardView;
+use crate::domain::Language;
 use crate::i18n::{tr, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn DisplayPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let initial = Resource::new(slug, load_board);
     view! {
@@ -20,7 +22,14 @@ pub fn DisplayPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match initial.await {
-                        Ok(board) => view! { <Board initial=board/> }.into_any(),
+                        Ok(board) => {
+                            let lang = page_language(query.read().get("lang"), &board.languages);
+                            view! {
+                                <Title text=format!("{} · display", board.clinic_name)/>
+                                <Board initial=board lang/>
+                            }
+                            .into_any()
+                        }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
                 })}
@@ -29,17 +38,15 @@ pub fn DisplayPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn Board(initial: BoardView) -> impl IntoView {
-    let query = use_query_map();
-    let lang = page_language(query.read_untracked().get("lang"), &initial.languages);
+/// The live board: an island the patient bundle hydrates and keeps polling.
+#[island]
+fn Board(initial: BoardView, lang: Language) -> impl IntoView {
     let state = RwSignal::new(initial.clone());
     let offline = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     live::follow(state, offline);
     let b = move || state.get();
     view! {
-        <Title text=format!("{} · display", initial.clinic_name)/>
         <div inner_html=r#"<noscript><meta http-equiv="refresh" content="15"></noscript>"#></div>
         <header class="board-head">
             <h1>{move || b().clinic_name}</h1>

@@ -35,3 +35,12 @@ pub fn Frame(#[prop(optional)] width: Width, children: Children) -> impl IntoVie
         </footer>
     }
 }
+
+/// A document's title: the page's own words, then the product's name.
+pub fn page_title(page: String) -> String {
+    if page.is_empty() {
+        "Qline".to_owned()
+    } else {
+        format!("{page} · Qline")
+    }
+}

@@ -36,7 +36,11 @@ pub fn JoinPageView() -> impl IntoView {
                         Ok(p) => {
                             let lang = page_language(query.read().get("lang"), &p.languages);
                             let back = returned.await.ok().flatten();
-                            view! { <JoinForm page=p lang back/> }.into_any()
+                            view! {
+                                <Title text=p.clinic_name.clone()/>
+                                <JoinForm page=p lang back/>
+                            }
+                            .into_any()
                         }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
@@ -75,7 +79,9 @@ pub fn Problem(error: AppError) -> impl IntoView {
     }
 }
 
-#[component]
+/// The form: an island, so a patient's phone gets its checks and "Joining…" without the
+/// rest of the page in WebAssembly.
+#[island]
 fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl IntoView {
     // On success the server function redirects to the tracker (a router navigation with
     // JavaScript, a 302 without).
@@ -91,7 +97,6 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
     let languages = page.languages.clone();
     let slug = page.slug.clone();
     view! {
-        <Title text=page.clinic_name.clone()/>
         <section class="join">
             <p class="eyebrow">{page.clinic_name.clone()}</p>
             <h1>{tr(lang, Text::JoinHeading)}</h1>

@@ -24,29 +24,18 @@ pub use analytics::{AdminAnalyticsPage, AnalyticsPage};
 pub use clinic::{AdminClinicPage, ClinicPage};
 pub use desk::DeskPage;
 pub use display::DisplayPage;
-pub use frame::Frame;
+pub use frame::{page_title, Frame};
 pub use home::Home;
 pub use join::JoinPageView;
 pub use login::LoginPage;
-pub use not_found::{Elsewhere, NotFound};
+pub use not_found::NotFound;
 pub use poster::PosterPage;
 pub use tracker::TrackerPage;
 
-/// Set once the page has hydrated: from then on a route change is the patient's own click.
-#[cfg(feature = "hydrate")]
-static HYDRATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether this page has finished hydrating.
-#[cfg(feature = "hydrate")]
-pub(crate) fn hydrated() -> bool {
-    HYDRATED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Marks the page hydrated: for `Elsewhere`, and (`data-hydrated` on `<body>`) for
-/// people's scripts and the end-to-end tests.
+/// Marks the page hydrated (`data-hydrated` on `<body>`), for people's scripts and the
+/// end-to-end tests.
 #[cfg(feature = "hydrate")]
 pub fn mark_hydrated() {
-    HYDRATED.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.body())

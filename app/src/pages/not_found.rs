@@ -23,26 +23,3 @@ pub fn NotFound() -> impl IntoView {
         </Frame>
     }
 }
-
-/// What the patient bundle shows for a page it does not carry (a staff screen reached by a
-/// link): the browser loads that page whole, with the bundle that has it. Rendered while
-/// hydrating (a page the server gave the patient bundle but no patient route matched) it
-/// stays the not-found page.
-#[component]
-pub fn Elsewhere() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    if super::hydrated() {
-        let location = leptos_router::hooks::use_location();
-        let mut target = location.pathname.get_untracked();
-        let search = location.search.get_untracked();
-        if !search.is_empty() {
-            target.push('?');
-            target.push_str(&search);
-        }
-        target.push_str(&location.hash.get_untracked());
-        if let Some(window) = web_sys::window() {
-            let _ = window.location().assign(&target);
-        }
-    }
-    view! { <NotFound/> }
-}

@@ -1,7 +1,8 @@
 //! The patient's tracker (`/t/{public_id}`): the token, how many are ahead, a wait range,
 //! who is being served, and a clear word when it is their turn. Rendered on the server
-//! (with JavaScript off it refreshes itself every 20 s), then kept live by polling
-//! `/api/t/{public_id}` from WASM (see `live` below for the schedule).
+//! (with JavaScript off it refreshes itself every 20 s); its card is an island that the
+//! patient bundle hydrates and keeps live by polling `/api/t/{public_id}` (see `live`
+//! below for the schedule).
 
 use super::frame::Frame;
 use super::join::{page_language, LanguageSwitch, Problem};
@@ -16,6 +17,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn TrackerPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("public_id").unwrap_or_default();
     let initial = Resource::new(id, load_tracker);
     view! {
@@ -23,13 +25,35 @@ pub fn TrackerPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match initial.await {
-                        Ok(view) => view! { <Tracker initial=view/> }.into_any(),
+                        Ok(view) => {
+                            let lang = page_language(query.read().get("lang"), &[view.language]);
+                            view! {
+                                <Title text=title(lang, &view)/>
+                                <Tracker initial=view lang/>
+                            }
+                            .into_any()
+                        }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
                 })}
             </Suspense>
         </Frame>
     }
+}
+
+/// The tab's words: the token and where it stands, with a bell when it is their turn
+/// (a patient in another tab sees it there).
+fn title(lang: Language, view: &TrackerView) -> String {
+    let bell = if view.phase == Phase::YourTurn {
+        "🔔 "
+    } else {
+        ""
+    };
+    format!(
+        "{bell}{} · {}",
+        view.token,
+        tr(lang, phase_words(view.phase).0)
+    )
 }
 
 fn phase_words(phase: Phase) -> (Text, Option<Text>) {
@@ -43,15 +67,25 @@ fn phase_words(phase: Phase) -> (Text, Option<Text>) {
     }
 }
 
-#[component]
-fn Tracker(initial: TrackerView) -> impl IntoView {
-    let query = use_query_map();
-    let lang = page_language(query.read_untracked().get("lang"), &[initial.language]);
+/// The live card: everything on the page that changes or takes a tap.
+#[island]
+fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
     let state = RwSignal::new(initial.clone());
     let offline_for = RwSignal::new(None::<u32>);
     let moved_back = RwSignal::new(None::<u32>);
     #[cfg(feature = "hydrate")]
-    live::follow(state, offline_for, moved_back);
+    {
+        live::follow(state, offline_for, moved_back);
+        // The server wrote the first title; it follows the card from here.
+        Effect::new(move |_| {
+            let words = super::page_title(title(lang, &state.read()));
+            if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+                if doc.title() != words {
+                    doc.set_title(&words);
+                }
+            }
+        });
+    }
 
     let cancel = ServerAction::<crate::api::CancelToken>::new();
     Effect::new(move |_| {
@@ -65,13 +99,7 @@ fn Tracker(initial: TrackerView) -> impl IntoView {
     let v = move || state.get();
     let base = format!("/t/{}", initial.public_id);
     let offered = vec![Language::En, Language::Hi];
-    let title = move || format!("{} · {}", v().token, tr(lang, phase_words(v().phase).0));
-    // The server writes <title> once the page has rendered, outside its reactive arena
-    // (reading a signal there panics and drops the response): it gets the words now.
-    #[cfg(not(feature = "hydrate"))]
-    let title = title();
-    view! {
-        <Title text=title/>
+    let card = view! {
         // Without JavaScript the page reloads itself; hydration never looks inside.
         <div inner_html=r#"<noscript><meta http-equiv="refresh" content="20"></noscript>"#></div>
         <section class="tracker" data-phase=move || format!("{:?}", v().phase)>
@@ -139,7 +167,12 @@ fn Tracker(initial: TrackerView) -> impl IntoView {
                 view! { <Rating state lang/> }.into_any()
             })}
         </section>
-    }
+    };
+    // On the server, one type for the whole card keeps the page around it within the
+    // compiler's depth limit; the browser hydrates the card alone and skips the erasure.
+    #[cfg(feature = "ssr")]
+    let card = card.into_any();
+    card
 }
 
 /// Stars and a note, asked once after the patient has been seen.
@@ -215,15 +248,9 @@ mod live {
         }
     }
 
-    fn announce_turn(view: &TrackerView) {
+    /// A buzz and a chime (the title's bell comes with the new state).
+    fn announce_turn() {
         if let Some(window) = web_sys::window() {
-            if let Some(doc) = window.document() {
-                doc.set_title(&format!(
-                    "🔔 {} · {}",
-                    view.token,
-                    tr(view.language, Text::YourTurn)
-                ));
-            }
             let _ = window.navigator().vibrate_with_duration(600);
         }
         chime();
@@ -316,7 +343,7 @@ mod live {
                             moved_back.set(Some(next.ahead - before.ahead));
                         }
                         if before.phase != Phase::YourTurn && next.phase == Phase::YourTurn {
-                            announce_turn(&next);
+                            announce_turn();
                         }
                         state.set(next);
                         etag = tag;

@@ -2,7 +2,7 @@
 //! `(business_id, created_at)` index), the WhatsApp messages its patients sent, and
 //! ratings with feedback.
 
-use super::{with_pool, with_tx, RowAt, StorageError, Store};
+use super::{value_rows, with_pool, with_tx, RowAt, StorageError, Store};
 use crate::analytics::{Outcome, TokenFacts};
 use crate::domain::*;
 
@@ -146,19 +146,11 @@ impl Store {
             .filter_map(|v| v.served.or(v.cancelled).or(v.called))
             .max()
             .map_or(opened, Timestamp::millis);
-        let rows: Vec<String> = (0..visits.len())
-            .map(|r| {
-                let places: Vec<String> = (1..=COLUMNS)
-                    .map(|c| format!("${}", r * COLUMNS + c))
-                    .collect();
-                format!("({})", places.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO tokens (public_id, queue_day_id, queue_id, business_id, number, status, \
              patient_name, patient_phone, source, language, created_at, called_at, served_at, \
              cancelled_at, rating) VALUES {}",
-            rows.join(", ")
+            value_rows(visits.len(), COLUMNS)
         );
         let mut tx = self.begin().await?;
         with_tx!(&mut tx, c => {

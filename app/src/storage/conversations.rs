@@ -5,8 +5,13 @@ use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::whatsapp::{RecentReplies, Window, WindowLine, WINDOW_MS};
 
-const WINDOW_SQL: &str = "SELECT opened_at, last_inbound_at, token_id, opted_out, bot_state \
-    FROM whatsapp_windows WHERE business_id = $1 AND phone = $2";
+/// The columns of `Window`, in `whatsapp_windows`.
+pub(super) const WINDOW_COLUMNS: &str =
+    "opened_at, last_inbound_at, token_id, opted_out, bot_state";
+
+static WINDOW_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {WINDOW_COLUMNS} FROM whatsapp_windows WHERE business_id = $1 AND phone = $2")
+});
 
 impl Tx {
     pub async fn window(
@@ -16,7 +21,7 @@ impl Tx {
     ) -> Result<Option<Window>, StorageError> {
         Ok(with_tx!(self, conn => {
             sqlx::query_as(
-                WINDOW_SQL,
+                &WINDOW_SQL,
             )
             .bind(clinic.get())
             .bind(phone)
@@ -218,7 +223,7 @@ impl Store {
     ) -> Result<Option<Window>, StorageError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                WINDOW_SQL,
+                &WINDOW_SQL,
             )
             .bind(clinic.get())
             .bind(phone)

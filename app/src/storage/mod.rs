@@ -221,11 +221,18 @@ macro_rules! with_tx {
 }
 pub(crate) use with_tx;
 
-/// `$from, $from+1, …`: `n` numbered placeholders, for an `IN (…)` list or the rows of a
-/// multi-row `VALUES`.
+/// `$from, $from+1, …`: `n` numbered placeholders, for an `IN (…)` list or a `VALUES` row.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $columns), ($columns+1, …), …`: the rows of a multi-row `VALUES`.
+pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * columns, columns)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -2,6 +2,7 @@
 //! clinic's channels and wording, and each patient's contact, conversation and push
 //! subscription. Clinics' own templates are stored here too.
 
+use super::conversations::WINDOW_COLUMNS;
 use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::console::ProviderKind;
 use crate::domain::*;
@@ -64,9 +65,12 @@ struct PhoneWindow {
     window: Window,
 }
 
-const CONTACT_SQL: &str =
-    "SELECT id, business_id, patient_phone, patient_name, language, public_id, source \
-    FROM tokens WHERE id = $1";
+/// The columns of `ContactRow`, in `tokens`.
+const CONTACT_COLUMNS: &str =
+    "id, business_id, patient_phone, patient_name, language, public_id, source";
+
+static CONTACT_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {CONTACT_COLUMNS} FROM tokens WHERE id = $1"));
 
 #[derive(sqlx::FromRow)]
 struct TemplateRow {
@@ -126,7 +130,7 @@ impl Tx {
     /// A token's patient, for messages, read inside the transaction.
     pub async fn token_contact(&mut self, token: TokenId) -> Result<Option<Contact>, StorageError> {
         let row: Option<ContactRow> = with_tx!(self, conn => {
-            sqlx::query_as(CONTACT_SQL)
+            sqlx::query_as(&CONTACT_SQL)
                 .bind(token.get())
                 .fetch_optional(conn)
                 .await?
@@ -201,9 +205,10 @@ impl Tx {
         // Each patient with the number of push subscriptions their token has.
         let contacts: Vec<ContactWithPush> = self
             .rows_for_tokens(
-                "SELECT id, business_id, patient_phone, patient_name, language, public_id, source, \
-                 (SELECT COUNT(*) FROM push_subscriptions p WHERE p.token_id = tokens.id) AS subscriptions \
-                 FROM tokens WHERE id",
+                &format!(
+                    "SELECT {CONTACT_COLUMNS}, (SELECT COUNT(*) FROM push_subscriptions p \
+                     WHERE p.token_id = tokens.id) AS subscriptions FROM tokens WHERE id"
+                ),
                 &tokens,
             )
             .await?;
@@ -237,8 +242,8 @@ impl Tx {
             Vec::new()
         } else {
             let sql = format!(
-                "SELECT phone, opened_at, last_inbound_at, token_id, opted_out, bot_state \
-                 FROM whatsapp_windows WHERE business_id = $1 AND phone IN ({})",
+                "SELECT phone, {WINDOW_COLUMNS} FROM whatsapp_windows \
+                 WHERE business_id = $1 AND phone IN ({})",
                 placeholders(2, phones.len())
             );
             with_tx!(self, conn => {
@@ -352,7 +357,7 @@ impl Store {
     /// A token's patient, for messages, read outside any transaction.
     pub async fn token_contact(&self, token: TokenId) -> Result<Option<Contact>, StorageError> {
         let row: Option<ContactRow> = with_pool!(self, pool => {
-            sqlx::query_as(CONTACT_SQL)
+            sqlx::query_as(&CONTACT_SQL)
                 .bind(token.get())
                 .fetch_optional(pool)
                 .await?

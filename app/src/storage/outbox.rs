@@ -2,7 +2,7 @@
 //! under a lease (two workers, or two instances, never hold the same row at once), settled
 //! try by try down the fallback chain, and counted against each clinic's daily allowance.
 
-use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
+use super::{value_rows, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::messages::Channel;
 use crate::outbox::{AttemptOutcome, OutboxKind, OutboxStatus, UNREACHED};
@@ -263,10 +263,7 @@ impl Tx {
         if messages.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..messages.len())
-            .map(|i| format!("({})", placeholders(1 + i * 12, 12)))
-            .collect();
-        let sql = format!("{OUTBOX_INSERT} {}", rows.join(", "));
+        let sql = format!("{OUTBOX_INSERT} {}", value_rows(messages.len(), 12));
         with_tx!(self, conn => {
             let mut query = sqlx::query(&sql);
             for m in messages {

@@ -181,7 +181,7 @@ pub struct DayRow {
 pub const DAY_COLUMNS: &str =
     "id, service_date, status, intake_paused, next_number, closed_at, history";
 
-/// A queue day with its queue and clinic, read in one statement (`DAY_HEAD_SQL`): the
+/// A queue day with its queue and clinic, read in one statement (`day_head_sql`): the
 /// queue's and the day's columns carry prefixes, as their names repeat the clinic's.
 #[derive(sqlx::FromRow)]
 pub struct DayHeadRow {

@@ -4,7 +4,7 @@ use super::rows::{
     ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS, DAY_COLUMNS,
     DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
 };
-use super::{with_pool, with_tx, RowAt, StorageError, Store, Tx};
+use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::queue::rules::{Day, DayToken};
 
@@ -96,11 +96,10 @@ impl Tx {
         now: Timestamp,
     ) -> Result<ClinicId, StorageError> {
         let columns = super::rows::CLINIC_SETTINGS_COLUMNS;
-        let values: Vec<String> = (4..4 + columns.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "INSERT INTO businesses (slug, status, created_at, {}) VALUES ($1, $2, $3, {}) RETURNING id",
             columns.join(", "),
-            values.join(", ")
+            placeholders(4, columns.len())
         );
         let id: i64 = with_tx!(self, conn => {
             let query = sqlx::query_scalar(&sql)
