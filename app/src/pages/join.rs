@@ -7,6 +7,7 @@ use super::frame::Frame;
 use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue, ReturnedForm};
 use crate::domain::Language;
 use crate::i18n::{tr, Text};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -83,8 +84,8 @@ pub fn Problem(error: AppError) -> impl IntoView {
 /// rest of the page in WebAssembly.
 #[island]
 fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl IntoView {
-    // On success the server function redirects to the tracker (a router navigation with
-    // JavaScript, a 302 without).
+    // On success the server function sends the patient to the tracker (a page load the
+    // patient bundle's redirect hook starts with JavaScript, a 302 without).
     let join = ServerAction::<JoinQueue>::new();
     let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
     let (name, phone) = (typed("name"), typed("phone"));
@@ -103,14 +104,14 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
             <LanguageSwitch base=format!("/c/{slug}") current=lang offered=languages.clone()/>
             {match page.notice.clone() {
                 // A clinic that is not taking tokens shows why, and no form.
-                Some(n) => view! { <p class="notice notice-error" role="alert">{n}</p> }.into_any(),
-                None => view! {
+                Some(n) => Either::Left(view! { <p class="notice notice-error" role="alert">{n}</p> }),
+                None => Either::Right(view! {
             <ActionForm action=join>
                 <div class="form card">
                     <input type="hidden" name="slug" value=page.slug.clone()/>
                     {match single_queue {
-                        Some(id) => view! { <input type="hidden" name="queue_id" value=id/> }.into_any(),
-                        None => view! {
+                        Some(id) => Either::Left(view! { <input type="hidden" name="queue_id" value=id/> }),
+                        None => Either::Right(view! {
                             <fieldset class="queue-choice">
                                 <legend>{tr(lang, Text::ChooseQueue)}</legend>
                                 {page.queues.iter().enumerate().map(|(i, (id, name))| view! {
@@ -121,7 +122,7 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                                     </label>
                                 }).collect_view()}
                             </fieldset>
-                        }.into_any(),
+                        }),
                     }}
                     <label class="field">
                         <span>{tr(lang, Text::YourName)}</span>
@@ -151,7 +152,7 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                     </button>
                 </div>
             </ActionForm>
-                }.into_any(),
+                }),
             }}
         </section>
     }

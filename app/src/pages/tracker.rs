@@ -10,6 +10,7 @@ use crate::api::load_tracker;
 use crate::domain::{eta::humane_range, Language};
 use crate::i18n::{tr, Text};
 use crate::tracker::{Phase, TrackerView};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -162,9 +163,9 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
             })}
             {move || cancel.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
             {move || (v().phase == Phase::Served).then(|| if v().rated {
-                view! { <p class="notice" data-testid="rated">{tr(lang, Text::ThanksForRating)}</p> }.into_any()
+                Either::Left(view! { <p class="notice" data-testid="rated">{tr(lang, Text::ThanksForRating)}</p> })
             } else {
-                view! { <Rating state lang/> }.into_any()
+                Either::Right(view! { <Rating state lang/> })
             })}
         </section>
     };
