@@ -44,6 +44,11 @@ pub enum Command {
     Migrate,
     /// Create a platform admin (super admin) who runs every clinic from /admin.
     CreateAdmin(CreateAdminArgs),
+    /// Copy the SQLite database into a new file while Qline keeps serving (a consistent
+    /// snapshot, by SQLite's VACUUM INTO). To restore: stop Qline, put the copy in place
+    /// of the database file, remove its -wal and -shm files, start again. For PostgreSQL
+    /// use pg_dump (docs/OPERATIONS.md).
+    Backup(BackupArgs),
     /// Create the demo clinic "Demo Clinic" (/c/demo) with queues General (A) and Dental (D)
     /// and three logins: admin@demo.test, owner@demo.test and desk@demo.test.
     SeedDemo(SeedDemoArgs),
@@ -76,6 +81,13 @@ pub enum Command {
     /// scratch database of its own (SQLite, or on a loopback PostgreSQL server); it
     /// refuses --database-url.
     BenchTrackers(crate::tracker_bench::BenchTrackersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write the copy to; it must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -313,6 +325,24 @@ impl Cli {
                 store.close().await;
                 Ok(())
             }
+            Command::Backup(args) => {
+                if let Some(file) = sqlite_file(&url).filter(|f| !f.exists()) {
+                    anyhow::bail!(
+                        "there is no database at {}: nothing to back up",
+                        file.display()
+                    );
+                }
+                let store = Store::connect(&url).await?;
+                let bytes = store.backup_to(&args.to).await;
+                store.close().await;
+                println!(
+                    "Backed up {} to {} ({} bytes).",
+                    redact(&url),
+                    args.to.display(),
+                    bytes?
+                );
+                Ok(())
+            }
             Command::SeedDemo(args) => {
                 let store = open(&url).await?;
                 let logins = Tenants::new(store.clone())
@@ -491,11 +521,7 @@ async fn seed_demo_if_missing(
     password: Option<&str>,
     history_days: u32,
 ) -> anyhow::Result<()> {
-    let saved = url.strip_prefix("sqlite://").and_then(|path| {
-        PathBuf::from(path.split('?').next().unwrap_or(path))
-            .parent()
-            .map(|p| p.join("demo-logins.txt"))
-    });
+    let saved = sqlite_file(url).and_then(|file| file.parent().map(|p| p.join("demo-logins.txt")));
     match Tenants::new(store.clone()).seed_demo(password).await {
         Ok(logins) => {
             crate::trace::seed_demo_history(store, history_days).await?;
@@ -552,6 +578,12 @@ fn write_private(file: &std::path::Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Hides the password in a database URL before it is printed or logged.
+/// The file of a `sqlite://` URL.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    url.strip_prefix("sqlite://")
+        .map(|path| PathBuf::from(path.split('?').next().unwrap_or(path)))
+}
+
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {

@@ -202,3 +202,118 @@ async fn postgres_slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight
     slow_clients_are_cut_off_and_a_stop_finishes_what_is_in_flight(Some(url)).await;
     db.cleanup().await;
 }
+
+/// `qline backup` run by hand, with the database URL in its environment.
+fn backup(database_url: &str, to: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_qline"))
+        .arg("backup")
+        .arg("--to")
+        .arg(to)
+        .env("QLINE_DATABASE_URL", database_url)
+        .env("QLINE_LOG", "warn")
+        .output()
+        .expect("run qline backup")
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_to_the_same_clinic_and_tokens() {
+    use qline_app::domain::ClinicSettings;
+    use qline_app::queue::engine::{Actor, Engine};
+    use qline_app::queue::rules::StaffAction;
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite://{}", dir.0.join("qline.db").display());
+    let store = qline_app::storage::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let c = support::clinic(&store, "backup", ClinicSettings::default()).await;
+    let engine = Engine::new(store.clone());
+    let mut tokens = Vec::new();
+    for name in ["Asha", "Ravi", "Meena"] {
+        let applied = engine
+            .create_token(Actor::Staff(&c.desk), support::walk_in(c.general, name))
+            .await
+            .unwrap();
+        tokens.push(applied.created.unwrap().1);
+    }
+    engine
+        .act(
+            &c.desk,
+            c.general,
+            StaffAction::Next {
+                expected_serving: None,
+            },
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Copied while a server runs on the database, into a folder that does not exist yet.
+    let server = Server::start(Some(url.clone()));
+    let copy = dir.0.join("backups").join("qline-copy.db");
+    let done = backup(&url, &copy);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains("Backed up"));
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(format!("{mode:o}"), "600", "the copy holds patients' names");
+
+    // A second copy to the same file is refused and leaves the first whole.
+    let first = std::fs::read(&copy).unwrap();
+    let again = backup(&url, &copy);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(&copy).unwrap(), first);
+    drop(server);
+
+    // Restored: a server on the copy shows the clinic and every token where it was.
+    let restored = Server::start(Some(format!("sqlite://{}", copy.display())));
+    let http = support::http();
+    let page = http
+        .get(format!("http://{}/c/backup", restored.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("backup clinic"));
+    let mut shown = Vec::new();
+    for public_id in &tokens {
+        let view: serde_json::Value = http
+            .get(format!("http://{}/api/t/{public_id}", restored.addr))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        shown.push(format!("{} {}", view["token"], view["phase"]));
+    }
+    assert_eq!(
+        shown,
+        [
+            r#""A-1" "YourTurn""#,
+            r#""A-2" "Waiting""#,
+            r#""A-3" "Waiting""#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_backup_needs_a_sqlite_database_that_exists() {
+    let dir = tempdir::Dir::new();
+    let to = dir.0.join("copy.db");
+
+    let missing = format!("sqlite://{}", dir.0.join("none.db").display());
+    let refused = backup(&missing, &to);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing to back up"));
+    assert!(!dir.0.join("none.db").exists(), "no empty database made");
+
+    let refused = backup(&support::postgres_admin_url(), &to);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+    assert!(!to.exists());
+}

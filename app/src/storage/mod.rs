@@ -6,6 +6,7 @@
 
 mod accounts;
 mod analytics;
+mod batch;
 mod console;
 mod conversations;
 mod notices;
@@ -21,7 +22,7 @@ pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
 pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle};
 pub use queue_days::{
-    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, FoundDay, NewToken, Plan,
+    Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
     Want,
 };
 pub use reach::{PushRow, StoredSms};
@@ -72,6 +73,14 @@ pub enum StorageError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "{0} already exists (or is not a usable file name): a backup goes to a new file, so choose another name"
+    )]
+    BackupExists(String),
+    #[error(
+        "qline backup copies a SQLite database; back PostgreSQL up with pg_dump (docs/OPERATIONS.md, Backups)"
+    )]
+    BackupNotSqlite,
     #[error("the database server did not answer within {0} s; is it running and reachable?")]
     Unreachable(u64),
     #[error("database error: {0}")]
@@ -267,11 +276,18 @@ fn sqlite_in_memory(url: &str) -> bool {
     database == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
+/// Whether a file `create_private_file` finds already there is used or refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    Use,
+    Refuse,
+}
+
 /// Creates a missing SQLite file and any missing folders above it, readable by this user
 /// only (file 0600, each folder Qline creates 0700): the file holds patients' names and
 /// phones. SQLite gives its `-wal` and `-shm` files the database file's mode. An existing
 /// file or folder keeps the mode its owner chose.
-fn create_private_file(path: &Path) -> Result<(), StorageError> {
+fn create_private_file(path: &Path, existing: Existing) -> Result<(), StorageError> {
     let mut folders = std::fs::DirBuilder::new();
     folders.recursive(true);
     let mut file = std::fs::OpenOptions::new();
@@ -292,7 +308,10 @@ fn create_private_file(path: &Path) -> Result<(), StorageError> {
     }
     match file.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match existing {
+            Existing::Use => Ok(()),
+            Existing::Refuse => Err(StorageError::BackupExists(path.display().to_string())),
+        },
         Err(source) => Err(StorageError::File {
             path: path.display().to_string(),
             source,
@@ -311,7 +330,7 @@ impl Store {
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true);
             if !sqlite_in_memory(url) {
-                create_private_file(options.get_filename())?;
+                create_private_file(options.get_filename(), Existing::Use)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -401,5 +420,33 @@ impl Store {
 
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
+    }
+
+    /// Copies a SQLite database, consistent as of one instant, into the new file `to`
+    /// (0600, like the database) while Qline keeps serving: SQLite's `VACUUM INTO` reads
+    /// one snapshot and the writers go on. Returns the copy's size in bytes. An existing
+    /// file is never overwritten; a copy that fails is removed.
+    pub async fn backup_to(&self, to: &Path) -> Result<u64, StorageError> {
+        let Store::Sqlite(db) = self else {
+            return Err(StorageError::BackupNotSqlite);
+        };
+        let target = to
+            .to_str()
+            .ok_or_else(|| StorageError::BackupExists(to.display().to_string()))?;
+        create_private_file(to, Existing::Refuse)?;
+        let copied = sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(to);
+            return Err(e.into());
+        }
+        std::fs::metadata(to)
+            .map(|m| m.len())
+            .map_err(|source| StorageError::File {
+                path: target.to_owned(),
+                source,
+            })
     }
 }

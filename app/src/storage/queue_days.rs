@@ -4,6 +4,7 @@
 //! lock taken by `BEGIN IMMEDIATE`), never per table; creating a token also serializes per
 //! clinic, as its limits count the whole clinic's day.
 
+use super::batch::{Arg, Batch};
 use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, DAY_TOKEN_COLUMNS};
 use super::{placeholders, with_tx, RowAt, StorageError, Tx};
 use crate::domain::eta::{EarlierToken, History};
@@ -98,12 +99,10 @@ pub struct AuditEntry {
 /// creation; the second is the clinic's id.
 const CREATES_LOCK: i32 = 0x5174_0001;
 
-/// A queue day an action is about, found (and opened if need be) but not yet loaded.
-#[derive(Debug, Clone, Copy)]
-pub struct FoundDay {
-    pub id: QueueDayId,
-    /// The token the key named, for `DayKey::OfToken` and `DayKey::OfPublicId`.
-    pub key_token: Option<TokenId>,
+/// A queue day an action is about, locked and read.
+#[derive(Debug, Clone)]
+pub struct LockedDay {
+    pub snapshot: DaySnapshot,
     /// Whether this action opened the day.
     pub opened: bool,
 }
@@ -151,73 +150,123 @@ pub struct Applied {
 }
 
 impl Tx {
-    /// Finds the day `key` names (and the token, when it names one), opening it first for
-    /// `DayKey::Open`; `None` when there is no such queue or token. `load_day` locks it.
-    pub async fn find_day(
+    /// Finds the day `key` names (opening it first for `DayKey::Open`), locks it
+    /// (PostgreSQL: its row, until the transaction ends; SQLite's write lock is already
+    /// held) and reads everything the rules see about it: the day with its queue and
+    /// clinic in one statement, then its tokens. `None` when there is no such queue or
+    /// token.
+    pub async fn lock_day(
         &mut self,
         key: &DayKey,
+        want: &Want,
         now: Timestamp,
-    ) -> Result<Option<FoundDay>, StorageError> {
-        let mut opened = false;
-        let found: Option<(i64, Option<i64>)> = match key {
+    ) -> Result<Option<LockedDay>, StorageError> {
+        let found = match key {
             DayKey::Open { queue_id, date } => {
                 // Open already, as it is for every action after a day's first: one read.
-                let open: Option<(i64, Option<i64>)> = with_tx!(self, c => {
-                    sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
+                let sql = self.day_head_where("d.queue_id = $1 AND d.service_date = $2");
+                let head: Option<DayHeadRow> = with_tx!(self, c => {
+                    sqlx::query_as(&sql)
                         .bind(queue_id.get())
                         .bind(date.to_string())
                         .fetch_optional(c)
                         .await?
                 });
-                match open {
-                    Some(found) => Some(found),
-                    None => {
-                        let made: Option<i64> = with_tx!(self, c => {
-                            sqlx::query_scalar(
-                                "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
-                                 SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
-                                 ON CONFLICT (queue_id, service_date) DO NOTHING RETURNING id",
-                            )
-                            .bind(queue_id.get())
-                            .bind(date.to_string())
-                            .bind(now.millis())
-                            .fetch_optional(c)
-                            .await?
-                        });
-                        opened = made.is_some();
-                        match made {
-                            Some(id) => Some((id, None)),
-                            // No such queue, or (on PostgreSQL) a parallel action opened
-                            // the day first: read it again.
-                            None => with_tx!(self, c => {
-                                sqlx::query_as("SELECT id, CAST(NULL AS BIGINT) FROM queue_days WHERE queue_id = $1 AND service_date = $2")
-                                    .bind(queue_id.get())
-                                    .bind(date.to_string())
-                                    .fetch_optional(c)
-                                    .await?
-                            }),
-                        }
-                    }
+                match head {
+                    Some(head) => Some((head, None, false)),
+                    None => match self.open_day(*queue_id, date, now).await? {
+                        Some((day, opened)) => Some((self.day_head(day).await?, None, opened)),
+                        None => None,
+                    },
                 }
             }
-            DayKey::OfToken(id) => with_tx!(self, c => {
-                sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE id = $1")
-                    .bind(id.get())
-                    .fetch_optional(c)
-                    .await?
-            }),
-            DayKey::OfPublicId(id) => with_tx!(self, c => {
-                sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE public_id = $1")
-                    .bind(id.as_str())
-                    .fetch_optional(c)
-                    .await?
-            }),
+            DayKey::OfToken(id) => {
+                let found = with_tx!(self, c => {
+                    sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE id = $1")
+                        .bind(id.get())
+                        .fetch_optional(c)
+                        .await?
+                });
+                self.day_of_token(found).await?
+            }
+            DayKey::OfPublicId(id) => {
+                let found = with_tx!(self, c => {
+                    sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE public_id = $1")
+                        .bind(id.as_str())
+                        .fetch_optional(c)
+                        .await?
+                });
+                self.day_of_token(found).await?
+            }
         };
-        Ok(found.map(|(id, key_token)| FoundDay {
-            id: QueueDayId(id),
-            key_token: key_token.map(TokenId),
-            opened,
-        }))
+        let Some((head, key_token, opened)) = found else {
+            return Ok(None);
+        };
+        let snapshot = self.load_day(head, key_token, want).await?;
+        Ok(Some(LockedDay { snapshot, opened }))
+    }
+
+    /// `day_head_sql` for the day `condition` picks, taking its lock on PostgreSQL.
+    fn day_head_where(&self, condition: &str) -> String {
+        let lock = if matches!(self, Tx::Postgres(_)) {
+            " FOR UPDATE OF d"
+        } else {
+            ""
+        };
+        format!("{} WHERE {condition}{lock}", day_head_sql())
+    }
+
+    /// The head of the day a token found by `lock_day` belongs to, with the token.
+    async fn day_of_token(
+        &mut self,
+        found: Option<(i64, i64)>,
+    ) -> Result<Option<(DayHeadRow, Option<TokenId>, bool)>, StorageError> {
+        let Some((day, token)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((
+            self.day_head(day).await?,
+            Some(TokenId(token)),
+            false,
+        )))
+    }
+
+    async fn day_head(&mut self, day: i64) -> Result<DayHeadRow, StorageError> {
+        let sql = self.day_head_where("d.id = $1");
+        Ok(with_tx!(self, c => sqlx::query_as(&sql).bind(day).fetch_one(c).await?))
+    }
+
+    /// Opens a queue's day: its id, and whether this call opened it (on PostgreSQL a
+    /// parallel action may have opened it first). `None` when there is no such queue.
+    async fn open_day(
+        &mut self,
+        queue_id: QueueId,
+        date: &LocalDate,
+        now: Timestamp,
+    ) -> Result<Option<(i64, bool)>, StorageError> {
+        let made: Option<i64> = with_tx!(self, c => {
+            sqlx::query_scalar(
+                "INSERT INTO queue_days (queue_id, business_id, service_date, status, opened_at) \
+                 SELECT id, business_id, $2, 'OPEN', $3 FROM queues WHERE id = $1 \
+                 ON CONFLICT (queue_id, service_date) DO NOTHING RETURNING id",
+            )
+            .bind(queue_id.get())
+            .bind(date.to_string())
+            .bind(now.millis())
+            .fetch_optional(c)
+            .await?
+        });
+        if let Some(id) = made {
+            return Ok(Some((id, true)));
+        }
+        let found: Option<i64> = with_tx!(self, c => {
+            sqlx::query_scalar("SELECT id FROM queue_days WHERE queue_id = $1 AND service_date = $2")
+                .bind(queue_id.get())
+                .bind(date.to_string())
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(found.map(|id| (id, false)))
     }
 
     /// The tokens of a queue's days on `dates`, for the history a new day learns from.
@@ -259,30 +308,19 @@ impl Tx {
         Ok(())
     }
 
-    /// Locks the day (PostgreSQL: its row, until the transaction ends; SQLite's write lock
-    /// is already held) and reads everything the rules see about it: the day with its
-    /// queue and clinic in one statement, then its tokens.
-    pub async fn load_day(
+    /// The rest of what the rules see about a locked day: its tokens and what `want` asks.
+    async fn load_day(
         &mut self,
-        found: &FoundDay,
+        head: DayHeadRow,
+        key_token: Option<TokenId>,
         want: &Want,
     ) -> Result<DaySnapshot, StorageError> {
-        let day_id = found.id.get();
-        // On PostgreSQL the read of the day's row takes its lock.
-        let lock = if matches!(self, Tx::Postgres(_)) {
-            " FOR UPDATE OF d"
-        } else {
-            ""
-        };
-        let head_sql = format!("{}{lock}", day_head_sql());
+        let day_id = head.id();
         let tokens_sql = format!(
             "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
         );
-        let (head, tokens) = with_tx!(self, c => {
-            let head: DayHeadRow = sqlx::query_as(&head_sql).bind(day_id).fetch_one(&mut *c).await?;
-            let tokens: Vec<DayTokenRow> = sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await?;
-            (head, tokens)
-        });
+        let tokens: Vec<DayTokenRow> =
+            with_tx!(self, c => sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await?);
         let (clinic, queue, day_row) = head.split();
         let clinic = Clinic::try_from(clinic)?;
         let queue = Queue::from(queue);
@@ -315,7 +353,7 @@ impl Tx {
             service_date,
             next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
             day,
-            key_token: found.key_token,
+            key_token,
             counts,
             last_undoable,
         })
@@ -431,8 +469,24 @@ impl Tx {
             .filter(|c| c.before.is_some())
             .collect();
         updates.sort_by_key(|c| c.after.status == TokenStatus::Serving);
-        for change in updates {
-            self.update_token(day_id, change).await?;
+        let mut writes = Batch::default();
+        for change in &updates {
+            let s = change.after;
+            writes.push(
+                "UPDATE tokens SET status = $3, previous_status = $4, is_priority = $5, called_at = $6, \
+                 served_at = $7, cancelled_at = $8, cancel_reason = $9 WHERE id = $1 AND queue_day_id = $2",
+                vec![
+                    Arg::Int(Some(change.token.get())),
+                    Arg::Int(Some(day_id.get())),
+                    Arg::Text(Some(s.status.as_str())),
+                    Arg::Text(s.previous_status.map(TokenStatus::as_str)),
+                    Arg::Bool(Some(s.is_priority)),
+                    Arg::Int(s.called_at.map(Timestamp::millis)),
+                    Arg::Int(s.served_at.map(Timestamp::millis)),
+                    Arg::Int(s.cancelled_at.map(Timestamp::millis)),
+                    Arg::Text(s.cancel_reason.map(CancelReason::as_str)),
+                ],
+            );
             if let Some(t) = day.tokens.iter_mut().find(|t| t.id == change.token) {
                 t.state = change.after;
             }
@@ -441,21 +495,19 @@ impl Tx {
         // the next number when a token was made, and the day's state when it changed.
         let next_number = created.as_ref().map(|_| i64::from(next_number.0) + 1);
         let state = changes.day.map(|d| d.after);
-        with_tx!(self, c => {
-            sqlx::query(
-                "UPDATE queue_days SET version = version + 1, next_number = COALESCE($2, next_number), \
-                 status = COALESCE($3, status), intake_paused = COALESCE($4, intake_paused), \
-                 closed_at = CASE WHEN $5 THEN $6 ELSE closed_at END WHERE id = $1",
-            )
-            .bind(day_id.get())
-            .bind(next_number)
-            .bind(state.map(|s| s.status.as_str()))
-            .bind(state.map(|s| s.intake_paused))
-            .bind(state.is_some())
-            .bind(state.and_then(|s| s.closed_at).map(Timestamp::millis))
-            .execute(c)
-            .await?;
-        });
+        writes.push(
+            "UPDATE queue_days SET version = version + 1, next_number = COALESCE($2, next_number), \
+             status = COALESCE($3, status), intake_paused = COALESCE($4, intake_paused), \
+             closed_at = CASE WHEN $5 THEN $6 ELSE closed_at END WHERE id = $1",
+            vec![
+                Arg::Int(Some(day_id.get())),
+                Arg::Int(next_number),
+                Arg::Text(state.map(|s| s.status.as_str())),
+                Arg::Bool(state.map(|s| s.intake_paused)),
+                Arg::Bool(Some(state.is_some())),
+                Arg::Int(state.and_then(|s| s.closed_at).map(Timestamp::millis)),
+            ],
+        );
         if let Some(state) = state {
             day.state = state;
         }
@@ -466,27 +518,28 @@ impl Tx {
             .map(|t| day.label(t.number))
             .unwrap_or_default();
         let detail = serde_json::to_string(&changes)?;
-        let audit_id: i64 = with_tx!(self, c => {
-            sqlx::query_scalar(
+        let audit_id = self
+            .run_returning(
+                writes,
                 "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \
                  target, ip, detail, undoable, undoes_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                vec![
+                    Arg::Int(Some(clinic.id.get())),
+                    Arg::Int(Some(day_id.get())),
+                    Arg::Int(audit.actor_user_id.map(UserId::get)),
+                    Arg::Text(Some(audit.actor_kind)),
+                    Arg::Text(Some(audit.action)),
+                    Arg::Int(token.map(TokenId::get)),
+                    Arg::Text(Some(&target)),
+                    Arg::Text(audit.ip.as_deref()),
+                    Arg::Text(Some(&detail)),
+                    Arg::Bool(Some(audit.undoable)),
+                    Arg::Int(audit.undoes),
+                    Arg::Int(Some(now.millis())),
+                ],
             )
-            .bind(clinic.id.get())
-            .bind(day_id.get())
-            .bind(audit.actor_user_id.map(UserId::get))
-            .bind(audit.actor_kind)
-            .bind(audit.action)
-            .bind(token.map(TokenId::get))
-            .bind(&target)
-            .bind(&audit.ip)
-            .bind(&detail)
-            .bind(audit.undoable)
-            .bind(audit.undoes)
-            .bind(now.millis())
-            .fetch_one(c)
-            .await?
-        });
+            .await?;
         Ok(Applied {
             audit_id,
             clinic,
@@ -530,31 +583,5 @@ impl Tx {
             .await?
         });
         Ok(TokenId(id))
-    }
-
-    async fn update_token(
-        &mut self,
-        day_id: QueueDayId,
-        change: &TokenChange,
-    ) -> Result<(), StorageError> {
-        let s = change.after;
-        with_tx!(self, c => {
-            sqlx::query(
-                "UPDATE tokens SET status = $3, previous_status = $4, is_priority = $5, called_at = $6, \
-                 served_at = $7, cancelled_at = $8, cancel_reason = $9 WHERE id = $1 AND queue_day_id = $2",
-            )
-            .bind(change.token.get())
-            .bind(day_id.get())
-            .bind(s.status.as_str())
-            .bind(s.previous_status.map(TokenStatus::as_str))
-            .bind(s.is_priority)
-            .bind(s.called_at.map(Timestamp::millis))
-            .bind(s.served_at.map(Timestamp::millis))
-            .bind(s.cancelled_at.map(Timestamp::millis))
-            .bind(s.cancel_reason.map(CancelReason::as_str))
-            .execute(c)
-            .await?;
-        });
-        Ok(())
     }
 }

@@ -181,10 +181,10 @@ pub struct DayRow {
 pub const DAY_COLUMNS: &str =
     "id, service_date, status, intake_paused, next_number, closed_at, history";
 
-/// A queue day with its queue and clinic, read in one statement (`day_head_sql`): the
-/// queue's and the day's columns carry prefixes, as their names repeat the clinic's.
+/// A queue with its clinic, read in one statement: the queue's columns carry a `q_`
+/// prefix, as their names repeat the clinic's.
 #[derive(sqlx::FromRow)]
-pub struct DayHeadRow {
+pub struct QueueHeadRow {
     #[sqlx(flatten)]
     pub clinic: ClinicRow,
     q_id: i64,
@@ -194,30 +194,23 @@ pub struct DayHeadRow {
     q_default_service_minutes: Option<i64>,
     q_position: i64,
     q_archived: bool,
-    d_id: i64,
-    d_service_date: String,
-    d_status: String,
-    d_intake_paused: bool,
-    d_next_number: i64,
-    d_closed_at: Option<i64>,
-    d_history: Option<String>,
 }
 
-/// The statement `DayHeadRow` reads, for the day `$1`.
-pub fn day_head_sql() -> String {
+/// The columns of `QueueHeadRow`, from `businesses b` and `queues q`.
+const QUEUE_HEAD_COLUMNS: &str = "q.id AS q_id, q.business_id AS q_business_id, q.name AS q_name, \
+     q.prefix AS q_prefix, q.default_service_minutes AS q_default_service_minutes, \
+     q.position AS q_position, q.archived AS q_archived";
+
+/// The statement `QueueHeadRow` reads, for the queue `$1`.
+pub fn queue_head_sql() -> String {
     format!(
-        "SELECT {CLINIC_COLUMNS}, q.id AS q_id, q.business_id AS q_business_id, q.name AS q_name, \
-         q.prefix AS q_prefix, q.default_service_minutes AS q_default_service_minutes, \
-         q.position AS q_position, q.archived AS q_archived, d.id AS d_id, \
-         d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
-         d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history \
-         FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id \
-         WHERE d.id = $1"
+        "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS} \
+         FROM queues q JOIN businesses b ON b.id = q.business_id WHERE q.id = $1"
     )
 }
 
-impl DayHeadRow {
-    pub fn split(self) -> (ClinicRow, QueueRow, DayRow) {
+impl QueueHeadRow {
+    pub fn split(self) -> (ClinicRow, QueueRow) {
         let queue = QueueRow {
             id: self.q_id,
             business_id: self.q_business_id,
@@ -227,6 +220,42 @@ impl DayHeadRow {
             position: self.q_position,
             archived: self.q_archived,
         };
+        (self.clinic, queue)
+    }
+}
+
+/// A queue day with its queue and clinic, read in one statement (`day_head_sql`): the
+/// day's columns carry a `d_` prefix.
+#[derive(sqlx::FromRow)]
+pub struct DayHeadRow {
+    #[sqlx(flatten)]
+    pub head: QueueHeadRow,
+    d_id: i64,
+    d_service_date: String,
+    d_status: String,
+    d_intake_paused: bool,
+    d_next_number: i64,
+    d_closed_at: Option<i64>,
+    d_history: Option<String>,
+}
+
+/// The statement `DayHeadRow` reads, without its `WHERE` (on the day `d`).
+pub fn day_head_sql() -> String {
+    format!(
+        "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS}, d.id AS d_id, \
+         d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
+         d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history \
+         FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id"
+    )
+}
+
+impl DayHeadRow {
+    pub fn id(&self) -> i64 {
+        self.d_id
+    }
+
+    pub fn split(self) -> (ClinicRow, QueueRow, DayRow) {
+        let (clinic, queue) = self.head.split();
         let day = DayRow {
             id: self.d_id,
             service_date: self.d_service_date,
@@ -236,7 +265,7 @@ impl DayHeadRow {
             closed_at: self.d_closed_at,
             history: self.d_history,
         };
-        (self.clinic, queue, day)
+        (clinic, queue, day)
     }
 }
 

@@ -1,8 +1,8 @@
 //! Clinics, queues, staff and the audit trail: creating and reading them.
 
 use super::rows::{
-    ClinicRow, DayRow, DayTokenRow, QueueRow, StaffRow, CLINIC_COLUMNS, DAY_COLUMNS,
-    DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
+    queue_head_sql, ClinicRow, DayRow, DayTokenRow, QueueHeadRow, QueueRow, StaffRow,
+    CLINIC_COLUMNS, DAY_COLUMNS, DAY_TOKEN_COLUMNS, QUEUE_COLUMNS,
 };
 use super::{placeholders, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
@@ -232,13 +232,13 @@ impl Store {
         &self,
         queue: QueueId,
     ) -> Result<Option<(Queue, Clinic)>, StorageError> {
-        let sql = format!("SELECT {QUEUE_COLUMNS} FROM queues q WHERE q.id = $1");
-        let row: Option<QueueRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(queue.get()).fetch_optional(pool).await?);
-        let Some(queue) = row.map(Queue::from) else {
-            return Ok(None);
-        };
-        let clinic = self.clinic(queue.clinic_id).await?;
-        Ok(clinic.map(|c| (queue, c)))
+        let sql = queue_head_sql();
+        let row: Option<QueueHeadRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(queue.get()).fetch_optional(pool).await?);
+        row.map(|row| {
+            let (clinic, queue) = row.split();
+            Ok((Queue::from(queue), Clinic::try_from(clinic)?))
+        })
+        .transpose()
     }
 
     /// A staff user and their password hash, by email (case-insensitive).

@@ -10,7 +10,7 @@ use crate::outbox::OutboxKind;
 use crate::queue::notices::{self, NoticePlan};
 use crate::queue::rules::Day;
 use crate::queue::QueueError;
-use crate::storage::{Applied, DayKey, DaySnapshot, FoundDay, NewMessage, Plan, Tx, Want};
+use crate::storage::{Applied, DayKey, DaySnapshot, LockedDay, NewMessage, Plan, Tx, Want};
 
 impl Engine {
     /// Runs one queue action. `decide` is pure: it sees the locked day and returns a plan
@@ -26,16 +26,19 @@ impl Engine {
         F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
     {
         let mut tx = self.store.begin().await?;
-        let Some(found) = tx.find_day(&key, now).await? else {
+        let Some(LockedDay {
+            mut snapshot,
+            opened,
+        }) = tx.lock_day(&key, &want, now).await?
+        else {
             return Err(match key {
                 DayKey::Open { .. } => QueueError::UnknownQueue,
                 DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
             }
             .into());
         };
-        let mut snapshot = tx.load_day(&found, &want).await?;
-        if found.opened {
-            snapshot.day.history = learn_history(&mut tx, &found, &snapshot).await?;
+        if opened {
+            snapshot.day.history = learn_history(&mut tx, &snapshot).await?;
         }
         let plan = match decide(&snapshot) {
             Ok(plan) => plan,
@@ -109,18 +112,14 @@ impl Engine {
 
 /// The history a day that has just opened learns from the queue's earlier days, kept with
 /// the day for its wait estimates.
-async fn learn_history(
-    tx: &mut Tx,
-    found: &FoundDay,
-    snapshot: &DaySnapshot,
-) -> Result<History, EngineError> {
+async fn learn_history(tx: &mut Tx, snapshot: &DaySnapshot) -> Result<History, EngineError> {
     let date = snapshot.service_date.date();
     let earlier = tx
         .earlier_tokens(snapshot.queue.id, &History::dates_for(date))
         .await?;
     let history = History::from_stored(date, &snapshot.clinic.timezone, &earlier);
     if history.days > 0 {
-        tx.save_history(found.id, &history).await?;
+        tx.save_history(snapshot.day_id, &history).await?;
     }
     Ok(history)
 }

@@ -1,0 +1,115 @@
+//! Writes that follow one another with nothing decided between them, sent together: SQLite
+//! takes them as one statement list, a single trip to its connection's thread instead of
+//! one per statement; PostgreSQL (which prepares one statement at a time) takes them in
+//! turn.
+
+use super::{StorageError, Tx};
+
+/// A value bound to one of a batch's statements.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    Int(Option<i64>),
+    Text(Option<&'a str>),
+    Bool(Option<bool>),
+}
+
+/// Statements written with `$1…` placeholders each, to run in order.
+#[derive(Debug, Default)]
+pub struct Batch<'a> {
+    statements: Vec<(&'static str, Vec<Arg<'a>>)>,
+}
+
+macro_rules! bind_arg {
+    ($query:expr, $arg:expr) => {
+        match $arg {
+            Arg::Int(v) => $query.bind(*v),
+            Arg::Text(v) => $query.bind(*v),
+            Arg::Bool(v) => $query.bind(*v),
+        }
+    };
+}
+
+impl<'a> Batch<'a> {
+    pub fn push(&mut self, sql: &'static str, args: Vec<Arg<'a>>) {
+        self.statements.push((sql, args));
+    }
+}
+
+impl Tx {
+    /// Runs `batch`, then `last`, and returns the number `last` returns.
+    pub async fn run_returning<'a>(
+        &mut self,
+        mut batch: Batch<'a>,
+        last: &'static str,
+        last_args: Vec<Arg<'a>>,
+    ) -> Result<i64, StorageError> {
+        match self {
+            Tx::Sqlite { tx, .. } => {
+                batch.push(last, last_args);
+                let mut sql = String::new();
+                let mut bound = 0;
+                for (statement, args) in &batch.statements {
+                    sql.push_str(&numbered_from(statement, bound));
+                    sql.push_str(";\n");
+                    bound += args.len();
+                }
+                let mut query = sqlx::query_scalar(&sql);
+                for arg in batch.statements.iter().flat_map(|(_, args)| args) {
+                    query = bind_arg!(query, arg);
+                }
+                Ok(query.fetch_one(&mut **tx).await?)
+            }
+            Tx::Postgres(t) => {
+                for (statement, args) in &batch.statements {
+                    let mut query = sqlx::query(statement);
+                    for arg in args {
+                        query = bind_arg!(query, arg);
+                    }
+                    query.execute(&mut **t).await?;
+                }
+                let mut query = sqlx::query_scalar(last);
+                for arg in &last_args {
+                    query = bind_arg!(query, arg);
+                }
+                Ok(query.fetch_one(&mut **t).await?)
+            }
+        }
+    }
+}
+
+/// `sql` with each placeholder `$n` renamed `$(n + before)`, for a statement that follows
+/// others binding `before` values in the same list (SQLite numbers them across the list).
+fn numbered_from(sql: &str, before: usize) -> String {
+    if before == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + before).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_from;
+
+    #[test]
+    fn placeholders_are_renumbered_past_the_values_bound_before() {
+        assert_eq!(
+            numbered_from("UPDATE t SET a = $1, b = $12 WHERE id = $2", 9),
+            "UPDATE t SET a = $10, b = $21 WHERE id = $11"
+        );
+        assert_eq!(numbered_from("SELECT $1", 0), "SELECT $1");
+        assert_eq!(numbered_from("SELECT '$' || $1", 3), "SELECT '$' || $4");
+    }
+}
