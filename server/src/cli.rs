@@ -32,6 +32,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "QLINE_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// How logs are written to standard output: text, or one JSON object per line (with
+    /// each request's id and clinic). Levels come from QLINE_LOG (default info,sqlx=warn)
+    #[arg(
+        long,
+        global = true,
+        env = "QLINE_LOG_FORMAT",
+        value_enum,
+        default_value_t = crate::logs::LogFormat::Text
+    )]
+    pub log_format: crate::logs::LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -500,7 +511,9 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout),
     });
     tracing::info!(%addr, database = store.backend(), "Qline is serving");
-    println!("Qline is serving on http://{addr}");
+    if !crate::logs::json() {
+        println!("Qline is serving on http://{addr}");
+    }
     let limits = crate::listen::Limits {
         header_timeout: Duration::from_secs(args.header_timeout),
         connections_per_network: crate::listen::CONNECTIONS_PER_NETWORK,

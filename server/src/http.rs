@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             cache_policy(bundle.clone(), request, next)
         }))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(crate::logs::request_span))
         .with_state(state)
 }
 

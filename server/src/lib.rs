@@ -9,6 +9,7 @@ pub mod eta_bench;
 pub mod guard;
 pub mod http;
 pub mod listen;
+pub mod logs;
 pub mod poll_ratio;
 pub mod soak;
 pub mod trace;

@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use qline_server::cli::Cli;
-use tracing_subscriber::EnvFilter;
 
 fn main() {
     return_large_blocks();
@@ -11,10 +10,9 @@ fn main() {
         .build()
         .expect("start the async runtime");
     runtime.block_on(async {
-        let filter = EnvFilter::try_from_env("QLINE_LOG")
-            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-        if let Err(e) = Cli::parse().run().await {
+        let cli = Cli::parse();
+        qline_server::logs::init(cli.log_format);
+        if let Err(e) = cli.run().await {
             eprintln!("qline: {e:#}");
             std::process::exit(1);
         }

@@ -44,6 +44,11 @@ mod tempdir {
 
 impl Server {
     fn start(database_url: Option<String>) -> Server {
+        Server::start_with(database_url, &[], "info")
+    }
+
+    /// A server with more arguments, logging at the `QLINE_LOG` levels given.
+    fn start_with(database_url: Option<String>, args: &[&str], log: &str) -> Server {
         let dir = tempdir::Dir::new();
         // The server only checks that the bundle is there; these tests load no page's script.
         let pkg = dir.0.join("site/pkg");
@@ -67,10 +72,11 @@ impl Server {
             .arg(dir.0.join("secret.key"))
             .arg("--vapid-key-file")
             .arg(dir.0.join("vapid.json"))
+            .args(args)
             .env("QLINE_DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ROOT", dir.0.join("site"))
             .env("LEPTOS_HASH_FILES", "false")
-            .env("QLINE_LOG", "info")
+            .env("QLINE_LOG", log)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -91,8 +97,15 @@ impl Server {
             lines,
             _dir: dir,
         };
-        let serving = server.wait_for("Qline is serving on http://");
-        server.addr = serving.rsplit("http://").next().unwrap().trim().to_owned();
+        let serving = server.wait_for("Qline is serving");
+        server.addr = match serde_json::from_str::<serde_json::Value>(&serving) {
+            // JSON logs name the address in a field of the line.
+            Ok(line) => line["addr"].as_str().unwrap().to_owned(),
+            Err(_) => {
+                let serving = server.wait_for("Qline is serving on http://");
+                serving.rsplit("http://").next().unwrap().trim().to_owned()
+            }
+        };
         server
     }
 
@@ -316,4 +329,79 @@ async fn a_backup_needs_a_sqlite_database_that_exists() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
     assert!(!to.exists());
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_request_and_its_clinic() {
+    use qline_app::domain::ClinicSettings;
+    use qline_app::queue::engine::{Actor, Engine};
+
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite://{}", dir.0.join("qline.db").display());
+    let store = qline_app::storage::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let c = support::clinic(&store, "logs", ClinicSettings::default()).await;
+    let applied = Engine::new(store.clone())
+        .create_token(Actor::Staff(&c.desk), support::walk_in(c.general, "Asha"))
+        .await
+        .unwrap();
+    let public_id = applied.created.unwrap().1.to_string();
+    store.close().await;
+
+    let server = Server::start_with(
+        Some(url),
+        &["--log-format", "json"],
+        "info,qline_server=debug",
+    );
+    let polled = support::http()
+        .get(format!("http://{}/api/t/{public_id}", server.addr))
+        .header("x-request-id", "poll-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(polled.status(), 200);
+    assert_eq!(polled.headers()["x-request-id"], "poll-7f3a");
+    let missing = support::http()
+        .get(format!("http://{}/api/t/no-such-token", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let minted = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        minted.len(),
+        16,
+        "an id of our own when the caller sends none"
+    );
+
+    // Every line up to the second request's answer is a JSON object.
+    let mut lines = Vec::new();
+    loop {
+        let line = server
+            .lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a log line");
+        let value: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        let done = value["span"]["id"] == minted.as_str();
+        lines.push(value);
+        if done {
+            break;
+        }
+    }
+    let poll = lines
+        .iter()
+        .find(|l| l["span"]["id"] == "poll-7f3a" && l["message"] == "answered")
+        .expect("the poll's answer is logged");
+    assert_eq!(poll["status"], 200);
+    assert_eq!(poll["level"], "DEBUG");
+    assert_eq!(poll["span"]["clinic_id"], c.id.get());
+    assert_eq!(poll["span"]["path"], "/api/t/{public_id}");
+    assert!(
+        lines.iter().all(|l| !l.to_string().contains(&public_id)),
+        "a tracker link is never logged whole"
+    );
 }

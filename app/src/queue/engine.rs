@@ -164,6 +164,7 @@ impl Engine {
             .queue_with_clinic(queue_id)
             .await?
             .ok_or(QueueError::UnknownQueue)?;
+        log_clinic(clinic.id);
         if let Actor::Staff(user) = actor {
             if !user.works_at(clinic.id) {
                 return Err(QueueError::Forbidden.into());
@@ -402,6 +403,11 @@ impl Engine {
         })
         .await
     }
+}
+
+/// Names the clinic on the log lines of the request being answered (its `clinic_id`).
+fn log_clinic(clinic: ClinicId) {
+    tracing::Span::current().record("clinic_id", clinic.get());
 }
 
 /// Staff may only touch their own, working clinic.

@@ -37,6 +37,7 @@ impl Engine {
             }
             .into());
         };
+        super::log_clinic(snapshot.clinic.id);
         if opened {
             snapshot.day.history = learn_history(&mut tx, &snapshot).await?;
         }

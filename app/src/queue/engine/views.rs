@@ -214,6 +214,7 @@ impl Engine {
             None => self.token_ref(public_id).await?,
         };
         let seen = self.seen_day(&found).await?;
+        super::log_clinic(seen.clinic.id);
         if let Some(answer) = current.filter(|a| Polls::still_shows(a, &seen)) {
             return Ok(answer);
         }
