@@ -158,6 +158,11 @@ pub struct ServeArgs {
     )]
     pub request_timeout: u64,
 
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics, a listener apart from the
+    /// app's (never on its port; keep it off the internet) [default: off]
+    #[arg(long, env = "QLINE_METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
     /// The address patients reach Qline at, such as https://queue.example.com: used in
     /// the QR poster and in links sent to patients, and the origin staff pages' writes
     /// must come from. An https address also makes the session cookie `Secure` (named
@@ -499,6 +504,21 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             messenger.connect_log_provider(&clinic).await?;
         }
     }
+    // Its own listener, bound before serving starts, so a taken port stops the start.
+    let metrics = match args.metrics_addr {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {at}: {e}"))?;
+            let routes = crate::metrics::router(
+                crate::metrics::recorder()?,
+                store.clone(),
+                engine.clock().clone(),
+            );
+            Some((listener, routes))
+        }
+        None => None,
+    };
     let (stop_worker, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(messenger.clone().run(stopped));
     let trusted_proxies = std::sync::Arc::new(args.trusted_proxies());
@@ -513,6 +533,18 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, database = store.backend(), "Qline is serving");
     if !crate::logs::json() {
         println!("Qline is serving on http://{addr}");
+    }
+    if let Some((listener, metrics)) = metrics {
+        let at = listener.local_addr()?;
+        tracing::info!(%at, "Metrics are served");
+        if !crate::logs::json() {
+            println!("Metrics are served on http://{at}/metrics");
+        }
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
     }
     let limits = crate::listen::Limits {
         header_timeout: Duration::from_secs(args.header_timeout),

@@ -338,7 +338,16 @@ async fn tracker_status(
         return error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN);
     };
     match engine.tracker_poll(&id).await {
-        Ok(answer) => tagged_json(&headers, &answer.etag, || answer.body.clone()),
+        Ok(answer) => {
+            let response = tagged_json(&headers, &answer.etag, || answer.body.clone());
+            let answer = if response.status() == StatusCode::NOT_MODIFIED {
+                "304"
+            } else {
+                "200"
+            };
+            metrics::counter!("qline_tracker_polls_total", "answer" => answer).increment(1);
+            response
+        }
         Err(EngineError::Refused(_)) => error(StatusCode::NOT_FOUND, NO_SUCH_TOKEN),
         Err(EngineError::Storage(cause)) => storage_failure(cause, "tracker status"),
     }

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod http;
 pub mod listen;
 pub mod logs;
+pub mod metrics;
 pub mod poll_ratio;
 pub mod soak;
 pub mod trace;

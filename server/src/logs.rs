@@ -53,7 +53,8 @@ pub fn json() -> bool {
 const REQUEST_ID: &str = "x-request-id";
 
 /// Runs a request inside its own span and logs its answer: at `debug` (`answered`, with
-/// the status and milliseconds taken), at `warn` for our own failures (5xx).
+/// the status and milliseconds taken), at `warn` for our own failures (5xx). Counts it
+/// for the metrics by route and status, with its time.
 pub async fn request_span(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -68,10 +69,19 @@ pub async fn request_span(request: Request, next: Next) -> Response {
         path = %loggable_path(request.uri().path()),
         clinic_id = tracing::field::Empty,
     );
+    // The route as written (`/t/{public_id}`), so metrics have one series a route.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let ms = (started.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    let took = started.elapsed().as_secs_f64();
+    metrics::counter!("qline_http_requests_total", "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("qline_http_request_duration_seconds", "route" => route).record(took);
+    let ms = (took * 1000.0 * 10.0).round() / 10.0;
     span.in_scope(|| {
         if response.status().is_server_error() {
             tracing::warn!(status, ms, "answered");

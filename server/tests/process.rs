@@ -331,22 +331,31 @@ async fn a_backup_needs_a_sqlite_database_that_exists() {
     assert!(!to.exists());
 }
 
-#[tokio::test]
-async fn json_logs_are_one_object_a_line_with_the_request_and_its_clinic() {
+/// A SQLite database in `dir` with a clinic `slug` and one patient waiting: its URL, the
+/// clinic and the patient's public id.
+async fn clinic_with_a_patient(
+    dir: &tempdir::Dir,
+    slug: &str,
+) -> (String, support::Clinic, String) {
     use qline_app::domain::ClinicSettings;
     use qline_app::queue::engine::{Actor, Engine};
 
-    let dir = tempdir::Dir::new();
     let url = format!("sqlite://{}", dir.0.join("qline.db").display());
     let store = qline_app::storage::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let c = support::clinic(&store, "logs", ClinicSettings::default()).await;
+    let c = support::clinic(&store, slug, ClinicSettings::default()).await;
     let applied = Engine::new(store.clone())
         .create_token(Actor::Staff(&c.desk), support::walk_in(c.general, "Asha"))
         .await
         .unwrap();
-    let public_id = applied.created.unwrap().1.to_string();
     store.close().await;
+    (url, c, applied.created.unwrap().1.to_string())
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_request_and_its_clinic() {
+    let dir = tempdir::Dir::new();
+    let (url, c, public_id) = clinic_with_a_patient(&dir, "logs").await;
 
     let server = Server::start_with(
         Some(url),
@@ -404,4 +413,106 @@ async fn json_logs_are_one_object_a_line_with_the_request_and_its_clinic() {
         lines.iter().all(|l| !l.to_string().contains(&public_id)),
         "a tracker link is never logged whole"
     );
+}
+
+/// The value of the sample of `name` whose labels include `labels`, in Prometheus text.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_are_served_apart_from_the_app_and_move_with_the_day() {
+    let dir = tempdir::Dir::new();
+    let (url, c, public_id) = clinic_with_a_patient(&dir, "metrics").await;
+
+    let server = Server::start_with(Some(url), &["--metrics-addr", "127.0.0.1:0"], "info");
+    let line = server.wait_for("Metrics are served on http://");
+    let metrics_url = line.rsplit(' ').next().unwrap().to_owned();
+    let http = support::http();
+    let scrape = || async {
+        let answer = http.get(&metrics_url).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.text().await.unwrap()
+    };
+    let app = format!("http://{}", server.addr);
+    let on_app_port = http.get(format!("{app}/metrics")).send().await.unwrap();
+    assert_eq!(on_app_port.status(), 404, "never on the app's port");
+
+    // A patient's tracker: a fresh answer, then the same one unchanged.
+    let first = http
+        .get(format!("{app}/api/t/{public_id}"))
+        .send()
+        .await
+        .unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = http
+        .get(format!("{app}/api/t/{public_id}"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // A patient joins from the QR page; another types a number that is no number.
+    let join = |phone: &'static str| {
+        http.post(format!("{app}/api/join"))
+            .header("referer", format!("{app}/c/metrics"))
+            .form(&[
+                ("slug", "metrics".to_owned()),
+                ("queue_id", c.general.to_string()),
+                ("name", "Bina".to_owned()),
+                ("phone", phone.to_owned()),
+                ("language", "en".to_owned()),
+            ])
+            .send()
+    };
+    let joined = join("98765 43210").await.unwrap().status();
+    assert!(joined.is_success() || joined.is_redirection(), "{joined}");
+    assert_eq!(join("12").await.unwrap().status(), 400);
+
+    let text = scrape().await;
+    let polls = |answer| sample(&text, "qline_tracker_polls_total", &[("answer", answer)]);
+    assert_eq!(
+        (polls("200"), polls("304")),
+        (Some(1.0), Some(1.0)),
+        "{text}"
+    );
+    let actions = |outcome| {
+        sample(
+            &text,
+            "qline_queue_actions_total",
+            &[("action", "ADD_TOKEN"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(
+        (actions("applied"), actions("refused")),
+        (Some(1.0), Some(1.0))
+    );
+    assert_eq!(
+        sample(&text, "qline_tokens_created_total", &[("source", "QR")]),
+        Some(1.0)
+    );
+    let requests = sample(
+        &text,
+        "qline_http_requests_total",
+        &[("route", "/api/t/{public_id}"), ("status", "304")],
+    );
+    assert_eq!(requests, Some(1.0));
+    assert!(
+        sample(
+            &text,
+            "qline_http_request_duration_seconds_count",
+            &[("route", "/api/t/{public_id}")]
+        ) == Some(2.0)
+    );
+    assert_eq!(sample(&text, "qline_database_up", &[]), Some(1.0));
+    assert!(sample(&text, "qline_outbox_unsettled", &[]).is_some());
+    assert!(sample(&text, "qline_db_begin_wait_seconds_count", &[]).unwrap() >= 1.0);
 }

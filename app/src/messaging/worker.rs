@@ -23,6 +23,23 @@ struct Sender {
     sms: Result<Option<SmsAccount>, String>,
 }
 
+impl Sender {
+    /// Who carries a message on `channel`, as the send metrics name it.
+    fn provider(&self, channel: Channel) -> &'static str {
+        match channel {
+            Channel::Push => "WEBPUSH",
+            Channel::WhatsApp => match &self.account {
+                Ok(Some(account)) => account.kind.as_str(),
+                _ => "NONE",
+            },
+            Channel::Sms => match &self.sms {
+                Ok(Some(_)) => "SMS",
+                _ => "NONE",
+            },
+        }
+    }
+}
+
 /// What one try on one channel came to.
 enum Try {
     Sent { id: String, cost_units: u32 },
@@ -213,6 +230,9 @@ impl Messenger {
             .store()
             .settle_message(&m, channel, &outcome, now)
             .await?;
+        let (outcome, provider) = (outcome.name(), sender.provider(channel));
+        metrics::counter!("qline_sends_total", "channel" => channel.as_str(), "provider" => provider, "outcome" => outcome)
+            .increment(1);
         if !settled {
             tracing::warn!(
                 message = m.id,

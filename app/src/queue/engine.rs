@@ -233,6 +233,21 @@ impl Engine {
         actor: Actor<'_>,
         req: JoinRequest,
     ) -> Result<Applied, EngineError> {
+        let action = if req.emergency && actor.source() == Source::Desk {
+            "ADD_EMERGENCY"
+        } else {
+            "ADD_TOKEN"
+        };
+        let source = actor.source();
+        let created = counted(action, self.create(actor, req)).await;
+        if created.is_ok() {
+            metrics::counter!("qline_tokens_created_total", "source" => source.as_str())
+                .increment(1);
+        }
+        created
+    }
+
+    async fn create(&self, actor: Actor<'_>, req: JoinRequest) -> Result<Applied, EngineError> {
         let now = self.now();
         let (queue, clinic) = self.queue_for(&actor, req.queue_id).await?;
         if !clinic.status.accepts_work() {
@@ -319,6 +334,15 @@ impl Engine {
         queue_id: QueueId,
         action: StaffAction,
     ) -> Result<Applied, EngineError> {
+        counted(action.audit_name(), self.act_now(staff, queue_id, action)).await
+    }
+
+    async fn act_now(
+        &self,
+        staff: &StaffUser,
+        queue_id: QueueId,
+        action: StaffAction,
+    ) -> Result<Applied, EngineError> {
         let now = self.now();
         let actor = Actor::Staff(staff);
         let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
@@ -346,6 +370,10 @@ impl Engine {
 
     /// UNDO: reverts the latest staff action on today's queue day that is not yet undone.
     pub async fn undo(&self, staff: &StaffUser, queue_id: QueueId) -> Result<Applied, EngineError> {
+        counted("UNDO", self.undo_now(staff, queue_id)).await
+    }
+
+    async fn undo_now(&self, staff: &StaffUser, queue_id: QueueId) -> Result<Applied, EngineError> {
         let now = self.now();
         let actor = Actor::Staff(staff);
         let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
@@ -384,6 +412,14 @@ impl Engine {
         public_id: &PublicId,
         ip: Option<String>,
     ) -> Result<Applied, EngineError> {
+        counted("PATIENT_CANCEL", self.cancel_now(public_id, ip)).await
+    }
+
+    async fn cancel_now(
+        &self,
+        public_id: &PublicId,
+        ip: Option<String>,
+    ) -> Result<Applied, EngineError> {
         let now = self.now();
         let actor = Actor::Patient { ip };
         let key = DayKey::OfPublicId(public_id.clone());
@@ -403,6 +439,23 @@ impl Engine {
         })
         .await
     }
+}
+
+/// Runs a queue action and counts it by its audit name and how it ended
+/// (`qline_queue_actions_total`: applied, refused, or failed on our side).
+async fn counted(
+    action: &'static str,
+    work: impl std::future::Future<Output = Result<Applied, EngineError>>,
+) -> Result<Applied, EngineError> {
+    let result = work.await;
+    let outcome = match &result {
+        Ok(_) => "applied",
+        Err(EngineError::Refused(_)) => "refused",
+        Err(EngineError::Storage(_)) => "failed",
+    };
+    metrics::counter!("qline_queue_actions_total", "action" => action, "outcome" => outcome)
+        .increment(1);
+    result
 }
 
 /// Names the clinic on the log lines of the request being answered (its `clinic_id`).

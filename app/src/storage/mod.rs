@@ -20,7 +20,7 @@ mod tenants;
 pub use accounts::StoredAccount;
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
-pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxRow, Settle};
+pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxDepth, OutboxRow, Settle};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
     Want,
@@ -406,7 +406,8 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes never meets a
     /// stale snapshot; on PostgreSQL, rows are locked as they are read (`FOR UPDATE`).
     pub async fn begin(&self) -> Result<Tx, StorageError> {
-        Ok(match self {
+        let asked = std::time::Instant::now();
+        let tx = match self {
             Store::Sqlite(db) => {
                 let turn = db.writer.clone().lock_owned().await;
                 Tx::Sqlite {
@@ -415,7 +416,19 @@ impl Store {
                 }
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        };
+        // The wait for a connection (and on SQLite for the writer's turn).
+        metrics::histogram!("qline_db_begin_wait_seconds").record(asked.elapsed().as_secs_f64());
+        Ok(tx)
+    }
+
+    /// The pool's connections: open, and of those busy.
+    pub fn connections(&self) -> (u32, u32) {
+        let (size, idle) = with_pool!(self, pool => (pool.size(), pool.num_idle()));
+        (
+            size,
+            size.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+        )
     }
 
     pub async fn close(&self) {

@@ -241,6 +241,27 @@ pub enum Settle<'a> {
     },
 }
 
+impl Settle<'_> {
+    /// The outcome's name in the send metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Settle::Sent { .. } => "sent",
+            Settle::Retry { .. } => "retry",
+            Settle::Failed { .. } => "failed",
+            Settle::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+/// What the outbox holds at one instant, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxDepth {
+    /// Messages not yet settled (waiting, due, or being sent).
+    pub unsettled: u64,
+    /// How long the longest-waiting due message has been due, in milliseconds.
+    pub oldest_due_ms: i64,
+}
+
 const OUTBOX_INSERT: &str =
     "INSERT INTO outbox (business_id, token_id, phone, kind, language, body, \
     short_body, channel, status, last_error, next_attempt_at, created_at) VALUES";
@@ -425,6 +446,26 @@ impl Store {
 
     /// Whether any message is due or held by a lease that has run out: a cheap read, so
     /// an idle worker never takes the write lock.
+    /// How many messages wait in the outbox and how long the oldest due one has waited.
+    pub async fn outbox_depth(&self, now: Timestamp) -> Result<OutboxDepth, StorageError> {
+        let sql = format!(
+            "SELECT COUNT(*), MIN(CASE WHEN {} THEN next_attempt_at END) FROM outbox WHERE status IN ($2, $3)",
+            DUE.as_str()
+        );
+        let (unsettled, oldest): (i64, Option<i64>) = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(now.millis())
+                .bind(OutboxStatus::Pending.as_str())
+                .bind(OutboxStatus::Sending.as_str())
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(OutboxDepth {
+            unsettled: u64::try_from(unsettled).unwrap_or(0),
+            oldest_due_ms: oldest.map_or(0, |at| (now.millis() - at).max(0)),
+        })
+    }
+
     pub async fn outbox_has_work(&self, now: Timestamp) -> Result<bool, StorageError> {
         let sql = format!("SELECT id FROM outbox WHERE {} LIMIT 1", DUE.as_str());
         let found: Option<i64> = with_pool!(self, pool => {
