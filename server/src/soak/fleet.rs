@@ -109,6 +109,13 @@ impl Instance {
 
     /// Starts the process and waits (with a deadline) until it says it is serving.
     pub async fn start(&mut self, recipe: &Recipe) -> anyhow::Result<()> {
+        // `qline serve` reads Leptos.toml and the built site from its working folder.
+        let config = std::env::var("QLINE_LEPTOS_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
+        anyhow::ensure!(
+            std::path::Path::new(&config).exists(),
+            "{config} not found: run this from the repository root (the folder with Leptos.toml \
+             and target/site), or set QLINE_LEPTOS_CONFIG"
+        );
         let log_path = recipe.dir.join(format!("instance-{}.log", self.index));
         let open_log = || {
             std::fs::OpenOptions::new()
