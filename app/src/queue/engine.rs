@@ -233,13 +233,10 @@ impl Engine {
         actor: Actor<'_>,
         req: JoinRequest,
     ) -> Result<Applied, EngineError> {
-        let action = if req.emergency && actor.source() == Source::Desk {
-            "ADD_EMERGENCY"
-        } else {
-            "ADD_TOKEN"
-        };
         let source = actor.source();
-        let created = counted(action, self.create(actor, req)).await;
+        // Only the desk adds emergencies.
+        let emergency = req.emergency && source == Source::Desk;
+        let created = counted(create_action(emergency), self.create(actor, req, emergency)).await;
         if created.is_ok() {
             metrics::counter!("qline_tokens_created_total", "source" => source.as_str())
                 .increment(1);
@@ -247,7 +244,12 @@ impl Engine {
         created
     }
 
-    async fn create(&self, actor: Actor<'_>, req: JoinRequest) -> Result<Applied, EngineError> {
+    async fn create(
+        &self,
+        actor: Actor<'_>,
+        req: JoinRequest,
+        emergency: bool,
+    ) -> Result<Applied, EngineError> {
         let now = self.now();
         let (queue, clinic) = self.queue_for(&actor, req.queue_id).await?;
         if !clinic.status.accepts_work() {
@@ -285,7 +287,6 @@ impl Engine {
             queue_id: queue.id,
             date: Self::local_date(&clinic, now),
         };
-        let emergency = req.emergency && source == Source::Desk;
         self.mutate_day(key, want, now, |snap| {
             if !snap.clinic.status.accepts_work() {
                 return Err(QueueError::ClinicNotAccepting {
@@ -312,15 +313,7 @@ impl Engine {
                     state: TokenState::new_waiting(emergency),
                     join_ip: ip,
                 }),
-                audit: actor.audit(
-                    if emergency {
-                        "ADD_EMERGENCY"
-                    } else {
-                        "ADD_TOKEN"
-                    },
-                    None,
-                    source == Source::Desk,
-                ),
+                audit: actor.audit(create_action(emergency), None, source == Source::Desk),
             })
         })
         .await
@@ -438,6 +431,15 @@ impl Engine {
             })
         })
         .await
+    }
+}
+
+/// The audit name of CREATE TOKEN.
+fn create_action(emergency: bool) -> &'static str {
+    if emergency {
+        "ADD_EMERGENCY"
+    } else {
+        "ADD_TOKEN"
     }
 }
 
