@@ -46,6 +46,10 @@ pub enum ConsoleError {
     WrongPassword,
     #[error("You cannot deactivate or reset your own account here; use \"Change password\".")]
     OwnAccount,
+    #[error("This clinic holds no data for {0}: nothing was changed. Check the number (with its country code if it is not from the clinic's country).")]
+    UnknownPatient(String),
+    #[error("Tick \"I understand this cannot be undone\" to erase the patient's data.")]
+    ErasureNotConfirmed,
     #[error("{0}")]
     Invalid(InvalidInput),
     /// The current-password check is limited like a sign-in.
@@ -244,6 +248,10 @@ pub struct ClinicConsole {
     pub delivery: DeliveryStats,
     /// Replies the desk can send with one tap, in order.
     pub canned_replies: Vec<String>,
+    /// Days the platform keeps patients' data (a clinic may keep less).
+    pub platform_retention_days: u32,
+    /// Patients' requests to erase their data, oldest first.
+    pub erasure_requests: Vec<ErasureRequest>,
 }
 
 /// A password someone else must hand over: shown once, changed at the first sign-in.
@@ -317,6 +325,8 @@ pub struct SettingsInput {
     pub eta_min_minutes: Option<String>,
     pub eta_max_minutes: Option<String>,
     pub notify_when_ahead: Option<String>,
+    /// Days patients' personal data is kept; empty: the platform's default.
+    pub retention_days: Option<String>,
     // Operator only.
     pub whatsapp_enabled: Option<String>,
     pub whatsapp_template_mode: Option<String>,
@@ -463,5 +473,105 @@ mod tests {
         let push = &stats.channels[0];
         assert_eq!((push.attempts, push.delivered, push.rate()), (4, 3, 75));
         assert_eq!(stats.channels[2].cost_units, 3);
+    }
+}
+
+/// What a purge or an erasure removed (or, on a dry run, would remove).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// Tokens anonymised.
+    pub tokens: u64,
+    /// Outgoing messages emptied of their phone and text.
+    pub messages: u64,
+    /// Patients' WhatsApp messages deleted.
+    pub inbound: u64,
+    /// WhatsApp conversation windows deleted.
+    pub windows: u64,
+    pub push_subscriptions: u64,
+    /// Audit rows that lost a patient's address or a reply's text.
+    pub audit_rows: u64,
+}
+
+impl Removed {
+    pub fn add(&mut self, other: Removed) {
+        self.tokens += other.tokens;
+        self.messages += other.messages;
+        self.inbound += other.inbound;
+        self.windows += other.windows;
+        self.push_subscriptions += other.push_subscriptions;
+        self.audit_rows += other.audit_rows;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Removed::default()
+    }
+}
+
+/// What a clinic holds on one phone, found for an access request or an erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientData {
+    /// E.164.
+    pub phone: String,
+    pub record: PatientRecord,
+    /// The record as a JSON document to hand to the patient.
+    pub export_json: String,
+}
+
+/// A patient's request, sent on WhatsApp, that the clinic erase their data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRequest {
+    pub phone: String,
+    /// Local date and time at the clinic.
+    pub requested_at: String,
+}
+
+/// One token of a patient's, as an access request exports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedVisit {
+    pub token: String,
+    pub queue: String,
+    pub date: String,
+    pub status: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub source: String,
+    pub language: String,
+    pub joined_at: i64,
+    pub called_at: Option<i64>,
+    pub served_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub rating: Option<i64>,
+    pub feedback: Option<String>,
+    pub push_subscriptions: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedMessage {
+    /// `to patient` or `from patient`.
+    pub direction: String,
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub text: String,
+    pub at: i64,
+}
+
+/// Everything a clinic holds on one phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientRecord {
+    pub visits: Vec<ExportedVisit>,
+    pub messages: Vec<ExportedMessage>,
+    /// Whether the patient said STOP on WhatsApp (and it still holds).
+    pub whatsapp_stopped: bool,
+    /// When the patient asked, on WhatsApp, for their data to be erased.
+    pub erasure_requested_at: Option<i64>,
+}
+
+impl PatientRecord {
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty()
+            && self.messages.is_empty()
+            && !self.whatsapp_stopped
+            && self.erasure_requested_at.is_none()
     }
 }

@@ -1,4 +1,5 @@
-//! WhatsApp's rules, pure: the 24-hour window a patient's message opens, STOP, which kind
+//! WhatsApp's rules, pure: the 24-hour window a patient's message opens, STOP, a request
+//! to erase one's data, which kind
 //! of message may reach a phone now, how often the bot answers one phone, and the
 //! click-to-chat link the tracker offers.
 
@@ -6,6 +7,16 @@ use crate::domain::{percent_encoded, PublicId, Timestamp, TokenId};
 
 /// The 24-hour customer-service window WhatsApp allows free-form messages in.
 pub const WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// Whether a message (trimmed, in capitals) asks the clinic to erase the patient's data:
+/// DELETE, DELETE MY DATA, ERASE, ERASE MY DATA or STOP DATA.
+pub fn asks_erasure(word: &str) -> bool {
+    let words: Vec<&str> = word.split_whitespace().collect();
+    matches!(
+        words.as_slice(),
+        ["DELETE"] | ["ERASE"] | ["DELETE" | "ERASE", "MY", "DATA"] | ["STOP", "DATA"]
+    )
+}
 
 /// The bot's answers one phone may have from one clinic in a minute: a brisk conversation
 /// (JOIN, a slip, the queue, the name, then STATUS, CANCEL, YES) fits.
@@ -114,6 +125,29 @@ pub fn click_to_chat(number: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erasure_is_asked_in_so_many_words_not_by_any_message_that_contains_them() {
+        for asked in [
+            "DELETE",
+            "ERASE",
+            "DELETE MY DATA",
+            "ERASE  MY DATA",
+            "STOP DATA",
+        ] {
+            assert!(asks_erasure(asked), "{asked}");
+        }
+        for other in [
+            "STOP",
+            "DELETE MY TOKEN",
+            "PLEASE DELETE",
+            "DATA",
+            "CANCEL",
+            "",
+        ] {
+            assert!(!asks_erasure(other), "{other}");
+        }
+    }
 
     #[test]
     fn a_phone_is_answered_a_few_times_a_minute_and_a_bounded_number_a_day() {

@@ -3,6 +3,7 @@
 
 use crate::http::{router, AppState};
 use clap::{Args, Parser, Subcommand};
+use qline_app::domain::RetentionDays;
 use qline_app::messaging::provider::Endpoints;
 use qline_app::messaging::push::Vapid;
 use qline_app::messaging::secrets::SecretBox;
@@ -60,6 +61,12 @@ pub enum Command {
     /// of the database file, remove its -wal and -shm files, start again. For PostgreSQL
     /// use pg_dump (docs/OPERATIONS.md).
     Backup(BackupArgs),
+    /// Remove patients' personal data past its retention now (what `qline serve` does in
+    /// the background every hour) and print what was removed: names, phones, addresses and
+    /// feedback of old tokens (kept anonymised for analytics), message texts, WhatsApp
+    /// conversations, push subscriptions, patients' addresses in the audit log, expired
+    /// staff sessions and old sign-in strikes. Safe while instances serve.
+    Purge(PurgeArgs),
     /// Create the demo clinic "Demo Clinic" (/c/demo) with queues General (A) and Dental (D)
     /// and three logins: admin@demo.test, owner@demo.test and desk@demo.test.
     SeedDemo(SeedDemoArgs),
@@ -92,6 +99,17 @@ pub enum Command {
     /// scratch database of its own (SQLite, or on a loopback PostgreSQL server); it
     /// refuses --database-url.
     BenchTrackers(crate::tracker_bench::BenchTrackersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Count what would be removed, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Days patients' data is kept where a clinic chose no fewer (as for `qline serve`)
+    #[arg(long, env = "QLINE_RETENTION_DAYS", default_value_t = RetentionDays::default(), value_name = "DAYS")]
+    pub retention_days: RetentionDays,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +175,16 @@ pub struct ServeArgs {
         default_value_t = 30
     )]
     pub request_timeout: u64,
+
+    /// Days patients' personal data is kept (names, phones, addresses, feedback,
+    /// messages); a clinic may choose fewer in its settings. Removed in the background
+    /// (docs/OPERATIONS.md, "Retention and erasure"). 1 to 3650
+    #[arg(long, env = "QLINE_RETENTION_DAYS", default_value_t = RetentionDays::default(), value_name = "DAYS")]
+    pub retention_days: RetentionDays,
+
+    /// Minutes between background purges of data past its retention
+    #[arg(long, env = "QLINE_PURGE_EVERY_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_080), value_name = "MINUTES")]
+    pub purge_every_minutes: u64,
 
     /// Serve Prometheus metrics at http://HOST:PORT/metrics, a listener apart from the
     /// app's (never on its port; keep it off the internet) [default: off]
@@ -359,6 +387,21 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Purge(args) => {
+                let store = open(&url).await?;
+                let report = Tenants::new(store.clone())
+                    .purge(args.retention_days, args.dry_run)
+                    .await;
+                store.close().await;
+                let report = report?;
+                if args.dry_run {
+                    println!("Dry run: nothing was changed. A purge would remove:");
+                } else {
+                    println!("Purged personal data past its retention:");
+                }
+                println!("{report}");
+                Ok(())
+            }
             Command::SeedDemo(args) => {
                 let store = open(&url).await?;
                 let logins = Tenants::new(store.clone())
@@ -520,7 +563,15 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let (stop_worker, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(messenger.clone().run(stopped));
+    let worker = tokio::spawn(messenger.clone().run(stopped.clone()));
+    let tenants = Tenants::new(store.clone())
+        .with_clock(engine.clock().clone())
+        .with_retention(args.retention_days);
+    let purger = tokio::spawn(tenants.run_retention(
+        args.retention_days,
+        Duration::from_secs(args.purge_every_minutes * 60),
+        stopped,
+    ));
     let trusted_proxies = std::sync::Arc::new(args.trusted_proxies());
     let app = router(AppState {
         leptos_options,
@@ -529,6 +580,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: trusted_proxies.clone(),
         public_url: args.public_url.clone(),
         request_timeout: Duration::from_secs(args.request_timeout),
+        retention: args.retention_days,
     });
     tracing::info!(%addr, database = store.backend(), "Qline is serving");
     if !crate::logs::json() {
@@ -556,6 +608,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // The worker claims nothing more and finishes the sends under way.
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = purger.await;
     store.close().await;
     Ok(())
 }

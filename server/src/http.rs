@@ -35,13 +35,17 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// How long a request may take before it is answered `408`.
     pub request_timeout: std::time::Duration,
+    /// Days patients' data is kept where a clinic keeps no less.
+    pub retention: qline_app::domain::RetentionDays,
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let engine = state.engine.clone();
     // The tenant service keeps the engine's store and clock: one time for the whole server.
-    let tenants = Tenants::new(engine.store().clone()).with_clock(engine.clock().clone());
+    let tenants = Tenants::new(engine.store().clone())
+        .with_clock(engine.clock().clone())
+        .with_retention(state.retention);
     let messenger = state.messenger.clone();
     let trusted_proxies = TrustedProxies(state.trusted_proxies.clone());
     let public_url = PublicUrl(state.public_url.clone());

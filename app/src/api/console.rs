@@ -51,6 +51,28 @@ pub async fn save_settings(
         .await?))
 }
 
+/// What the clinic holds on one phone, with its JSON export (an access request).
+#[server(prefix = "/api", endpoint = "clinic/patient")]
+pub async fn find_patient(slug: Option<String>, phone: String) -> Result<PatientData, AppError> {
+    as_caller!(|caller, tenants| Ok(tenants
+        .find_patient(&caller, slug.as_deref(), &phone)
+        .await?))
+}
+
+/// Erases one patient's data at the clinic. `confirm` must be `on` (the form's
+/// "I understand this cannot be undone").
+#[server(prefix = "/api", endpoint = "clinic/patient/erase")]
+pub async fn erase_patient(
+    slug: Option<String>,
+    phone: String,
+    confirm: Option<String>,
+) -> Result<Removed, AppError> {
+    let confirmed = confirm.as_deref() == Some("on");
+    as_caller!(|caller, tenants| Ok(tenants
+        .erase_patient(&caller, slug.as_deref(), &phone, confirmed)
+        .await?))
+}
+
 /// Adds a staff account with a one-time password (shown once).
 #[server(prefix = "/api", endpoint = "clinic/staff/add")]
 pub async fn add_staff(

@@ -77,8 +77,13 @@ impl AppError {
             AppError::SignIn(refusal) => sign_in_status(refusal),
             AppError::Console(refusal) => match refusal {
                 C::WrongRole | C::Forbidden | C::OperatorOnly(_) | C::OwnAccount => S::FORBIDDEN,
-                C::UnknownClinic(_) | C::UnknownStaff | C::UnknownQueue => S::NOT_FOUND,
-                C::Invalid(_) | C::ConfirmationMismatch(_) | C::ReasonRequired => S::BAD_REQUEST,
+                C::UnknownClinic(_) | C::UnknownStaff | C::UnknownQueue | C::UnknownPatient(_) => {
+                    S::NOT_FOUND
+                }
+                C::Invalid(_)
+                | C::ConfirmationMismatch(_)
+                | C::ReasonRequired
+                | C::ErasureNotConfirmed => S::BAD_REQUEST,
                 C::WrongPassword => S::UNAUTHORIZED,
                 C::SignIn(refusal) => sign_in_status(refusal),
                 C::SlugTaken(_)

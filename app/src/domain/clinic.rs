@@ -81,6 +81,9 @@ pub struct ClinicSettings {
     pub languages: Vec<Language>,
     pub notify_when_ahead: u32,
     pub whatsapp_template_mode: bool,
+    /// Days patients' personal data is kept, when the clinic keeps less than the
+    /// platform's default (`None`: the default).
+    pub retention_days: Option<u32>,
 }
 
 impl Default for ClinicSettings {
@@ -98,6 +101,7 @@ impl Default for ClinicSettings {
             languages: vec![Language::En, Language::Hi],
             notify_when_ahead: 2,
             whatsapp_template_mode: false,
+            retention_days: None,
         }
     }
 }

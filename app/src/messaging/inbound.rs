@@ -2,7 +2,8 @@
 //! redeliver), opens or extends the phone's 24-hour window, and is answered: the
 //! tracker's pre-written message links the phone to its token and gets the welcome;
 //! JOIN starts the join bot (queue, then name, then the token); STATUS, CANCEL
-//! (confirmed with YES) and STOP are keywords. A clinic that is suspended or disabled
+//! (confirmed with YES) and STOP are keywords; DELETE (or STOP DATA) asks the clinic to
+//! erase the patient's data, recorded for the owner to confirm. A clinic that is suspended or disabled
 //! answers nobody, and each phone gets only a few answers (`whatsapp::RecentReplies`);
 //! what is left unanswered waits in the desk's inbox.
 
@@ -38,6 +39,9 @@ pub enum Handled {
     AskedToConfirmCancel,
     Cancelled,
     OptedOut,
+    /// The patient asked for their data to be erased; the request waits for the clinic
+    /// (`false`: one was already waiting).
+    ErasureRequested(bool),
     /// The join bot asked which queue, or the patient's name.
     Asked,
     /// The join bot created this token.
@@ -128,6 +132,22 @@ impl Messenger {
             }
         };
 
+        if crate::whatsapp::asks_erasure(&word) {
+            let new = tx.request_erasure(m.clinic, m.phone, at).await?;
+            let answer = self.unanswered(&mut tx, m, now).await?.is_none();
+            if answer {
+                tx.mark_answered(inbound_id, now).await?;
+            }
+            tx.commit().await?;
+            if answer {
+                self.reply_text(
+                    m,
+                    "Your request is recorded: the clinic will erase your details (name, number, messages) and confirm. Nothing more is needed from you.",
+                )
+                .await?;
+            }
+            return Ok(Handled::ErasureRequested(new));
+        }
         if word == "STOP" {
             tx.update_window(m.clinic, m.phone, None, true, "").await?;
             tx.commit().await?;

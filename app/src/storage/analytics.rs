@@ -23,10 +23,13 @@ impl Store {
             String,
             Option<String>,
             Option<i64>,
+            Option<bool>,
+            Option<bool>,
         );
         let (rows, inbound): (Vec<Row>, Vec<(String, i64)>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(
-                "SELECT id, created_at, called_at, served_at, status, patient_phone, rating FROM tokens \
+                "SELECT id, created_at, called_at, served_at, status, patient_phone, rating, \
+                 had_phone, wrote_on_whatsapp FROM tokens \
                  WHERE business_id = $1 AND created_at >= $2 AND created_at < $3",
             )
             .bind(clinic.id.get())
@@ -46,42 +49,50 @@ impl Store {
             (rows, inbound)
         });
         let tz = &clinic.timezone;
-        let mut wrote: std::collections::HashMap<String, Vec<chrono::NaiveDate>> =
+        let mut wrote_on: std::collections::HashMap<String, Vec<chrono::NaiveDate>> =
             Default::default();
         for (phone, at) in inbound {
-            wrote
+            wrote_on
                 .entry(phone)
                 .or_default()
                 .push(Timestamp(at).local(tz).date());
         }
         let minutes = |from: i64, to: i64| ((to - from).max(0) as f32) / 60_000.0;
         rows.into_iter()
-            .map(|(id, created, called, served, status, phone, rating)| {
-                let local = Timestamp(created).local(tz);
-                let date = local.date();
-                let status =
-                    RowAt::new("tokens", id).decode("status", &status, TokenStatus::from_stored)?;
-                let outcome = Outcome::of(status);
-                let on_whatsapp = phone
-                    .as_deref()
-                    .and_then(|p| wrote.get(p))
-                    .is_some_and(|days| days.contains(&date));
-                Ok(TokenFacts {
-                    hour: chrono::Timelike::hour(&local) as u8,
-                    date,
-                    outcome,
-                    wait_minutes: called.map(|c| minutes(created, c)),
-                    service_minutes: match (called, served, outcome) {
-                        (Some(c), Some(s), Outcome::Served) => Some(minutes(c, s)),
-                        _ => None,
-                    },
-                    has_phone: phone.is_some(),
-                    on_whatsapp,
-                    rating: rating
-                        .and_then(|r| u8::try_from(r).ok())
-                        .filter(|r| (1..=5).contains(r)),
-                })
-            })
+            .map(
+                |(id, created, called, served, status, phone, rating, had_phone, wrote)| {
+                    let local = Timestamp(created).local(tz);
+                    let date = local.date();
+                    let status = RowAt::new("tokens", id).decode(
+                        "status",
+                        &status,
+                        TokenStatus::from_stored,
+                    )?;
+                    let outcome = Outcome::of(status);
+                    // A token whose data was removed keeps what analytics took from its phone.
+                    let on_whatsapp = wrote.unwrap_or_else(|| {
+                        phone
+                            .as_deref()
+                            .and_then(|p| wrote_on.get(p))
+                            .is_some_and(|days| days.contains(&date))
+                    });
+                    Ok(TokenFacts {
+                        hour: chrono::Timelike::hour(&local) as u8,
+                        date,
+                        outcome,
+                        wait_minutes: called.map(|c| minutes(created, c)),
+                        service_minutes: match (called, served, outcome) {
+                            (Some(c), Some(s), Outcome::Served) => Some(minutes(c, s)),
+                            _ => None,
+                        },
+                        has_phone: had_phone.unwrap_or(phone.is_some()),
+                        on_whatsapp,
+                        rating: rating
+                            .and_then(|r| u8::try_from(r).ok())
+                            .filter(|r| (1..=5).contains(r)),
+                    })
+                },
+            )
             .collect()
     }
 

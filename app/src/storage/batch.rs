@@ -77,6 +77,38 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// Runs one statement and returns the rows it changed.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<u64, StorageError> {
+        Ok(super::with_tx!(self, conn => {
+            let mut query = sqlx::query(sql);
+            for arg in args {
+                query = bind_arg!(query, arg);
+            }
+            query.execute(conn).await?.rows_affected()
+        }))
+    }
+
+    /// Runs one query that returns a number per row (ids, for one).
+    pub(crate) async fn numbers(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<i64>, StorageError> {
+        Ok(super::with_tx!(self, conn => {
+            let mut query = sqlx::query_scalar(sql);
+            for arg in args {
+                query = bind_arg!(query, arg);
+            }
+            query.fetch_all(conn).await?
+        }))
+    }
+}
+
 /// `sql` with each placeholder `$n` renamed `$(n + before)`, for a statement that follows
 /// others binding `before` values in the same list (SQLite numbers them across the list).
 fn numbered_from(sql: &str, before: usize) -> String {

@@ -13,6 +13,7 @@ mod notices;
 mod outbox;
 mod queue_days;
 mod reach;
+mod retention;
 mod rows;
 mod staff;
 mod tenants;
@@ -26,6 +27,7 @@ pub use queue_days::{
     Want,
 };
 pub use reach::{PushRow, StoredSms};
+pub use retention::{HeldToken, PurgeLocks};
 pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

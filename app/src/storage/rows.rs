@@ -14,7 +14,7 @@ pub const CLINIC_COLUMNS: &str = "b.id, b.slug, b.name, b.address, b.contact_pho
     b.status, b.status_reason, b.whatsapp_enabled, b.qr_intake_enabled, b.daily_token_limit, \
     b.daily_message_limit, b.max_tokens_per_phone_per_day, b.joins_per_ip_per_hour, \
     b.default_country, b.eta_min_minutes, b.eta_max_minutes, b.languages, b.notify_when_ahead, \
-    b.whatsapp_template_mode, b.created_at";
+    b.whatsapp_template_mode, b.retention_days, b.created_at";
 
 #[derive(sqlx::FromRow)]
 pub struct ClinicRow {
@@ -38,12 +38,13 @@ pub struct ClinicRow {
     languages: String,
     notify_when_ahead: i64,
     whatsapp_template_mode: bool,
+    retention_days: Option<i64>,
     created_at: i64,
 }
 
 /// The columns of a clinic's details and settings, in the order `bind_clinic_settings!`
 /// binds them: one list for creating a clinic and for saving its settings.
-pub const CLINIC_SETTINGS_COLUMNS: [&str; 16] = [
+pub const CLINIC_SETTINGS_COLUMNS: [&str; 17] = [
     "name",
     "address",
     "contact_phone",
@@ -60,6 +61,7 @@ pub const CLINIC_SETTINGS_COLUMNS: [&str; 16] = [
     "languages",
     "notify_when_ahead",
     "whatsapp_template_mode",
+    "retention_days",
 ];
 
 /// Binds a clinic's details and settings (a `Clinic` or a `NewClinic`) to `$query`, in
@@ -85,6 +87,7 @@ macro_rules! bind_clinic_settings {
             .bind($crate::storage::rows::languages_column(&s.languages))
             .bind(i64::from(s.notify_when_ahead))
             .bind(s.whatsapp_template_mode)
+            .bind(s.retention_days.map(i64::from))
     }};
 }
 pub(crate) use bind_clinic_settings;
@@ -131,6 +134,7 @@ impl TryFrom<ClinicRow> for Clinic {
                 languages,
                 notify_when_ahead: count(r.notify_when_ahead),
                 whatsapp_template_mode: r.whatsapp_template_mode,
+                retention_days: r.retention_days.map(count),
             },
             created_at: Timestamp(r.created_at),
         })

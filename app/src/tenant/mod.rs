@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod console;
 mod password;
 pub mod poster;
+pub mod retention;
 pub mod signin;
 pub mod templates;
 
@@ -22,6 +23,8 @@ use crate::storage::{NewClinic, NewQueue, NewStaff, StorageError, Store};
 pub struct Tenants {
     store: Store,
     clock: Clock,
+    /// The platform's retention: days patients' data is kept where a clinic keeps no less.
+    retention: RetentionDays,
 }
 
 impl Tenants {
@@ -29,7 +32,18 @@ impl Tenants {
         Self {
             store,
             clock: Clock::default(),
+            retention: RetentionDays::default(),
         }
+    }
+
+    /// Keeps patients' data `days` days where a clinic chose no shorter time.
+    pub fn with_retention(mut self, days: RetentionDays) -> Self {
+        self.retention = days;
+        self
+    }
+
+    pub fn retention(&self) -> RetentionDays {
+        self.retention
     }
 
     /// Runs the service on `clock` instead of the system clock.

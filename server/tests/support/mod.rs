@@ -238,6 +238,7 @@ pub async fn spawn_app_serving(
         trusted_proxies: trusted_proxies.clone(),
         public_url: serving.public_url,
         request_timeout: serving.request_timeout,
+        retention: Default::default(),
     });
     let limits = qline_server::listen::Limits {
         header_timeout: serving.header_timeout,

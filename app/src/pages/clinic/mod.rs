@@ -4,6 +4,7 @@
 //! display board; for the operator also status changes and deletion.
 
 mod delivery;
+mod patients;
 mod queues;
 mod replies;
 mod settings;
@@ -17,8 +18,9 @@ mod whatsapp;
 use super::frame::{Frame, Width};
 use crate::api::{
     load_clinic, load_sms, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue,
-    DeleteClinic, ResetStaffPassword, SaveCannedReplies, SaveQueue, SaveSettings, SaveSms,
-    SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive, TestSms, TestWhatsapp,
+    DeleteClinic, ErasePatient, FindPatient, ResetStaffPassword, SaveCannedReplies, SaveQueue,
+    SaveSettings, SaveSms, SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive, TestSms,
+    TestWhatsapp,
 };
 use crate::console::{ClinicConsole, SmsView, TemplateLine, WhatsAppView};
 use crate::domain::ClinicStatus;
@@ -26,6 +28,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use patients::PatientsPanel;
 use queues::QueuesPanel;
 use replies::RepliesPanel;
 use settings::SettingsPanel;
@@ -94,6 +97,8 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
     let status = ServerAction::<SetClinicStatus>::new();
     let delete = ServerAction::<DeleteClinic>::new();
     let replies = ServerAction::<SaveCannedReplies>::new();
+    let find_patient = ServerAction::<FindPatient>::new();
+    let erase = ServerAction::<ErasePatient>::new();
     let asked = slug.clone();
     let data = Resource::new(
         move || {
@@ -106,6 +111,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
                 settings.version().get(),
                 status.version().get(),
                 replies.version().get(),
+                erase.version().get(),
             )
         },
         move |_| load_clinic(asked.clone()),
@@ -123,6 +129,8 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
         status,
         delete,
         replies,
+        find_patient,
+        erase,
     };
     view! {
         <Title text="Clinic settings"/>
@@ -175,6 +183,8 @@ struct Actions {
     status: ServerAction<SetClinicStatus>,
     delete: ServerAction<DeleteClinic>,
     replies: ServerAction<SaveCannedReplies>,
+    find_patient: ServerAction<FindPatient>,
+    erase: ServerAction<ErasePatient>,
 }
 
 /// The WhatsApp connection and the message templates, with the actions that change them.
@@ -287,6 +297,7 @@ fn Console(console: ClinicConsole, actions: Actions, messaging: Messaging) -> An
                 <TemplatesPanel slug=named(&console) clinic_name=console.clinic.name.clone() messaging=messaging/>
                 <SmsPanel slug=named(&console) messaging=messaging/>
                 <RepliesPanel console=console.clone() actions=actions/>
+                <PatientsPanel console=console.clone() actions=actions/>
                 <div class="card card-wide" data-testid="delivery">
                     <h2>"Notifications, last 30 days"</h2>
                     <DeliveryTable stats=console.delivery.clone()/>

@@ -58,6 +58,11 @@ pub(super) fn SettingsPanel(console: ClinicConsole, actions: Actions) -> AnyView
                     {number_field("settings[eta_min_minutes]", "Shortest visit (min)", s.eta_min_minutes)}
                     {number_field("settings[eta_max_minutes]", "Longest visit (min)", s.eta_max_minutes)}
                     {number_field("settings[notify_when_ahead]", "Notify when this many are ahead", s.notify_when_ahead)}
+                    <label class="field field-short"><span>"Keep patients' data (days)"</span>
+                        <input name="settings[retention_days]" value=s.retention_days.map(|d| d.to_string()).unwrap_or_default()
+                            inputmode="numeric" placeholder=console.platform_retention_days.to_string()/>
+                    </label>
+                    <p class="muted small">{format!("Empty: the platform's {} days. A clinic may keep less, not more.", console.platform_retention_days)}</p>
                     {console.operator.then(|| view! {
                         <fieldset class="operator-only">
                             <legend>"Set by the platform operator"</legend>

@@ -38,6 +38,18 @@ impl Tenants {
             .remove(&clinic.id.get())
             .unwrap_or_default();
         let canned_replies = store.canned_replies(clinic.id).await?;
+        let erasure_requests = store
+            .erasure_requests(clinic.id)
+            .await?
+            .into_iter()
+            .map(|(phone, at)| ErasureRequest {
+                phone,
+                requested_at: at
+                    .local(&clinic.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            })
+            .collect();
         let join_url = format!("{public_url}/c/{}", clinic.slug);
         let display_url = format!("{public_url}/c/{}/display", clinic.slug);
         Ok(ClinicConsole {
@@ -51,6 +63,8 @@ impl Tenants {
             me: caller.staff.id.get(),
             delivery,
             canned_replies,
+            platform_retention_days: self.retention().get(),
+            erasure_requests,
         })
     }
 

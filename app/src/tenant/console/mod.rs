@@ -6,6 +6,7 @@
 //! failure type and who reaches which clinic, shared by the resources' modules.
 
 mod clinics;
+mod patients;
 mod queues;
 mod staff;
 mod stats;

@@ -180,6 +180,12 @@ pub fn apply_settings(
     if let Some(v) = &input.notify_when_ahead {
         s.notify_when_ahead = number("notify_when_ahead", "\"Notify when N ahead\"", v, 0..=20)?;
     }
+    if let Some(v) = &input.retention_days {
+        s.retention_days = match v.trim() {
+            "" => None,
+            days => Some(RetentionDays::parse(days)?.get()),
+        };
+    }
     if let Some(v) = &input.whatsapp_enabled {
         s.whatsapp_enabled = switch("whatsapp_enabled", v)?;
     }
