@@ -1,7 +1,9 @@
 //! `qline bench-analytics`: how long the analytics page takes to work out its figures
 //! over a clinic with a year of history (300 tokens a day by default). It writes the
 //! history into a scratch SQLite database, or into the database given with
-//! --database-url (use a scratch one), then times the page's query for each range.
+//! --database-url (use a scratch one), then times the page's query for each range, and
+//! last the retention purge of everything past the default 90 days (about three
+//! quarters of the year), checking that the year's figures read the same after it.
 
 use crate::bench::ScratchClinic;
 use clap::Args;
@@ -115,8 +117,35 @@ async fn measure(url: &str, args: &BenchAnalyticsArgs) -> anyhow::Result<()> {
         );
         line.push_str(&format!(" d{range}_ms={median:.1}"));
     }
+    let year = |a: qline_app::analytics::Analytics| (a.total, a.by_day, a.by_hour, a.ratings);
+    let before = tenants
+        .analytics(&caller, Some(&slug), 365)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = Instant::now();
+    let purged = tenants.purge(RetentionDays::default(), false).await?;
+    let took = started.elapsed().as_secs_f64();
+    let after = tenants
+        .analytics(&caller, Some(&slug), 365)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let unchanged = year(before) == year(after);
+    let tokens = purged.removed.tokens;
+    println!(
+        "purge past {} days: {tokens} tokens anonymised in {took:.2} s ({:.0} a second); \
+         the year's figures {}",
+        RetentionDays::default(),
+        tokens as f64 / took.max(1e-9),
+        if unchanged {
+            "read the same"
+        } else {
+            "CHANGED"
+        }
+    );
+    line.push_str(&format!(" purge_s={took:.2} purged_tokens={tokens}"));
     println!("{line}");
     store.close().await;
+    anyhow::ensure!(unchanged, "the purge changed the analytics figures");
     Ok(())
 }
 

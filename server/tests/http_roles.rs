@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 on_both_backends!(
     every_staff_endpoint_answers_each_role_as_the_matrix_says,
     console_changes_are_audited_with_the_callers_address,
-    bad_console_input_is_refused_and_nothing_is_half_written
+    bad_console_input_is_refused_and_nothing_is_half_written,
+    an_owner_erases_a_patient_over_http_after_confirming
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -149,6 +150,7 @@ fn check_allowed(
                 json!({ "Console": { "ConfirmationMismatch": t.slug.clone() } }),
             )
         }
+        "clinic/patient/erase" => return refusal(400, json!({ "Console": "ErasureNotConfirmed" })),
         _ => {}
     }
     if !(200..300).contains(&status) || error_body(answer) {
@@ -194,6 +196,12 @@ fn check_allowed(
         "clinic/replies/save" => {
             *answer == json!(["Please come to the desk.", "The doctor is running late."])
         }
+        "clinic/patient" => {
+            answer["phone"] == t.phone.as_str()
+                && answer["record"]["visits"]
+                    .as_array()
+                    .is_some_and(|v| v.len() == 1)
+        }
         "admin/clinics" => answer
             .as_array()
             .is_some_and(|a| a.iter().any(|c| c["slug"] == t.slug.as_str())),
@@ -222,6 +230,8 @@ struct Target {
     spare: i64,
     /// A waiting patient (with a phone who never wrote on WhatsApp).
     token: i64,
+    /// That patient's phone.
+    phone: String,
 }
 
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
@@ -292,6 +302,9 @@ fn request(endpoint: &str, t: &Target) -> Body {
             ("sms[auth_token]", "an-auth-token".into()),
             ("sms[from_number]", "+14155550100".into()),
         ]),
+        "clinic/patient" => form(&[slug(), ("phone", t.phone.clone())]),
+        // Not confirmed: an allowed caller gets exactly that refusal, and nothing goes.
+        "clinic/patient/erase" => form(&[slug(), ("phone", t.phone.clone())]),
         "clinic/replies/save" => form(&[
             slug(),
             (
@@ -406,6 +419,8 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
         ("clinic/sms/save", clinic),
         ("clinic/sms/test", clinic),
         ("clinic/replies/save", clinic),
+        ("clinic/patient", clinic),
+        ("clinic/patient/erase", clinic),
         ("admin/clinics", admin),
         ("admin/clinic/create", admin),
         ("admin/clinic/status", admin),
@@ -489,12 +504,14 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         general: a.general.get(),
         spare: a.desk2.id.get(),
         token: tokens[0],
+        phone: "+919812340001".into(),
     };
     let other = Target {
         slug: "roles-b".into(),
         general: b.general.get(),
         spare: b.desk2.id.get(),
         token: tokens[1],
+        phone: "+919812340002".into(),
     };
 
     let mut checked = 0;
@@ -546,11 +563,11 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(checked, 30 * 5 * 2);
+    assert_eq!(checked, 32 * 5 * 2);
     // Every allowed cell of the matrix was checked for its success: 4 desk endpoints ×
-    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 18 clinic endpoints × (the
+    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 20 clinic endpoints × (the
     // operator at both + the owner at their own), 6 admin endpoints × 2 clinics.
-    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 18 * 3 + 6 * 2);
+    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 20 * 3 + 6 * 2);
     // The allowed calls did their work: the desk's two replies are queued, the new
     // staff exist (two added at A, by the operator and the owner; one at B).
     let replies = store
@@ -950,4 +967,96 @@ async fn bad_console_input_is_refused_and_nothing_is_half_written(store: Store) 
         store.clinic(a.id).await.unwrap().unwrap().status,
         ClinicStatus::Active
     );
+}
+
+async fn an_owner_erases_a_patient_over_http_after_confirming(store: Store) {
+    let a = support::clinic(&store, "erase-a", ClinicSettings::default()).await;
+    give_password(&store, a.owner.id, false).await;
+    let engine = qline_app::queue::engine::Engine::new(store.clone());
+    let mut request = support::walk_in(a.general, "Meera Iyer");
+    request.phone = Some("+919812340077".into());
+    let token = engine
+        .create_token(qline_app::queue::engine::Actor::Staff(&a.desk), request)
+        .await
+        .unwrap()
+        .created
+        .unwrap()
+        .0;
+    let base = support::spawn_app(store.clone()).await;
+    let owner = sign_in(&base, "owner@erase-a.test").await;
+    let owner = Some(owner.as_str());
+
+    // Retention outside 1–3650 days is refused with the range.
+    for days in ["0", "3651", "ninety"] {
+        let (status, answer) = call(
+            &base,
+            owner,
+            "clinic/settings",
+            form(&[("settings[retention_days]", days.into())]),
+        )
+        .await;
+        assert_eq!(status, 400, "{days}: {answer}");
+        assert!(answer.to_string().contains("1 to 3650"), "{days}: {answer}");
+    }
+    let (status, answer) = call(
+        &base,
+        owner,
+        "clinic/settings",
+        form(&[("settings[retention_days]", "30".into())]),
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["settings"]["retention_days"]),
+        (200, &json!(30))
+    );
+
+    // An unknown number: a 404 that says so.
+    let (status, answer) = call(
+        &base,
+        owner,
+        "clinic/patient/erase",
+        form(&[("phone", "98123 49999".into()), ("confirm", "on".into())]),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        answer,
+        json!({ "Console": { "UnknownPatient": "+919812349999" } })
+    );
+
+    // Confirmed, typed as a local number: the patient's name and phone go.
+    let (status, answer) = call(
+        &base,
+        owner,
+        "clinic/patient/erase",
+        form(&[("phone", "98123 40077".into()), ("confirm", "on".into())]),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["tokens"], 1);
+    let (name, phone): (String, Option<String>) = match &store {
+        Store::Sqlite(db) => {
+            sqlx::query_as("SELECT patient_name, patient_phone FROM tokens WHERE id = $1")
+                .bind(token.get())
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as("SELECT patient_name, patient_phone FROM tokens WHERE id = $1")
+                .bind(token.get())
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!((name.as_str(), phone), ("", None));
+    let (status, _) = call(
+        &base,
+        owner,
+        "clinic/patient",
+        form(&[("phone", "+919812340077".into())]),
+    )
+    .await;
+    assert_eq!(status, 404, "nothing is left to find");
 }

@@ -435,6 +435,7 @@ async fn metrics_are_served_apart_from_the_app_and_move_with_the_day() {
 
     let server = Server::start_with(Some(url), &["--metrics-addr", "127.0.0.1:0"], "info");
     let line = server.wait_for("Metrics are served on http://");
+    server.wait_for("retention: purged personal data");
     let metrics_url = line.rsplit(' ').next().unwrap().to_owned();
     let http = support::http();
     let scrape = || async {
@@ -513,6 +514,94 @@ async fn metrics_are_served_apart_from_the_app_and_move_with_the_day() {
         ) == Some(2.0)
     );
     assert_eq!(sample(&text, "qline_database_up", &[]), Some(1.0));
+    assert_eq!(
+        sample(&text, "qline_retention_runs_total", &[("outcome", "ok")]),
+        Some(1.0),
+        "the purge ran once as the server started"
+    );
     assert!(sample(&text, "qline_outbox_unsettled", &[]).is_some());
     assert!(sample(&text, "qline_db_begin_wait_seconds_count", &[]).unwrap() >= 1.0);
+}
+
+fn purge(database_url: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qline"))
+        .arg("purge")
+        .args(args)
+        .env("QLINE_DATABASE_URL", database_url)
+        .env("QLINE_LOG", "warn")
+        .output()
+        .expect("run qline purge");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn qline_purge_prints_what_it_removes_and_a_dry_run_removes_nothing() {
+    use qline_app::domain::{ClinicSettings, Clock, Timestamp};
+    use qline_app::queue::engine::{Actor, Engine};
+
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite://{}", dir.0.join("qline.db").display());
+    let store = qline_app::storage::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let c = support::clinic(&store, "purged", ClinicSettings::default()).await;
+    let ten_days_ago = Timestamp(Timestamp::now().millis() - 10 * 86_400_000);
+    let mut old = support::walk_in(c.general, "Asha Rao");
+    old.phone = Some("+919812345678".into());
+    Engine::new(store.clone())
+        .with_clock(Clock::manual(ten_days_ago))
+        .create_token(Actor::Staff(&c.desk), old)
+        .await
+        .unwrap();
+    Engine::new(store.clone())
+        .create_token(
+            Actor::Staff(&c.desk),
+            support::walk_in(c.general, "Ravi Kumar"),
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let tokens_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("tokens anonymised:"))
+            .map(|l| l.split_whitespace().last().unwrap().to_owned())
+    };
+
+    let (ok, text) = purge(&url, &["--retention-days", "0"]);
+    assert!(!ok && text.contains("1 to 3650"), "{text}");
+
+    let (ok, text) = purge(&url, &["--dry-run", "--retention-days", "5"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Dry run: nothing was changed"), "{text}");
+    assert_eq!(tokens_line(&text).as_deref(), Some("1"), "{text}");
+    let (ok, text) = purge(&url, &["--retention-days", "5"]);
+    assert!(ok, "{text}");
+    assert_eq!(
+        tokens_line(&text).as_deref(),
+        Some("1"),
+        "the dry run changed nothing: {text}"
+    );
+    let (_, text) = purge(&url, &["--retention-days", "5"]);
+    assert_eq!(tokens_line(&text).as_deref(), Some("0"), "{text}");
+
+    let store = qline_app::storage::Store::connect(&url).await.unwrap();
+    let names: Vec<String> = match &store {
+        qline_app::storage::Store::Sqlite(db) => {
+            sqlx::query_scalar("SELECT patient_name FROM tokens ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+        }
+        qline_app::storage::Store::Postgres(_) => unreachable!(),
+    };
+    assert_eq!(
+        names,
+        ["", "Ravi Kumar"],
+        "only the old token lost its name"
+    );
+    store.close().await;
 }

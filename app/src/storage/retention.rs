@@ -248,6 +248,14 @@ impl Tx {
             tokens: self.execute(&sql, &args).await?,
             ..Removed::default()
         };
+        // Views of those days held in memory (the desk's, trackers') are read again.
+        let (sql, args) = with_ids(
+            "UPDATE queue_days SET version = version + 1 \
+             WHERE id IN (SELECT queue_day_id FROM tokens WHERE id IN ({ids}))",
+            vec![],
+            &ids,
+        );
+        self.execute(&sql, &args).await?;
         let (sql, args) = with_ids(
             "DELETE FROM push_subscriptions WHERE token_id IN ({ids})",
             vec![],

@@ -223,17 +223,17 @@ impl Tenants {
                         metrics::counter!("qline_retention_removed_total", "kind" => kind)
                             .increment(n);
                     }
-                    if !r.is_empty() {
-                        tracing::info!(
-                            tokens = r.tokens,
-                            messages = r.messages,
-                            whatsapp_messages = r.inbound,
-                            conversations = r.windows,
-                            push_subscriptions = r.push_subscriptions,
-                            audit_rows = r.audit_rows,
-                            "retention: removed personal data past its days"
-                        );
-                    }
+                    tracing::info!(
+                        tokens = r.tokens,
+                        messages = r.messages,
+                        whatsapp_messages = r.inbound,
+                        conversations = r.windows,
+                        push_subscriptions = r.push_subscriptions,
+                        audit_rows = r.audit_rows,
+                        staff_sessions = report.expired_sessions,
+                        clinics_passed = report.clinics_passed,
+                        "retention: purged personal data past its days"
+                    );
                 }
                 Err(e) => {
                     metrics::counter!("qline_retention_runs_total", "outcome" => "failed")
