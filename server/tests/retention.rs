@@ -225,8 +225,33 @@ async fn a_purge_removes_personal_data_past_its_days_and_nothing_newer(store: St
     assert!(old_held[1] > 6, "{old_held:?}");
     assert_eq!(old_held, [6, old_held[1], 6, 6, 3, 3]);
     let platform = RetentionDays::default();
+    // A session that expired yesterday and one good for a week; sign-in strikes two days
+    // old and an hour old.
+    let day_ago = Timestamp(now.millis() - DAY_MS);
+    let week_ago = Timestamp(now.millis() - 7 * DAY_MS);
+    let in_a_week = Timestamp(now.millis() + 7 * DAY_MS);
+    let owner = clinic.owner.id;
+    store
+        .insert_session("expired", owner, week_ago, day_ago, Some(ADDRESS))
+        .await
+        .unwrap();
+    store
+        .insert_session("live", owner, now, in_a_week, Some(ADDRESS))
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let two_days_ago = Timestamp(now.millis() - 2 * DAY_MS);
+    for (source, last) in [
+        ("network:old", two_days_ago),
+        ("network:new", now.minus_minutes(60)),
+    ] {
+        let strikes = Strikes { count: 3, last };
+        assert!(tx.swap_strikes(source, None, strikes).await.unwrap());
+    }
+    tx.commit().await.unwrap();
 
     let dry = tenants(&store, now).purge(platform, true).await.unwrap();
+    assert_eq!((dry.expired_sessions, dry.stale_strikes), (1, 1));
     assert_eq!(
         held(&store, &old).await,
         old_held,
@@ -243,6 +268,21 @@ async fn a_purge_removes_personal_data_past_its_days_and_nothing_newer(store: St
     assert_eq!(report.removed.inbound, 3);
     assert_eq!(report.removed.windows, 3);
     assert_eq!(report.removed.push_subscriptions, 6);
+    assert_eq!((report.expired_sessions, report.stale_strikes), (1, 1));
+    assert_eq!(
+        scalar(
+            &store,
+            "SELECT COUNT(*) FROM staff_sessions WHERE token_hash = 'live'"
+        )
+        .await
+            + scalar(
+                &store,
+                "SELECT COUNT(*) FROM sign_in_strikes WHERE source = 'network:new'"
+            )
+            .await,
+        2,
+        "the live session and the recent strikes stay"
+    );
     assert_eq!(held(&store, &old).await, [0, 0, 0, 0, 0, 0]);
     assert_eq!(
         held(&store, &recent).await,
