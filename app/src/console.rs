@@ -517,6 +517,13 @@ pub struct PatientData {
     pub export_json: String,
 }
 
+/// What an erasure removed, and whose (E.164).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erased {
+    pub phone: String,
+    pub removed: Removed,
+}
+
 /// A patient's request, sent on WhatsApp, that the clinic erase their data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureRequest {

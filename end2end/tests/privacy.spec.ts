@@ -21,7 +21,7 @@ test("the owner finds a patient's data by phone, hands it over as JSON and erase
   await owner.getByLabel("Patient's phone").fill(phone);
   await owner.getByRole("button", { name: "Find data" }).click();
   const found = owner.getByTestId("patient-found");
-  await expect(found.getByRole("status")).toContainText("1 visits");
+  await expect(found.getByRole("status")).toContainText("1 visit,");
   await expect(found).toContainText("Kavya Menon");
   const download = owner.waitForEvent("download");
   await found.getByRole("link", { name: "Download as JSON" }).click();
@@ -34,7 +34,7 @@ test("the owner finds a patient's data by phone, hands it over as JSON and erase
   const erase = found.getByRole("button", { name: "Erase this patient's data" });
   await found.getByLabel("I understand this cannot be undone").check();
   await erase.click();
-  await expect(owner.getByRole("status").filter({ hasText: "Erased:" })).toContainText("1 visits anonymised");
+  await expect(owner.getByRole("status").filter({ hasText: "Erased:" })).toContainText("1 visit anonymised");
 
   // Nothing is left to find, and the desk keeps the token without the name.
   browserErrors.expect(refusal(404, "/api/clinic/patient"));

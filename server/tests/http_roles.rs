@@ -1033,7 +1033,7 @@ async fn an_owner_erases_a_patient_over_http_after_confirming(store: Store) {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["tokens"], 1);
+    assert_eq!(answer["removed"]["tokens"], 1);
     let (name, phone): (String, Option<String>) = match &store {
         Store::Sqlite(db) => {
             sqlx::query_as("SELECT patient_name, patient_phone FROM tokens WHERE id = $1")

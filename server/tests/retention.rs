@@ -421,10 +421,12 @@ async fn erasure_by_phone_removes_one_patient_in_one_clinic_only(store: Store) {
 
     // Typed as a local number, with spaces: the clinic's country reads it.
     let local = format!("{} {}", &asha[3..8], &asha[8..]);
-    let removed = tenants
+    let erased = tenants
         .erase_patient(&caller(&here.owner), None, &local, true)
         .await
         .unwrap();
+    assert_eq!(erased.phone, asha);
+    let removed = erased.removed;
     assert_eq!(removed.tokens, 1);
     assert_eq!(removed.messages as i64, sent_here);
     assert_eq!(removed.inbound, 1);

@@ -66,7 +66,7 @@ pub async fn erase_patient(
     slug: Option<String>,
     phone: String,
     confirm: Option<String>,
-) -> Result<Removed, AppError> {
+) -> Result<Erased, AppError> {
     let confirmed = confirm.as_deref() == Some("on");
     as_caller!(|caller, tenants| Ok(tenants
         .erase_patient(&caller, slug.as_deref(), &phone, confirmed)

@@ -2,7 +2,7 @@
 //! hand over as JSON) or erased, and the erasure requests patients sent on WhatsApp.
 
 use super::{named, problem, slug_field, Actions};
-use crate::console::{ClinicConsole, PatientData, Removed};
+use crate::console::{ClinicConsole, Erased, PatientData};
 use crate::domain::percent_encoded;
 use leptos::prelude::*;
 
@@ -26,13 +26,21 @@ fn erase_form(
     }
 }
 
+/// "1 visit", "3 visits".
+fn counted(n: impl Into<u64>, what: &str) -> String {
+    match n.into() {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
+}
+
 fn found(data: PatientData, actions: Actions, slug: Option<String>) -> impl IntoView {
     let r = &data.record;
     let summary = format!(
-        "{}: {} visits, {} messages{}{}.",
+        "{}: {}, {}{}{}.",
         data.phone,
-        r.visits.len(),
-        r.messages.len(),
+        counted(r.visits.len() as u64, "visit"),
+        counted(r.messages.len() as u64, "message"),
         if r.whatsapp_stopped {
             ", said STOP on WhatsApp"
         } else {
@@ -74,10 +82,14 @@ fn found(data: PatientData, actions: Actions, slug: Option<String>) -> impl Into
     }
 }
 
-fn erased(removed: Removed) -> String {
+fn erased(erased: Erased) -> String {
+    let removed = erased.removed;
     format!(
-        "Erased: {} visits anonymised, {} messages emptied, {} WhatsApp messages and {} conversations deleted.",
-        removed.tokens, removed.messages, removed.inbound, removed.windows
+        "Erased: {} anonymised, {} emptied, {} and {} deleted.",
+        counted(removed.tokens, "visit"),
+        counted(removed.messages, "message"),
+        counted(removed.inbound, "WhatsApp message"),
+        counted(removed.windows, "conversation"),
     )
 }
 
@@ -126,6 +138,8 @@ pub(super) fn PatientsPanel(console: ClinicConsole, actions: Actions) -> AnyView
                 </div>
             </ActionForm>
             {move || find.value().get().map(|r| match r {
+                // Once erased, what was found is gone from the page too.
+                Ok(data) if erase.value().get().is_some_and(|e| e.is_ok_and(|e| e.phone == data.phone)) => ().into_any(),
                 Ok(data) => found(data, actions, slug.clone()).into_any(),
                 Err(e) => problem(Some(e.to_string())).into_any(),
             })}

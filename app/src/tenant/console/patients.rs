@@ -64,7 +64,7 @@ impl Tenants {
         slug: Option<&str>,
         phone: &str,
         confirmed: bool,
-    ) -> Result<Removed> {
+    ) -> Result<Erased> {
         let clinic = self.clinic_in_reach(caller, slug).await?;
         let phone = Self::patient_phone(&clinic, phone)?;
         if !confirmed {
@@ -93,6 +93,9 @@ impl Tenants {
         )
         .await?;
         tx.commit().await?;
-        Ok(removed)
+        Ok(Erased {
+            phone: phone.as_str().to_owned(),
+            removed,
+        })
     }
 }
