@@ -102,10 +102,20 @@ pub struct Engine {
     days: std::sync::Arc<days::DayCache>,
     /// Trackers' last answers and when each day's version was last checked.
     polls: std::sync::Arc<polls::Polls>,
+    /// Each day's tokens as this process last wrote them, at the version they made: an
+    /// action on a day nobody else changed since skips reading its tokens again.
+    written: std::sync::Arc<days::DayCache<Vec<crate::queue::rules::DayToken>>>,
+    /// Which clinic each queue belongs to, and that clinic's timezone (what names today's
+    /// day), as last read: checked again against the clinic under the day's lock.
+    placed:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<QueueId, (ClinicId, TimeZone)>>>,
 }
 
 /// How far back the per-network join limit looks.
 pub const IP_WINDOW_MINUTES: i64 = 60;
+
+/// Queues whose place is remembered at most (all are forgotten past it, and read again).
+const MAX_PLACES: usize = 65_536;
 
 impl Engine {
     pub fn new(store: Store) -> Self {
@@ -115,6 +125,8 @@ impl Engine {
             clock: Clock::default(),
             days: Default::default(),
             polls: Default::default(),
+            written: Default::default(),
+            placed: Default::default(),
         }
     }
 
@@ -174,6 +186,46 @@ impl Engine {
             return Err(QueueError::UnknownQueue.into());
         }
         Ok((queue, clinic))
+    }
+
+    /// The clinic a queue belongs to and that clinic's timezone, read once and then
+    /// remembered (`mutate_day` checks the timezone again under the day's lock); refuses
+    /// a staff member of another clinic.
+    async fn place(
+        &self,
+        staff: &StaffUser,
+        queue_id: QueueId,
+    ) -> Result<(ClinicId, TimeZone), EngineError> {
+        let remembered = self.places().get(&queue_id).cloned();
+        let (clinic_id, timezone) = match remembered {
+            Some(place) => place,
+            None => {
+                let (_, clinic) = self.queue_for(&Actor::Staff(staff), queue_id).await?;
+                let place = (clinic.id, clinic.timezone);
+                let mut places = self.places();
+                if places.len() >= MAX_PLACES {
+                    places.clear();
+                }
+                places.insert(queue_id, place.clone());
+                place
+            }
+        };
+        log_clinic(clinic_id);
+        if !staff.works_at(clinic_id) {
+            return Err(QueueError::Forbidden.into());
+        }
+        Ok((clinic_id, timezone))
+    }
+
+    fn places(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<QueueId, (ClinicId, TimeZone)>> {
+        self.placed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets where a queue was (its clinic's timezone changed).
+    fn forget_place(&self, queue_id: QueueId) {
+        self.places().remove(&queue_id);
     }
 
     /// Today's day of one of the staff member's queues, as the desk shows it (read only;
@@ -338,18 +390,21 @@ impl Engine {
     ) -> Result<Applied, EngineError> {
         let now = self.now();
         let actor = Actor::Staff(staff);
-        let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
+        let (_, timezone) = self.place(staff, queue_id).await?;
         let key = match action.target() {
             Some(token) => DayKey::OfToken(token),
             None => DayKey::Open {
-                queue_id: queue.id,
-                date: Self::local_date(&clinic, now),
+                queue_id,
+                date: now.local_date(&timezone),
             },
         };
         self.mutate_day(key, Want::default(), now, |snap| {
             authorise(staff, snap.clinic.id, snap.clinic.status)?;
             if snap.queue.id != queue_id {
                 return Err(QueueError::UnknownToken);
+            }
+            if snap.queue.archived {
+                return Err(QueueError::UnknownQueue);
             }
             let changes = rules::plan_staff(&snap.day, &action, now)?;
             Ok(Plan {
@@ -369,10 +424,10 @@ impl Engine {
     async fn undo_now(&self, staff: &StaffUser, queue_id: QueueId) -> Result<Applied, EngineError> {
         let now = self.now();
         let actor = Actor::Staff(staff);
-        let (queue, clinic) = self.queue_for(&actor, queue_id).await?;
+        let (_, timezone) = self.place(staff, queue_id).await?;
         let key = DayKey::Open {
-            queue_id: queue.id,
-            date: Self::local_date(&clinic, now),
+            queue_id,
+            date: now.local_date(&timezone),
         };
         let want = Want {
             last_undoable: true,
@@ -380,6 +435,9 @@ impl Engine {
         };
         self.mutate_day(key, want, now, |snap| {
             authorise(staff, snap.clinic.id, snap.clinic.status)?;
+            if snap.queue.archived {
+                return Err(QueueError::UnknownQueue);
+            }
             let (undone_id, last) = snap
                 .last_undoable
                 .as_ref()

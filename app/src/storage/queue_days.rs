@@ -53,6 +53,8 @@ pub struct DaySnapshot {
     pub clinic: Clinic,
     pub queue: Queue,
     pub day_id: QueueDayId,
+    /// The day's version as locked (what it becomes is one more).
+    pub version: i64,
     pub service_date: LocalDate,
     pub next_number: TokenNumber,
     pub day: Day,
@@ -153,13 +155,14 @@ impl Tx {
     /// Finds the day `key` names (opening it first for `DayKey::Open`), locks it
     /// (PostgreSQL: its row, until the transaction ends; SQLite's write lock is already
     /// held) and reads everything the rules see about it: the day with its queue and
-    /// clinic in one statement, then its tokens. `None` when there is no such queue or
-    /// token.
+    /// clinic in one statement, then its tokens, unless `known` holds them at the day's
+    /// version. `None` when there is no such queue or token.
     pub async fn lock_day(
         &mut self,
         key: &DayKey,
         want: &Want,
         now: Timestamp,
+        known: impl Fn(QueueDayId, i64) -> Option<Vec<DayToken>>,
     ) -> Result<Option<LockedDay>, StorageError> {
         let found = match key {
             DayKey::Open { queue_id, date } => {
@@ -202,7 +205,7 @@ impl Tx {
         let Some((head, key_token, opened)) = found else {
             return Ok(None);
         };
-        let snapshot = self.load_day(head, key_token, want).await?;
+        let snapshot = self.load_day(head, key_token, want, known).await?;
         Ok(Some(LockedDay { snapshot, opened }))
     }
 
@@ -314,20 +317,27 @@ impl Tx {
         head: DayHeadRow,
         key_token: Option<TokenId>,
         want: &Want,
+        known: impl Fn(QueueDayId, i64) -> Option<Vec<DayToken>>,
     ) -> Result<DaySnapshot, StorageError> {
         let day_id = head.id();
-        let tokens_sql = format!(
-            "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
-        );
-        let tokens: Vec<DayTokenRow> =
-            with_tx!(self, c => sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await?);
+        let version = head.version();
+        let tokens = match known(QueueDayId(day_id), version) {
+            Some(tokens) => tokens,
+            None => {
+                let tokens_sql = format!(
+                    "SELECT {DAY_TOKEN_COLUMNS} FROM tokens WHERE queue_day_id = $1 ORDER BY number"
+                );
+                let rows: Vec<DayTokenRow> = with_tx!(self, c => {
+                    sqlx::query_as(&tokens_sql).bind(day_id).fetch_all(c).await?
+                });
+                rows.into_iter()
+                    .map(DayToken::try_from)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
         let (clinic, queue, day_row) = head.split();
         let clinic = Clinic::try_from(clinic)?;
         let queue = Queue::from(queue);
-        let tokens = tokens
-            .into_iter()
-            .map(DayToken::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
         let day = day_row.day(&queue.prefix, tokens)?;
         let service_date = RowAt::new("queue_days", day_id).decode(
             "service_date",
@@ -350,6 +360,7 @@ impl Tx {
             clinic,
             queue,
             day_id: QueueDayId(day_id),
+            version,
             service_date,
             next_number: TokenNumber(u32::try_from(day_row.next_number).unwrap_or(u32::MAX)),
             day,

@@ -241,6 +241,7 @@ pub struct DayHeadRow {
     d_next_number: i64,
     d_closed_at: Option<i64>,
     d_history: Option<String>,
+    d_version: i64,
 }
 
 /// The statement `DayHeadRow` reads, without its `WHERE` (on the day `d`).
@@ -248,14 +249,19 @@ pub fn day_head_sql() -> String {
     format!(
         "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS}, d.id AS d_id, \
          d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
-         d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history \
-         FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id"
+         d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history, \
+         d.version AS d_version FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id"
     )
 }
 
 impl DayHeadRow {
     pub fn id(&self) -> i64 {
         self.d_id
+    }
+
+    /// The day's version: raised by every change to it or its tokens.
+    pub fn version(&self) -> i64 {
+        self.d_version
     }
 
     pub fn split(self) -> (ClinicRow, QueueRow, DayRow) {

@@ -71,6 +71,15 @@ impl<T> DayCache<T> {
             .map(|kept| kept.value.clone())
     }
 
+    /// What was kept at `version`, however long ago: for a reader that holds the day's
+    /// lock and so reads its version as the truth.
+    pub fn get_at(&self, id: QueueDayId, version: i64) -> Option<Arc<T>> {
+        let days = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        days.get(&id)
+            .filter(|kept| kept.version == version)
+            .map(|kept| kept.value.clone())
+    }
+
     /// Keeps what was read at `version` at `read_at` for the next polls (unless a newer
     /// version is already kept).
     pub fn put(&self, id: QueueDayId, version: i64, read_at: Timestamp, value: Arc<T>) {

@@ -25,11 +25,31 @@ impl Engine {
     where
         F: FnOnce(&DaySnapshot) -> Result<Plan, QueueError>,
     {
-        let mut tx = self.store.begin().await?;
+        let known = |day, version| self.written.get_at(day, version).map(|t| (*t).clone());
+        let mut key = key;
+        let (mut tx, locked) = loop {
+            let mut tx = self.store.begin().await?;
+            let locked = tx.lock_day(&key, &want, now, known).await?;
+            if let (DayKey::Open { queue_id, date }, Some(l)) = (&key, &locked) {
+                let today = Self::local_date(&l.snapshot.clinic, now);
+                if today != *date {
+                    // The clinic's timezone changed since the queue's place was read:
+                    // nothing of this try is kept, and today's day is locked instead.
+                    tx.rollback().await?;
+                    self.forget_place(*queue_id);
+                    key = DayKey::Open {
+                        queue_id: *queue_id,
+                        date: today,
+                    };
+                    continue;
+                }
+            }
+            break (tx, locked);
+        };
         let Some(LockedDay {
             mut snapshot,
             opened,
-        }) = tx.lock_day(&key, &want, now).await?
+        }) = locked
         else {
             return Err(match key {
                 DayKey::Open { .. } => QueueError::UnknownQueue,
@@ -51,10 +71,17 @@ impl Engine {
             }
         };
         let before = snapshot.day.clone();
+        let version = snapshot.version;
         let applied = tx.write_plan(snapshot, plan, now).await?;
         self.queue_notices(&mut tx, &before, &applied, now).await?;
         tx.commit().await?;
         self.polls.day_changed(applied.day_id);
+        self.written.put(
+            applied.day_id,
+            version + 1,
+            now,
+            std::sync::Arc::new(applied.day.tokens.clone()),
+        );
         Ok(applied)
     }
 
