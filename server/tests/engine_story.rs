@@ -22,6 +22,8 @@ on_both_backends!(
     patients_cancel_their_own_waiting_token,
     a_tracker_sees_what_another_instance_changed_at_its_next_poll,
     a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs_out,
+    the_desk_acts_on_todays_day_after_the_clinic_changes_timezone,
+    an_archived_queue_refuses_the_desk_it_was_open_for,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -971,4 +973,79 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
     let (rated, view) = poll(asha.clone()).await;
     assert!(view.rated);
     assert_ne!(rated.etag, served.etag);
+}
+
+/// 02:00 on 4 December in Kolkata is still 3 December in Honolulu.
+fn kolkata_small_hours() -> Timestamp {
+    let tz = TimeZone::parse("Asia/Kolkata").unwrap();
+    let local = chrono::NaiveDate::from_ymd_opt(2026, 12, 4)
+        .unwrap()
+        .and_hms_opt(2, 0, 0)
+        .unwrap();
+    Timestamp::at_local(&tz, local).unwrap()
+}
+
+async fn the_desk_acts_on_todays_day_after_the_clinic_changes_timezone(store: Store) {
+    let c = support::clinic(&store, "moves", settings()).await;
+    let engine = Engine::new(store.clone()).with_clock(Clock::manual(kolkata_small_hours()));
+    add(&engine, &c.desk, c.general, &["Asha"]).await;
+    let next = StaffAction::Next {
+        expected_serving: None,
+    };
+    // The desk's NEXT in Kolkata: the engine now knows where the queue is.
+    let kolkata = engine.act(&c.desk, c.general, next.clone()).await.unwrap();
+
+    let mut clinic = store.clinic(c.id).await.unwrap().unwrap();
+    clinic.timezone = TimeZone::parse("Pacific/Honolulu").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_clinic(&clinic).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // In Honolulu it is the day before: a day of its own, with nobody waiting.
+    assert_eq!(
+        refusal(engine.act(&c.desk, c.general, next.clone()).await),
+        QueueError::NobodyWaiting
+    );
+    add(&engine, &c.desk, c.general, &["Ravi"]).await;
+    let honolulu = engine.act(&c.desk, c.general, next).await.unwrap();
+    assert_ne!(honolulu.day_id, kolkata.day_id);
+    let called = honolulu
+        .changes
+        .tokens
+        .iter()
+        .find(|t| t.after.status == TokenStatus::Serving);
+    assert_eq!(
+        called.map(|t| t.number),
+        Some(TokenNumber(1)),
+        "Ravi, first of his day"
+    );
+}
+
+async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
+    let c = support::clinic(&store, "archives", settings()).await;
+    let engine = engine(&store);
+    add(&engine, &c.desk, c.dental, &["Asha"]).await;
+    let next = StaffAction::Next {
+        expected_serving: None,
+    };
+    engine.act(&c.desk, c.dental, next.clone()).await.unwrap();
+    let mut dental = store
+        .all_queues_of(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.id == c.dental)
+        .unwrap();
+    dental.archived = true;
+    let mut tx = store.begin().await.unwrap();
+    tx.update_queue(&dental).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        refusal(engine.act(&c.desk, c.dental, next).await),
+        QueueError::UnknownQueue
+    );
+    assert_eq!(
+        refusal(engine.undo(&c.desk, c.dental).await),
+        QueueError::UnknownQueue
+    );
 }
