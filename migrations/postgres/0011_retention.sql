@@ -18,6 +18,9 @@ CREATE INDEX outbox_to_purge ON outbox (business_id, created_at) WHERE (phone <>
 CREATE INDEX whatsapp_inbound_by_age ON whatsapp_inbound (business_id, received_at);
 CREATE INDEX whatsapp_windows_by_age ON whatsapp_windows (business_id, last_inbound_at);
 CREATE INDEX audit_patient_ips ON audit_log (business_id, created_at) WHERE ip IS NOT NULL;
+-- An erasure or a purge finds a token's audit rows, and the desk's replies about it.
+CREATE INDEX audit_by_token ON audit_log (token_id) WHERE token_id IS NOT NULL;
+CREATE INDEX audit_replies ON audit_log (target) WHERE action = 'REPLY_WHATSAPP';
 CREATE INDEX staff_sessions_by_expiry ON staff_sessions (expires_at);
 
 -- The audit log stays append-only, except that a patient's details may be removed: the

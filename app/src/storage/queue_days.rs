@@ -7,8 +7,10 @@
 use super::batch::{Arg, Batch};
 use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, DAY_TOKEN_COLUMNS};
 use super::{placeholders, with_tx, RowAt, StorageError, Tx};
+use crate::console::ProviderKind;
 use crate::domain::eta::{EarlierToken, History};
 use crate::domain::*;
+use crate::queue::notices::ClinicChannels;
 use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
 
 /// Which queue day an action is about.
@@ -62,6 +64,9 @@ pub struct DaySnapshot {
     pub key_token: Option<TokenId>,
     pub counts: Option<CreateCounts>,
     pub last_undoable: Option<(i64, Changes)>,
+    /// What the clinic sends notices with, when the day's read could tell it all (a clinic
+    /// with templates of its own has them read when a notice needs them).
+    pub channels: Option<ClinicChannels>,
 }
 
 /// What the rules decided: changes to existing tokens and the day, perhaps a new token,
@@ -149,6 +154,8 @@ pub struct Applied {
     pub created: Option<(TokenId, PublicId, TokenNumber)>,
     /// The day as it is after the action.
     pub day: Day,
+    /// As `DaySnapshot::channels`.
+    pub channels: Option<ClinicChannels>,
 }
 
 impl Tx {
@@ -321,6 +328,20 @@ impl Tx {
     ) -> Result<DaySnapshot, StorageError> {
         let day_id = head.id();
         let version = head.version();
+        let channels = if head.has_templates {
+            None
+        } else {
+            let whatsapp = RowAt::new("whatsapp_accounts", head.head.clinic.id).decode_opt(
+                "provider",
+                head.w_provider.as_deref(),
+                ProviderKind::from_stored,
+            )?;
+            Some(ClinicChannels {
+                whatsapp,
+                sms: head.has_sms,
+                templates: Vec::new(),
+            })
+        };
         let tokens = match known(QueueDayId(day_id), version) {
             Some(tokens) => tokens,
             None => {
@@ -367,6 +388,7 @@ impl Tx {
             key_token,
             counts,
             last_undoable,
+            channels,
         })
     }
 
@@ -451,6 +473,7 @@ impl Tx {
             day_id,
             next_number,
             mut day,
+            channels,
             ..
         } = snap;
         let mut changes = plan.changes;
@@ -559,6 +582,7 @@ impl Tx {
             changes,
             created,
             day,
+            channels,
         })
     }
 

@@ -18,7 +18,7 @@ pub const CLINIC_COLUMNS: &str = "b.id, b.slug, b.name, b.address, b.contact_pho
 
 #[derive(sqlx::FromRow)]
 pub struct ClinicRow {
-    id: i64,
+    pub(crate) id: i64,
     slug: String,
     name: String,
     address: String,
@@ -242,6 +242,11 @@ pub struct DayHeadRow {
     d_closed_at: Option<i64>,
     d_history: Option<String>,
     d_version: i64,
+    /// What the clinic sends notices with: its WhatsApp provider, an SMS account, and
+    /// whether it wrote templates of its own (read with them only then).
+    pub w_provider: Option<String>,
+    pub has_sms: bool,
+    pub has_templates: bool,
 }
 
 /// The statement `DayHeadRow` reads, without its `WHERE` (on the day `d`).
@@ -250,7 +255,11 @@ pub fn day_head_sql() -> String {
         "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS}, d.id AS d_id, \
          d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
          d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history, \
-         d.version AS d_version FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id"
+         d.version AS d_version, \
+         (SELECT w.provider FROM whatsapp_accounts w WHERE w.business_id = b.id) AS w_provider, \
+         EXISTS (SELECT 1 FROM sms_accounts s WHERE s.business_id = b.id) AS has_sms, \
+         EXISTS (SELECT 1 FROM message_templates t WHERE t.business_id = b.id) AS has_templates \
+         FROM queue_days d JOIN queues q ON q.id = d.queue_id JOIN businesses b ON b.id = d.business_id"
     )
 }
 

@@ -99,7 +99,10 @@ impl Engine {
         if wanted.is_empty() {
             return Ok(());
         }
-        let channels = tx.clinic_channels(clinic.id).await?;
+        let channels = match &applied.channels {
+            Some(channels) => channels.clone(),
+            None => tx.clinic_channels(clinic.id).await?,
+        };
         let wanted: Vec<_> = wanted
             .into_iter()
             .map(|notice| (notice, channels.needs(clinic, notice)))
