@@ -97,20 +97,18 @@ impl Tx {
     }
 
     /// Up to `limit` of a clinic's tokens that joined before `before` and still hold
-    /// personal data, oldest first.
+    /// personal data, oldest first. Not locked here, as in `tokens_held_by_phone`; one
+    /// instance at a time purges a clinic (`PurgeLocks`).
     pub async fn tokens_held_before(
         &mut self,
         clinic: ClinicId,
         before: Timestamp,
         limit: u32,
     ) -> Result<Vec<HeldToken>, StorageError> {
-        let sql = format!(
-            "SELECT id, created_at, patient_phone FROM tokens WHERE business_id = $1 \
-             AND created_at < $2 AND purged_at IS NULL ORDER BY created_at LIMIT $3{}",
-            self.skip_locked()
-        );
+        let sql = "SELECT id, created_at, patient_phone FROM tokens WHERE business_id = $1 \
+             AND created_at < $2 AND purged_at IS NULL ORDER BY created_at LIMIT $3";
         self.held_tokens(
-            &sql,
+            sql,
             &[
                 Arg::Int(Some(clinic.get())),
                 Arg::Int(Some(before.millis())),
@@ -133,25 +131,19 @@ impl Tx {
         Ok(())
     }
 
-    /// Every token of a clinic that holds this phone.
+    /// Every token of a clinic that holds this phone. Not locked here: `anonymise_tokens`
+    /// locks their days first, in the order a queue action takes its locks (day, then
+    /// tokens), so an erasure and a desk on the same day never wait on each other in a
+    /// circle; a token's row changes only while it still holds the data.
     pub async fn tokens_held_by_phone(
         &mut self,
         clinic: ClinicId,
         phone: &str,
     ) -> Result<Vec<HeldToken>, StorageError> {
-        let lock = match self {
-            Tx::Sqlite { .. } => "",
-            Tx::Postgres(_) => " FOR UPDATE",
-        };
-        let sql = format!(
-            "SELECT id, created_at, patient_phone FROM tokens WHERE business_id = $1 \
-             AND patient_phone = $2 AND purged_at IS NULL ORDER BY created_at{lock}"
-        );
-        self.held_tokens(
-            &sql,
-            &[Arg::Int(Some(clinic.get())), Arg::Text(Some(phone))],
-        )
-        .await
+        let sql = "SELECT id, created_at, patient_phone FROM tokens WHERE business_id = $1 \
+             AND patient_phone = $2 AND purged_at IS NULL ORDER BY created_at";
+        self.held_tokens(sql, &[Arg::Int(Some(clinic.get())), Arg::Text(Some(phone))])
+            .await
     }
 
     async fn held_tokens(
@@ -226,6 +218,15 @@ impl Tx {
             return Ok(Removed::default());
         }
         let ids: Vec<i64> = tokens.iter().map(|t| t.get()).collect();
+        // Their days first (a queue action locks its day, then its tokens): views of
+        // those days held in memory (the desk's, trackers') are read again.
+        let (sql, args) = with_ids(
+            "UPDATE queue_days SET version = version + 1 \
+             WHERE id IN (SELECT queue_day_id FROM tokens WHERE id IN ({ids}))",
+            vec![],
+            &ids,
+        );
+        self.execute(&sql, &args).await?;
         let wrote: Vec<i64> = wrote.iter().map(|t| t.get()).collect();
         let wrote_sql = if wrote.is_empty() {
             "FALSE".to_owned()
@@ -248,14 +249,6 @@ impl Tx {
             tokens: self.execute(&sql, &args).await?,
             ..Removed::default()
         };
-        // Views of those days held in memory (the desk's, trackers') are read again.
-        let (sql, args) = with_ids(
-            "UPDATE queue_days SET version = version + 1 \
-             WHERE id IN (SELECT queue_day_id FROM tokens WHERE id IN ({ids}))",
-            vec![],
-            &ids,
-        );
-        self.execute(&sql, &args).await?;
         let (sql, args) = with_ids(
             "DELETE FROM push_subscriptions WHERE token_id IN ({ids})",
             vec![],
