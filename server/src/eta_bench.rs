@@ -30,13 +30,52 @@ pub struct BenchEtaArgs {
 /// The fixed rule clinics use without Qline: 6 to 15 minutes for each patient ahead.
 const FIXED: (u32, u32) = (6, 15);
 
-/// What happens at one moment of the trace. At the same moment, visits end before the
-/// next is called, and calls come before arrivals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What happens at one moment of the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     End(usize),
     Call(usize),
     Arrive(usize),
+}
+
+/// Every visit's steps in the order a desk lives them. At the same moment, visits that
+/// began earlier end first, then patients are called, each called patient's own end
+/// right after their call when it is at the same moment (a no-show given up at once),
+/// and arrivals come last.
+fn schedule(visits: &[Visit]) -> Vec<(Timestamp, Step)> {
+    let mut steps: Vec<((Timestamp, u8, usize, u8), Step)> = Vec::new();
+    for (i, v) in visits.iter().enumerate() {
+        steps.push(((v.arrival, 2, i, 0), Step::Arrive(i)));
+        if let Some(start) = v.start {
+            steps.push(((start, 1, i, 0), Step::Call(i)));
+        }
+        let end = match (v.outcome, v.start, v.end) {
+            (Outcome::NoShow, Some(start), None) => Some(Timestamp(start.millis() + 60_000)),
+            (_, _, end) => end,
+        };
+        if let Some(end) = end {
+            let key = match v.start {
+                Some(start) if end <= start => (start, 1, i, 1),
+                _ => (end, 0, i, 0),
+            };
+            steps.push((key, Step::End(i)));
+        }
+    }
+    steps.sort_by_key(|(key, _)| *key);
+    steps
+        .into_iter()
+        .map(|((at, ..), step)| (at, step))
+        .collect()
+}
+
+/// A score needs waits to compare: at least two patients who were called.
+fn enough_data(visits: &[Visit]) -> anyhow::Result<()> {
+    let called = visits.iter().filter(|v| v.start.is_some()).count();
+    anyhow::ensure!(
+        called >= 2,
+        "not enough data: {called} patient(s) in this trace were called; scoring the estimates needs at least 2"
+    );
+    Ok(())
 }
 
 /// One estimate shown on joining, and the wait that followed.
@@ -86,6 +125,7 @@ pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.trace.display()))?;
     let visits = trace::parse(&text, &args.timezone)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
+    enough_data(&visits).map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
     let scratch = std::env::temp_dir().join(format!("qline-bench-eta-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let url = format!("sqlite://{}/replay.db", scratch.display());
@@ -161,21 +201,7 @@ async fn replay(
     let names: std::collections::BTreeSet<&str> = visits.iter().map(|v| v.queue.as_str()).collect();
     let (staff, queues) = setup(&store, timezone, &names, first).await?;
 
-    let mut steps: Vec<(Timestamp, Step)> = Vec::new();
-    for (i, v) in visits.iter().enumerate() {
-        steps.push((v.arrival, Step::Arrive(i)));
-        if let Some(start) = v.start {
-            steps.push((start, Step::Call(i)));
-        }
-        match (v.outcome, v.start, v.end) {
-            (Outcome::NoShow, Some(start), None) => {
-                steps.push((Timestamp(start.millis() + 60_000), Step::End(i)))
-            }
-            (_, _, Some(end)) => steps.push((end, Step::End(i))),
-            _ => {}
-        }
-    }
-    steps.sort();
+    let steps = schedule(visits);
 
     let started = Instant::now();
     let mut tokens: Vec<Option<(TokenId, PublicId)>> = vec![None; visits.len()];
@@ -302,4 +328,62 @@ async fn setup(
     tx.commit().await?;
     let queues = names.iter().map(|n| (*n).to_owned()).zip(queues).collect();
     Ok((staff, queues))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> Timestamp {
+        Timestamp(1_800_000_000_000 + minute * 60_000)
+    }
+
+    fn visit(arrival: i64, start: Option<i64>, end: Option<i64>, outcome: Outcome) -> Visit {
+        Visit {
+            queue: "G".into(),
+            arrival: at(arrival),
+            start: start.map(at),
+            end: end.map(at),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_no_show_given_up_at_once_is_called_before_it_is_skipped() {
+        let visits = [
+            visit(0, Some(10), Some(20), Outcome::Served),
+            // Called at 20 and given up the same minute.
+            visit(5, Some(20), Some(20), Outcome::NoShow),
+            visit(6, Some(20), Some(30), Outcome::Served),
+            visit(20, None, None, Outcome::Cancelled),
+        ];
+        let at_20: Vec<Step> = schedule(&visits)
+            .into_iter()
+            .filter(|(t, _)| *t == at(20))
+            .map(|(_, step)| step)
+            .collect();
+        assert_eq!(
+            at_20,
+            [
+                Step::End(0),
+                Step::Call(1),
+                Step::End(1),
+                Step::Call(2),
+                Step::Arrive(3)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trace_with_fewer_than_two_called_patients_says_there_is_not_enough_data() {
+        for visits in [vec![], vec![visit(0, Some(5), Some(9), Outcome::Served)]] {
+            let e = enough_data(&visits).unwrap_err().to_string();
+            assert!(e.starts_with("not enough data"), "{e}");
+        }
+        let two = [
+            visit(0, Some(5), Some(9), Outcome::Served),
+            visit(1, Some(9), Some(12), Outcome::Served),
+        ];
+        assert!(enough_data(&two).is_ok());
+    }
 }
