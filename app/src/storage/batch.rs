@@ -28,6 +28,7 @@ macro_rules! bind_arg {
         }
     };
 }
+pub(super) use bind_arg;
 
 impl<'a> Batch<'a> {
     pub fn push(&mut self, sql: &'static str, args: Vec<Arg<'a>>) {

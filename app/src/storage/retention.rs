@@ -8,7 +8,7 @@
 //! subscriptions are deleted; the audit log keeps its rows, without patients' addresses
 //! or the texts of staff replies.
 
-use super::batch::Arg;
+use super::batch::{bind_arg, Arg};
 use super::{placeholders, with_pool, StorageError, Store, Tx};
 use crate::console::{ExportedMessage, ExportedVisit, PatientRecord, Removed};
 use crate::domain::*;
@@ -154,11 +154,7 @@ impl Tx {
         let rows: Vec<(i64, i64, Option<String>)> = super::with_tx!(self, conn => {
             let mut query = sqlx::query_as(sql);
             for arg in args {
-                query = match arg {
-                    Arg::Int(v) => query.bind(*v),
-                    Arg::Text(v) => query.bind(*v),
-                    Arg::Bool(v) => query.bind(*v),
-                };
+                query = bind_arg!(query, arg);
             }
             query.fetch_all(conn).await?
         });
