@@ -567,11 +567,6 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let tenants = Tenants::new(store.clone())
         .with_clock(engine.clock().clone())
         .with_retention(args.retention_days);
-    let purger = tokio::spawn(tenants.run_retention(
-        args.retention_days,
-        Duration::from_secs(args.purge_every_minutes * 60),
-        stopped,
-    ));
     let trusted_proxies = std::sync::Arc::new(args.trusted_proxies());
     let app = router(AppState {
         leptos_options,
@@ -598,6 +593,12 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    // The first purge starts once the server says it is serving, not before.
+    let purger = tokio::spawn(tenants.run_retention(
+        args.retention_days,
+        Duration::from_secs(args.purge_every_minutes * 60),
+        stopped,
+    ));
     let limits = crate::listen::Limits {
         header_timeout: Duration::from_secs(args.header_timeout),
         connections_per_network: crate::listen::CONNECTIONS_PER_NETWORK,
