@@ -24,6 +24,7 @@ on_both_backends!(
     a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs_out,
     the_desk_acts_on_todays_day_after_the_clinic_changes_timezone,
     an_archived_queue_refuses_the_desk_it_was_open_for,
+    a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -1048,4 +1049,42 @@ async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
         refusal(engine.undo(&c.desk, c.dental).await),
         QueueError::UnknownQueue
     );
+}
+
+/// A request cut off mid-transaction (an error, a client gone) drops its transaction: what
+/// it wrote is rolled back, and the next writer, on this connection or another, goes on.
+async fn a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on(store: Store) {
+    let c = support::clinic(&store, "dropped", settings()).await;
+    let engine = engine(&store);
+    let named = store.clinic(c.id).await.unwrap().unwrap().name;
+    for round in 0..3 {
+        let mut clinic = store.clinic(c.id).await.unwrap().unwrap();
+        clinic.name = format!("Renamed {round}");
+        let mut tx = store.begin().await.unwrap();
+        tx.update_clinic(&clinic).await.unwrap();
+        drop(tx);
+        // The next writer waits its turn and starts clean.
+        add(&engine, &c.desk, c.general, &["Asha"]).await;
+        assert_eq!(
+            store.clinic(c.id).await.unwrap().unwrap().name,
+            named,
+            "round {round}: the dropped rename is not kept"
+        );
+    }
+    let mut clinic = store.clinic(c.id).await.unwrap().unwrap();
+    clinic.name = "Renamed for good".into();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_clinic(&clinic).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.clinic(c.id).await.unwrap().unwrap().name,
+        "Renamed for good"
+    );
+    let waiting = engine
+        .desk(&c.desk, Some(c.general))
+        .await
+        .unwrap()
+        .waiting
+        .len();
+    assert_eq!(waiting, 3, "the three walk-ins added between the rounds");
 }

@@ -32,11 +32,12 @@ impl Tx {
     /// Re-reads a clinic inside the transaction (locking its row on PostgreSQL).
     pub async fn lock_clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>, StorageError> {
         let row: Option<ClinicRow> = match self {
-            Tx::Sqlite { tx, .. } => {
+            Tx::Sqlite(tx) => {
+                tx.ensure_begun().await?;
                 let sql = format!("SELECT {CLINIC_COLUMNS} FROM businesses b WHERE b.id = $1");
                 sqlx::query_as(&sql)
                     .bind(id.get())
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(tx.conn())
                     .await?
             }
             Tx::Postgres(tx) => {

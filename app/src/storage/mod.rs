@@ -32,8 +32,10 @@ pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -50,13 +52,24 @@ pub enum Store {
     Postgres(PgPool),
 }
 
-/// SQLite allows one writer at a time. Writers queue here, in arrival order, before they
-/// take SQLite's write lock: a fair wait instead of SQLite's sleep-and-retry busy loop,
-/// which keeps latency tails short when many desks press at once.
+/// SQLite allows one writer at a time. This process's write transactions all go through
+/// one connection of their own, taken in arrival order: a fair wait instead of SQLite's
+/// sleep-and-retry busy loop, which keeps latency tails short when many desks press at
+/// once, and no trip to the pool. The pool serves reads.
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     pub pool: SqlitePool,
-    writer: Arc<tokio::sync::Mutex<()>>,
+    writer: Arc<tokio::sync::Mutex<Writer>>,
+    options: SqliteConnectOptions,
+}
+
+/// The writing connection, opened on first use and again after it was given up.
+#[derive(Debug, Default)]
+pub struct Writer {
+    conn: Option<SqliteConnection>,
+    /// A transaction was begun on `conn` and not seen to end: the next writer rolls it
+    /// back before it begins (a dropped transaction's own rollback runs in the background).
+    open: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,21 +219,24 @@ pub(crate) use with_pool;
 
 /// An open write transaction on either backend.
 pub enum Tx {
-    /// Holds SQLite's write lock and this process's writer turn (released after the
-    /// transaction ends: fields drop in order).
-    Sqlite {
-        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-        _turn: OwnedMutexGuard<()>,
-    },
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A write transaction on SQLite's writing connection, held with this process's writer
+/// turn. `BEGIN IMMEDIATE` (SQLite's write lock) goes with the first statement, in the
+/// same trip to the connection's thread.
+pub struct SqliteTx {
+    writer: Option<OwnedMutexGuard<Writer>>,
 }
 
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! with_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::storage::Tx::Sqlite { tx, .. } => {
-                let $conn: &mut sqlx::SqliteConnection = &mut **tx;
+            $crate::storage::Tx::Sqlite(tx) => {
+                tx.ensure_begun().await?;
+                let $conn: &mut sqlx::SqliteConnection = tx.conn();
                 $body
             }
             $crate::storage::Tx::Postgres(t) => {
@@ -248,10 +264,103 @@ pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+const BEGIN_SQLITE: &str = "BEGIN IMMEDIATE;\n";
+
+impl SqliteTx {
+    fn writer(&mut self) -> &mut Writer {
+        self.writer
+            .as_mut()
+            .expect("a SQLite transaction holds its writer until it ends")
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        self.writer().conn()
+    }
+
+    /// Begins the transaction, if no statement has yet.
+    pub(crate) async fn ensure_begun(&mut self) -> Result<(), StorageError> {
+        let writer = self.writer();
+        if !writer.open {
+            sqlx::query(BEGIN_SQLITE).execute(writer.conn()).await?;
+            writer.open = true;
+        }
+        Ok(())
+    }
+
+    /// `BEGIN IMMEDIATE;` to put before the statement about to run, if the transaction
+    /// has not begun yet; counted as begun from here (should that statement fail, the
+    /// rollback finds out).
+    fn begin_with_next(&mut self) -> &'static str {
+        let writer = self.writer();
+        if writer.open {
+            ""
+        } else {
+            writer.open = true;
+            BEGIN_SQLITE
+        }
+    }
+
+    /// The statement just run ended the transaction with `COMMIT`.
+    fn committed(mut self) {
+        if let Some(mut writer) = self.writer.take() {
+            writer.open = false;
+        }
+    }
+
+    /// Ends the transaction with `sql` (`COMMIT` or `ROLLBACK`), if it began.
+    async fn end(mut self, sql: &str) -> Result<(), StorageError> {
+        let mut writer = self.writer.take().expect("ended once");
+        if writer.open {
+            sqlx::query(sql).execute(writer.conn()).await?;
+            writer.open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    /// A transaction dropped before it ended (an error, a cancelled request) rolls back
+    /// in the background, still holding the writer's turn; if that cannot run, the next
+    /// writer rolls it back first (`Writer::open`).
+    fn drop(&mut self) {
+        let Some(mut writer) = self.writer.take() else {
+            return;
+        };
+        if !writer.open {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { writer.roll_back().await });
+        }
+    }
+}
+
+impl Writer {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_mut()
+            .expect("the writing connection is opened before a transaction begins")
+    }
+
+    /// Rolls back a transaction left open; a connection that cannot is closed, and the
+    /// next writer opens a new one.
+    async fn roll_back(&mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                Ok(_) => {}
+                // Nothing was begun after all (the statement that carried BEGIN failed).
+                Err(sqlx::Error::Database(e)) if e.message().contains("no transaction") => {}
+                Err(_) => self.conn = None,
+            }
+        }
+        self.open = false;
+    }
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), StorageError> {
         match self {
-            Tx::Sqlite { tx, .. } => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.end("COMMIT").await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -261,10 +370,20 @@ impl Tx {
     /// (a dropped transaction rolls back only later, in the background).
     pub async fn rollback(self) -> Result<(), StorageError> {
         match self {
-            Tx::Sqlite { tx, .. } => tx.rollback().await?,
+            Tx::Sqlite(tx) => tx.end("ROLLBACK").await?,
             Tx::Postgres(t) => t.rollback().await?,
         }
         Ok(())
+    }
+
+    /// What to put before the next statement so that it also begins the transaction, in
+    /// the same trip (SQLite); empty once begun, and always on PostgreSQL, whose
+    /// transaction began with `Store::begin`.
+    pub(crate) fn begin_with_next(&mut self) -> &'static str {
+        match self {
+            Tx::Sqlite(tx) => tx.begin_with_next(),
+            Tx::Postgres(_) => "",
+        }
     }
 }
 
@@ -334,20 +453,28 @@ impl Store {
             if !sqlite_in_memory(url) {
                 create_private_file(options.get_filename(), Existing::Use)?;
             }
+            // An embedded database has no network to fail: a connection is not pinged
+            // (one more trip to its thread) each time it is taken from the pool.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
                 .await?;
             Ok(Store::Sqlite(SqliteDb {
                 pool,
                 writer: Default::default(),
+                options,
             }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // A request waits at most this long for a connection: while the database is
             // away, callers get a prompt 503 instead of a hang.
             const TIMEOUT_SECS: u64 = 3;
+            // A connection is checked when it goes back to the pool (sqlx pings it then,
+            // in the background), not again each time it is taken: that would be one
+            // more round trip to the server on every transaction.
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(TIMEOUT_SECS))
                 .connect(url)
                 .await
@@ -411,11 +538,16 @@ impl Store {
         let asked = std::time::Instant::now();
         let tx = match self {
             Store::Sqlite(db) => {
-                let turn = db.writer.clone().lock_owned().await;
-                Tx::Sqlite {
-                    tx: db.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: turn,
+                let mut writer = db.writer.clone().lock_owned().await;
+                if writer.open {
+                    writer.roll_back().await;
                 }
+                if writer.conn.is_none() {
+                    writer.conn = Some(db.options.connect().await?);
+                }
+                Tx::Sqlite(SqliteTx {
+                    writer: Some(writer),
+                })
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
@@ -424,16 +556,30 @@ impl Store {
         Ok(tx)
     }
 
-    /// The pool's connections: open, and of those busy.
+    /// The database connections: open, and of those busy (on SQLite, the pool's and
+    /// the writing connection).
     pub fn connections(&self) -> (u32, u32) {
         let (size, idle) = with_pool!(self, pool => (pool.size(), pool.num_idle()));
-        (
-            size,
-            size.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
-        )
+        let busy = size.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX));
+        match self {
+            Store::Sqlite(db) => match db.writer.try_lock() {
+                Ok(writer) => (size + u32::from(writer.conn.is_some()), busy),
+                Err(_) => (size + 1, busy + 1),
+            },
+            Store::Postgres(_) => (size, busy),
+        }
     }
 
     pub async fn close(&self) {
+        if let Store::Sqlite(db) = self {
+            let mut writer = db.writer.lock().await;
+            if writer.open {
+                writer.roll_back().await;
+            }
+            if let Some(conn) = writer.conn.take() {
+                let _ = conn.close().await;
+            }
+        }
         with_pool!(self, pool => pool.close().await)
     }
 

@@ -286,31 +286,65 @@ impl Tx {
         }
         let sql = format!("{OUTBOX_INSERT} {}", value_rows(messages.len(), 12));
         with_tx!(self, conn => {
-            let mut query = sqlx::query(&sql);
-            for m in messages {
-                let (channel, status, error) = match m.channel {
-                    Some(channel) => (channel, OutboxStatus::Pending, ""),
-                    None => (Channel::WhatsApp, OutboxStatus::Skipped, UNREACHED),
-                };
-                query = query
-                    .bind(m.clinic.get())
-                    .bind(m.token_id.map(TokenId::get))
-                    .bind(m.phone)
-                    .bind(m.kind.as_str())
-                    .bind(m.language.as_str())
-                    .bind(m.body)
-                    .bind(m.short_body)
-                    .bind(channel.as_str())
-                    .bind(status.as_str())
-                    .bind(error)
-                    .bind(now.millis())
-                    .bind(now.millis());
-            }
-            query.execute(conn).await?;
+            bind_messages!(sqlx::query(&sql), messages, now).execute(conn).await?;
         });
         Ok(())
     }
+
+    /// Queues `messages` and commits: on SQLite in one trip to the connection's thread.
+    pub async fn commit_queuing(
+        self,
+        messages: &[NewMessage<'_>],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite(mut tx) if !messages.is_empty() => {
+                let sql = format!(
+                    "{}{OUTBOX_INSERT} {};\nCOMMIT;",
+                    tx.begin_with_next(),
+                    value_rows(messages.len(), 12)
+                );
+                bind_messages!(sqlx::query(&sql), messages, now)
+                    .execute(tx.conn())
+                    .await?;
+                tx.committed();
+                Ok(())
+            }
+            mut tx => {
+                tx.enqueue_messages(messages, now).await?;
+                tx.commit().await
+            }
+        }
+    }
 }
+
+/// Binds each message's twelve values, in `OUTBOX_INSERT`'s order.
+macro_rules! bind_messages {
+    ($query:expr, $messages:expr, $now:expr) => {{
+        let mut query = $query;
+        for m in $messages {
+            let (channel, status, error) = match m.channel {
+                Some(channel) => (channel, OutboxStatus::Pending, ""),
+                None => (Channel::WhatsApp, OutboxStatus::Skipped, UNREACHED),
+            };
+            query = query
+                .bind(m.clinic.get())
+                .bind(m.token_id.map(TokenId::get))
+                .bind(m.phone)
+                .bind(m.kind.as_str())
+                .bind(m.language.as_str())
+                .bind(m.body)
+                .bind(m.short_body)
+                .bind(channel.as_str())
+                .bind(status.as_str())
+                .bind(error)
+                .bind($now.millis())
+                .bind($now.millis());
+        }
+        query
+    }};
+}
+use bind_messages;
 
 impl Store {
     /// Claims up to `limit` due messages for `lease_ms`: pending ones whose time has
@@ -327,7 +361,7 @@ impl Store {
         // PostgreSQL lets concurrent workers skip each other's rows; SQLite's one writer
         // needs no row locks.
         let skip_locked = match &tx {
-            Tx::Sqlite { .. } => "",
+            Tx::Sqlite(_) => "",
             Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(

@@ -171,10 +171,15 @@ impl Tx {
         now: Timestamp,
         known: impl Fn(QueueDayId, i64) -> Option<Vec<DayToken>>,
     ) -> Result<Option<LockedDay>, StorageError> {
+        // The first statement begins the transaction, in the same trip (SQLite).
+        let begin = self.begin_with_next();
         let found = match key {
             DayKey::Open { queue_id, date } => {
                 // Open already, as it is for every action after a day's first: one read.
-                let sql = self.day_head_where("d.queue_id = $1 AND d.service_date = $2");
+                let sql = format!(
+                    "{begin}{}",
+                    self.day_head_where("d.queue_id = $1 AND d.service_date = $2")
+                );
                 let head: Option<DayHeadRow> = with_tx!(self, c => {
                     sqlx::query_as(&sql)
                         .bind(queue_id.get())
@@ -192,7 +197,7 @@ impl Tx {
             }
             DayKey::OfToken(id) => {
                 let found = with_tx!(self, c => {
-                    sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE id = $1")
+                    sqlx::query_as(&format!("{begin}SELECT queue_day_id, id FROM tokens WHERE id = $1"))
                         .bind(id.get())
                         .fetch_optional(c)
                         .await?
@@ -201,7 +206,9 @@ impl Tx {
             }
             DayKey::OfPublicId(id) => {
                 let found = with_tx!(self, c => {
-                    sqlx::query_as("SELECT queue_day_id, id FROM tokens WHERE public_id = $1")
+                    sqlx::query_as(&format!(
+                        "{begin}SELECT queue_day_id, id FROM tokens WHERE public_id = $1"
+                    ))
                         .bind(id.as_str())
                         .fetch_optional(c)
                         .await?

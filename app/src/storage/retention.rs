@@ -91,7 +91,7 @@ impl Tx {
     /// On PostgreSQL, rows another instance's purge holds are skipped, not waited for.
     fn skip_locked(&self) -> &'static str {
         match self {
-            Tx::Sqlite { .. } => "",
+            Tx::Sqlite(_) => "",
             Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         }
     }

@@ -73,8 +73,7 @@ impl Engine {
         let before = snapshot.day.clone();
         let version = snapshot.version;
         let applied = tx.write_plan(snapshot, plan, now).await?;
-        self.queue_notices(&mut tx, &before, &applied, now).await?;
-        tx.commit().await?;
+        self.notify_and_commit(tx, &before, &applied, now).await?;
         self.polls.day_changed(applied.day_id);
         self.written.put(
             applied.day_id,
@@ -85,11 +84,11 @@ impl Engine {
         Ok(applied)
     }
 
-    /// Turns what the action means for each patient into outbox rows, in the action's
-    /// own transaction.
-    async fn queue_notices(
+    /// Turns what the action means for each patient into outbox rows, queued with the
+    /// action's own commit.
+    async fn notify_and_commit(
         &self,
-        tx: &mut Tx,
+        mut tx: Tx,
         before: &Day,
         applied: &Applied,
         now: Timestamp,
@@ -97,7 +96,7 @@ impl Engine {
         let clinic = &applied.clinic;
         let wanted = notices::for_action(clinic, before, &applied.day, &applied.changes);
         if wanted.is_empty() {
-            return Ok(());
+            return Ok(tx.commit().await?);
         }
         let channels = match &applied.channels {
             Some(channels) => channels.clone(),
@@ -136,8 +135,7 @@ impl Engine {
                 channel: m.channel,
             })
             .collect();
-        tx.enqueue_messages(&messages, now).await?;
-        Ok(())
+        Ok(tx.commit_queuing(&messages, now).await?)
     }
 }
 
