@@ -43,6 +43,8 @@ struct ContactWithPush {
     #[sqlx(flatten)]
     contact: ContactRow,
     subscriptions: i64,
+    /// The kinds of the messages already queued for the token, comma-separated.
+    queued: Option<String>,
 }
 
 /// The tokens of the notices whose needs `asks`, each once.
@@ -190,9 +192,9 @@ impl Tx {
 
     /// What each notice's planning needs to know about its patient: how to reach them and,
     /// as its `Needs` asks, their conversation with the clinic, their push subscription and
-    /// whether the token already has a message of this kind. At most three statements
-    /// (patients with their push subscriptions, conversations, messages queued), however
-    /// many notices an action causes.
+    /// whether the token already has a message of this kind. At most two statements
+    /// (patients with their push subscriptions and messages queued, then conversations),
+    /// however many notices an action causes.
     pub async fn recipients(
         &mut self,
         clinic: ClinicId,
@@ -202,16 +204,27 @@ impl Tx {
             return Ok(Vec::new());
         }
         let tokens = token_ids(wanted, |_| true);
-        // Each patient with the number of push subscriptions their token has.
+        // Each patient with the number of push subscriptions their token has and the
+        // kinds of message already queued for it.
         let contacts: Vec<ContactWithPush> = self
             .rows_for_tokens(
                 &format!(
                     "SELECT {CONTACT_COLUMNS}, (SELECT COUNT(*) FROM push_subscriptions p \
-                     WHERE p.token_id = tokens.id) AS subscriptions FROM tokens WHERE id"
+                     WHERE p.token_id = tokens.id) AS subscriptions, (SELECT string_agg(o.kind, ',') \
+                     FROM outbox o WHERE o.token_id = tokens.id) AS queued FROM tokens WHERE id"
                 ),
                 &tokens,
             )
             .await?;
+        let queued: Vec<(i64, String)> = contacts
+            .iter()
+            .flat_map(|row| {
+                let kinds = row.queued.as_deref().unwrap_or_default().split(',');
+                kinds
+                    .filter(|k| !k.is_empty())
+                    .map(|k| (row.contact.id, k.to_owned()))
+            })
+            .collect();
         let contacts: Vec<(i64, Contact, bool)> = contacts
             .into_iter()
             .map(|row| {
@@ -254,14 +267,6 @@ impl Tx {
                 query.fetch_all(conn).await?
             })
         };
-
-        // Messages already queued: by token, for the notices that read them.
-        let queued: Vec<(i64, String)> = self
-            .rows_for_tokens(
-                "SELECT DISTINCT token_id, kind FROM outbox WHERE token_id",
-                &token_ids(wanted, |n| n.told),
-            )
-            .await?;
 
         wanted
             .iter()
