@@ -65,7 +65,7 @@ pub struct SqliteDb {
 
 /// The writing connection, opened on first use and again after it was given up.
 #[derive(Debug, Default)]
-pub struct Writer {
+struct Writer {
     conn: Option<SqliteConnection>,
     /// A transaction was begun on `conn` and not seen to end: the next writer rolls it
     /// back before it begins (a dropped transaction's own rollback runs in the background).

@@ -47,11 +47,10 @@ struct ContactWithPush {
     queued: Option<String>,
 }
 
-/// The tokens of the notices whose needs `asks`, each once.
-fn token_ids(wanted: &[(Notice, Needs)], asks: fn(&Needs) -> bool) -> Vec<i64> {
+/// The notices' tokens, each once.
+fn token_ids(wanted: &[(Notice, Needs)]) -> Vec<i64> {
     let mut ids: Vec<i64> = wanted
         .iter()
-        .filter(|(_, needs)| asks(needs))
         .map(|(notice, _)| notice.token.get())
         .collect();
     ids.sort_unstable();
@@ -203,7 +202,7 @@ impl Tx {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let tokens = token_ids(wanted, |_| true);
+        let tokens = token_ids(wanted);
         // Each patient with the number of push subscriptions their token has and the
         // kinds of message already queued for it.
         let contacts: Vec<ContactWithPush> = self
@@ -216,27 +215,24 @@ impl Tx {
                 &tokens,
             )
             .await?;
-        let queued: Vec<(i64, String)> = contacts
-            .iter()
-            .flat_map(|row| {
-                let kinds = row.queued.as_deref().unwrap_or_default().split(',');
-                kinds
-                    .filter(|k| !k.is_empty())
-                    .map(|k| (row.contact.id, k.to_owned()))
-            })
-            .collect();
-        let contacts: Vec<(i64, Contact, bool)> = contacts
+        let contacts: Vec<(i64, Contact, bool, String)> = contacts
             .into_iter()
             .map(|row| {
                 let pushed = row.subscriptions > 0;
-                Ok((row.contact.id, Contact::try_from(row.contact)?, pushed))
+                let queued = row.queued.unwrap_or_default();
+                Ok((
+                    row.contact.id,
+                    Contact::try_from(row.contact)?,
+                    pushed,
+                    queued,
+                ))
             })
             .collect::<Result<_, StorageError>>()?;
         let contact_of = |token: TokenId| {
             contacts
                 .iter()
-                .find(|(id, _, _)| *id == token.get())
-                .map(|(_, contact, pushed)| (contact, *pushed))
+                .find(|(id, ..)| *id == token.get())
+                .map(|(_, contact, pushed, queued)| (contact, *pushed, queued.as_str()))
                 .ok_or(StorageError::Missing("tokens", token.get()))
         };
 
@@ -271,7 +267,7 @@ impl Tx {
         wanted
             .iter()
             .map(|&(notice, needs)| {
-                let (contact, pushed) = contact_of(notice.token)?;
+                let (contact, pushed, queued) = contact_of(notice.token)?;
                 let contact = contact.clone();
                 let window = match (&contact.phone, needs.window) {
                     (Some(phone), true) => windows
@@ -285,10 +281,7 @@ impl Tx {
                     notice,
                     window,
                     push: needs.push && pushed,
-                    told: needs.told
-                        && queued
-                            .iter()
-                            .any(|(t, k)| *t == notice.token.get() && k == kind.as_str()),
+                    told: needs.told && queued.split(',').any(|k| k == kind.as_str()),
                     contact,
                 })
             })

@@ -284,7 +284,7 @@ impl Tx {
         if messages.is_empty() {
             return Ok(());
         }
-        let sql = format!("{OUTBOX_INSERT} {}", value_rows(messages.len(), 12));
+        let sql = outbox_insert(messages.len());
         with_tx!(self, conn => {
             bind_messages!(sqlx::query(&sql), messages, now).execute(conn).await?;
         });
@@ -300,9 +300,9 @@ impl Tx {
         match self {
             Tx::Sqlite(mut tx) if !messages.is_empty() => {
                 let sql = format!(
-                    "{}{OUTBOX_INSERT} {};\nCOMMIT;",
+                    "{}{};\nCOMMIT;",
                     tx.begin_with_next(),
-                    value_rows(messages.len(), 12)
+                    outbox_insert(messages.len())
                 );
                 bind_messages!(sqlx::query(&sql), messages, now)
                     .execute(tx.conn())
@@ -316,6 +316,11 @@ impl Tx {
             }
         }
     }
+}
+
+/// `OUTBOX_INSERT` with the rows for `messages` messages.
+fn outbox_insert(messages: usize) -> String {
+    format!("{OUTBOX_INSERT} {}", value_rows(messages, 12))
 }
 
 /// Binds each message's twelve values, in `OUTBOX_INSERT`'s order.
