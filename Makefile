@@ -68,7 +68,7 @@ bench: tools
 bench-tracker-page: release tools-test
 	cd end2end && npx playwright test --project=bench
 
-## bench-eta: replay the shipped traces and compare Qline's wait estimates with the fixed rule
+## bench-eta: score the wait estimates against the fixed rule on 30 held-out synthetic clinics, then on the shipped traces
 bench-eta: tools
 	cargo build --release -p qline
 	.ci/bench-eta

@@ -26,6 +26,15 @@ pub struct Figures {
     /// WhatsApp that day.
     pub with_phone: u32,
     pub whatsapp: u32,
+    /// Wait estimates: patients called who had been shown a range on joining, how many of
+    /// them were called within it, and the median distance (minutes) between the real
+    /// wait and the range's middle.
+    #[serde(default)]
+    pub estimated: u32,
+    #[serde(default)]
+    pub within_range: u32,
+    #[serde(default)]
+    pub estimate_error_median: Option<f32>,
 }
 
 impl Figures {
@@ -37,6 +46,11 @@ impl Figures {
 
     pub fn opt_in_rate(&self) -> Option<f32> {
         (self.with_phone > 0).then(|| self.whatsapp as f32 / self.with_phone as f32)
+    }
+
+    /// Share of patients called within the wait range they were shown on joining.
+    pub fn within_range_rate(&self) -> Option<f32> {
+        (self.estimated > 0).then(|| self.within_range as f32 / self.estimated as f32)
     }
 }
 
@@ -113,6 +127,8 @@ pub struct TokenFacts {
     pub on_whatsapp: bool,
     /// 1–5 stars, if the patient rated the visit.
     pub rating: Option<u8>,
+    /// The wait range shown on joining, in minutes, if one was kept.
+    pub shown: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +159,7 @@ struct Tally {
     f: Figures,
     waits: Vec<f32>,
     services: Vec<f32>,
+    estimate_errors: Vec<f32>,
 }
 
 impl Tally {
@@ -156,6 +173,12 @@ impl Tally {
         }
         self.waits.extend(t.wait_minutes);
         self.services.extend(t.service_minutes);
+        if let (Some(wait), Some((low, high))) = (t.wait_minutes, t.shown) {
+            let (low, high) = (low as f32, high as f32);
+            self.f.estimated += 1;
+            self.f.within_range += u32::from(low <= wait && wait <= high);
+            self.estimate_errors.push((wait - (low + high) / 2.0).abs());
+        }
         self.f.with_phone += u32::from(t.has_phone);
         self.f.whatsapp += u32::from(t.has_phone && t.on_whatsapp);
     }
@@ -163,6 +186,7 @@ impl Tally {
     fn finish(mut self) -> Figures {
         (self.f.wait_avg, self.f.wait_p90) = avg_p90(&mut self.waits);
         (self.f.service_avg, self.f.service_p90) = avg_p90(&mut self.services);
+        self.f.estimate_error_median = median(&mut self.estimate_errors);
         self.f
     }
 }
@@ -175,6 +199,16 @@ fn avg_p90(values: &mut [f32]) -> (Option<f32>, Option<f32>) {
     let avg = values.iter().sum::<f32>() / values.len() as f32;
     let rank = ((values.len() as f32 * 0.9).ceil() as usize).clamp(1, values.len()) - 1;
     (Some(avg), Some(values[rank]))
+}
+
+fn median(values: &mut [f32]) -> Option<f32> {
+    values.sort_by(f32::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
 }
 
 /// How many visits were rated 1, 2, 3, 4 and 5 stars.
@@ -231,6 +265,7 @@ mod tests {
             has_phone: true,
             on_whatsapp: hour == 9,
             rating: (outcome == Outcome::Served).then_some(5),
+            shown: None,
         }
     }
 

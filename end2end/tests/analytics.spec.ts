@@ -1,7 +1,7 @@
 // Analytics after a scripted day: three patients join, the desk sees the first, the
 // second never comes (SKIP) and the third still waits. The owner's analytics shows the
 // figures and charts, and the CSV downloads with one row per day, today's row carrying
-// exactly that day.
+// exactly that day; the page says how often the wait ranges shown held.
 import { readFileSync } from "node:fs";
 import { demoPassword, desk, expect, hydrated, join, signIn, test } from "./helpers";
 
@@ -36,6 +36,13 @@ test("after a day at the desk the owner sees its figures, charts and a CSV that 
   await expect(report.getByTestId("chart-hours")).toBeVisible();
   await expect(report.getByTestId("chart-ratings").locator("rect")).toHaveCount(5);
   await expect(report.getByTestId("hours-table").locator("tbody tr")).toHaveCount(1);
+  // The two patients called were each shown a wait range on joining: the page says how
+  // often those ranges held.
+  await expect(
+    report.getByText(
+      /Last 30 days: \d+ % of patients were called within the wait range shown when they joined, median error \d+ min \(2 patients\)/,
+    ),
+  ).toBeVisible();
 
   const [download] = await Promise.all([owner.waitForEvent("download"), report.getByTestId("csv").click()]);
   expect(download.suggestedFilename()).toMatch(/^qline-demo-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.csv$/);

@@ -73,13 +73,15 @@ pub enum Command {
     /// Measure mutations per second and NEXT latency across many clinics (writes to the
     /// database given: use a scratch one).
     Bench(crate::bench::BenchArgs),
-    /// Replay a trace of clinic days through the engine on a scratch SQLite database of its
-    /// own (--database-url is not used) and compare the waits patients were shown with the
-    /// waits they had (Qline's estimate against the fixed 6–15 minutes per patient). Ends
-    /// with a line `eta: qline_mae=… fixed_mae=… coverage=… width=…`.
+    /// Replay a trace of clinic days (--trace), or the synthetic clinics of the family
+    /// (--family), through the engine on scratch SQLite databases of its own
+    /// (--database-url is not used) and compare the waits patients were shown, on joining
+    /// and while waiting, with the waits they had (Qline's estimate against the fixed 6–15
+    /// minutes per patient). Ends with a line `eta: qline_mae=… fixed_mae=… coverage=…`.
     BenchEta(crate::eta_bench::BenchEtaArgs),
     /// Write a synthetic trace for bench-eta to stdout: arrival bursts, a doctor who comes
-    /// late, breaks, no-shows, cancellations and skewed visit lengths.
+    /// late, breaks, no-shows, cancellations and skewed visit lengths; `--scenario family`
+    /// draws the clinic itself from --seed.
     GenTrace(crate::trace::GenTraceArgs),
     /// Time the analytics page over a year of history: writes a clinic with 300 tokens a
     /// day into a scratch SQLite database (or the --database-url given: use a scratch

@@ -5,22 +5,37 @@
 //! minutes per patient ahead. A measurement: it prints its numbers and asserts nothing.
 
 use crate::bench::{insert_staff, ScratchClinic};
+use crate::scenario::{self, Scenario};
 use crate::trace::{self, Outcome, Visit};
 use clap::Args;
+use futures::StreamExt;
 use qline_app::domain::*;
 use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
 use qline_app::queue::rules::StaffAction;
 use qline_app::storage::{Applied, Store};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct BenchEtaArgs {
     /// The trace: CSV with the columns queue,arrival,service_start,service_end,outcome
     /// (see docs/ETA.md; `qline gen-trace` makes synthetic ones).
-    #[arg(long, value_name = "FILE")]
-    pub trace: PathBuf,
+    #[arg(long, value_name = "FILE", conflicts_with = "family")]
+    pub trace: Option<PathBuf>,
+    /// Instead of a trace, the family of synthetic clinics: one trace per seed of
+    /// --seeds, a table of them, their aggregate and their worst five.
+    #[arg(long)]
+    pub family: bool,
+    /// With --family: the seeds, FIRST-LAST. By default the held-out seeds (1001-1030),
+    /// never used while tuning; the estimator is tuned on 1-200.
+    #[arg(long, value_name = "FIRST-LAST", requires = "family")]
+    pub seeds: Option<String>,
+    /// With --trace: also write every estimate scored and the wait that followed to this
+    /// CSV file (when, ahead, Qline's range, the fixed rule's, the real wait in minutes).
+    #[arg(long, value_name = "FILE", requires = "trace")]
+    pub dump: Option<PathBuf>,
     /// The clinic's timezone: it places times written without an offset and gives the
     /// local hours the estimator learns by.
     #[arg(long, default_value = "Asia/Kolkata")]
@@ -29,6 +44,8 @@ pub struct BenchEtaArgs {
 
 /// The fixed rule clinics use without Qline: 6 to 15 minutes for each patient ahead.
 const FIXED: (u32, u32) = (6, 15);
+/// The tracker's estimate is scored again at these shares of each patient's real wait.
+const LATER: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];
 
 /// What happens at one moment of the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,18 +53,29 @@ enum Step {
     End(usize),
     Call(usize),
     Arrive(usize),
+    /// The patient looks at their tracker again, a share of the way through their wait.
+    Look(usize),
 }
 
 /// Every visit's steps in the order a desk lives them. At the same moment, visits that
 /// began earlier end first, then patients are called, each called patient's own end
 /// right after their call when it is at the same moment (a no-show given up at once),
-/// and arrivals come last.
+/// arrivals next, and patients looking at their trackers last.
 fn schedule(visits: &[Visit]) -> Vec<(Timestamp, Step)> {
     let mut steps: Vec<((Timestamp, u8, usize, u8), Step)> = Vec::new();
     for (i, v) in visits.iter().enumerate() {
         steps.push(((v.arrival, 2, i, 0), Step::Arrive(i)));
         if let Some(start) = v.start {
             steps.push(((start, 1, i, 0), Step::Call(i)));
+            if v.outcome == Outcome::Served {
+                let wait = start.millis() - v.arrival.millis();
+                for (k, share) in LATER.iter().enumerate() {
+                    let at = Timestamp(v.arrival.millis() + (wait as f64 * share) as i64);
+                    if at > v.arrival && at < start {
+                        steps.push(((at, 3, i, k as u8), Step::Look(i)));
+                    }
+                }
+            }
         }
         let end = match (v.outcome, v.start, v.end) {
             (Outcome::NoShow, Some(start), None) => Some(Timestamp(start.millis() + 60_000)),
@@ -78,14 +106,17 @@ fn enough_data(visits: &[Visit]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One estimate shown on joining, and the wait that followed.
+/// One estimate a patient who was then seen had on their tracker, and the wait that
+/// followed: on joining, or looking again while waiting.
 struct Shown {
+    on_joining: bool,
+    ahead: u32,
     qline: (u32, u32),
     fixed: (u32, u32),
     actual_minutes: f64,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Score {
     n: usize,
     abs_error: f64,
@@ -107,6 +138,15 @@ impl Score {
         self.late += usize::from(actual > high);
     }
 
+    fn merge(&mut self, other: &Score) {
+        self.n += other.n;
+        self.abs_error += other.abs_error;
+        self.inside += other.inside;
+        self.width += other.width;
+        self.under += other.under;
+        self.late += other.late;
+    }
+
     fn mae(&self) -> f64 {
         self.abs_error / self.n.max(1) as f64
     }
@@ -115,71 +155,326 @@ impl Score {
         count as f64 / self.n.max(1) as f64
     }
 
+    fn coverage(&self) -> f64 {
+        self.share(self.inside)
+    }
+
     fn width(&self) -> f64 {
         self.width / self.n.max(1) as f64
     }
 }
 
-pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.trace)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.trace.display()))?;
-    let visits = trace::parse(&text, &args.timezone)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
-    enough_data(&visits).map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
-    let scratch = std::env::temp_dir().join(format!("qline-bench-eta-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let url = format!("sqlite://{}/replay.db", scratch.display());
-    let timezone = TimeZone::parse(&args.timezone)?;
-    let result = replay(&url, &visits, &timezone).await;
-    let _ = std::fs::remove_dir_all(&scratch);
-    let (shown, notes, elapsed) = result?;
+/// Qline's and the fixed rule's scores, on joining and on looking again.
+#[derive(Default, Clone, Copy)]
+struct Scores {
+    joining: (Score, Score),
+    later: (Score, Score),
+}
 
-    let (mut qline, mut fixed) = (Score::default(), Score::default());
-    for s in &shown {
-        qline.add(s.qline, s.actual_minutes);
-        fixed.add(s.fixed, s.actual_minutes);
+impl Scores {
+    fn of(shown: &[Shown]) -> Scores {
+        let mut scores = Scores::default();
+        for s in shown {
+            let (qline, fixed) = if s.on_joining {
+                &mut scores.joining
+            } else {
+                &mut scores.later
+            };
+            qline.add(s.qline, s.actual_minutes);
+            fixed.add(s.fixed, s.actual_minutes);
+        }
+        scores
     }
+
+    fn merge(&mut self, other: &Scores) {
+        self.joining.0.merge(&other.joining.0);
+        self.joining.1.merge(&other.joining.1);
+        self.later.0.merge(&other.later.0);
+        self.later.1.merge(&other.later.1);
+    }
+
+    /// Qline's mean error as a share of the fixed rule's: on joining, looking again.
+    fn ratios(&self) -> (f64, f64) {
+        let ratio = |(q, f): &(Score, Score)| q.mae() / f.mae().max(1e-9);
+        (ratio(&self.joining), ratio(&self.later))
+    }
+}
+
+pub async fn run(args: BenchEtaArgs) -> anyhow::Result<()> {
+    let timezone = TimeZone::parse(&args.timezone)?;
+    match (&args.trace, args.family) {
+        (Some(path), false) => {
+            one_trace(path, &args.timezone, &timezone, args.dump.as_deref()).await
+        }
+        (None, true) => family(args.seeds.as_deref(), &timezone).await,
+        _ => anyhow::bail!("give a trace (--trace FILE.csv) or --family"),
+    }
+}
+
+async fn one_trace(
+    path: &Path,
+    zone: &str,
+    timezone: &TimeZone,
+    dump: Option<&Path>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let visits =
+        trace::parse(&text, zone).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    enough_data(&visits).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (shown, notes, elapsed) = replay_scratch(&visits, timezone).await?;
     let days: std::collections::BTreeSet<String> = visits
         .iter()
-        .map(|v| v.arrival.local(&timezone).date().to_string())
+        .map(|v| v.arrival.local(timezone).date().to_string())
         .collect();
+    if let Some(dump) = dump {
+        let mut csv =
+            String::from("when,ahead,qline_low,qline_high,fixed_low,fixed_high,actual_minutes\n");
+        for s in &shown {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{:.2}\n",
+                if s.on_joining { "joining" } else { "again" },
+                s.ahead,
+                s.qline.0,
+                s.qline.1,
+                s.fixed.0,
+                s.fixed.1,
+                s.actual_minutes
+            ));
+        }
+        std::fs::write(dump, csv)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dump.display()))?;
+    }
+    let scores = Scores::of(&shown);
     println!(
         "qline bench-eta · {} · {} visits over {} days · {} patients seen · replayed in {:.1} s",
-        args.trace.display(),
+        path.display(),
         visits.len(),
         days.len(),
-        shown.len(),
+        scores.joining.0.n,
         elapsed
     );
     println!(
-        "{:<22} {:>9} {:>9} {:>11} {:>15} {:>12}",
+        "{:<34} {:>9} {:>9} {:>11} {:>15} {:>12}",
         "estimate", "MAE min", "coverage", "width min", "under-promise", "late"
     );
-    for (name, s) in [("qline", &qline), ("fixed 6-15 min/patient", &fixed)] {
-        println!(
-            "{name:<22} {:>9.1} {:>9.2} {:>11.1} {:>15.2} {:>12.2}",
-            s.mae(),
-            s.share(s.inside),
-            s.width(),
-            s.share(s.under),
-            s.share(s.late)
-        );
+    for (when, (qline, fixed)) in [("", &scores.joining), (", looking again", &scores.later)] {
+        for (name, s) in [("qline", qline), ("fixed 6-15 min/patient", fixed)] {
+            println!(
+                "{:<34} {:>9.1} {:>9.2} {:>11.1} {:>15.2} {:>12.2}",
+                format!("{name}{when}"),
+                s.mae(),
+                s.coverage(),
+                s.width(),
+                s.share(s.under),
+                s.share(s.late)
+            );
+        }
     }
     println!(
         "(MAE: the range's midpoint against the real wait; coverage: real waits inside the range; \
-         under-promise: called no later than the midpoint; late: called after the range)"
+         under-promise: called no later than the midpoint; late: called after the range; \
+         looking again: the tracker a third and two thirds of the way through each wait)"
     );
     for (note, count) in notes {
         println!("replay note: {count} × {note}");
     }
-    println!(
-        "eta: qline_mae={:.2} fixed_mae={:.2} coverage={:.3} width={:.1}",
-        qline.mae(),
-        fixed.mae(),
-        qline.share(qline.inside),
-        qline.width()
-    );
+    println!("{}", machine_line(&scores));
     Ok(())
+}
+
+/// `eta: qline_mae=… fixed_mae=… coverage=… width=… later_mae=… later_fixed_mae=… later_coverage=…`
+fn machine_line(s: &Scores) -> String {
+    let ((q, f), (lq, lf)) = (&s.joining, &s.later);
+    format!(
+        "eta: qline_mae={:.2} fixed_mae={:.2} coverage={:.3} width={:.1} later_mae={:.2} later_fixed_mae={:.2} later_coverage={:.3}",
+        q.mae(),
+        f.mae(),
+        q.coverage(),
+        q.width(),
+        lq.mae(),
+        lf.mae(),
+        lq.coverage()
+    )
+}
+
+/// One clinic of the family, replayed and scored.
+struct Row {
+    seed: u64,
+    scenario: Scenario,
+    visits: usize,
+    scores: Scores,
+}
+
+async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> {
+    let seeds = match seeds {
+        None => scenario::HELD_OUT_SEEDS,
+        Some(text) => parse_seeds(text)?,
+    };
+    let started = Instant::now();
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date");
+    println!(
+        "qline bench-eta --family · seeds {}-{} · each a clinic drawn at random, replayed day by day",
+        seeds.start(),
+        seeds.end()
+    );
+    println!(
+        "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6} {:>6} {:>5} {:>5} {:>5} | {:>6} {:>5}",
+        "seed",
+        "clinic",
+        "days",
+        "visits",
+        "seen",
+        "qline",
+        "fixed",
+        "ratio",
+        "cover",
+        "width",
+        "again",
+        "cover"
+    );
+    let replays = futures::stream::iter(seeds.clone().map(|seed| async move {
+        let scenario = Scenario::family(seed);
+        let text = trace::write(&scenario.sessions, scenario.days, first, timezone, seed);
+        let visits = trace::parse(&text, timezone.name())
+            .map_err(|e| anyhow::anyhow!("seed {seed}: {e}"))?;
+        let (shown, _, _) = replay_scratch(&visits, timezone).await?;
+        anyhow::Ok(Row {
+            seed,
+            scenario,
+            visits: visits.len(),
+            scores: Scores::of(&shown),
+        })
+    }))
+    .buffered(2);
+    let mut replays = std::pin::pin!(replays);
+    let mut rows = Vec::new();
+    while let Some(row) = replays.next().await {
+        let row = row?;
+        let s = &row.scores;
+        let (ratio, later_ratio) = s.ratios();
+        println!(
+            "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6.1} {:>6.1} {:>5.2} {:>5.2} {:>5.1} | {:>6.2} {:>5.2}",
+            row.seed,
+            format!(
+                "{}{}",
+                if row.scenario.cold_start { "NEW " } else { "" },
+                row.scenario.summary
+            ),
+            row.scenario.days,
+            row.visits,
+            s.joining.0.n,
+            s.joining.0.mae(),
+            s.joining.1.mae(),
+            ratio,
+            s.joining.0.coverage(),
+            s.joining.0.width(),
+            later_ratio,
+            s.later.0.coverage()
+        );
+        rows.push(row);
+    }
+    println!(
+        "(qline, fixed: MAE in minutes on joining; ratio: Qline's MAE ÷ the fixed rule's; cover: \
+         real waits inside Qline's range; width: its mean width; again: the ratio and cover \
+         looking again a third and two thirds of the way through each wait; NEW: a brand-new clinic)"
+    );
+    let pooled = |rows: &[&Row]| {
+        let mut all = Scores::default();
+        for row in rows {
+            all.merge(&row.scores);
+        }
+        all
+    };
+    let summary = |name: &str, rows: &[&Row]| {
+        let s = pooled(rows);
+        let (ratio, later_ratio) = s.ratios();
+        println!(
+            "{name:<40} {:>3} clinics · ratio {:.2} · coverage {:.2} · width {:.1} min · looking again: ratio {:.2} · coverage {:.2}",
+            rows.len(),
+            ratio,
+            s.joining.0.coverage(),
+            s.joining.0.width(),
+            later_ratio,
+            s.later.0.coverage()
+        );
+    };
+    let all: Vec<&Row> = rows.iter().collect();
+    let mut by_ratio = all.clone();
+    by_ratio.sort_by(|a, b| b.scores.ratios().0.total_cmp(&a.scores.ratios().0));
+    let mut by_coverage = all.clone();
+    by_coverage.sort_by(|a, b| {
+        a.scores
+            .joining
+            .0
+            .coverage()
+            .total_cmp(&b.scores.joining.0.coverage())
+    });
+    let mut by_later = all.clone();
+    by_later.sort_by(|a, b| {
+        a.scores
+            .later
+            .0
+            .coverage()
+            .total_cmp(&b.scores.later.0.coverage())
+    });
+    let cold: Vec<&Row> = all
+        .iter()
+        .copied()
+        .filter(|r| r.scenario.cold_start)
+        .collect();
+    let settled: Vec<&Row> = all
+        .iter()
+        .copied()
+        .filter(|r| !r.scenario.cold_start)
+        .collect();
+    summary("all (every patient pooled)", &all);
+    summary("clinics with history", &settled);
+    summary("brand-new clinics (1-3 days)", &cold);
+    summary("worst 5 by ratio", &by_ratio[..by_ratio.len().min(5)]);
+    summary(
+        "worst 5 by coverage",
+        &by_coverage[..by_coverage.len().min(5)],
+    );
+    summary(
+        "worst 5 by coverage looking again",
+        &by_later[..by_later.len().min(5)],
+    );
+    println!("replayed in {:.0} s", started.elapsed().as_secs_f64());
+    println!("{}", machine_line(&pooled(&all)));
+    Ok(())
+}
+
+/// `FIRST-LAST` (or one seed).
+fn parse_seeds(text: &str) -> anyhow::Result<RangeInclusive<u64>> {
+    let bad = || anyhow::anyhow!("--seeds {text:?}: write FIRST-LAST, e.g. 1001-1030");
+    let (first, last) = text.split_once('-').unwrap_or((text, text));
+    let (first, last): (u64, u64) = (
+        first.trim().parse().map_err(|_| bad())?,
+        last.trim().parse().map_err(|_| bad())?,
+    );
+    if first > last {
+        return Err(bad());
+    }
+    Ok(first..=last)
+}
+
+/// Replays on a scratch SQLite database of its own, deleted afterwards.
+async fn replay_scratch(
+    visits: &[Visit],
+    timezone: &TimeZone,
+) -> anyhow::Result<(Vec<Shown>, BTreeMap<String, usize>, f64)> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let scratch = std::env::temp_dir().join(format!(
+        "qline-bench-eta-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&scratch)?;
+    let url = format!("sqlite://{}/replay.db", scratch.display());
+    let result = replay(&url, visits, timezone).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
 }
 
 /// Runs the trace through the engine; returns what each seen patient was shown, what
@@ -205,7 +500,7 @@ async fn replay(
 
     let started = Instant::now();
     let mut tokens: Vec<Option<(TokenId, PublicId)>> = vec![None; visits.len()];
-    let mut shown_at_join: Vec<Option<((u32, u32), (u32, u32))>> = vec![None; visits.len()];
+    let mut shown = Vec::new();
     // Whom each queue's desk is seeing, as the engine last answered.
     let mut serving: BTreeMap<QueueId, TokenId> = BTreeMap::new();
     let mut notes: BTreeMap<String, usize> = BTreeMap::new();
@@ -234,13 +529,13 @@ async fn replay(
                 let Some((id, public_id, _)) = applied.created else {
                     continue;
                 };
-                let view = engine.tracker(&public_id).await?;
-                let ahead = view.ahead + u32::from(view.now_serving.is_some());
-                shown_at_join[i] = Some((
-                    view.eta.unwrap_or((0, 0)),
-                    (FIXED.0 * ahead, FIXED.1 * ahead),
-                ));
+                shown.extend(look(&engine, &public_id, &visits[i], at, true).await?);
                 tokens[i] = Some((id, public_id));
+            }
+            Step::Look(i) => {
+                if let Some((_, public_id)) = &tokens[i] {
+                    shown.extend(look(&engine, public_id, &visits[i], at, false).await?);
+                }
             }
             Step::Call(i) => {
                 let Some((token, _)) = tokens[i] else {
@@ -281,21 +576,33 @@ async fn replay(
     let elapsed = started.elapsed().as_secs_f64();
     store.close().await;
 
-    let shown = visits
-        .iter()
-        .zip(shown_at_join)
-        .filter(|(v, _)| v.outcome == Outcome::Served)
-        .filter_map(|(v, shown)| {
-            let (qline, fixed) = shown?;
-            let start = v.start?;
-            Some(Shown {
-                qline,
-                fixed,
-                actual_minutes: (start.millis() - v.arrival.millis()) as f64 / 60_000.0,
-            })
-        })
-        .collect();
     Ok((shown, notes, elapsed))
+}
+
+/// What the tracker of a patient who was then seen shows at `now`, against the rest of
+/// their wait; the fixed rule counts the patient in the room as one ahead.
+async fn look(
+    engine: &Engine,
+    public_id: &PublicId,
+    visit: &Visit,
+    now: Timestamp,
+    on_joining: bool,
+) -> anyhow::Result<Option<Shown>> {
+    let Some(start) = visit.start.filter(|_| visit.outcome == Outcome::Served) else {
+        return Ok(None);
+    };
+    let view = engine.tracker(public_id).await?;
+    let Some(qline) = view.eta else {
+        return Ok(None);
+    };
+    let ahead = view.ahead + u32::from(view.now_serving.is_some());
+    Ok(Some(Shown {
+        on_joining,
+        ahead,
+        qline,
+        fixed: (FIXED.0 * ahead, FIXED.1 * ahead),
+        actual_minutes: (start.millis() - now.millis()) as f64 / 60_000.0,
+    }))
 }
 
 /// Notes whom the queue's desk sees after an action.

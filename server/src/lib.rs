@@ -12,6 +12,7 @@ pub mod listen;
 pub mod logs;
 pub mod metrics;
 pub mod poll_ratio;
+pub mod scenario;
 pub mod soak;
 pub mod trace;
 pub mod tracker_bench;

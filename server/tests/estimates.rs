@@ -15,6 +15,7 @@ use support::walk_in;
 on_both_backends!(
     a_day_opens_with_what_the_same_weekday_said,
     analytics_counts_a_worked_day,
+    the_wait_shown_on_joining_is_kept_and_scored,
 );
 
 /// Monday 2 March 2026, `h`:`m` in Asia/Kolkata (the test clinics' timezone).
@@ -160,4 +161,59 @@ async fn analytics_counts_a_worked_day(store: Store) {
         .unwrap_err()
         .to_string()
         .contains("Choose one of 7, 30, 90, 365 days"));
+}
+
+async fn the_wait_shown_on_joining_is_kept_and_scored(store: Store) {
+    let c = support::clinic(&store, "scored", ClinicSettings::default()).await;
+    let clock = Clock::manual(monday(0, 8, 0));
+    let engine = Engine::new(store.clone()).with_clock(clock.clone());
+    work_a_morning(&engine, &clock, &c, 0).await;
+
+    // Each patient's estimate on joining is kept with the token, with how many were ahead.
+    let (_, day) = engine.today(&c.desk, c.general).await.unwrap().unwrap();
+    let shown: Vec<_> = day
+        .tokens
+        .iter()
+        .map(|t| t.estimate.expect("an estimate was kept"))
+        .collect();
+    assert_eq!(
+        shown.iter().map(|e| e.ahead).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert!(shown.iter().all(|e| e.low <= e.high), "{shown:?}");
+    // Those who were called within the range they saw, by the day's own times.
+    let within = day
+        .tokens
+        .iter()
+        .filter(|t| {
+            let e = t.estimate.unwrap();
+            let wait = (t.state.called_at.unwrap().millis() - t.joined.millis()) as f32 / 60_000.0;
+            e.low as f32 <= wait && wait <= e.high as f32
+        })
+        .count() as u32;
+
+    // The analytics page says how often the ranges held.
+    clock.set(monday(2, 12, 0));
+    let tenants = Tenants::new(store.clone()).with_clock(clock.clone());
+    let caller = Caller {
+        staff: &c.owner,
+        ip: None,
+    };
+    let a = tenants.analytics(&caller, None, 7).await.unwrap();
+    assert_eq!(a.total.estimated, 6);
+    assert_eq!(a.total.within_range, within);
+    assert!(a.total.estimate_error_median.is_some());
+
+    // A week later the day opens with how far those estimates fell from the real waits.
+    clock.set(monday(7, 8, 30));
+    let applied = engine
+        .create_token(Actor::Staff(&c.desk), walk_in(c.general, "Next week"))
+        .await
+        .unwrap();
+    let residuals = &applied.day.history.residuals;
+    assert_eq!(residuals.len(), 6);
+    assert_eq!(
+        residuals.iter().map(|r| r.ahead).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
 }

@@ -16,12 +16,19 @@
 //!   before anyone is called, the wait starts when the doctor usually starts, and past
 //!   that hour the upper end allows for a late start.
 //!
-//! The range is the likely wait less 1.4 and plus 1.6 standard deviations. How well this
+//! The model's range is the likely wait less 1.4 and plus 1.6 standard deviations. What
+//! the patient sees is **calibrated** by the queue's own recent errors (`calibrate`):
+//! the estimate shown to each patient on joining is kept with the token, and once enough
+//! of them have been called, the range is moved and sized so that it holds the real wait
+//! for 90 % of such patients; until then the model's range is widened. How well this
 //! does is measured by `qline bench-eta` (docs/ETA.md).
 
 use serde::{Deserialize, Serialize};
 
+mod calibrate;
 mod pace;
+use calibrate::Calibration;
+pub use calibrate::{Estimate, Residual};
 pub use pace::{humane_minutes, humane_range, Inputs, Pace};
 use pace::{is_long, median, trimmed};
 
@@ -31,6 +38,9 @@ const RECENT: usize = 12;
 const DEFAULT_WEIGHT: f64 = 2.0;
 /// How many patients the history weighs as at most: today's own pace soon takes over.
 const HISTORY_WEIGHT: f64 = 10.0;
+/// Before a queue's errors can calibrate its ranges, the model's range is widened this
+/// much on either side of the likely wait.
+const UNCALIBRATED_WIDEN: f64 = 1.6;
 /// A patient called who never came costs the desk about this long.
 const NO_SHOW_SECS: f64 = 60.0;
 /// The range around the likely wait, in standard deviations: shorter below, longer above,
@@ -70,6 +80,10 @@ pub struct History {
     pub long_visits: u32,
     pub visits: u32,
     pub long_visit_mean: u32,
+    /// How far the estimates shown on earlier days fell from the real waits, the most
+    /// recent last (see `calibrate`).
+    #[serde(default)]
+    pub residuals: Vec<Residual>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +115,8 @@ pub struct PastToken {
     pub served: Option<u32>,
     /// Left without being seen (cancelled), if so.
     pub left: Option<u32>,
+    /// The estimate shown on joining, if one was kept.
+    pub estimate: Option<Estimate>,
 }
 
 /// A token of an earlier day as stored: its day, the instants of its life, its status.
@@ -112,6 +128,7 @@ pub struct EarlierToken {
     pub served: Option<super::Timestamp>,
     pub cancelled: Option<super::Timestamp>,
     pub status: super::TokenStatus,
+    pub estimate: Option<Estimate>,
 }
 
 impl History {
@@ -134,12 +151,28 @@ impl History {
         let (same, recent): (Vec<_>, Vec<_>) = earlier
             .into_iter()
             .partition(|(d, _)| d.weekday() == date.weekday());
+        // The residuals of the most recent patients called, whatever the weekday.
+        let mut residuals: Vec<(chrono::NaiveDate, u32, Residual)> = same
+            .iter()
+            .chain(&recent)
+            .flat_map(|(date, tokens)| {
+                tokens.iter().filter_map(move |t| {
+                    let wait = i64::from(t.called?) - i64::from(t.joined);
+                    Some((*date, t.joined, t.estimate?.residual(wait)))
+                })
+            })
+            .collect();
+        residuals.sort_by_key(|&(date, joined, _)| (date, joined));
+        let kept = residuals.len().saturating_sub(calibrate::KEPT);
         let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
             same
         } else {
             recent.into_iter().chain(same).collect()
         };
-        History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
+        History {
+            residuals: residuals.drain(kept..).map(|(.., r)| r).collect(),
+            ..History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
+        }
     }
 
     /// The history of the day on `date` from the tokens of earlier days as stored, their
@@ -161,6 +194,7 @@ impl History {
                 called: t.called.map(at),
                 served: served.map(at),
                 left: t.cancelled.map(at),
+                estimate: t.estimate,
             });
         }
         History::for_day(date, days)
@@ -266,6 +300,7 @@ impl History {
             } else {
                 (long.iter().sum::<f64>() / long.len() as f64) as u32
             },
+            residuals: Vec::new(),
         }
     }
 
@@ -359,6 +394,7 @@ mod tests {
             history,
             local_secs: TEN,
             serving_for_secs: None,
+            today_residuals: &[],
         }
     }
 
@@ -381,6 +417,7 @@ mod tests {
                         called: Some(start + i * visit),
                         served: Some(start + (i + 1) * visit),
                         left: None,
+                        estimate: None,
                     })
                     .collect()
             })
@@ -391,9 +428,10 @@ mod tests {
     fn with_no_history_the_default_range_holds() {
         let range = pace(&[]).wait_minutes(3);
         // Three patients of 6–15 minutes: the range spans what the default allows (18–45),
-        // and not much more.
+        // widened as every range is until the queue's own errors can size it, and not
+        // much more.
         assert!(range.0 <= 20 && range.1 >= 45, "{range:?}");
-        assert!(range.0 >= 9 && range.1 <= 67, "{range:?}");
+        assert!(range.0 >= 3 && range.1 <= 75, "{range:?}");
     }
 
     #[test]
@@ -476,6 +514,7 @@ mod tests {
                             14 * 3600 + (i - 2) * 600
                         }),
                         left: None,
+                        estimate: None,
                     })
                     .collect()
             })

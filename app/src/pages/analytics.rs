@@ -95,6 +95,19 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
         ),
         ("Follow on WhatsApp", percent(t.opt_in_rate())),
     ];
+    let accuracy = match (t.within_range_rate(), t.estimate_error_median) {
+        (Some(rate), Some(error)) => format!(
+            "Last {} days: {:.0} % of patients were called within the wait range shown when they joined, median error {:.0} min ({} patients).",
+            a.days_back,
+            rate * 100.0,
+            error,
+            t.estimated
+        ),
+        _ => format!(
+            "Last {} days: no patient who was shown a wait range has been called yet.",
+            a.days_back
+        ),
+    };
     let day_bars: Vec<Bar> = a
         .by_day
         .iter()
@@ -169,6 +182,9 @@ fn Report(a: Analytics, operator: bool) -> AnyView {
                     <div class="tile"><span class="small muted">{name}</span><strong>{value}</strong></div>
                 }).collect_view()}
             </div>
+            <p class="card" data-testid="estimate-accuracy">
+                <strong>"Wait estimates · "</strong>{accuracy}
+            </p>
             <div class="console-grid">
                 <div class="card card-wide">
                     <h2>"Patients by day"</h2>

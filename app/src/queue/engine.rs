@@ -354,6 +354,15 @@ impl Engine {
                 phone_tokens_today: counts.phone_tokens_today,
                 ip_tokens_last_hour: counts.ip_tokens_last_hour,
             })?;
+            // The wait this patient is shown on joining, kept with the token: it calibrates
+            // later estimates and tells the clinic how often they held.
+            let day = &snap.day;
+            let ahead = day
+                .waiting_in_order()
+                .iter()
+                .filter(|t| t.state.is_priority || !emergency)
+                .count() as u32;
+            let estimate = day.pace(&snap.clinic, &snap.queue, now).estimate(ahead);
             Ok(Plan {
                 changes: Default::default(),
                 new_token: Some(NewToken {
@@ -364,6 +373,7 @@ impl Engine {
                     language: req.language,
                     state: TokenState::new_waiting(emergency),
                     join_ip: ip,
+                    estimate: Some(estimate),
                 }),
                 audit: actor.audit(create_action(emergency), None, source == Source::Desk),
             })

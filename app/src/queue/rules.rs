@@ -64,6 +64,9 @@ pub struct DayToken {
     pub id: TokenId,
     pub number: TokenNumber,
     pub state: TokenState,
+    /// When the patient joined, and the wait they were shown then.
+    pub joined: Timestamp,
+    pub estimate: Option<crate::domain::eta::Estimate>,
 }
 
 pub use crate::domain::eta::Pace;
@@ -151,7 +154,22 @@ impl Day {
             history: &self.history,
             local_secs: now.local_secs(&clinic.timezone),
             serving_for_secs,
+            today_residuals: &self.residuals(),
         })
+    }
+
+    /// How far the estimates shown today fell from the waits of the patients called.
+    pub fn residuals(&self) -> Vec<crate::domain::eta::Residual> {
+        self.tokens
+            .iter()
+            .filter_map(|t| {
+                let called = t.state.called_at?;
+                Some(
+                    t.estimate?
+                        .residual((called.millis() - t.joined.millis()) / 1000),
+                )
+            })
+            .collect()
     }
 
     pub fn ahead_of(&self, id: TokenId) -> Option<usize> {
@@ -545,6 +563,8 @@ mod tests {
                 is_priority: prio,
                 ..TokenState::new_waiting(prio)
             },
+            joined: Timestamp(0),
+            estimate: None,
         }
     }
 

@@ -25,11 +25,13 @@ impl Store {
             Option<i64>,
             Option<bool>,
             Option<bool>,
+            Option<i64>,
+            Option<i64>,
         );
         let (rows, inbound): (Vec<Row>, Vec<(String, i64)>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(
                 "SELECT id, created_at, called_at, served_at, status, patient_phone, rating, \
-                 had_phone, wrote_on_whatsapp FROM tokens \
+                 had_phone, wrote_on_whatsapp, eta_low, eta_high FROM tokens \
                  WHERE business_id = $1 AND created_at >= $2 AND created_at < $3",
             )
             .bind(clinic.id.get())
@@ -60,7 +62,19 @@ impl Store {
         let minutes = |from: i64, to: i64| ((to - from).max(0) as f32) / 60_000.0;
         rows.into_iter()
             .map(
-                |(id, created, called, served, status, phone, rating, had_phone, wrote)| {
+                |(
+                    id,
+                    created,
+                    called,
+                    served,
+                    status,
+                    phone,
+                    rating,
+                    had_phone,
+                    wrote,
+                    low,
+                    high,
+                )| {
                     let local = Timestamp(created).local(tz);
                     let date = local.date();
                     let status = RowAt::new("tokens", id).decode(
@@ -90,6 +104,12 @@ impl Store {
                         rating: rating
                             .and_then(|r| u8::try_from(r).ok())
                             .filter(|r| (1..=5).contains(r)),
+                        shown: low.zip(high).map(|(l, h)| {
+                            (
+                                l.clamp(0, i64::from(u32::MAX)) as u32,
+                                h.clamp(0, i64::from(u32::MAX)) as u32,
+                            )
+                        }),
                     })
                 },
             )

@@ -5,10 +5,10 @@
 //! clinic, as its limits count the whole clinic's day.
 
 use super::batch::{Arg, Batch};
-use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, DAY_TOKEN_COLUMNS};
+use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, EstimateColumns, DAY_TOKEN_COLUMNS};
 use super::{placeholders, with_tx, RowAt, StorageError, Tx};
 use crate::console::ProviderKind;
-use crate::domain::eta::{EarlierToken, History};
+use crate::domain::eta::{EarlierToken, Estimate, History};
 use crate::domain::*;
 use crate::queue::notices::ClinicChannels;
 use crate::queue::rules::{Changes, Day, DayToken, TokenChange, TokenState};
@@ -87,6 +87,8 @@ pub struct NewToken {
     pub language: Language,
     pub state: TokenState,
     pub join_ip: Option<String>,
+    /// The wait shown on joining, kept to calibrate later estimates and to score them.
+    pub estimate: Option<Estimate>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,8 @@ struct PastTokenRow {
     served_at: Option<i64>,
     cancelled_at: Option<i64>,
     status: String,
+    #[sqlx(flatten)]
+    estimate: EstimateColumns,
 }
 
 impl TryFrom<PastTokenRow> for EarlierToken {
@@ -138,6 +142,7 @@ impl TryFrom<PastTokenRow> for EarlierToken {
             served: r.served_at.map(Timestamp),
             cancelled: r.cancelled_at.map(Timestamp),
             status: at.decode("status", &r.status, TokenStatus::from_stored)?,
+            estimate: r.estimate.estimate(),
         })
     }
 }
@@ -293,7 +298,8 @@ impl Tx {
         dates: &[chrono::NaiveDate],
     ) -> Result<Vec<EarlierToken>, StorageError> {
         let sql = format!(
-            "SELECT t.id, d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status \
+            "SELECT t.id, d.service_date, t.created_at, t.called_at, t.served_at, t.cancelled_at, t.status, \
+             t.eta_low, t.eta_high, t.eta_centre, t.eta_scale, t.eta_ahead \
              FROM tokens t JOIN queue_days d ON d.id = t.queue_day_id \
              WHERE d.queue_id = $1 AND d.service_date IN ({})",
             placeholders(2, dates.len())
@@ -499,6 +505,8 @@ impl Tx {
                 id,
                 number: next_number,
                 state: new.state,
+                joined: now,
+                estimate: new.estimate,
             });
             created = Some((id, new.public_id, next_number));
         }
@@ -602,11 +610,13 @@ impl Tx {
         new: &NewToken,
         now: Timestamp,
     ) -> Result<TokenId, StorageError> {
+        let e = new.estimate;
         let id: i64 = with_tx!(self, c => {
             sqlx::query_scalar(
                 "INSERT INTO tokens (public_id, queue_day_id, queue_id, business_id, number, status, is_priority, \
-                 patient_name, patient_phone, source, language, join_ip, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                 patient_name, patient_phone, source, language, join_ip, created_at, \
+                 eta_low, eta_high, eta_centre, eta_scale, eta_ahead) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
             )
             .bind(new.public_id.as_str())
             .bind(day_id.get())
@@ -621,6 +631,11 @@ impl Tx {
             .bind(new.language.as_str())
             .bind(&new.join_ip)
             .bind(now.millis())
+            .bind(e.map(|e| i64::from(e.low)))
+            .bind(e.map(|e| i64::from(e.high)))
+            .bind(e.map(|e| i64::from(e.centre)))
+            .bind(e.map(|e| i64::from(e.scale)))
+            .bind(e.map(|e| i64::from(e.ahead)))
             .fetch_one(c)
             .await?
         });

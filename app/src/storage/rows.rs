@@ -2,6 +2,7 @@
 //! Integers are BIGINT on PostgreSQL and INTEGER on SQLite, so both decode as `i64`.
 
 use super::{RowAt, StorageError};
+use crate::domain::eta::Estimate;
 use crate::domain::*;
 use crate::queue::rules::{Day, DayState, DayToken, TokenState};
 
@@ -319,7 +320,30 @@ impl DayRow {
 
 /// The columns the engine reads and writes for each token of a day.
 pub const DAY_TOKEN_COLUMNS: &str = "id, number, status, previous_status, is_priority, \
-    called_at, served_at, cancelled_at, cancel_reason";
+    called_at, served_at, cancelled_at, cancel_reason, created_at, \
+    eta_low, eta_high, eta_centre, eta_scale, eta_ahead";
+
+/// The estimate a token was shown on joining (all five columns, or none).
+#[derive(sqlx::FromRow)]
+pub struct EstimateColumns {
+    eta_low: Option<i64>,
+    eta_high: Option<i64>,
+    eta_centre: Option<i64>,
+    eta_scale: Option<i64>,
+    eta_ahead: Option<i64>,
+}
+
+impl EstimateColumns {
+    pub fn estimate(&self) -> Option<Estimate> {
+        Some(Estimate {
+            low: count(self.eta_low?),
+            high: count(self.eta_high?),
+            centre: count(self.eta_centre?),
+            scale: count(self.eta_scale?),
+            ahead: count(self.eta_ahead?),
+        })
+    }
+}
 
 #[derive(sqlx::FromRow)]
 pub struct DayTokenRow {
@@ -332,6 +356,9 @@ pub struct DayTokenRow {
     served_at: Option<i64>,
     cancelled_at: Option<i64>,
     cancel_reason: Option<String>,
+    created_at: i64,
+    #[sqlx(flatten)]
+    estimate: EstimateColumns,
 }
 
 impl TryFrom<DayTokenRow> for DayToken {
@@ -358,6 +385,8 @@ impl TryFrom<DayTokenRow> for DayToken {
                     CancelReason::from_stored,
                 )?,
             },
+            joined: Timestamp(r.created_at),
+            estimate: r.estimate.estimate(),
         })
     }
 }

@@ -70,7 +70,6 @@ struct PatientRow {
     token: DayTokenRow,
     patient_name: String,
     source: String,
-    created_at: i64,
     patient_phone: Option<String>,
 }
 
@@ -315,7 +314,7 @@ impl Store {
             return Ok(None);
         };
         let sql = format!(
-            "SELECT {DAY_TOKEN_COLUMNS}, patient_name, source, created_at, patient_phone \
+            "SELECT {DAY_TOKEN_COLUMNS}, patient_name, source, patient_phone \
              FROM tokens WHERE queue_day_id = $1 ORDER BY number"
         );
         let rows: Vec<PatientRow> =
@@ -332,7 +331,7 @@ impl Store {
                     &r.source,
                     Source::from_stored,
                 )?,
-                joined_at: Timestamp(r.created_at),
+                joined_at: token.joined,
                 phone: r.patient_phone,
             });
             tokens.push(token);

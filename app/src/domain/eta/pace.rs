@@ -19,6 +19,8 @@ pub struct Inputs<'a> {
     pub local_secs: u32,
     /// How long the patient being seen has been in, if someone is.
     pub serving_for_secs: Option<u32>,
+    /// How far today's estimates fell from the real waits of the patients called so far.
+    pub today_residuals: &'a [Residual],
 }
 
 /// How fast a queue moves now: worked out once per view, after which each patient's
@@ -49,6 +51,8 @@ pub struct Pace {
     start_spread: f64,
     /// Per local hour, the share of waiting time in which someone is seen.
     availability: [f64; 24],
+    /// What the queue's recent errors say about the range.
+    calibration: Calibration,
 }
 
 impl Pace {
@@ -159,21 +163,73 @@ impl Pace {
                 f64::from(inputs.local_secs.saturating_sub(first))
             }),
             availability,
+            calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
         }
     }
 
     /// Minutes until a patient with `ahead` before them is likely called: (at least, at most).
     pub fn wait_minutes(&self, ahead: u32) -> (u32, u32) {
+        let e = self.estimate(ahead);
+        (e.low, e.high)
+    }
+
+    /// The estimate for a patient with `ahead` before them: the model's likely wait and
+    /// range, sized by the queue's recent errors when there are enough of them. A patient
+    /// further back never sees a shorter wait than one nearer the front: each end is at
+    /// least that of the last patient of every nearer group of the calibration.
+    pub fn estimate(&self, ahead: u32) -> Estimate {
+        let in_room = u32::from(self.current.is_some());
+        let mut e = self.calibrated(ahead);
+        for end in calibrate::GROUP_ENDS {
+            if let Some(nearer) = end.checked_sub(in_room).filter(|&n| n < ahead) {
+                let before = self.calibrated(nearer);
+                e.low = e.low.max(before.low);
+                e.high = e.high.max(before.high);
+            }
+        }
+        e
+    }
+
+    fn calibrated(&self, ahead: u32) -> Estimate {
+        let (centre, low, high) = self.model(ahead);
+        // The model's range spans BELOW + ABOVE spreads of the likely wait.
+        let scale = ((high - low) / (BELOW + ABOVE)).max(30.0);
+        let in_room = ahead + u32::from(self.current.is_some());
+        let (low, high) = match self.calibration.range(centre, scale, in_room) {
+            Some((low, high)) => {
+                let low = low.max(0.0);
+                (low, high.max(low + 60.0))
+            }
+            // First in line with nobody in the room: called now, whatever else is known.
+            None if centre <= 0.0 => (low, high),
+            // Too little known of this queue's errors yet (a new clinic or queue): the
+            // model's range, widened.
+            None => (
+                (centre - (centre - low) * UNCALIBRATED_WIDEN).max(0.0),
+                centre + (high - centre) * UNCALIBRATED_WIDEN,
+            ),
+        };
+        Estimate {
+            low: (low / 60.0).floor() as u32,
+            high: (high / 60.0).ceil().max(1.0) as u32,
+            centre: centre.round() as u32,
+            scale: scale.round() as u32,
+            ahead: in_room,
+        }
+    }
+
+    /// The model's wait in seconds on the clock: (likely, at least, at most).
+    fn model(&self, ahead: u32) -> (f64, f64, f64) {
         let n = f64::from(ahead);
         let (cur_low, cur_likely, cur_high) = self.current.unwrap_or((0.0, 0.0, 0.0));
         // Long visits come one at a time: as many as likely among those ahead count in
         // the likely wait, and as many as there could well be in its upper end.
         let long_visits = n * self.long_share;
-        let likely =
+        let mut likely =
             n * self.mean + cur_likely + poisson_quantile(long_visits, 0.5) * self.long_extra;
         if likely <= 0.0 && self.start_delay <= 0.0 {
             // First in line with nobody in the room: called as soon as the desk looks up.
-            return (0, 1);
+            return (0.0, 0.0, 60.0);
         }
         // Each visit varies; so does what we know of the average visit.
         let cur_sd = (cur_high - cur_low) / 2.7;
@@ -190,17 +246,12 @@ impl Pace {
             // late by at least as long again, and perhaps by a margin more.
             let late = LATE_MARGIN_SECS.max(self.late_by);
             low += late / 4.0;
+            likely += late / 2.0;
             high += late;
         }
         let starts = f64::from(self.local_secs) + self.start_delay;
-        let (low, high) = (
-            self.start_delay + self.on_clock(low, starts),
-            self.start_delay + self.on_clock(high, starts),
-        );
-        (
-            (low / 60.0).floor() as u32,
-            (high / 60.0).ceil().max(1.0) as u32,
-        )
+        let on_clock = |work: f64| self.start_delay + self.on_clock(work, starts);
+        (on_clock(likely), on_clock(low), on_clock(high))
     }
 
     /// The clock time, in seconds, that `work` seconds of seeing patients takes from

@@ -240,6 +240,8 @@ mod tests {
                 status,
                 ..TokenState::new_waiting(false)
             },
+            joined: Timestamp(0),
+            estimate: None,
         };
         Day {
             prefix: "A".into(),
