@@ -131,6 +131,10 @@ pub fn two_queues() -> Vec<Session> {
 }
 
 const QUEUE_NAMES: [&str; 3] = ["General", "Dental", "Pharmacy"];
+/// Minute of the day at which a queue day that is still going closes.
+const DAY_CLOSES: f64 = 22.0 * 60.0 + 30.0;
+/// The last minute of the day: a visit never runs past it.
+const MIDNIGHT: f64 = 24.0 * 60.0 - 1.0;
 
 impl Scenario {
     /// The clinic of the family drawn from `seed`: the same seed, the same clinic.
@@ -305,6 +309,13 @@ fn see_patients(
                 call = f64::from(until) + rng.random::<f64>() * 10.0;
             }
         }
+        // The day closes late in the evening, as a desk's CLOSE DAY does: whoever is still
+        // waiting then leaves unseen (a queue day ends at midnight).
+        let gives_up = match gives_up {
+            Some(g) => Some(g.min(DAY_CLOSES)),
+            None if call >= DAY_CLOSES => Some(DAY_CLOSES.max(arrival)),
+            None => None,
+        };
         if let Some(leaves) = gives_up.filter(|&g| g < call) {
             lines.push(Line {
                 arrival,
@@ -336,7 +347,7 @@ fn see_patients(
             };
             pace * s.median_minutes * (s.spread * normal(rng)).exp()
         };
-        free_at = call + visit.max(0.5);
+        free_at = (call + visit.max(0.5)).min(MIDNIGHT.max(call + 0.5));
         lines.push(Line {
             arrival,
             start: Some(call),
@@ -374,6 +385,20 @@ mod tests {
     #[test]
     fn the_tuning_and_held_out_seeds_do_not_overlap() {
         assert!(TUNING_SEEDS.end() < HELD_OUT_SEEDS.start());
+    }
+
+    #[test]
+    fn an_overloaded_day_closes_before_midnight() {
+        let mut busy = gp().remove(0);
+        busy.arrivals = vec![(9 * 60, 22 * 60, 30.0)];
+        busy.breaks.clear();
+        let mut rng = StdRng::seed_from_u64(3);
+        let lines = simulate_day(&busy, &mut rng);
+        let last = |l: &Line| l.start.into_iter().chain(l.end).fold(l.arrival, f64::max);
+        assert!(lines.iter().all(|l| last(l) < 24.0 * 60.0));
+        assert!(lines
+            .iter()
+            .any(|l| l.outcome == Outcome::Cancelled && l.end == Some(DAY_CLOSES)));
     }
 
     #[test]
