@@ -102,18 +102,23 @@ fn group(ahead: u32) -> u32 {
 /// What the queue's recent errors say, ready to size any estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
-    /// Weighted residuals (z, weight, group), sorted by z.
-    residuals: Vec<(f64, f64, u32)>,
+    /// For each group of "patients ahead": the median residual and the distance from it
+    /// that holds `COVERAGE` of them, or `None` with too few residuals.
+    groups: [Option<(f64, f64)>; GROUPS],
 }
 
+/// How many groups `group` makes.
+const GROUPS: usize = GROUP_ENDS.len() + 1;
+
 impl Calibration {
-    /// From the residuals of earlier days (oldest first) and today's.
+    /// From the residuals of earlier days (oldest first) and today's: each group's
+    /// figures worked out once, so that sizing an estimate costs a lookup.
     pub fn new(earlier: &[Residual], today: &[Residual]) -> Calibration {
         if earlier.len() < EARLIER {
             // A queue's first day: its first patients' waits describe a queue still
             // forming, not the day to come.
             return Calibration {
-                residuals: Vec::new(),
+                groups: [None; GROUPS],
             };
         }
         let earlier = &earlier[earlier.len().saturating_sub(KEPT)..];
@@ -123,40 +128,47 @@ impl Calibration {
             .chain(today.iter().map(|r| (r.z(), TODAY_WEIGHT, group(r.ahead))))
             .collect();
         residuals.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Calibration { residuals }
+        Calibration {
+            groups: std::array::from_fn(|g| spread(&residuals, g as u32)),
+        }
     }
 
     /// The range, in seconds, around a model's likely wait `centre` with spread `scale`
-    /// for a patient with `ahead` before them (the one in the room counted), from the
-    /// residuals of patients with about as many ahead: their own group when it has
-    /// enough, else with the neighbouring groups, else all. `None` with too few.
+    /// for a patient with `ahead` before them (the one in the room counted). `None` with
+    /// too few residuals.
     pub fn range(&self, centre: f64, scale: f64, ahead: u32) -> Option<(f64, f64)> {
-        let g = group(ahead);
-        let near = |reach: u32| {
-            self.residuals
-                .iter()
-                .filter(move |r| r.2.abs_diff(g) <= reach)
-                .map(|&(z, w, _)| (z, w))
-        };
-        let weight = |reach: u32| near(reach).map(|(_, w)| w).sum::<f64>();
-        let reach = [0, 1, u32::MAX]
-            .into_iter()
-            .find(|&reach| weight(reach) >= ENOUGH)?;
-        let total = weight(reach);
-        let middle = weighted_quantile(near(reach), total, 0.5);
-        // Split-conformal: the distance from the middle within which the residuals fell
-        // at the promised rate, one residual further, so that a new patient is covered
-        // at that rate too.
-        let mut apart: Vec<(f64, f64)> =
-            near(reach).map(|(z, w)| ((z - middle).abs(), w)).collect();
-        apart.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let half = weighted_quantile(apart.into_iter(), total, COVERAGE + 1.0 / total);
+        let (middle, half) = self.groups[group(ahead) as usize]?;
         let unit = padded(scale);
         Some((
             centre + (middle - half) * unit,
             centre + (middle + half) * unit,
         ))
     }
+}
+
+/// The median and the covering distance of the residuals (sorted by z) of patients in
+/// group `g`: its own residuals when it has enough, else with the neighbouring groups,
+/// else all.
+fn spread(residuals: &[(f64, f64, u32)], g: u32) -> Option<(f64, f64)> {
+    let near = |reach: u32| {
+        residuals
+            .iter()
+            .filter(move |r| r.2.abs_diff(g) <= reach)
+            .map(|&(z, w, _)| (z, w))
+    };
+    let weight = |reach: u32| near(reach).map(|(_, w)| w).sum::<f64>();
+    let reach = [0, 1, u32::MAX]
+        .into_iter()
+        .find(|&reach| weight(reach) >= ENOUGH)?;
+    let total = weight(reach);
+    let middle = weighted_quantile(near(reach), total, 0.5);
+    // Split-conformal: the distance from the middle within which the residuals fell at
+    // the promised rate, one residual further, so that a new patient is covered at that
+    // rate too.
+    let mut apart: Vec<(f64, f64)> = near(reach).map(|(z, w)| ((z - middle).abs(), w)).collect();
+    apart.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = weighted_quantile(apart.into_iter(), total, COVERAGE + 1.0 / total);
+    Some((middle, half))
 }
 
 fn padded(scale: f64) -> f64 {
