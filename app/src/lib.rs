@@ -188,16 +188,12 @@ pub fn hydrate() {
 }
 
 /// The patient bundle's entry point, run before Leptos hydrates the islands of a page
-/// [`PatientApp`] rendered. Without a router in the browser, a form that succeeds on the
-/// server (joining a queue) moves on to the page it names with a full page load.
+/// [`PatientApp`] rendered. The islands post with a plain `fetch` (`pages::send`), not the
+/// server-function client, and a form that succeeds (joining a queue) opens the page the
+/// server names with a full page load.
 #[cfg(feature = "hydrate")]
 pub fn hydrate_patient() {
     leptos::mount::hydrate_islands();
-    let _ = leptos::server_fn::redirect::set_redirect_hook(|to| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.location().set_href(to);
-        }
-    });
     pages::mark_hydrated();
 }
 

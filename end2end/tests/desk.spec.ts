@@ -137,3 +137,27 @@ test("the desk's keys: N calls the next patient, U undoes it", async ({ browser 
   await receptionist.locator("body").press("u");
   await expect(receptionist.getByTestId("desk-serving")).toHaveText(before);
 });
+
+test("a patient who has been seen rates the visit from the tracker, and the page thanks them", async ({ browser }) => {
+  const receptionist = await desk(browser, "desk@demo.test", "Dental");
+  const patient = await (await browser.newContext()).newPage();
+  await join(patient, `Zoya ${Date.now()}`, "en", "Dental");
+  const token = (await patient.getByTestId("token").textContent())!;
+  await expect(receptionist.getByTestId("waiting")).toContainText(token, { timeout: 5_000 });
+  // NEXT until our patient is called, then once more: they have been seen.
+  while ((await receptionist.getByTestId("desk-serving").textContent()) !== token) {
+    await receptionist.getByRole("button", { name: "NEXT" }).click();
+    await expect(receptionist.getByRole("button", { name: "NEXT" })).toBeEnabled();
+  }
+  await receptionist.getByRole("button", { name: "NEXT" }).click();
+  await expect(patient.getByTestId("status")).toHaveText("Seen by the doctor", { timeout: 15_000 });
+
+  // A mark on this page: a plain form post would load a new one without it.
+  await patient.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  const rating = patient.getByRole("group", { name: "How was your visit?" });
+  await rating.getByText("4 ★").click();
+  await patient.getByLabel("Anything to tell the clinic? (optional)").fill("Quick and kind.");
+  await patient.getByRole("button", { name: "Send" }).click();
+  await expect(patient.getByTestId("rated")).toHaveText("Thank you for your feedback.");
+  expect(await patient.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+});

@@ -137,8 +137,37 @@ async fn refusal_status(request: axum::extract::Request, next: axum::middleware:
         if let Some(secs) = error.retry_after_secs() {
             parts.headers.insert(header::RETRY_AFTER, secs.into());
         }
+        // The words to show, for a client that does not decode every refusal (the
+        // patient pages' bundle): percent-encoded UTF-8, as headers must be ASCII.
+        let words = qline_app::api::RefusalWords::from(&error);
+        let said = [
+            ("qline-message", Some(words.message)),
+            ("qline-field", words.field),
+        ];
+        for (name, value) in said {
+            if let Some(value) =
+                value.and_then(|v| header::HeaderValue::from_str(&percent_encode(&v)).ok())
+            {
+                parts.headers.insert(name, value);
+            }
+        }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// `text` with every byte but ASCII letters, digits and `-_.~` written `%XX`, as
+/// JavaScript's `decodeURIComponent` reads it.
+fn percent_encode(text: &str) -> String {
+    use std::fmt::Write;
+    let mut encoded = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            let _ = write!(encoded, "%{b:02X}");
+        }
+    }
+    encoded
 }
 
 /// Refuses to start without the browser bundles the pages load (the full one, and the

@@ -107,6 +107,13 @@ async fn a_patient_joins_and_polls_cheaply(store: Store) {
         .parse()
         .unwrap();
     assert!((1..=86_400).contains(&wait), "Retry-After {wait}");
+    // The words the patient's page shows travel beside the refusal, percent-encoded.
+    let said = |name: &str| percent_decoded(refused.headers()[name].to_str().unwrap());
+    assert_eq!(
+        said("qline-message"),
+        "This phone number already has 1 token(s) at this clinic today. Open the tracker link you received, or ask at reception."
+    );
+    assert_eq!(said("qline-field"), "phone");
     assert_eq!(
         refused.json::<Value>().await.unwrap(),
         json!({ "Refused": { "PhoneLimitReached": { "limit": 1 } } })
@@ -510,4 +517,22 @@ async fn parallel_nexts_call_one_patient_and_the_rest_answer_409(store: Store) {
         }
     }
     assert_eq!(statuses, [(200, 1), (409, 11)].into());
+}
+
+/// A header value as JavaScript's `decodeURIComponent` reads it.
+fn percent_decoded(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            decoded.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).unwrap()
 }

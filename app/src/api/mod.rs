@@ -34,7 +34,7 @@ pub enum AppError {
     SignIn(SignInError),
     #[error("{0}")]
     Console(ConsoleError),
-    #[error("Something went wrong on our side. Please try again in a moment.")]
+    #[error("{}", INTERNAL_WORDS)]
     Internal,
     /// The database is away for a moment (restarting, unreachable): nothing was changed.
     #[error("The queue is not reachable just now and nothing was changed. Please try again in a few seconds.")]
@@ -44,6 +44,28 @@ pub enum AppError {
     UnknownClient,
     #[error("Could not reach the clinic's queue ({0}). Check your connection and try again.")]
     Network(String),
+}
+
+/// What a page says when the failure is ours, whatever it was.
+pub const INTERNAL_WORDS: &str = "Something went wrong on our side. Please try again in a moment.";
+
+/// A refusal in the words a page shows, and the form field it is about (`name`,
+/// `phone`…; none when it is about the whole form). The patient pages' bundle gets these
+/// from the `Qline-Message` and `Qline-Field` headers of a refused call (docs/API.md), so
+/// it need not know every refusal the server can make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalWords {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<&AppError> for RefusalWords {
+    fn from(error: &AppError) -> Self {
+        Self {
+            message: error.to_string(),
+            field: error.field().map(str::to_owned),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]

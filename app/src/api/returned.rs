@@ -4,7 +4,7 @@
 //! in a short-lived HttpOnly cookie (never in the URL, and never a password), which the
 //! page reads and clears as it renders.
 
-use super::AppError;
+use super::{AppError, RefusalWords};
 use crate::console::ConsoleError;
 use crate::queue::QueueError;
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub struct ReturnedForm {
     /// The server function the form posted to (its `PATH`): only that form shows it.
     pub form: String,
-    pub error: AppError,
+    pub error: RefusalWords,
     /// What was typed, by field name.
     pub values: Vec<(String, String)>,
 }
@@ -81,7 +81,7 @@ mod server {
         };
         let returned = ReturnedForm {
             form: form.to_owned(),
-            error: error.clone(),
+            error: RefusalWords::from(error),
             values: values
                 .iter()
                 .map(|(name, value)| {

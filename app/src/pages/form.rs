@@ -2,7 +2,7 @@
 //! form when it is about the whole form), and the refusal with the values typed that a
 //! form posted without JavaScript came back with (`api::back_to_form`).
 
-use crate::api::{take_returned_form, AppError, ReturnedForm};
+use crate::api::{take_returned_form, AppError, RefusalWords, ReturnedForm};
 use leptos::prelude::*;
 
 /// The refusal (and values typed) a form posted without JavaScript came back with, for
@@ -14,24 +14,29 @@ pub fn returned_to(path: &'static str) -> Resource<Result<Option<ReturnedForm>, 
 /// The refusal a form shows: the answer to its last post, else the one it came back
 /// with after a post without JavaScript.
 #[derive(Clone, Copy)]
-pub struct Refusal(Signal<Option<AppError>>);
+pub struct Refusal(Signal<Option<RefusalWords>>);
 
 impl Refusal {
-    pub fn of<S>(action: ServerAction<S>, back: Option<AppError>) -> Self
+    pub fn of<S>(action: ServerAction<S>, back: Option<RefusalWords>) -> Self
     where
         S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
         S::Output: Clone + Send + Sync + 'static,
     {
         let back = StoredValue::new(back);
         Self(Signal::derive(move || match action.value().get() {
-            Some(answer) => answer.err(),
+            Some(answer) => answer.err().as_ref().map(RefusalWords::from),
             None => back.get_value(),
         }))
     }
 
+    /// A refusal kept by the page itself (a form that posts without a server action).
+    pub fn kept(words: RwSignal<Option<RefusalWords>>) -> Self {
+        Self(words.into())
+    }
+
     /// The refusal, if it is about `field`.
-    fn about(self, field: &str) -> Option<AppError> {
-        self.0.get().filter(|e| e.field() == Some(field))
+    fn about(self, field: &str) -> Option<RefusalWords> {
+        self.0.get().filter(|e| e.field.as_deref() == Some(field))
     }
 
     /// `aria-invalid` for `field`'s input.
@@ -52,7 +57,7 @@ impl Refusal {
 pub fn FieldError(refusal: Refusal, field: &'static str) -> impl IntoView {
     move || {
         refusal.about(field).map(|e| {
-            view! { <p class="form-error" role="alert" id=format!("{field}-error")>{e.to_string()}</p> }
+            view! { <p class="form-error" role="alert" id=format!("{field}-error")>{e.message}</p> }
         })
     }
 }
@@ -65,7 +70,7 @@ pub fn FormError(refusal: Refusal, placed: &'static [&'static str]) -> impl Into
         refusal
             .0
             .get()
-            .filter(|e| !e.field().is_some_and(|f| placed.contains(&f)))
-            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+            .filter(|e| !e.field.as_deref().is_some_and(|f| placed.contains(&f)))
+            .map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })
     }
 }

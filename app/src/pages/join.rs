@@ -84,20 +84,40 @@ pub fn Problem(error: AppError) -> impl IntoView {
 /// rest of the page in WebAssembly.
 #[island]
 fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl IntoView {
-    // On success the server function sends the patient to the tracker (a page load the
-    // patient bundle's redirect hook starts with JavaScript, a 302 without).
-    let join = ServerAction::<JoinQueue>::new();
     let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
     let (name, phone) = (typed("name"), typed("phone"));
     let chosen_queue = typed("queue_id").and_then(|q| q.parse::<i64>().ok());
     let chosen_language = typed("language")
         .and_then(|l| Language::from_stored(&l))
         .unwrap_or(lang);
-    let refusal = Refusal::of(join, back.map(|b| b.error));
+    let refused = RwSignal::new(back.map(|b| b.error));
+    let refusal = Refusal::kept(refused);
+    let joining = RwSignal::new(false);
+    // With JavaScript the island posts the form itself and, once joined, opens the
+    // tracker the server names; without, the browser posts it and follows the 302.
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        super::send::take_over::<String, _>(&event, JoinQueue::PATH, joining, move |answer| {
+            match answer {
+                Ok(joined) => {
+                    joining.set(true);
+                    let to = joined
+                        .location
+                        .unwrap_or_else(|| format!("/t/{}", joined.value));
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().set_href(&to);
+                    }
+                }
+                Err(words) => refused.set(Some(words)),
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (event, joining);
+    };
     let single_queue = (page.queues.len() == 1).then(|| page.queues[0].0);
     let languages = page.languages.clone();
     let slug = page.slug.clone();
-    view! {
+    let form = view! {
         <section class="join">
             <p class="eyebrow">{page.clinic_name.clone()}</p>
             <h1>{tr(lang, Text::JoinHeading)}</h1>
@@ -106,7 +126,7 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                 // A clinic that is not taking tokens shows why, and no form.
                 Some(n) => Either::Left(view! { <p class="notice notice-error" role="alert">{n}</p> }),
                 None => Either::Right(view! {
-            <ActionForm action=join>
+            <form method="post" action=JoinQueue::PATH on:submit=submit>
                 <div class="form card">
                     <input type="hidden" name="slug" value=page.slug.clone()/>
                     {match single_queue {
@@ -147,15 +167,20 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
                         </select>
                     </label>
                     <FormError refusal placed=&["name", "phone"]/>
-                    <button type="submit" class="button button-primary button-block" disabled=move || join.pending().get()>
-                        {move || if join.pending().get() { tr(lang, Text::Joining) } else { tr(lang, Text::GetToken) }}
+                    <button type="submit" class="button button-primary button-block" disabled=move || joining.get()>
+                        {move || if joining.get() { tr(lang, Text::Joining) } else { tr(lang, Text::GetToken) }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
                 }),
             }}
         </section>
-    }
+    };
+    // On the server, one type for the form keeps the page around it within the
+    // compiler's depth limit; the browser hydrates the form alone and skips the erasure.
+    #[cfg(feature = "ssr")]
+    let form = form.into_any();
+    form
 }
 
 /// Links to the same page in each offered language (full page loads, so the server

@@ -30,7 +30,7 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 #[component]
-fn LoginForm(email: Option<String>, back: Option<crate::api::AppError>) -> impl IntoView {
+fn LoginForm(email: Option<String>, back: Option<crate::api::RefusalWords>) -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let refusal = Refusal::of(login, back);
     view! {

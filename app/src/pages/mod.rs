@@ -16,6 +16,8 @@ mod not_found;
 #[cfg(feature = "hydrate")]
 mod polling;
 mod poster;
+#[cfg(feature = "hydrate")]
+mod send;
 mod tracker;
 
 pub use account::AccountPage;

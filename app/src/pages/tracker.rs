@@ -88,12 +88,22 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
         });
     }
 
-    let cancel = ServerAction::<crate::api::CancelToken>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(view)) = cancel.value().get() {
-            state.set(view);
-        }
-    });
+    let cancelling = RwSignal::new(false);
+    let cancel_refused = RwSignal::new(None::<String>);
+    let cancel = move |_| {
+        cancelling.set(true);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            use leptos::server_fn::ServerFn;
+            let id = state.get_untracked().public_id.to_string();
+            let fields = super::send::field("public_id", &id);
+            match super::send::post::<TrackerView>(crate::api::CancelToken::PATH, fields).await {
+                Ok(cancelled) => state.set(cancelled.value),
+                Err(words) => cancel_refused.set(Some(words.message)),
+            }
+            cancelling.set(false);
+        });
+    };
     let confirming = RwSignal::new(false);
     // Progress is measured from where the patient stood when this page opened.
     let first_ahead = initial.ahead;
@@ -154,14 +164,13 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
                     <Show when=move || confirming.get() fallback=move || view! {
                         <button class="button" on:click=move |_| confirming.set(true)>{tr(lang, Text::CancelToken)}</button>
                     }>
-                        <button class="button button-danger" disabled=move || cancel.pending().get()
-                            on:click=move |_| { cancel.dispatch(crate::api::CancelToken { public_id: state.get_untracked().public_id.to_string() }); }>
+                        <button class="button button-danger" disabled=move || cancelling.get() on:click=cancel>
                             {tr(lang, Text::ConfirmCancel)}
                         </button>
                     </Show>
                 </div>
             })}
-            {move || cancel.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+            {move || cancel_refused.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             {move || (v().phase == Phase::Served).then(|| if v().rated {
                 Either::Left(view! { <p class="notice" data-testid="rated">{tr(lang, Text::ThanksForRating)}</p> })
             } else {
@@ -176,18 +185,30 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
     card
 }
 
-/// Stars and a note, asked once after the patient has been seen.
+/// Stars and a note, asked once after the patient has been seen. The form posts itself
+/// with JavaScript and as a plain form without (the server brings the browser back).
 #[component]
 fn Rating(state: RwSignal<TrackerView>, lang: Language) -> impl IntoView {
-    let rate = ServerAction::<crate::api::RateVisit>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(view)) = rate.value().get() {
-            state.set(view);
-        }
-    });
+    use leptos::server_fn::ServerFn;
+    let sending = RwSignal::new(false);
+    let refused = RwSignal::new(None::<String>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        super::send::take_over(
+            &event,
+            crate::api::RateVisit::PATH,
+            sending,
+            move |answer| match answer {
+                Ok(rated) => state.set(rated.value),
+                Err(words) => refused.set(Some(words.message)),
+            },
+        );
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
     let public_id = state.get_untracked().public_id.to_string();
     view! {
-        <ActionForm action=rate>
+        <form method="post" action=crate::api::RateVisit::PATH on:submit=submit>
             <div class="card form rating">
                 <input type="hidden" name="public_id" value=public_id/>
                 <fieldset class="stars">
@@ -200,10 +221,10 @@ fn Rating(state: RwSignal<TrackerView>, lang: Language) -> impl IntoView {
                     <span>{tr(lang, Text::Feedback)}</span>
                     <textarea name="feedback" rows="3" maxlength="1000"></textarea>
                 </label>
-                {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
-                <button class="button button-primary" type="submit" disabled=move || rate.pending().get()>{tr(lang, Text::SendRating)}</button>
+                {move || refused.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+                <button class="button button-primary" type="submit" disabled=move || sending.get()>{tr(lang, Text::SendRating)}</button>
             </div>
-        </ActionForm>
+        </form>
     }
 }
 
