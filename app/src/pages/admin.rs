@@ -138,7 +138,7 @@ fn ClinicTable(clinics: Vec<ClinicSummary>) -> impl IntoView {
         return view! { <p class="muted">"No clinic matches."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll"><table class="table" data-testid="clinics">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Clinics"><table class="table" data-testid="clinics">
             <thead><tr><th>"Clinic"</th><th>"Status"</th><th>"Tokens today"</th><th>"Queues open today"</th><th>"WhatsApp, 24 h"</th><th>"Reached, 24 h"</th><th>"Since"</th></tr></thead>
             <tbody>
                 {clinics.into_iter().map(|c| view! {
@@ -201,7 +201,7 @@ pub fn AuditPage() -> impl IntoView {
                         match rows.await {
                             Ok(rows) if rows.is_empty() => view! { <p class="muted">"Nothing matches."</p> }.into_any(),
                             Ok(rows) => view! {
-                                <div class="table-scroll card"><table class="table" data-testid="audit">
+                                <div class="table-scroll card" tabindex="0" role="region" aria-label="Audit log"><table class="table" data-testid="audit">
                                     <thead><tr><th>"When"</th><th>"Who"</th><th>"From"</th><th>"Action"</th><th>"Clinic"</th><th>"Target"</th></tr></thead>
                                     <tbody>
                                         {rows.into_iter().map(|r| view! {

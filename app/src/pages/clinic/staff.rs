@@ -38,7 +38,7 @@ pub(super) fn StaffPanel(console: ClinicConsole, actions: Actions) -> AnyView {
             {move || one_time(was_reset())}
             {move || problem(failure(reset)())}
             {move || problem(failure(active)())}
-            <div class="table-scroll"><table class="table" data-testid="staff">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Staff accounts"><table class="table" data-testid="staff">
                 <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th></th></tr></thead>
                 <tbody>
                     {console.staff.into_iter().map(|member| {
