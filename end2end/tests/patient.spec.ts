@@ -1,5 +1,6 @@
 // A patient's journey without a desk: join by QR on a phone, follow the live tracker,
-// cancel; the tracker with JavaScript off, through a network cut, and in Hindi.
+// cancel; the tracker with JavaScript off, through a network cut, and in Hindi; a closed
+// tab's token found again.
 import { expect, test, hydrated, join, refusal } from "./helpers";
 
 test("a patient joins on a phone and sees position and wait", async ({ browser }) => {
@@ -87,4 +88,39 @@ test("bad input gets a clear message, never an error page", async ({ page, brows
   const badTracker = await page.goto("/t/not-a-real-token");
   expect(badTracker?.status()).toBe(404);
   await expect(page.getByRole("alert")).toContainText("does not exist");
+});
+
+test("a patient who closed the tab finds their token again on the join page, until it is cancelled", async ({ browser }) => {
+  const phone = await browser.newContext();
+  const first = await phone.newPage();
+  const tracker = await join(first, "Meera Pillai");
+  const token = (await first.getByTestId("token").textContent())!;
+  await first.close();
+
+  // The QR code again, on the same phone: the page offers the token it already has.
+  const again = await phone.newPage();
+  await again.goto("/c/demo");
+  await hydrated(again);
+  await expect(again.getByRole("status")).toContainText(`You already have a token here today: ${token}`);
+  await again.getByRole("link", { name: "Open it" }).click();
+  await again.waitForURL(tracker);
+  await expect(again.getByTestId("token")).toHaveText(token);
+
+  // Another phone has nothing to find.
+  const other = await (await browser.newContext()).newPage();
+  await other.goto("/c/demo");
+  await hydrated(other);
+  await expect(other.getByRole("button", { name: "Get my token" })).toBeVisible();
+  await expect(other.getByTestId("held-token")).toHaveCount(0);
+
+  // Once cancelled, the token is no longer offered.
+  await again.getByRole("button", { name: "Cancel my token" }).click();
+  await again.getByRole("button", { name: "Yes, cancel it" }).click();
+  await expect(again.getByTestId("status")).toHaveText("Token cancelled");
+  // The tracker forgot it at once, so the join page has nothing to look up.
+  await expect.poll(() => again.evaluate(() => localStorage.getItem("qline-token-demo"))).toBeNull();
+  await again.goto("/c/demo");
+  await hydrated(again);
+  await expect(again.getByRole("button", { name: "Get my token" })).toBeVisible();
+  await expect(again.getByTestId("held-token")).toHaveCount(0);
 });

@@ -114,6 +114,26 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
         #[cfg(not(feature = "hydrate"))]
         let _ = (event, joining);
     };
+    // A token this device took here today and that still waits: offered again, for a
+    // patient whose tab (or QR scanner's browser) was closed.
+    let held = RwSignal::new(None::<(String, String)>);
+    #[cfg(feature = "hydrate")]
+    if let Some(id) = super::device::recalled(&page.slug) {
+        let slug = page.slug.clone();
+        leptos::task::spawn_local(async move {
+            use super::polling::{get_json, Poll};
+            use crate::tracker::{Phase, TrackerView};
+            match get_json::<TrackerView>(&format!("/api/t/{id}"), None).await {
+                Ok(Poll::Changed(view, _))
+                    if matches!(view.phase, Phase::Waiting | Phase::YourTurn) =>
+                {
+                    held.set(Some((view.token, id)));
+                }
+                Ok(_) => super::device::forget(&slug, &id),
+                Err(()) => {}
+            }
+        });
+    }
     let single_queue = (page.queues.len() == 1).then(|| page.queues[0].0);
     let languages = page.languages.clone();
     let slug = page.slug.clone();
@@ -122,6 +142,12 @@ fn JoinForm(page: JoinInfo, lang: Language, back: Option<ReturnedForm>) -> impl 
             <p class="eyebrow">{page.clinic_name.clone()}</p>
             <h1>{tr(lang, Text::JoinHeading)}</h1>
             <LanguageSwitch base=format!("/c/{slug}") current=lang offered=languages.clone()/>
+            {move || held.get().map(|(token, id)| view! {
+                <p class="notice" role="status" data-testid="held-token">
+                    {tr(lang, Text::HeldToken)}" "<strong>{token}</strong>" — "
+                    <a href=format!("/t/{id}") rel="external">{tr(lang, Text::OpenHeldToken)}</a>
+                </p>
+            })}
             {match page.notice.clone() {
                 // A clinic that is not taking tokens shows why, and no form.
                 Some(n) => Either::Left(view! { <p class="notice notice-error" role="alert">{n}</p> }),

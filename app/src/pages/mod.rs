@@ -6,6 +6,8 @@ mod alerts;
 mod analytics;
 mod clinic;
 mod desk;
+#[cfg(feature = "hydrate")]
+mod device;
 mod display;
 mod form;
 mod frame;

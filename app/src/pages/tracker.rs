@@ -77,6 +77,15 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         live::follow(state, offline_for, moved_back);
+        // The join page offers a waiting token again to this device (`device`).
+        Effect::new(move |_| {
+            let view = state.read();
+            let id = view.public_id.to_string();
+            match view.phase {
+                Phase::Waiting | Phase::YourTurn => super::device::remember(&view.clinic_slug, &id),
+                _ => super::device::forget(&view.clinic_slug, &id),
+            }
+        });
         // The server wrote the first title; it follows the card from here.
         Effect::new(move |_| {
             let words = super::page_title(title(lang, &state.read()));
