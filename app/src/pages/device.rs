@@ -7,7 +7,12 @@ use web_sys::Storage;
 
 /// A token is offered again for this long after its tracker was last open: the rest of
 /// the clinic's day, and never a token of an earlier day.
-const KEEP_MS: f64 = 16.0 * 3600.0 * 1000.0;
+const KEEP_MS: u64 = 16 * 3600 * 1000;
+
+/// Milliseconds since 1970, whole: parsing them back needs no float parser in the bundle.
+fn now() -> u64 {
+    now_ms() as u64
+}
 
 fn storage() -> Option<Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
@@ -20,7 +25,7 @@ fn key(slug: &str) -> String {
 /// Notes that `public_id` is this device's live token at the clinic `slug`.
 pub fn remember(slug: &str, public_id: &str) {
     if let Some(storage) = storage() {
-        let _ = storage.set_item(&key(slug), &format!("{public_id} {}", now_ms() as u64));
+        let _ = storage.set_item(&key(slug), &format!("{public_id} {}", now()));
     }
 }
 
@@ -38,6 +43,6 @@ pub fn forget(slug: &str, public_id: &str) {
 pub fn recalled(slug: &str) -> Option<String> {
     let noted = storage()?.get_item(&key(slug)).ok().flatten()?;
     let (public_id, at) = noted.split_once(' ')?;
-    let at: f64 = at.parse().ok()?;
-    (now_ms() - at < KEEP_MS).then(|| public_id.to_owned())
+    let at: u64 = at.parse().ok()?;
+    (now().saturating_sub(at) < KEEP_MS).then(|| public_id.to_owned())
 }
