@@ -101,6 +101,7 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
     let cancel_refused = RwSignal::new(None::<String>);
     let cancel = move |_| {
         cancelling.set(true);
+        cancel_refused.set(None);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             use leptos::server_fn::ServerFn;
