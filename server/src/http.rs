@@ -14,7 +14,7 @@ use leptos::server_fn::ServerFn;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use qline_app::api::{PublicUrl, TrustedProxies};
 use qline_app::domain::net::Cidr;
-use qline_app::domain::PublicId;
+use qline_app::domain::{percent_encoded, PublicId};
 use qline_app::messaging::Messenger;
 use qline_app::queue::engine::{Engine, EngineError};
 use qline_app::tenant::Tenants;
@@ -146,28 +146,13 @@ async fn refusal_status(request: axum::extract::Request, next: axum::middleware:
         ];
         for (name, value) in said {
             if let Some(value) =
-                value.and_then(|v| header::HeaderValue::from_str(&percent_encode(&v)).ok())
+                value.and_then(|v| header::HeaderValue::from_str(&percent_encoded(&v)).ok())
             {
                 parts.headers.insert(name, value);
             }
         }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-/// `text` with every byte but ASCII letters, digits and `-_.~` written `%XX`, as
-/// JavaScript's `decodeURIComponent` reads it.
-fn percent_encode(text: &str) -> String {
-    use std::fmt::Write;
-    let mut encoded = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            let _ = write!(encoded, "%{b:02X}");
-        }
-    }
-    encoded
 }
 
 /// Refuses to start without the browser bundles the pages load (the full one, and the

@@ -36,6 +36,20 @@ pub fn take_over<T, F>(
         return;
     };
     event.prevent_default();
+    dispatch(path, fields, pending, answered);
+}
+
+/// Posts `fields` to `path` in the background, with `pending` set meanwhile, and hands
+/// the answer to `answered`.
+pub fn dispatch<T, F>(
+    path: &'static str,
+    fields: UrlSearchParams,
+    pending: RwSignal<bool>,
+    answered: F,
+) where
+    T: DeserializeOwned + 'static,
+    F: FnOnce(Result<Accepted<T>, RefusalWords>) + 'static,
+{
     pending.set(true);
     leptos::task::spawn_local(async move {
         let answer = post::<T>(path, fields).await;
@@ -59,7 +73,7 @@ pub fn field(name: &str, value: &str) -> UrlSearchParams {
 }
 
 /// Posts `fields` to `path` (a server function's `PATH`) and reads its JSON answer.
-pub async fn post<T: DeserializeOwned>(
+async fn post<T: DeserializeOwned>(
     path: &str,
     fields: UrlSearchParams,
 ) -> Result<Accepted<T>, RefusalWords> {

@@ -100,19 +100,22 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
     let cancelling = RwSignal::new(false);
     let cancel_refused = RwSignal::new(None::<String>);
     let cancel = move |_| {
-        cancelling.set(true);
         cancel_refused.set(None);
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
+        {
             use leptos::server_fn::ServerFn;
             let id = state.get_untracked().public_id.to_string();
             let fields = super::send::field("public_id", &id);
-            match super::send::post::<TrackerView>(crate::api::CancelToken::PATH, fields).await {
-                Ok(cancelled) => state.set(cancelled.value),
-                Err(words) => cancel_refused.set(Some(words.message)),
-            }
-            cancelling.set(false);
-        });
+            super::send::dispatch(
+                crate::api::CancelToken::PATH,
+                fields,
+                cancelling,
+                move |answer| match answer {
+                    Ok(cancelled) => state.set(cancelled.value),
+                    Err(words) => cancel_refused.set(Some(words.message)),
+                },
+            );
+        }
     };
     let confirming = RwSignal::new(false);
     // Progress is measured from where the patient stood when this page opened.
