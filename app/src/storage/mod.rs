@@ -24,7 +24,7 @@ pub use console::{ConsoleAudit, DayUsage};
 pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxDepth, OutboxRow, Settle};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,
-    Want,
+    Staged, Want,
 };
 pub use reach::{PushRow, StoredSms};
 pub use retention::{HeldToken, PurgeLocks};

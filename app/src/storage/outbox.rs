@@ -2,6 +2,7 @@
 //! under a lease (two workers, or two instances, never hold the same row at once), settled
 //! try by try down the fallback chain, and counted against each clinic's daily allowance.
 
+use super::batch::{Arg, Batch};
 use super::{value_rows, with_pool, with_tx, RowAt, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::messages::Channel;
@@ -290,32 +291,35 @@ impl Tx {
         });
         Ok(())
     }
+}
 
-    /// Queues `messages` and commits: on SQLite in one trip to the connection's thread.
-    pub async fn commit_queuing(
-        self,
-        messages: &[NewMessage<'_>],
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        match self {
-            Tx::Sqlite(mut tx) if !messages.is_empty() => {
-                let sql = format!(
-                    "{}{};\nCOMMIT;",
-                    tx.begin_with_next(),
-                    outbox_insert(messages.len())
-                );
-                bind_messages!(sqlx::query(&sql), messages, now)
-                    .execute(tx.conn())
-                    .await?;
-                tx.committed();
-                Ok(())
-            }
-            mut tx => {
-                tx.enqueue_messages(messages, now).await?;
-                tx.commit().await
-            }
-        }
+/// Adds the statement that queues `messages` to `batch` (nothing when there are none).
+pub(super) fn queue_in<'a>(batch: &mut Batch<'a>, messages: &'a [NewMessage<'a>], now: Timestamp) {
+    if messages.is_empty() {
+        return;
     }
+    let mut args = Vec::with_capacity(messages.len() * 12);
+    for m in messages {
+        let (channel, status, error) = match m.channel {
+            Some(channel) => (channel, OutboxStatus::Pending, ""),
+            None => (Channel::WhatsApp, OutboxStatus::Skipped, UNREACHED),
+        };
+        args.extend([
+            Arg::Int(Some(m.clinic.get())),
+            Arg::Int(m.token_id.map(TokenId::get)),
+            Arg::Text(Some(m.phone)),
+            Arg::Text(Some(m.kind.as_str())),
+            Arg::Text(Some(m.language.as_str())),
+            Arg::Text(Some(m.body)),
+            Arg::Text(Some(m.short_body)),
+            Arg::Text(Some(channel.as_str())),
+            Arg::Text(Some(status.as_str())),
+            Arg::Text(Some(error)),
+            Arg::Int(Some(now.millis())),
+            Arg::Int(Some(now.millis())),
+        ]);
+    }
+    batch.push(outbox_insert(messages.len()), args);
 }
 
 /// `OUTBOX_INSERT` with the rows for `messages` messages.

@@ -5,6 +5,7 @@
 //! clinic, as its limits count the whole clinic's day.
 
 use super::batch::{Arg, Batch};
+use super::outbox::NewMessage;
 use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, EstimateColumns, DAY_TOKEN_COLUMNS};
 use super::{placeholders, with_tx, RowAt, StorageError, Tx};
 use crate::console::ProviderKind;
@@ -145,6 +146,15 @@ impl TryFrom<PastTokenRow> for EarlierToken {
             estimate: r.estimate.estimate(),
         })
     }
+}
+
+/// An action taken in but not yet written (`Tx::stage_plan`): what it will be once
+/// committed, and its audit row.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// The action as it will stand, its `audit_id` not yet known.
+    pub applied: Applied,
+    pub audit: AuditEntry,
 }
 
 /// The outcome of a committed action.
@@ -472,14 +482,15 @@ impl Tx {
         .transpose()
     }
 
-    /// Writes what the rules decided: the new token, the changed tokens and day, and the
-    /// audit row.
-    pub async fn write_plan(
+    /// Takes in what the rules decided: the new token, if any, is written (its id is
+    /// needed from here on), and the changes are made to the day as read. Everything else
+    /// is written by `commit_staged`, with the messages the action causes.
+    pub async fn stage_plan(
         &mut self,
         snap: DaySnapshot,
         plan: Plan,
         now: Timestamp,
-    ) -> Result<Applied, StorageError> {
+    ) -> Result<Staged, StorageError> {
         let DaySnapshot {
             clinic,
             queue,
@@ -510,6 +521,47 @@ impl Tx {
             });
             created = Some((id, new.public_id, next_number));
         }
+        for change in changes.tokens.iter().filter(|c| c.before.is_some()) {
+            if let Some(t) = day.tokens.iter_mut().find(|t| t.id == change.token) {
+                t.state = change.after;
+            }
+        }
+        if let Some(state) = changes.day.map(|d| d.after) {
+            day.state = state;
+        }
+        Ok(Staged {
+            applied: Applied {
+                audit_id: 0,
+                clinic,
+                queue,
+                day_id,
+                changes,
+                created,
+                day,
+                channels,
+            },
+            audit: plan.audit,
+        })
+    }
+
+    /// Writes a staged action (its tokens' changes, the day's new version and state, the
+    /// messages it queues and its audit row) and commits, in one trip where the database
+    /// allows.
+    pub async fn commit_staged(
+        self,
+        staged: Staged,
+        messages: &[NewMessage<'_>],
+        now: Timestamp,
+    ) -> Result<Applied, StorageError> {
+        let Staged { mut applied, audit } = staged;
+        let Applied {
+            clinic,
+            day_id,
+            changes,
+            created,
+            day,
+            ..
+        } = &applied;
         // Whoever stops serving is written before whoever starts, so the one-SERVING-per-day
         // index never sees two.
         let mut updates: Vec<&TokenChange> = changes
@@ -536,13 +588,10 @@ impl Tx {
                     Arg::Text(s.cancel_reason.map(CancelReason::as_str)),
                 ],
             );
-            if let Some(t) = day.tokens.iter_mut().find(|t| t.id == change.token) {
-                t.state = change.after;
-            }
         }
         // One write to the day row: a new version (what tells trackers the day changed),
         // the next number when a token was made, and the day's state when it changed.
-        let next_number = created.as_ref().map(|_| i64::from(next_number.0) + 1);
+        let next_number = created.as_ref().map(|(_, _, n)| i64::from(n.0) + 1);
         let state = changes.day.map(|d| d.after);
         writes.push(
             "UPDATE queue_days SET version = version + 1, next_number = COALESCE($2, next_number), \
@@ -557,18 +606,15 @@ impl Tx {
                 Arg::Int(state.and_then(|s| s.closed_at).map(Timestamp::millis)),
             ],
         );
-        if let Some(state) = state {
-            day.state = state;
-        }
-        let audit = plan.audit;
+        super::outbox::queue_in(&mut writes, messages, now);
         let token = audit.token.or(created.as_ref().map(|c| c.0));
         let target = token
             .and_then(|id| day.tokens.iter().find(|t| t.id == id))
             .map(|t| day.label(t.number))
             .unwrap_or_default();
-        let detail = serde_json::to_string(&changes)?;
+        let detail = serde_json::to_string(changes)?;
         let audit_id = self
-            .run_returning(
+            .commit_batch(
                 writes,
                 "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \
                  target, ip, detail, undoable, undoes_id, created_at) \
@@ -589,16 +635,8 @@ impl Tx {
                 ],
             )
             .await?;
-        Ok(Applied {
-            audit_id,
-            clinic,
-            queue,
-            day_id,
-            changes,
-            created,
-            day,
-            channels,
-        })
+        applied.audit_id = audit_id;
+        Ok(applied)
     }
 
     async fn insert_token(

@@ -1,13 +1,13 @@
 //! One queue action as one transaction: lock the queue day, load it (teaching a day that
-//! has just opened its history), let the pure rules decide, write the decision and its
-//! audit row, plan who to tell what and queue those messages, commit. A refusal rolls
-//! back and writes nothing.
+//! has just opened its history), let the pure rules decide, plan who to tell what, then
+//! write the decision, its messages and its audit row and commit, together. A refusal
+//! rolls back and writes nothing.
 
 use super::{Engine, EngineError};
 use crate::domain::eta::History;
 use crate::domain::Timestamp;
 use crate::outbox::OutboxKind;
-use crate::queue::notices::{self, NoticePlan};
+use crate::queue::notices::{self, NoticePlan, PlannedMessage};
 use crate::queue::rules::Day;
 use crate::queue::QueueError;
 use crate::storage::{Applied, DayKey, DaySnapshot, LockedDay, NewMessage, Plan, Tx, Want};
@@ -72,8 +72,24 @@ impl Engine {
         };
         let before = snapshot.day.clone();
         let version = snapshot.version;
-        let applied = tx.write_plan(snapshot, plan, now).await?;
-        self.notify_and_commit(tx, &before, &applied, now).await?;
+        let staged = tx.stage_plan(snapshot, plan, now).await?;
+        let planned = self
+            .plan_messages(&mut tx, &before, &staged.applied, now)
+            .await?;
+        let messages: Vec<NewMessage> = planned
+            .iter()
+            .map(|m| NewMessage {
+                clinic: staged.applied.clinic.id,
+                token_id: Some(m.token),
+                phone: &m.phone,
+                kind: OutboxKind::Notice(m.kind),
+                language: m.language,
+                body: &m.body,
+                short_body: &m.short_body,
+                channel: m.channel,
+            })
+            .collect();
+        let applied = tx.commit_staged(staged, &messages, now).await?;
         self.polls.day_changed(applied.day_id);
         self.written.put(
             applied.day_id,
@@ -84,19 +100,19 @@ impl Engine {
         Ok(applied)
     }
 
-    /// Turns what the action means for each patient into outbox rows, queued with the
-    /// action's own commit.
-    async fn notify_and_commit(
+    /// What the action means for each patient, as messages to queue with the action's own
+    /// commit (reading who can be reached how).
+    async fn plan_messages(
         &self,
-        mut tx: Tx,
+        tx: &mut Tx,
         before: &Day,
         applied: &Applied,
         now: Timestamp,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Vec<PlannedMessage>, EngineError> {
         let clinic = &applied.clinic;
         let wanted = notices::for_action(clinic, before, &applied.day, &applied.changes);
         if wanted.is_empty() {
-            return Ok(tx.commit().await?);
+            return Ok(Vec::new());
         }
         let channels = match &applied.channels {
             Some(channels) => channels.clone(),
@@ -122,20 +138,7 @@ impl Engine {
         for (phone, token) in conversations_moved {
             tx.move_conversation(clinic.id, &phone, token).await?;
         }
-        let messages: Vec<NewMessage> = messages
-            .iter()
-            .map(|m| NewMessage {
-                clinic: clinic.id,
-                token_id: Some(m.token),
-                phone: &m.phone,
-                kind: OutboxKind::Notice(m.kind),
-                language: m.language,
-                body: &m.body,
-                short_body: &m.short_body,
-                channel: m.channel,
-            })
-            .collect();
-        Ok(tx.commit_queuing(&messages, now).await?)
+        Ok(messages)
     }
 }
 
