@@ -285,19 +285,21 @@ impl Tx {
         if messages.is_empty() {
             return Ok(());
         }
-        let sql = outbox_insert(messages.len());
-        with_tx!(self, conn => {
-            bind_messages!(sqlx::query(&sql), messages, now).execute(conn).await?;
-        });
+        self.execute(&outbox_insert(messages.len()), &outbox_args(messages, now))
+            .await?;
         Ok(())
     }
 }
 
 /// Adds the statement that queues `messages` to `batch` (nothing when there are none).
 pub(super) fn queue_in<'a>(batch: &mut Batch<'a>, messages: &'a [NewMessage<'a>], now: Timestamp) {
-    if messages.is_empty() {
-        return;
+    if !messages.is_empty() {
+        batch.push(outbox_insert(messages.len()), outbox_args(messages, now));
     }
+}
+
+/// Each message's twelve values, in `OUTBOX_INSERT`'s order.
+fn outbox_args<'a>(messages: &'a [NewMessage<'a>], now: Timestamp) -> Vec<Arg<'a>> {
     let mut args = Vec::with_capacity(messages.len() * 12);
     for m in messages {
         let (channel, status, error) = match m.channel {
@@ -319,41 +321,13 @@ pub(super) fn queue_in<'a>(batch: &mut Batch<'a>, messages: &'a [NewMessage<'a>]
             Arg::Int(Some(now.millis())),
         ]);
     }
-    batch.push(outbox_insert(messages.len()), args);
+    args
 }
 
 /// `OUTBOX_INSERT` with the rows for `messages` messages.
 fn outbox_insert(messages: usize) -> String {
     format!("{OUTBOX_INSERT} {}", value_rows(messages, 12))
 }
-
-/// Binds each message's twelve values, in `OUTBOX_INSERT`'s order.
-macro_rules! bind_messages {
-    ($query:expr, $messages:expr, $now:expr) => {{
-        let mut query = $query;
-        for m in $messages {
-            let (channel, status, error) = match m.channel {
-                Some(channel) => (channel, OutboxStatus::Pending, ""),
-                None => (Channel::WhatsApp, OutboxStatus::Skipped, UNREACHED),
-            };
-            query = query
-                .bind(m.clinic.get())
-                .bind(m.token_id.map(TokenId::get))
-                .bind(m.phone)
-                .bind(m.kind.as_str())
-                .bind(m.language.as_str())
-                .bind(m.body)
-                .bind(m.short_body)
-                .bind(channel.as_str())
-                .bind(status.as_str())
-                .bind(error)
-                .bind($now.millis())
-                .bind($now.millis());
-        }
-        query
-    }};
-}
-use bind_messages;
 
 impl Store {
     /// Claims up to `limit` due messages for `lease_ms`: pending ones whose time has
