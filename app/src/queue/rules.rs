@@ -84,6 +84,18 @@ pub struct Day {
 }
 
 impl Day {
+    /// The day once `changes` are made to it (each changed token takes its new state).
+    pub fn apply(&mut self, changes: &Changes) {
+        for change in &changes.tokens {
+            if let Some(t) = self.tokens.iter_mut().find(|t| t.id == change.token) {
+                t.state = change.after;
+            }
+        }
+        if let Some(d) = changes.day {
+            self.state = d.after;
+        }
+    }
+
     pub fn label(&self, number: TokenNumber) -> String {
         number.label(&self.prefix)
     }
@@ -577,20 +589,6 @@ mod tests {
         }
     }
 
-    /// Applies planned changes to a day, as the storage layer does.
-    fn apply(day: &mut Day, c: &Changes) {
-        for ch in &c.tokens {
-            day.tokens
-                .iter_mut()
-                .find(|t| t.id == ch.token)
-                .unwrap()
-                .state = ch.after;
-        }
-        if let Some(d) = c.day {
-            day.state = d.after;
-        }
-    }
-
     const NOW: Timestamp = Timestamp(1_000);
 
     #[test]
@@ -618,7 +616,7 @@ mod tests {
             NOW,
         )
         .unwrap();
-        apply(&mut d, &c);
+        d.apply(&c);
         assert_eq!(d.tokens[0].state.status, Served);
         assert_eq!(d.tokens[0].state.served_at, Some(NOW));
         assert_eq!(d.tokens[1].state.status, Serving);
@@ -670,10 +668,10 @@ mod tests {
         for action in actions {
             let mut d = original.clone();
             let c = plan_staff(&d, &action, NOW).unwrap();
-            apply(&mut d, &c);
+            d.apply(&c);
             assert_ne!(d, original, "{action:?} changed nothing");
             let u = plan_undo(&d, &c, NOW).unwrap();
-            apply(&mut d, &u);
+            d.apply(&u);
             assert_eq!(d, original, "undo of {action:?}");
         }
     }
@@ -683,9 +681,9 @@ mod tests {
         use TokenStatus::*;
         let mut d = day(vec![t(1, Waiting, false)]);
         let c = plan_staff(&d, &StaffAction::Prioritize { token: TokenId(1) }, NOW).unwrap();
-        apply(&mut d, &c);
+        d.apply(&c);
         let cancel = plan_patient_cancel(&d, TokenId(1), NOW).unwrap();
-        apply(&mut d, &cancel);
+        d.apply(&cancel);
         assert_eq!(
             plan_undo(&d, &c, NOW),
             Err(QueueError::UndoConflict {
@@ -704,7 +702,7 @@ mod tests {
         ));
         let mut d = day(vec![t(1, Served, false), t(2, Waiting, false)]);
         let c = plan_staff(&d, &StaffAction::CloseDay, NOW).unwrap();
-        apply(&mut d, &c);
+        d.apply(&c);
         assert_eq!(d.state.status, DayStatus::Closed);
         assert_eq!(
             d.tokens[1].state.cancel_reason,

@@ -150,7 +150,7 @@ impl TryFrom<PastTokenRow> for EarlierToken {
 
 /// An action taken in but not yet written (`Tx::stage_plan`): what it will be once
 /// committed, and its audit row.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Staged {
     /// The action as it will stand, its `audit_id` not yet known.
     pub applied: Applied,
@@ -521,14 +521,7 @@ impl Tx {
             });
             created = Some((id, new.public_id, next_number));
         }
-        for change in changes.tokens.iter().filter(|c| c.before.is_some()) {
-            if let Some(t) = day.tokens.iter_mut().find(|t| t.id == change.token) {
-                t.state = change.after;
-            }
-        }
-        if let Some(state) = changes.day.map(|d| d.after) {
-            day.state = state;
-        }
+        day.apply(&changes);
         Ok(Staged {
             applied: Applied {
                 audit_id: 0,
