@@ -21,6 +21,8 @@ pub struct DeskToken {
     pub whatsapp_stopped: bool,
     /// The wait the patient is shown, in minutes (waiting patients only).
     pub eta: Option<(u32, u32)>,
+    /// The room the patient was called to (the one being served).
+    pub room: Option<String>,
     /// The alerts sent to the patient today and how each went.
     pub notices: Vec<NoticeLine>,
     /// The patient's WhatsApp conversation with the desk today, oldest first.
@@ -104,6 +106,8 @@ pub struct DeskView {
     /// `(queue id, name)` of the clinic's queues.
     pub queues: Vec<(i64, String)>,
     pub queue_id: i64,
+    /// Where this queue's patients are seen; the desk works in one of them.
+    pub rooms: Vec<String>,
     pub serving: Option<DeskToken>,
     /// In the order NEXT will call them.
     pub waiting: Vec<DeskToken>,
@@ -240,6 +244,7 @@ mod tests {
             whatsapp_until: None,
             whatsapp_stopped: false,
             eta: None,
+            room: None,
             notices: vec![],
             chat: vec![],
         }
@@ -256,6 +261,7 @@ mod tests {
             owner: false,
             queues: vec![],
             queue_id: 1,
+            rooms: vec![],
             serving,
             waiting,
             skipped: vec![],

@@ -39,6 +39,10 @@ pub enum Text {
     KeepOpen,
     MovedBack,
     UpNext,
+    LastCalls,
+    SoundOn,
+    SoundOff,
+    SoundResume,
     ScanToJoin,
     HeldToken,
     OpenHeldToken,
@@ -141,6 +145,14 @@ pub fn tr(lang: Language, text: Text) -> &'static str {
         (Hi, ThanksForRating) => "आपकी राय के लिए धन्यवाद।",
         (En, UpNext) => "Next",
         (Hi, UpNext) => "अगले",
+        (En, LastCalls) => "Last calls",
+        (Hi, LastCalls) => "पिछली पुकारें",
+        (En, SoundOn) => "Sound on",
+        (Hi, SoundOn) => "आवाज़ चालू",
+        (En, SoundOff) => "Tap to turn sound on",
+        (Hi, SoundOff) => "आवाज़ चालू करने के लिए टैप करें",
+        (En, SoundResume) => "Tap anywhere to resume sound",
+        (Hi, SoundResume) => "आवाज़ फिर चालू करने के लिए कहीं भी टैप करें",
         (En, ScanToJoin) => "Scan the QR code at reception to get your token.",
         (Hi, ScanToJoin) => "टोकन पाने के लिए रिसेप्शन पर QR कोड स्कैन करें।",
         (En, HeldToken) => "You already have a token here today:",
@@ -175,5 +187,54 @@ pub fn tr(lang: Language, text: Text) -> &'static str {
             "Follow your place in the queue live and come back when it is nearly your turn."
         }
         (Hi, PosterTrack) => "कतार में अपनी जगह लाइव देखें और अपनी बारी आने से पहले लौट आएँ।",
+    }
+}
+
+/// Where a called patient goes: "Go to Room 2".
+pub fn go_to(lang: Language, place: &str) -> String {
+    match lang {
+        Language::En => format!("Go to {place}"),
+        Language::Hi => format!("{place} में जाएँ"),
+    }
+}
+
+/// What the waiting-room board says aloud for a call: the token read out as separate
+/// letters and digits ("A, one, two"), so no voice reads "A-12" as "A minus twelve",
+/// then where to go.
+pub fn announcement(lang: Language, token: &str, place: &str) -> String {
+    const EN: [&str; 10] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    const HI: [&str; 10] = ["शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"];
+    let spoken: Vec<String> = token
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| match (c.to_digit(10), lang) {
+            (Some(d), Language::En) => EN[d as usize].to_owned(),
+            (Some(d), Language::Hi) => HI[d as usize].to_owned(),
+            (None, _) => c.to_string(),
+        })
+        .collect();
+    let spoken = spoken.join(", ");
+    match lang {
+        Language::En => format!("Token {spoken}. Please go to {place}."),
+        Language::Hi => format!("टोकन {spoken}। कृपया {place} में जाएँ।"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_read_out_letter_by_letter_and_digit_by_digit() {
+        assert_eq!(
+            announcement(Language::En, "A-12", "Room 2"),
+            "Token A, one, two. Please go to Room 2."
+        );
+        assert_eq!(
+            announcement(Language::Hi, "DR-30", "Room 2"),
+            "टोकन D, R, तीन, शून्य। कृपया Room 2 में जाएँ।"
+        );
     }
 }

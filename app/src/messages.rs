@@ -161,6 +161,7 @@ impl TemplateChannel {
 pub const VARIABLES: &[(&str, &str)] = &[
     ("clinic", "the clinic's name"),
     ("queue", "the queue's name"),
+    ("room", "where to go when called: the desk's room, else the queue's name"),
     ("token", "the token, e.g. A-12"),
     ("name", "the patient's name"),
     ("position", "how many are ahead"),
@@ -174,6 +175,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
 pub struct Vars {
     pub clinic: String,
     pub queue: String,
+    pub room: String,
     pub token: String,
     pub name: String,
     pub position: String,
@@ -187,6 +189,7 @@ impl Vars {
         Some(match name {
             "clinic" => &self.clinic,
             "queue" => &self.queue,
+            "room" => &self.room,
             "token" => &self.token,
             "name" => &self.name,
             "position" => &self.position,
@@ -208,6 +211,7 @@ impl Vars {
         Self {
             clinic: view.clinic_name.clone(),
             queue: view.queue_name.clone(),
+            room: view.room.clone().unwrap_or_else(|| view.queue_name.clone()),
             token: view.token.clone(),
             name: name.to_owned(),
             position: view.ahead.to_string(),
@@ -222,6 +226,7 @@ impl Vars {
         Self {
             clinic: clinic.to_owned(),
             queue: "General".into(),
+            room: "Room 2".into(),
             token: "A-12".into(),
             name: "Asha".into(),
             position: "2".into(),
@@ -235,7 +240,7 @@ impl Vars {
 /// A template that failed validation, in words the owner can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum TemplateError {
-    #[error("Unknown variable {{{0}}}. Use one of: {{clinic}}, {{queue}}, {{token}}, {{name}}, {{position}}, {{eta}}, {{now_serving}}, {{link}}.")]
+    #[error("Unknown variable {{{0}}}. Use one of: {{clinic}}, {{queue}}, {{room}}, {{token}}, {{name}}, {{position}}, {{eta}}, {{now_serving}}, {{link}}.")]
     UnknownVariable(String),
     #[error("A \"{{\" is not closed with \"}}\".")]
     Unclosed,
@@ -303,8 +308,8 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
         (TokenCreated, Hi) => "{clinic}: आपका टोकन {token} ({queue}) है। आपसे पहले {position} लोग हैं, लगभग {eta}। लाइव देखें: {link}",
         (NextSoon, En) => "{clinic}: {token}, your turn is near. {position} ahead of you (now serving {now_serving}). Please come to the waiting area. {link}",
         (NextSoon, Hi) => "{clinic}: {token}, आपकी बारी पास है। आपसे पहले {position} लोग हैं (अभी {now_serving})। कृपया प्रतीक्षा कक्ष में आ जाएँ। {link}",
-        (YourTurn, En) => "{clinic}: it's your turn, {name}! Token {token}, please go to {queue} now.",
-        (YourTurn, Hi) => "{clinic}: {name}, आपकी बारी आ गई है! टोकन {token}, कृपया अभी {queue} पर जाएँ।",
+        (YourTurn, En) => "{clinic}: it's your turn, {name}! Token {token}, please go to {room} now.",
+        (YourTurn, Hi) => "{clinic}: {name}, आपकी बारी आ गई है! टोकन {token}, कृपया अभी {room} पर जाएँ।",
         (Missed, En) => "{clinic}: we called {token} but could not find you. Please see reception to be called again.",
         (Missed, Hi) => "{clinic}: हमने {token} बुलाया पर आप नहीं मिले। दोबारा बुलाए जाने के लिए कृपया रिसेप्शन पर मिलें।",
         (Feedback, En) => "Thank you for visiting {clinic}, {name}. How was it? Rate your visit in one tap: {link}",
@@ -320,8 +325,8 @@ pub fn default_short_template(kind: MessageKind, language: Language) -> Option<&
     Some(match (kind, language) {
         (NextSoon, En) => "{clinic}: {token}, your turn is near ({position} ahead). Please come to the waiting area.",
         (NextSoon, Hi) => "{clinic}: {token}, आपकी बारी पास है ({position} आगे)। कृपया प्रतीक्षा कक्ष में आएँ।",
-        (YourTurn, En) => "{clinic}: it's your turn! Token {token}, please go to {queue} now.",
-        (YourTurn, Hi) => "{clinic}: आपकी बारी! टोकन {token}, कृपया अभी {queue} पर जाएँ।",
+        (YourTurn, En) => "{clinic}: it's your turn! Token {token}, please go to {room} now.",
+        (YourTurn, Hi) => "{clinic}: आपकी बारी! टोकन {token}, कृपया अभी {room} पर जाएँ।",
         (Missed, En) => "{clinic}: we called {token} but missed you. Please see reception.",
         (Missed, Hi) => "{clinic}: {token} बुलाया गया पर आप नहीं मिले। कृपया रिसेप्शन पर मिलें।",
         _ => return None,

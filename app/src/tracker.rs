@@ -29,6 +29,10 @@ pub struct TrackerView {
     /// Minutes until the likely call, as a range (waiting tokens only).
     pub eta: Option<(u32, u32)>,
     pub now_serving: Option<String>,
+    /// Where to go when called: the room the desk called from (`None` in a queue
+    /// without rooms, and before the call).
+    #[serde(default)]
+    pub room: Option<String>,
     /// Why the clinic is not running its queue (suspended, disabled), if so.
     pub notice: Option<String>,
     /// "Get updates on WhatsApp": a click-to-chat link to the clinic's number with the
@@ -86,6 +90,9 @@ mod build {
                 ahead,
                 eta,
                 now_serving: serving.map(|s| day.label(s.number)),
+                room: (phase == Phase::YourTurn)
+                    .then(|| t.state.room.clone())
+                    .flatten(),
                 notice,
                 rated,
                 whatsapp_link: None,

@@ -175,6 +175,7 @@ impl ScratchClinic<'_> {
                 prefix: prefix.to_string(),
                 default_service_minutes: None,
                 position: position as i64,
+                rooms: Vec::new(),
             };
             queues.push(tx.insert_queue(id, &queue, now).await?);
         }
@@ -254,8 +255,7 @@ async fn work_one_clinic(
                 staff,
                 queue,
                 StaffAction::Next {
-                    expected_serving: serving,
-                },
+                    expected_serving: serving, room: None },
             )
             .await
         {

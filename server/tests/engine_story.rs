@@ -25,6 +25,7 @@ on_both_backends!(
     the_desk_acts_on_todays_day_after_the_clinic_changes_timezone,
     an_archived_queue_refuses_the_desk_it_was_open_for,
     a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on,
+    each_desk_calls_to_its_room_and_undo_takes_the_call_back,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -105,15 +106,13 @@ async fn two_desks_press_next_at_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None
-            }
+                expected_serving: None, room: None }
         ),
         engine.act(
             &c.desk2,
             c.general,
             StaffAction::Next {
-                expected_serving: None
-            }
+                expected_serving: None, room: None }
         ),
     );
     let (won, lost) = match (one, two) {
@@ -160,8 +159,7 @@ async fn a_double_click_never_advances_twice(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -171,8 +169,7 @@ async fn a_double_click_never_advances_twice(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await;
     assert_eq!(
@@ -204,8 +201,7 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -218,8 +214,7 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
 
     let actions = [
         StaffAction::Next {
-            expected_serving: serving,
-        },
+            expected_serving: serving, room: None },
         StaffAction::Served {
             expected_serving: serving,
         },
@@ -229,8 +224,7 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
         StaffAction::Prioritize { token: ids[2] },
         StaffAction::Call {
             token: ids[2],
-            expected_serving: serving,
-        },
+            expected_serving: serving, room: None },
         StaffAction::Cancel { token: ids[1] },
         StaffAction::SetIntakePaused { paused: true },
     ];
@@ -304,8 +298,7 @@ async fn undo_walks_back_one_action_at_a_time_and_each_only_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap()
@@ -316,8 +309,7 @@ async fn undo_walks_back_one_action_at_a_time_and_each_only_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: Some(ids[0]),
-            },
+                expected_serving: Some(ids[0]), room: None },
         )
         .await
         .unwrap();
@@ -384,8 +376,7 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -400,8 +391,7 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -442,8 +432,7 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: current,
-            },
+                expected_serving: current, room: None },
         )
         .await
     {
@@ -459,8 +448,7 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             c.general,
             StaffAction::Call {
                 token: more[1],
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -585,8 +573,7 @@ async fn close_day_is_refused_while_a_patient_is_being_served(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -631,8 +618,7 @@ async fn close_day_is_refused_while_a_patient_is_being_served(store: Store) {
                 &c.desk,
                 c.general,
                 StaffAction::Next {
-                    expected_serving: None,
-                },
+                    expected_serving: None, room: None },
             )
             .await,
     );
@@ -648,8 +634,7 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -686,8 +671,7 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
                 &c.desk,
                 c.general,
                 StaffAction::Next {
-                    expected_serving: Some(ids[0]),
-                },
+                    expected_serving: Some(ids[0]), room: None },
             )
             .await
             .map(drop),
@@ -723,8 +707,7 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
                 c.general,
                 StaffAction::Call {
                     token: ids[1],
-                    expected_serving: Some(ids[0]),
-                },
+                    expected_serving: Some(ids[0]), room: None },
             )
             .await
             .map(drop),
@@ -775,8 +758,7 @@ async fn staff_never_reach_another_clinic(store: Store) {
                     intruder,
                     b.general,
                     StaffAction::Next {
-                        expected_serving: None
-                    }
+                        expected_serving: None, room: None }
                 )
                 .await
         ),
@@ -885,8 +867,7 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -899,8 +880,7 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: Some(asha_id),
-            },
+                expected_serving: Some(asha_id), room: None },
         )
         .await
         .unwrap();
@@ -947,8 +927,7 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();
@@ -961,8 +940,7 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
         &c.desk,
         c.general,
         StaffAction::Next {
-            expected_serving: Some(asha_id),
-        },
+            expected_serving: Some(asha_id), room: None },
     )
     .await
     .unwrap();
@@ -991,8 +969,7 @@ async fn the_desk_acts_on_todays_day_after_the_clinic_changes_timezone(store: St
     let engine = Engine::new(store.clone()).with_clock(Clock::manual(kolkata_small_hours()));
     add(&engine, &c.desk, c.general, &["Asha"]).await;
     let next = StaffAction::Next {
-        expected_serving: None,
-    };
+        expected_serving: None, room: None };
     // The desk's NEXT in Kolkata: the engine now knows where the queue is.
     let kolkata = engine.act(&c.desk, c.general, next.clone()).await.unwrap();
 
@@ -1027,8 +1004,7 @@ async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
     let engine = engine(&store);
     add(&engine, &c.desk, c.dental, &["Asha"]).await;
     let next = StaffAction::Next {
-        expected_serving: None,
-    };
+        expected_serving: None, room: None };
     engine.act(&c.desk, c.dental, next.clone()).await.unwrap();
     let mut dental = store
         .all_queues_of(c.id)
@@ -1087,4 +1063,115 @@ async fn a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on(store: 
         .waiting
         .len();
     assert_eq!(waiting, 3, "the three walk-ins added between the rounds");
+}
+
+/// The queue `id` of the clinic, seen in `rooms` from now on.
+async fn give_rooms(store: &Store, clinic: ClinicId, id: QueueId, rooms: &[&str]) {
+    let mut queue = store
+        .queues_of(clinic)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.id == id)
+        .unwrap();
+    queue.rooms = rooms.iter().map(|r| r.to_string()).collect();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_queue(&queue).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) {
+    use qline_app::tracker::Phase;
+    let c = support::clinic(&store, "rooms", settings()).await;
+    give_rooms(&store, c.id, c.general, &["Room 1", "Room 2"]).await;
+    let engine = engine(&store);
+    let made = add_with_links(&engine, &c.desk, c.general, &["Asha", "Bilal"]).await;
+    let ((asha, asha_link), (bilal, bilal_link)) = (made[0].clone(), made[1].clone());
+    let next = |expected_serving, room: Option<&str>| StaffAction::Next {
+        expected_serving,
+        room: room.map(str::to_owned),
+    };
+    let rooms = vec!["Room 1".to_owned(), "Room 2".to_owned()];
+
+    // A queue seen in two rooms needs the desk to say which; a room it does not have is
+    // refused by name. Neither changes anything.
+    assert_eq!(
+        refusal(engine.act(&c.desk, c.general, next(None, None)).await),
+        QueueError::ChooseRoom {
+            rooms: rooms.clone()
+        }
+    );
+    assert_eq!(
+        refusal(engine.act(&c.desk, c.general, next(None, Some("Room 9"))).await),
+        QueueError::UnknownRoom {
+            room: "Room 9".into(),
+            rooms: rooms.clone()
+        }
+    );
+    let called = engine
+        .act(&c.desk, c.general, next(None, Some("Room 2")))
+        .await
+        .unwrap();
+    assert_eq!(serving(&called), Some(asha));
+    assert_eq!(
+        engine.tracker(&asha_link).await.unwrap().room.as_deref(),
+        Some("Room 2")
+    );
+    let board = engine.board("rooms").await.unwrap();
+    assert_eq!(board.queues[0].serving_room.as_deref(), Some("Room 2"));
+    assert_eq!(
+        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
+        [("A-1", "Room 2")]
+    );
+
+    // The other desk, in Room 1, calls Bilal: the board lists both calls, newest first.
+    engine
+        .act(&c.desk2, c.general, next(Some(asha), Some("Room 1")))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.tracker(&bilal_link).await.unwrap().room.as_deref(),
+        Some("Room 1")
+    );
+    assert_eq!(engine.tracker(&asha_link).await.unwrap().room, None);
+    let board = engine.board("rooms").await.unwrap();
+    assert_eq!(
+        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
+        [("A-2", "Room 1"), ("A-1", "Room 2")]
+    );
+
+    // UNDO takes Bilal's call back and puts Asha back in Room 2, in the database too.
+    engine.undo(&c.desk, c.general).await.unwrap();
+    assert_eq!(
+        engine.tracker(&asha_link).await.unwrap().room.as_deref(),
+        Some("Room 2")
+    );
+    assert_eq!(engine.tracker(&bilal_link).await.unwrap().room, None);
+    let (_, tokens) = state(&store, called.day_id).await;
+    let room_of = |id| tokens.iter().find(|t| t.id == id).unwrap().state.room.clone();
+    assert_eq!(room_of(asha).as_deref(), Some("Room 2"));
+    assert_eq!(room_of(bilal).as_deref(), Some("Room 1"), "the room of its last call stays");
+    let board = engine.board("rooms").await.unwrap();
+    assert_eq!(
+        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
+        [("A-1", "Room 2")]
+    );
+
+    // A queue with one room needs no choice; a queue with none names no room.
+    give_rooms(&store, c.id, c.general, &["Room 1"]).await;
+    engine
+        .act(&c.desk, c.general, next(Some(asha), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.tracker(&bilal_link).await.unwrap().room.as_deref(),
+        Some("Room 1")
+    );
+    let dental = add_with_links(&engine, &c.desk, c.dental, &["Chitra"]).await;
+    engine
+        .act(&c.desk, c.dental, next(None, Some("Room 1")))
+        .await
+        .unwrap();
+    let chitra = engine.tracker(&dental[0].1).await.unwrap();
+    assert_eq!((chitra.phase, chitra.room), (Phase::YourTurn, None));
 }

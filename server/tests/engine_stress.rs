@@ -265,8 +265,7 @@ async fn random_action(
     };
     let Some((_, day)) = today else {
         let next = StaffAction::Next {
-            expected_serving: None,
-        };
+            expected_serving: None, room: None };
         return (Kind::Next, engine.act(staff, queue, next).await.map(drop));
     };
     let serving = day.serving().map(|t| t.id);
@@ -281,19 +280,16 @@ async fn random_action(
     };
     let action = match roll {
         30..=59 => StaffAction::Next {
-            expected_serving: serving,
-        },
+            expected_serving: serving, room: None },
         60..=71 => match pick(rng, TokenStatus::Waiting).or(serving) {
             Some(token) => StaffAction::Skip { token },
             None => StaffAction::Next {
-                expected_serving: serving,
-            },
+                expected_serving: serving, room: None },
         },
         72..=83 => match pick(rng, TokenStatus::Skipped) {
             Some(token) => StaffAction::Recall { token },
             None => StaffAction::Next {
-                expected_serving: serving,
-            },
+                expected_serving: serving, room: None },
         },
         _ => return (Kind::Undo, engine.undo(staff, queue).await.map(drop)),
     };

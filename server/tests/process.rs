@@ -254,8 +254,7 @@ async fn a_backup_taken_while_serving_restores_to_the_same_clinic_and_tokens() {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None,
-            },
+                expected_serving: None, room: None },
         )
         .await
         .unwrap();

@@ -104,12 +104,14 @@ pub async fn save_queue(
     name: String,
     prefix: String,
     default_service_minutes: String,
+    rooms: Option<String>,
 ) -> Result<(), AppError> {
     let input = crate::tenant::console::QueueInput {
         queue_id,
         name,
         prefix,
         default_service_minutes,
+        rooms,
     };
     as_caller!(|caller, tenants| Ok(tenants.save_queue(&caller, slug.as_deref(), &input).await?))
 }

@@ -54,10 +54,12 @@ pub async fn load_desk(queue_id: Option<i64>) -> Result<crate::desk::DeskView, A
     Ok(engine.desk(&staff, queue_id.map(QueueId)).await?)
 }
 
-/// Runs one desk action and answers the desk's view after it.
+/// Runs one desk action and answers the desk's view after it. `room` is the room the
+/// desk works in (chosen once per shift), which NEXT and CALL send their patient to.
 #[server(prefix = "/api", endpoint = "desk/act", input = leptos::server_fn::codec::Json)]
 pub async fn desk_act(
     queue_id: i64,
+    room: Option<String>,
     command: DeskCommand,
 ) -> Result<crate::desk::DeskView, AppError> {
     use crate::domain::{QueueId, TokenId};
@@ -70,6 +72,7 @@ pub async fn desk_act(
         DeskCommand::Undo => None,
         DeskCommand::Next { expected_serving } => Some(StaffAction::Next {
             expected_serving: serving(expected_serving),
+            room,
         }),
         DeskCommand::Served { expected_serving } => Some(StaffAction::Served {
             expected_serving: serving(expected_serving),
@@ -89,6 +92,7 @@ pub async fn desk_act(
         } => Some(StaffAction::Call {
             token: TokenId(token),
             expected_serving: serving(expected_serving),
+            room,
         }),
         DeskCommand::Cancel { token } => Some(StaffAction::Cancel {
             token: TokenId(token),

@@ -80,7 +80,7 @@ impl AppError {
             AppError::Refused(refusal) => match refusal {
                 Q::UnknownClinic | Q::UnknownQueue | Q::UnknownToken => S::NOT_FOUND,
                 Q::Forbidden => S::FORBIDDEN,
-                Q::Invalid(_) => S::BAD_REQUEST,
+                Q::Invalid(_) | Q::ChooseRoom { .. } | Q::UnknownRoom { .. } => S::BAD_REQUEST,
                 Q::DailyLimitReached { .. }
                 | Q::PhoneLimitReached { .. }
                 | Q::TooManyFromNetwork { .. } => S::TOO_MANY_REQUESTS,

@@ -130,4 +130,21 @@ pub struct Queue {
     pub default_service_minutes: Option<u32>,
     pub position: i64,
     pub archived: bool,
+    /// Where the queue's patients are seen ("Room 2", "Dental chair 1"), in the order
+    /// the desk offers them; empty for a queue seen in one unnamed place.
+    pub rooms: Vec<String>,
+}
+
+/// A queue's rooms as stored: one name per line.
+pub fn rooms_from_stored(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn rooms_to_stored(rooms: &[String]) -> String {
+    rooms.join("\n")
 }

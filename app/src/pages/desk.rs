@@ -91,12 +91,36 @@ fn serving_id(state: RwSignal<DeskView>) -> Option<i64> {
     state.with(|s| s.serving.as_ref().map(|t| t.id))
 }
 
+/// The room a desk calls to until it chooses: the queue's only room, if it has one.
+fn only_room(rooms: &[String]) -> Option<String> {
+    match rooms {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// Whether this desk must choose its room before it calls anyone.
+fn room_missing(state: RwSignal<DeskView>, room: RwSignal<Option<String>>) -> bool {
+    state.with(|s| s.rooms.len() > 1) && room.with(Option::is_none)
+}
+
 #[component]
 fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
+    let room = RwSignal::new(only_room(&initial.rooms));
     let state = RwSignal::new(initial);
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let clock = RwSignal::new(state.get_untracked().now);
+    // The room this device chose for the queue on screen (kept in the browser, once per
+    // shift).
+    #[cfg(feature = "hydrate")]
+    {
+        let rooms = Memo::new(move |_| state.with(|s| (s.queue_id, s.rooms.clone())));
+        Effect::new(move |_| {
+            let (queue, rooms) = rooms.get();
+            room.set(live::chosen_room(queue, &rooms).or_else(|| only_room(&rooms)));
+        });
+    }
 
     // One action at a time; its answer (or a refusal and a fresh view) replaces the screen.
     let run = Callback::new(move |command: DeskCommand| {
@@ -105,8 +129,9 @@ fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
         }
         busy.set(true);
         let queue = state.get_untracked().queue_id;
+        let room = room.get_untracked();
         leptos::task::spawn_local(async move {
-            match desk_act(queue, command).await {
+            match desk_act(queue, room, command).await {
                 Ok(view) => {
                     problem.set(None);
                     state.set(view);
@@ -123,7 +148,7 @@ fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
     });
 
     #[cfg(feature = "hydrate")]
-    live::follow(state, clock, busy, run);
+    live::follow(state, room, clock, busy, run);
 
     view! {
         <section class="desk" data-testid="desk">
@@ -135,8 +160,8 @@ fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
             })}
             {move || state.with(|s| s.day_closed).then(|| view! { <p class="notice">"Today's queue is closed."</p> })}
             <div class="desk-grid">
-                <NowServing state busy run/>
-                <TokenLists state busy run/>
+                <NowServing state room busy run/>
+                <TokenLists state room busy run/>
                 <Inbox state clock/>
                 <WalkIn state busy run back=walk_in/>
             </div>
@@ -194,6 +219,7 @@ fn DeskHead(state: RwSignal<DeskView>) -> AnyView {
 #[component]
 fn NowServing(
     state: RwSignal<DeskView>,
+    room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
 ) -> AnyView {
@@ -202,12 +228,14 @@ fn NowServing(
     let locked = move || busy.get() || state.with(|s| s.notice.is_some());
     view! {
         <div class="card now-card">
+            <RoomChoice state room/>
             <p class="token-caption">"Now serving"</p>
             <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
+            {move || s().serving.and_then(|t| t.room).map(|r| view! { <p class="token-room" data-testid="desk-serving-room">"→ "{r}</p> })}
             <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
             <p class="muted small" data-testid="serving-notices">{move || s().serving.map(|t| t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")).unwrap_or_default()}</p>
             <div class="desk-buttons">
-                <button class="button button-primary button-big" disabled=locked
+                <button class="button button-primary button-big" disabled=move || locked() || room_missing(state, room)
                     on:click=move |_| run.run(DeskCommand::Next { expected_serving: serving() }) title="N">"NEXT"</button>
                 <button class="button" disabled=move || locked() || serving().is_none()
                     on:click=move |_| run.run(DeskCommand::Served { expected_serving: serving() })>"SERVED"</button>
@@ -221,10 +249,49 @@ fn NowServing(
     .into_any()
 }
 
+/// The room this desk calls patients to: chosen once per shift from the queue's rooms
+/// and remembered on this device; shown as plain words when the queue has one room.
+#[component]
+fn RoomChoice(state: RwSignal<DeskView>, room: RwSignal<Option<String>>) -> AnyView {
+    let rooms = move || state.with(|s| s.rooms.clone());
+    view! {
+        {move || match rooms().as_slice() {
+            [] => ().into_any(),
+            [only] => view! { <p class="muted" data-testid="desk-room">"Room: "<strong>{only.clone()}</strong></p> }.into_any(),
+            several => {
+                let several = several.to_vec();
+                view! {
+                    <label class="field room-choice">
+                        <span>"Your room"</span>
+                        <select data-testid="desk-room" aria-describedby="room-hint"
+                            on:change=move |e| {
+                                let chosen = event_target_value(&e);
+                                #[cfg(feature = "hydrate")]
+                                live::choose_room(state.with_untracked(|s| s.queue_id), &chosen);
+                                room.set(Some(chosen).filter(|c| !c.is_empty()));
+                            }>
+                            <option value="" selected=move || room.with(Option::is_none)>"Choose your room…"</option>
+                            {several.into_iter().map(|r| {
+                                let (value, chosen) = (r.clone(), r.clone());
+                                view! { <option value=value selected=move || room.with(|c| c.as_deref() == Some(chosen.as_str()))>{r}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {move || room_missing(state, room).then(|| view! {
+                        <p class="notice notice-warn" id="room-hint" role="status">"Choose the room you call patients to: NEXT tells them to come there."</p>
+                    })}
+                }.into_any()
+            }
+        }}
+    }
+    .into_any()
+}
+
 /// The waiting list in calling order and the missed patients.
 #[component]
 fn TokenLists(
     state: RwSignal<DeskView>,
+    room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
 ) -> AnyView {
@@ -233,14 +300,14 @@ fn TokenLists(
         <div class="card">
             <h2>"Waiting"</h2>
             <ol class="token-list" data-testid="waiting">
-                {move || s().waiting.into_iter().map(|t| row(t, state, busy, run, true)).collect_view()}
+                {move || s().waiting.into_iter().map(|t| row(t, state, room, busy, run, true)).collect_view()}
             </ol>
             {move || s().waiting.is_empty().then(|| view! { <p class="muted">"Nobody is waiting."</p> })}
         </div>
         <div class="card">
             <h2>"Missed"</h2>
             <ul class="token-list" data-testid="skipped">
-                {move || s().skipped.into_iter().map(|t| row(t, state, busy, run, false)).collect_view()}
+                {move || s().skipped.into_iter().map(|t| row(t, state, room, busy, run, false)).collect_view()}
             </ul>
             {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
         </div>
@@ -302,6 +369,7 @@ fn WalkIn(
 fn row(
     t: DeskToken,
     state: RwSignal<DeskView>,
+    room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
     waiting: bool,
@@ -328,7 +396,7 @@ fn row(
             <span class="row-actions">
                 {if waiting {
                     view! {
-                        <button class="button small" disabled=move || busy.get()
+                        <button class="button small" disabled=move || busy.get() || room_missing(state, room)
                             on:click=move |_| run.run(DeskCommand::Call { token: id, expected_serving: serving() })>"Call"</button>
                         <button class="button small" disabled=move || busy.get() || t.priority
                             on:click=move |_| run.run(DeskCommand::Priority { token: id })>"Priority"</button>
@@ -478,8 +546,29 @@ mod live {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
+    fn room_key(queue: i64) -> String {
+        format!("qline-desk-room-{queue}")
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+    }
+
+    /// The room this device chose for `queue`, while it is still one of the queue's.
+    pub fn chosen_room(queue: i64, rooms: &[String]) -> Option<String> {
+        let chosen = storage()?.get_item(&room_key(queue)).ok().flatten()?;
+        rooms.contains(&chosen).then_some(chosen)
+    }
+
+    pub fn choose_room(queue: i64, room: &str) {
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(&room_key(queue), room);
+        }
+    }
+
     pub fn follow(
         state: RwSignal<DeskView>,
+        room: RwSignal<Option<String>>,
         clock: RwSignal<i64>,
         busy: RwSignal<bool>,
         run: Callback<DeskCommand>,
@@ -514,7 +603,7 @@ mod live {
                 return;
             }
             match e.key().as_str() {
-                "n" | "N" => run.run(DeskCommand::Next {
+                "n" | "N" if !room_missing(state, room) => run.run(DeskCommand::Next {
                     expected_serving: serving_id(state),
                 }),
                 "s" | "S" => {

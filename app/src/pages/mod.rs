@@ -20,6 +20,8 @@ mod polling;
 mod poster;
 #[cfg(feature = "hydrate")]
 mod send;
+#[cfg(feature = "hydrate")]
+mod sound;
 mod tracker;
 
 pub use account::AccountPage;

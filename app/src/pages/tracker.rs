@@ -134,7 +134,10 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
                 <p class="token-caption">{tr(lang, Text::YourToken)}</p>
                 <p class="token-number" data-testid="token">{move || v().token}</p>
                 <p class="token-status" data-testid="status">{move || tr(lang, phase_words(v().phase).0)}</p>
-                {move || phase_words(v().phase).1.map(|help| view! { <p class="muted">{tr(lang, help)}</p> })}
+                {move || match v().room {
+                    Some(room) => view! { <p class="token-room" data-testid="room">{crate::i18n::go_to(lang, &room)}</p> }.into_any(),
+                    None => phase_words(v().phase).1.map(|help| view! { <p class="muted">{tr(lang, help)}</p> }).into_any(),
+                }}
             </div>
             {move || (v().phase == Phase::Waiting).then(|| view! {
                 <div class="stats">
@@ -288,25 +291,7 @@ mod live {
         if let Some(window) = web_sys::window() {
             let _ = window.navigator().vibrate_with_duration(600);
         }
-        chime();
-    }
-
-    /// A short two-tone chime (browsers may stay silent until the page was touched once).
-    fn chime() {
-        let Ok(audio) = web_sys::AudioContext::new() else {
-            return;
-        };
-        let start = audio.current_time();
-        for (i, frequency) in [880.0f32, 660.0].into_iter().enumerate() {
-            let Ok(tone) = audio.create_oscillator() else {
-                return;
-            };
-            tone.frequency().set_value(frequency);
-            let _ = tone.connect_with_audio_node(&audio.destination());
-            let at = start + i as f64 * 0.35;
-            let _ = tone.start_with_when(at);
-            let _ = tone.stop_with_when(at + 0.3);
-        }
+        crate::pages::sound::chime();
     }
 
     pub fn follow(

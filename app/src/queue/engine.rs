@@ -416,6 +416,7 @@ impl Engine {
             if snap.queue.archived {
                 return Err(QueueError::UnknownQueue);
             }
+            let action = action.in_room(&snap.queue.rooms)?;
             let changes = rules::plan_staff(&snap.day, &action, now)?;
             Ok(Plan {
                 changes,

@@ -50,6 +50,10 @@ pub enum QueueError {
     NothingToUndo,
     #[error("That action cannot be undone any more: token {token} has changed since.")]
     UndoConflict { token: String },
+    #[error("This queue is seen in {}: choose your room at the top of the desk first.", rooms.join(", "))]
+    ChooseRoom { rooms: Vec<String> },
+    #[error("\"{room}\" is not one of this queue's rooms ({}). Choose your room again at the top of the desk.", rooms.join(", "))]
+    UnknownRoom { room: String, rooms: Vec<String> },
     #[error("You do not have access to that clinic.")]
     Forbidden,
     #[error("{0}")]

@@ -9,7 +9,7 @@ use crate::domain::{
 use serde::{Deserialize, Serialize};
 
 /// The mutable part of a token: what an action changes and what UNDO puts back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenState {
     pub status: TokenStatus,
     pub previous_status: Option<TokenStatus>,
@@ -18,6 +18,9 @@ pub struct TokenState {
     pub served_at: Option<Timestamp>,
     pub cancelled_at: Option<Timestamp>,
     pub cancel_reason: Option<CancelReason>,
+    /// The room the latest call sent the patient to (`None` in a queue without rooms).
+    #[serde(default)]
+    pub room: Option<String>,
 }
 
 impl TokenState {
@@ -30,6 +33,7 @@ impl TokenState {
             served_at: None,
             cancelled_at: None,
             cancel_reason: None,
+            room: None,
         }
     }
 
@@ -88,7 +92,7 @@ impl Day {
     pub fn apply(&mut self, changes: &Changes) {
         for change in &changes.tokens {
             if let Some(t) = self.tokens.iter_mut().find(|t| t.id == change.token) {
-                t.state = change.after;
+                t.state = change.after.clone();
             }
         }
         if let Some(d) = changes.day {
@@ -223,7 +227,7 @@ impl Changes {
         self.tokens.push(TokenChange {
             token: t.id,
             number: t.number,
-            before: Some(t.state),
+            before: Some(t.state.clone()),
             after,
         });
         self
@@ -234,9 +238,11 @@ impl Changes {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StaffAction {
     /// Finish whoever is serving and call the next in order. Carries the token the desk
-    /// believes is serving, so two desks (or a double click) never advance twice.
+    /// believes is serving, so two desks (or a double click) never advance twice, and
+    /// the room the desk calls to.
     Next {
         expected_serving: Option<TokenId>,
+        room: Option<String>,
     },
     /// Finish the current patient without calling anyone.
     Served {
@@ -255,6 +261,7 @@ pub enum StaffAction {
     Call {
         token: TokenId,
         expected_serving: Option<TokenId>,
+        room: Option<String>,
     },
     Cancel {
         token: TokenId,
@@ -282,6 +289,30 @@ impl StaffAction {
         }
     }
 
+    /// The same action with the room its call names settled against the queue's rooms
+    /// (see `room_for`). Actions that call nobody are unchanged.
+    pub fn in_room(self, rooms: &[String]) -> Result<Self, QueueError> {
+        Ok(match self {
+            StaffAction::Next {
+                expected_serving,
+                room,
+            } => StaffAction::Next {
+                expected_serving,
+                room: room_for(rooms, room.as_deref())?,
+            },
+            StaffAction::Call {
+                token,
+                expected_serving,
+                room,
+            } => StaffAction::Call {
+                token,
+                expected_serving,
+                room: room_for(rooms, room.as_deref())?,
+            },
+            other => other,
+        })
+    }
+
     /// The token the action is about, for the audit row.
     pub fn target(&self) -> Option<TokenId> {
         match self {
@@ -292,6 +323,28 @@ impl StaffAction {
             | StaffAction::Cancel { token } => Some(*token),
             _ => None,
         }
+    }
+}
+
+/// The room a desk's call names: the one the desk chose, which must be one of the
+/// queue's; the queue's only room when the desk chose none; no room in a queue without
+/// rooms. A queue seen in several rooms needs the desk to choose.
+pub fn room_for(rooms: &[String], chosen: Option<&str>) -> Result<Option<String>, QueueError> {
+    match (chosen.map(str::trim).filter(|c| !c.is_empty()), rooms) {
+        (_, []) => Ok(None),
+        (None, [only]) => Ok(Some(only.clone())),
+        (None, _) => Err(QueueError::ChooseRoom {
+            rooms: rooms.to_vec(),
+        }),
+        (Some(chosen), _) => rooms
+            .iter()
+            .find(|r| r.as_str() == chosen)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| QueueError::UnknownRoom {
+                room: chosen.to_owned(),
+                rooms: rooms.to_vec(),
+            }),
     }
 }
 
@@ -333,14 +386,15 @@ fn require_status(
 fn finish(t: &DayToken, now: Timestamp) -> TokenState {
     TokenState {
         served_at: Some(now),
-        ..t.state.moved_to(TokenStatus::Served)
+        ..t.state.clone().moved_to(TokenStatus::Served)
     }
 }
 
-fn call(t: &DayToken, now: Timestamp) -> TokenState {
+fn call(t: &DayToken, now: Timestamp, room: &Option<String>) -> TokenState {
     TokenState {
         called_at: Some(now),
-        ..t.state.moved_to(TokenStatus::Serving)
+        room: room.clone(),
+        ..t.state.clone().moved_to(TokenStatus::Serving)
     }
 }
 
@@ -348,7 +402,7 @@ fn cancel(t: &DayToken, now: Timestamp, reason: CancelReason) -> TokenState {
     TokenState {
         cancelled_at: Some(now),
         cancel_reason: Some(reason),
-        ..t.state.moved_to(TokenStatus::Cancelled)
+        ..t.state.clone().moved_to(TokenStatus::Cancelled)
     }
 }
 
@@ -357,7 +411,10 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
     use TokenStatus::*;
     let changes = Changes::default();
     match action {
-        StaffAction::Next { expected_serving } => {
+        StaffAction::Next {
+            expected_serving,
+            room,
+        } => {
             require_open(day)?;
             require_serving_is(day, *expected_serving)?;
             let current = day.serving();
@@ -370,7 +427,7 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
                 changes = changes.token(c, finish(c, now));
             }
             if let Some(n) = next {
-                changes = changes.token(n, call(n, now));
+                changes = changes.token(n, call(n, now, room));
             }
             Ok(changes)
         }
@@ -382,7 +439,7 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
         StaffAction::Skip { token } => {
             let t = day.token(*token)?;
             require_status(day, t, &[Waiting, Serving], "skipped")?;
-            Ok(changes.token(t, t.state.moved_to(Skipped)))
+            Ok(changes.token(t, t.state.clone().moved_to(Skipped)))
         }
         StaffAction::Recall { token } => {
             require_open(day)?;
@@ -390,7 +447,7 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
             require_status(day, t, &[Skipped], "recalled")?;
             let after = TokenState {
                 is_priority: true,
-                ..t.state.moved_to(Waiting)
+                ..t.state.clone().moved_to(Waiting)
             };
             Ok(changes.token(t, after))
         }
@@ -406,13 +463,14 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
                 t,
                 TokenState {
                     is_priority: true,
-                    ..t.state
+                    ..t.state.clone()
                 },
             ))
         }
         StaffAction::Call {
             token,
             expected_serving,
+            room,
         } => {
             require_open(day)?;
             require_serving_is(day, *expected_serving)?;
@@ -422,7 +480,7 @@ pub fn plan_staff(day: &Day, action: &StaffAction, now: Timestamp) -> Result<Cha
             if let Some(c) = day.serving() {
                 changes = changes.token(c, finish(c, now));
             }
-            Ok(changes.token(t, call(t, now)))
+            Ok(changes.token(t, call(t, now, room)))
         }
         StaffAction::Cancel { token } => {
             let t = day.token(*token)?;
@@ -498,8 +556,8 @@ pub fn plan_undo(day: &Day, last: &Changes, now: Timestamp) -> Result<Changes, Q
                 token: day.label(t.number),
             });
         }
-        let restored = match change.before {
-            Some(before) => before,
+        let restored = match &change.before {
+            Some(before) => before.clone(),
             None => cancel(t, now, CancelReason::Staff),
         };
         undo = undo.token(t, restored);
@@ -611,8 +669,7 @@ mod tests {
         let c = plan_staff(
             &d,
             &StaffAction::Next {
-                expected_serving: Some(TokenId(1)),
-            },
+                expected_serving: Some(TokenId(1)), room: None },
             NOW,
         )
         .unwrap();
@@ -630,8 +687,7 @@ mod tests {
         let err = plan_staff(
             &d,
             &StaffAction::Next {
-                expected_serving: Some(TokenId(1)),
-            },
+                expected_serving: Some(TokenId(1)), room: None },
             NOW,
         )
         .unwrap_err();
@@ -654,8 +710,7 @@ mod tests {
         ]);
         let actions = [
             StaffAction::Next {
-                expected_serving: Some(TokenId(1)),
-            },
+                expected_serving: Some(TokenId(1)), room: None },
             StaffAction::Served {
                 expected_serving: Some(TokenId(1)),
             },
@@ -776,6 +831,27 @@ mod tests {
                 ..ok.clone()
             }),
             Err(QueueError::TooManyFromNetwork { limit: 30 })
+        );
+    }
+
+    #[test]
+    fn a_call_names_the_desks_room_or_the_queues_only_one() {
+        let two = ["Room 1".to_owned(), "Room 2".to_owned()];
+        assert_eq!(room_for(&[], Some("Room 1")), Ok(None));
+        assert_eq!(room_for(&two[..1], None), Ok(Some("Room 1".into())));
+        assert_eq!(room_for(&two, Some(" Room 2 ")), Ok(Some("Room 2".into())));
+        assert_eq!(
+            room_for(&two, Some("")),
+            Err(QueueError::ChooseRoom {
+                rooms: two.to_vec()
+            })
+        );
+        assert_eq!(
+            room_for(&two[..1], Some("Room 2")),
+            Err(QueueError::UnknownRoom {
+                room: "Room 2".into(),
+                rooms: two[..1].to_vec()
+            })
         );
     }
 }

@@ -161,13 +161,15 @@ impl Tx {
     pub async fn update_queue(&mut self, q: &Queue) -> Result<(), StorageError> {
         with_tx!(self, conn => {
             sqlx::query(
-                "UPDATE queues SET name = $2, prefix = $3, default_service_minutes = $4, archived = $5 WHERE id = $1",
+                "UPDATE queues SET name = $2, prefix = $3, default_service_minutes = $4, archived = $5, \
+                 rooms = $6 WHERE id = $1",
             )
             .bind(q.id.get())
             .bind(&q.name)
             .bind(&q.prefix)
             .bind(q.default_service_minutes.map(i64::from))
             .bind(q.archived)
+            .bind(crate::domain::rooms_to_stored(&q.rooms))
             .execute(conn)
             .await?;
         });

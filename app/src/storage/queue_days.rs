@@ -510,7 +510,7 @@ impl Tx {
                 token: id,
                 number: next_number,
                 before: None,
-                after: new.state,
+                after: new.state.clone(),
             });
             day.tokens.push(DayToken {
                 id,
@@ -565,10 +565,11 @@ impl Tx {
         updates.sort_by_key(|c| c.after.status == TokenStatus::Serving);
         let mut writes = Batch::default();
         for change in &updates {
-            let s = change.after;
+            let s = &change.after;
             writes.push(
                 "UPDATE tokens SET status = $3, previous_status = $4, is_priority = $5, called_at = $6, \
-                 served_at = $7, cancelled_at = $8, cancel_reason = $9 WHERE id = $1 AND queue_day_id = $2",
+                 served_at = $7, cancelled_at = $8, cancel_reason = $9, room = $10 \
+                 WHERE id = $1 AND queue_day_id = $2",
                 vec![
                     Arg::Int(Some(change.token.get())),
                     Arg::Int(Some(day_id.get())),
@@ -579,6 +580,7 @@ impl Tx {
                     Arg::Int(s.served_at.map(Timestamp::millis)),
                     Arg::Int(s.cancelled_at.map(Timestamp::millis)),
                     Arg::Text(s.cancel_reason.map(CancelReason::as_str)),
+                    Arg::Text(s.room.as_deref()),
                 ],
             );
         }

@@ -143,7 +143,7 @@ impl TryFrom<ClinicRow> for Clinic {
 }
 
 pub const QUEUE_COLUMNS: &str =
-    "q.id, q.business_id, q.name, q.prefix, q.default_service_minutes, q.position, q.archived";
+    "q.id, q.business_id, q.name, q.prefix, q.default_service_minutes, q.position, q.archived, q.rooms";
 
 #[derive(sqlx::FromRow)]
 pub struct QueueRow {
@@ -154,6 +154,7 @@ pub struct QueueRow {
     default_service_minutes: Option<i64>,
     position: i64,
     archived: bool,
+    rooms: String,
 }
 
 impl From<QueueRow> for Queue {
@@ -166,6 +167,7 @@ impl From<QueueRow> for Queue {
             default_service_minutes: r.default_service_minutes.map(count),
             position: r.position,
             archived: r.archived,
+            rooms: crate::domain::rooms_from_stored(&r.rooms),
         }
     }
 }
@@ -199,12 +201,13 @@ pub struct QueueHeadRow {
     q_default_service_minutes: Option<i64>,
     q_position: i64,
     q_archived: bool,
+    q_rooms: String,
 }
 
 /// The columns of `QueueHeadRow`, from `businesses b` and `queues q`.
 const QUEUE_HEAD_COLUMNS: &str = "q.id AS q_id, q.business_id AS q_business_id, q.name AS q_name, \
      q.prefix AS q_prefix, q.default_service_minutes AS q_default_service_minutes, \
-     q.position AS q_position, q.archived AS q_archived";
+     q.position AS q_position, q.archived AS q_archived, q.rooms AS q_rooms";
 
 /// The statement `QueueHeadRow` reads, for the queue `$1`.
 pub fn queue_head_sql() -> String {
@@ -224,6 +227,7 @@ impl QueueHeadRow {
             default_service_minutes: self.q_default_service_minutes,
             position: self.q_position,
             archived: self.q_archived,
+            rooms: self.q_rooms,
         };
         (self.clinic, queue)
     }
@@ -320,7 +324,7 @@ impl DayRow {
 
 /// The columns the engine reads and writes for each token of a day.
 pub const DAY_TOKEN_COLUMNS: &str = "id, number, status, previous_status, is_priority, \
-    called_at, served_at, cancelled_at, cancel_reason, created_at, \
+    called_at, served_at, cancelled_at, cancel_reason, room, created_at, \
     eta_low, eta_high, eta_centre, eta_scale, eta_ahead";
 
 /// The estimate a token was shown on joining (all five columns, or none).
@@ -356,6 +360,7 @@ pub struct DayTokenRow {
     served_at: Option<i64>,
     cancelled_at: Option<i64>,
     cancel_reason: Option<String>,
+    room: Option<String>,
     created_at: i64,
     #[sqlx(flatten)]
     estimate: EstimateColumns,
@@ -384,6 +389,7 @@ impl TryFrom<DayTokenRow> for DayToken {
                     r.cancel_reason.as_deref(),
                     CancelReason::from_stored,
                 )?,
+                room: r.room,
             },
             joined: Timestamp(r.created_at),
             estimate: r.estimate.estimate(),

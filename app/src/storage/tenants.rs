@@ -25,6 +25,7 @@ pub struct NewQueue {
     pub prefix: String,
     pub default_service_minutes: Option<u32>,
     pub position: i64,
+    pub rooms: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,8 +121,8 @@ impl Tx {
     ) -> Result<QueueId, StorageError> {
         let id: i64 = with_tx!(self, conn => {
             sqlx::query_scalar(
-                "INSERT INTO queues (business_id, name, prefix, default_service_minutes, position, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO queues (business_id, name, prefix, default_service_minutes, position, created_at, rooms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(clinic.get())
             .bind(&q.name)
@@ -129,6 +130,7 @@ impl Tx {
             .bind(q.default_service_minutes.map(i64::from))
             .bind(q.position)
             .bind(now.millis())
+            .bind(crate::domain::rooms_to_stored(&q.rooms))
             .fetch_one(conn)
             .await?
         });

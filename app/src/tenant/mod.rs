@@ -144,12 +144,14 @@ impl Tenants {
                 prefix: "A".into(),
                 default_service_minutes: Some(8),
                 position: 0,
+                rooms: vec!["Room 1".into()],
             },
             NewQueue {
                 name: "Dental".into(),
                 prefix: "D".into(),
                 default_service_minutes: Some(20),
                 position: 1,
+                rooms: vec!["Dental chair 1".into()],
             },
         ];
         let mut tx = store.begin().await?;

@@ -133,10 +133,10 @@ pub async fn audit(store: &Store, ledger: &Ledger) -> anyhow::Result<Vec<Check>>
         for change in &changes.tokens {
             let token = change.token.get();
             let before = now.get(&token).copied();
-            replay.case(before == change.before.map(|b| b.status), || {
+            replay.case(before == change.before.as_ref().map(|b| b.status), || {
                 format!(
                     "audit row {id} ({action}) finds token {token} {before:?}, expected {:?}",
-                    change.before.map(|b| b.status)
+                    change.before.as_ref().map(|b| b.status)
                 )
             });
             let after = change.after.status;

@@ -297,6 +297,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
                 prefix: "A".into(),
                 default_service_minutes: None,
                 position: 0,
+                rooms: Vec::new(),
             },
             now,
         )
@@ -310,6 +311,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
                 prefix: "D".into(),
                 default_service_minutes: None,
                 position: 1,
+                rooms: Vec::new(),
             },
             now,
         )

@@ -1,5 +1,5 @@
-//! Queues: each one's name, token prefix and usual visit length; add, rename, archive
-//! or restore a queue.
+//! Queues: each one's name, token prefix, usual visit length and rooms; add, rename,
+//! archive or restore a queue.
 
 use super::{failure, named, problem, slug_field, Actions};
 use crate::console::ClinicConsole;
@@ -31,6 +31,7 @@ pub(super) fn QueuesPanel(console: ClinicConsole, actions: Actions) -> AnyView {
                             <label class="field"><span>"Name"</span><input name="name" value=q.name.clone() required maxlength="40"/></label>
                             <label class="field field-short"><span>"Prefix"</span><input name="prefix" value=q.prefix.clone() required maxlength="3"/></label>
                             <label class="field field-short"><span>"Usual visit (min)"</span><input name="default_service_minutes" value=minutes inputmode="numeric"/></label>
+                            <label class="field"><span>"Rooms"</span><input name="rooms" value=q.rooms.join(", ") maxlength="700" placeholder="Room 1, Room 2"/></label>
                             <button class="button small" type="submit">"Save"</button>
                         </div>
                     </ActionForm>
@@ -53,6 +54,7 @@ pub(super) fn QueuesPanel(console: ClinicConsole, actions: Actions) -> AnyView {
             </ul>
             {move || problem(failure(archive)())}
             {move || problem(failure(save_queue)())}
+            <p class="muted small">"Rooms: where the queue's patients are seen, separated by commas. Each desk chooses its room, and every call tells the patient, the board and the messages where to go."</p>
             <h3>"Add a queue"</h3>
             <ActionForm action=save_queue>
                 <div class="form form-row">
@@ -60,6 +62,7 @@ pub(super) fn QueuesPanel(console: ClinicConsole, actions: Actions) -> AnyView {
                     <label class="field"><span>"Queue name"</span><input name="name" required maxlength="40" placeholder="Dr Mehta"/></label>
                     <label class="field field-short"><span>"Token prefix"</span><input name="prefix" required maxlength="3" placeholder="B"/></label>
                     <label class="field field-short"><span>"Usual visit (minutes)"</span><input name="default_service_minutes" inputmode="numeric"/></label>
+                    <label class="field"><span>"Rooms (optional)"</span><input name="rooms" maxlength="700" placeholder="Room 1, Room 2"/></label>
                     <button class="button button-primary" type="submit">"Add queue"</button>
                 </div>
             </ActionForm>

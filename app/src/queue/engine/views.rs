@@ -4,7 +4,7 @@
 use super::days::SeenDay;
 use super::polls::{Polls, TrackerAnswer};
 use super::{Engine, EngineError};
-use crate::board::{BoardQueue, BoardView, NEXT_ON_BOARD};
+use crate::board::{BoardCall, BoardQueue, BoardView, CALLS_ON_BOARD, NEXT_ON_BOARD};
 use crate::desk::{DeskToken, DeskView};
 use crate::domain::*;
 use crate::queue::rules;
@@ -57,6 +57,7 @@ impl Engine {
                 .map(|q| (q.id.get(), q.name.clone()))
                 .collect(),
             queue_id: queue.id.get(),
+            rooms: queue.rooms.clone(),
             serving: None,
             waiting: Vec::new(),
             skipped: Vec::new(),
@@ -115,6 +116,9 @@ impl Engine {
                 whatsapp_until: window.map(|w| w.open_until.millis()),
                 whatsapp_stopped: window.is_some_and(|w| w.opted_out),
                 eta: ahead.get(&t.id).map(|&n| pace.wait_minutes(n)),
+                room: (t.state.status == TokenStatus::Serving)
+                    .then(|| t.state.room.clone())
+                    .flatten(),
                 notices,
                 chat,
             }
@@ -157,6 +161,7 @@ impl Engine {
             slug: clinic.slug.to_string(),
             languages: clinic.settings.languages.clone(),
             queues: Vec::with_capacity(queues.len()),
+            calls: Vec::new(),
             notice: (!clinic.status.accepts_work()).then(|| {
                 QueueError::ClinicNotAccepting {
                     status: clinic.status,
@@ -170,11 +175,11 @@ impl Engine {
                 .day_by_date(queue, date)
                 .await?
                 .map(|(_, day)| day);
+            let serving = day.as_ref().and_then(|d| d.serving());
             board.queues.push(BoardQueue {
                 name: queue.name.clone(),
-                serving: day
-                    .as_ref()
-                    .and_then(|d| d.serving().map(|t| d.label(t.number))),
+                serving: day.as_ref().zip(serving).map(|(d, t)| d.label(t.number)),
+                serving_room: serving.and_then(|t| t.state.room.clone()),
                 next: day
                     .as_ref()
                     .map(|d| {
@@ -186,7 +191,20 @@ impl Engine {
                     })
                     .unwrap_or_default(),
             });
+            let Some(day) = &day else { continue };
+            board
+                .calls
+                .extend(day.tokens.iter().filter_map(|t| {
+                    Some(BoardCall {
+                        token: day.label(t.number),
+                        queue: queue.name.clone(),
+                        room: t.state.room.clone(),
+                        at: t.state.called_at?.millis(),
+                    })
+                }));
         }
+        board.calls.sort_by_key(|c| std::cmp::Reverse(c.at));
+        board.calls.truncate(CALLS_ON_BOARD);
         Ok(board)
     }
 

@@ -228,6 +228,7 @@ mod tests {
             default_service_minutes: None,
             position: 0,
             archived: false,
+            rooms: Vec::new(),
         }
     }
 
@@ -530,8 +531,8 @@ mod tests {
             tokens: vec![TokenChange {
                 token: TokenId(1),
                 number: TokenNumber(1),
-                before: Some(before.tokens[0].state),
-                after: after.tokens[0].state,
+                before: Some(before.tokens[0].state.clone()),
+                after: after.tokens[0].state.clone(),
             }],
             day: None,
         };

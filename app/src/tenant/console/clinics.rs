@@ -158,6 +158,7 @@ impl Tenants {
             prefix: "A".into(),
             default_service_minutes: None,
             position: 0,
+            rooms: Vec::new(),
         };
         tx.insert_queue(id, &general, now).await?;
         let owner = NewStaff {

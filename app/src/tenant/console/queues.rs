@@ -1,7 +1,7 @@
 //! A clinic's queues: adding or changing one (name, token prefix, usual visit length),
 //! archiving it and bringing it back.
 
-use super::validate::queue_fields;
+use super::validate::{queue_fields, QueueFields};
 use super::{Caller, ConsoleFailure, Result};
 use crate::console::*;
 use crate::storage::{NewQueue, StorageError};
@@ -15,6 +15,9 @@ pub struct QueueInput {
     pub prefix: String,
     /// Minutes; empty for "use the clinic's default range".
     pub default_service_minutes: String,
+    /// Room names separated by commas or new lines; empty for none, `None` to keep the
+    /// queue's rooms as they are.
+    pub rooms: Option<String>,
 }
 
 impl Tenants {
@@ -27,7 +30,12 @@ impl Tenants {
     ) -> Result<()> {
         let store = self.store();
         let clinic = self.clinic_in_reach(caller, slug).await?;
-        let (name, prefix, minutes) = queue_fields(input)?;
+        let QueueFields {
+            name,
+            prefix,
+            minutes,
+            rooms,
+        } = queue_fields(input)?;
         let now = self.now();
         let queues = store.all_queues_of(clinic.id).await?;
         let mut tx = store.begin().await?;
@@ -38,27 +46,38 @@ impl Tenants {
                     prefix: prefix.clone(),
                     default_service_minutes: minutes,
                     position: queues.iter().map(|q| q.position + 1).max().unwrap_or(0),
+                    rooms: rooms.clone().unwrap_or_default(),
                 };
                 tx.insert_queue(clinic.id, &new, now)
                     .await
                     .map_err(|e| prefix_taken(e, &prefix))?;
-                ("ADD_QUEUE", serde_json::json!({ "prefix": prefix }))
+                (
+                    "ADD_QUEUE",
+                    serde_json::json!({ "prefix": prefix, "rooms": rooms }),
+                )
             }
             Some(id) => {
                 let mut queue = queues
                     .into_iter()
                     .find(|q| q.id.get() == id)
                     .ok_or(ConsoleError::UnknownQueue)?;
-                let before = serde_json::json!({ "name": queue.name, "prefix": queue.prefix });
+                let before = serde_json::json!({
+                    "name": queue.name,
+                    "prefix": queue.prefix,
+                    "rooms": queue.rooms,
+                });
                 queue.name = name.clone();
                 queue.prefix = prefix.clone();
                 queue.default_service_minutes = minutes;
+                if let Some(rooms) = &rooms {
+                    queue.rooms = rooms.clone();
+                }
                 tx.update_queue(&queue)
                     .await
                     .map_err(|e| prefix_taken(e, &prefix))?;
                 (
                     "UPDATE_QUEUE",
-                    serde_json::json!({ "before": before, "prefix": prefix }),
+                    serde_json::json!({ "before": before, "prefix": prefix, "rooms": rooms }),
                 )
             }
         };

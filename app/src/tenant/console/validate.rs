@@ -214,11 +214,23 @@ pub fn apply_settings(
     Ok(())
 }
 
-/// The queue form read into a name, an upper-case token prefix and the usual visit
-/// length in minutes (`None`: the clinic's default range).
-pub(super) fn queue_fields(
-    input: &QueueInput,
-) -> Result<(String, String, Option<u32>), InvalidInput> {
+/// The queue form, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct QueueFields {
+    pub name: String,
+    /// Upper case.
+    pub prefix: String,
+    /// The usual visit length; `None`: the clinic's default range.
+    pub minutes: Option<u32>,
+    /// `None`: the form left the rooms out, so they stay as they are.
+    pub rooms: Option<Vec<String>>,
+}
+
+/// How many rooms a queue may have, and how long a room's name may be.
+const MAX_ROOMS: usize = 20;
+const MAX_ROOM_NAME: usize = 30;
+
+pub(super) fn queue_fields(input: &QueueInput) -> Result<QueueFields, InvalidInput> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 40 {
         return Err(InvalidInput::new(
@@ -243,7 +255,40 @@ pub(super) fn queue_fields(
             1..=240,
         )?),
     };
-    Ok((name.to_owned(), prefix, minutes))
+    Ok(QueueFields {
+        name: name.to_owned(),
+        prefix,
+        minutes,
+        rooms: input.rooms.as_deref().map(rooms).transpose()?,
+    })
+}
+
+/// The rooms field: names separated by commas or new lines, such as "Room 1, Room 2".
+fn rooms(input: &str) -> Result<Vec<String>, InvalidInput> {
+    let mut rooms: Vec<String> = Vec::new();
+    for room in input.split([',', '\n']).map(str::trim).filter(|r| !r.is_empty()) {
+        if room.chars().count() > MAX_ROOM_NAME {
+            return Err(InvalidInput::new(
+                "rooms",
+                format!("Keep each room's name to {MAX_ROOM_NAME} characters (\"{room}\" is longer)."),
+            ));
+        }
+        shown_as_typed("rooms", "A room's name", room)?;
+        if rooms.iter().any(|r| r.to_lowercase() == room.to_lowercase()) {
+            return Err(InvalidInput::new(
+                "rooms",
+                format!("\"{room}\" is listed twice. Give each room its own name."),
+            ));
+        }
+        rooms.push(room.to_owned());
+    }
+    if rooms.len() > MAX_ROOMS {
+        return Err(InvalidInput::new(
+            "rooms",
+            format!("A queue can have up to {MAX_ROOMS} rooms (this lists {}).", rooms.len()),
+        ));
+    }
+    Ok(rooms)
 }
 
 #[cfg(test)]
@@ -399,6 +444,16 @@ mod tests {
             name: name.into(),
             prefix: prefix.into(),
             default_service_minutes: minutes.into(),
+            rooms: None,
+        }
+    }
+
+    fn fields(name: &str, prefix: &str, minutes: Option<u32>) -> QueueFields {
+        QueueFields {
+            name: name.into(),
+            prefix: prefix.into(),
+            minutes,
+            rooms: None,
         }
     }
 
@@ -406,11 +461,11 @@ mod tests {
     fn a_queue_has_a_name_a_letter_prefix_and_maybe_a_visit_length() {
         assert_eq!(
             queue_fields(&queue(" Dr Mehta ", " dr ", "")),
-            Ok(("Dr Mehta".to_owned(), "DR".to_owned(), None))
+            Ok(fields("Dr Mehta", "DR", None))
         );
         assert_eq!(
             queue_fields(&queue("Dental", "D", " 20 ")),
-            Ok(("Dental".to_owned(), "D".to_owned(), Some(20)))
+            Ok(fields("Dental", "D", Some(20)))
         );
         let name =
             "Give the queue a name of 1 to 40 characters, such as \"General\" or \"Dr Mehta\".";
@@ -442,6 +497,43 @@ mod tests {
                 "{typed:?}"
             );
         }
+    }
+
+    #[test]
+    fn rooms_are_listed_by_comma_or_line_each_named_once() {
+        let with_rooms = |typed: &str| {
+            queue_fields(&QueueInput {
+                rooms: Some(typed.into()),
+                ..queue("General", "A", "")
+            })
+            .map(|f| f.rooms)
+        };
+        assert_eq!(
+            with_rooms(" Room 1, Room 2 \n Dental chair 1 ,, "),
+            Ok(Some(vec![
+                "Room 1".into(),
+                "Room 2".into(),
+                "Dental chair 1".into()
+            ]))
+        );
+        assert_eq!(with_rooms(""), Ok(Some(Vec::new())));
+        assert_eq!(
+            with_rooms("Room 1, room 1"),
+            Err(refused(
+                "rooms",
+                "\"room 1\" is listed twice. Give each room its own name."
+            ))
+        );
+        assert!(with_rooms(&"r".repeat(31)).is_err());
+        let many: Vec<String> = (1..=21).map(|n| format!("Room {n}")).collect();
+        assert_eq!(
+            with_rooms(&many.join(",")),
+            Err(refused(
+                "rooms",
+                "A queue can have up to 20 rooms (this lists 21)."
+            ))
+        );
+        assert!(with_rooms("Room\u{200B}1").is_err());
     }
 
     #[test]
