@@ -205,7 +205,18 @@ pub fn announcement(lang: Language, token: &str, place: &str) -> String {
     const EN: [&str; 10] = [
         "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
     ];
-    const HI: [&str; 10] = ["शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"];
+    const HI: [&str; 10] = [
+        "शून्य",
+        "एक",
+        "दो",
+        "तीन",
+        "चार",
+        "पाँच",
+        "छह",
+        "सात",
+        "आठ",
+        "नौ",
+    ];
     let spoken: Vec<String> = token
         .chars()
         .filter(|c| c.is_alphanumeric())

@@ -161,7 +161,10 @@ impl TemplateChannel {
 pub const VARIABLES: &[(&str, &str)] = &[
     ("clinic", "the clinic's name"),
     ("queue", "the queue's name"),
-    ("room", "where to go when called: the desk's room, else the queue's name"),
+    (
+        "room",
+        "where to go when called: the desk's room, else the queue's name",
+    ),
     ("token", "the token, e.g. A-12"),
     ("name", "the patient's name"),
     ("position", "how many are ahead"),

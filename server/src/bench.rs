@@ -255,7 +255,9 @@ async fn work_one_clinic(
                 staff,
                 queue,
                 StaffAction::Next {
-                    expected_serving: serving, room: None },
+                    expected_serving: serving,
+                    room: None,
+                },
             )
             .await
         {

@@ -544,7 +544,9 @@ async fn replay(
                 let queue = queues[visits[i].queue.as_str()];
                 let action = StaffAction::Call {
                     token,
-                    expected_serving: serving.get(&queue).copied(), room: None };
+                    expected_serving: serving.get(&queue).copied(),
+                    room: None,
+                };
                 match engine.act(&staff, queue, action).await {
                     Ok(applied) => now_serving(&mut serving, &applied),
                     Err(e) => note(e),

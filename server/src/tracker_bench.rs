@@ -322,7 +322,9 @@ async fn call_next(
     while at < end {
         tokio::time::sleep_until(at).await;
         let next = StaffAction::Next {
-            expected_serving: serving, room: None };
+            expected_serving: serving,
+            room: None,
+        };
         if let Ok(applied) = engine.act(&staff, queue, next).await {
             serving = applied.day.serving().map(|t| t.id);
         }

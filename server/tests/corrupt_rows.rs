@@ -79,7 +79,9 @@ async fn an_action_on_a_day_with_an_unreadable_history_writes_nothing(store: Sto
     let audit_before = store.day_audit(day).await.unwrap().len();
 
     let next = StaffAction::Next {
-        expected_serving: None, room: None };
+        expected_serving: None,
+        room: None,
+    };
     let (table, id, detail) = corrupt(engine.act(&c.desk, c.general, next).await.unwrap_err());
     assert_eq!((table, id), ("queue_days", day.get()));
     assert!(detail.contains("history"), "{detail}");

@@ -106,13 +106,17 @@ async fn two_desks_press_next_at_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None }
+                expected_serving: None,
+                room: None
+            }
         ),
         engine.act(
             &c.desk2,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None }
+                expected_serving: None,
+                room: None
+            }
         ),
     );
     let (won, lost) = match (one, two) {
@@ -159,7 +163,9 @@ async fn a_double_click_never_advances_twice(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -169,7 +175,9 @@ async fn a_double_click_never_advances_twice(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await;
     assert_eq!(
@@ -201,7 +209,9 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -214,7 +224,9 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
 
     let actions = [
         StaffAction::Next {
-            expected_serving: serving, room: None },
+            expected_serving: serving,
+            room: None,
+        },
         StaffAction::Served {
             expected_serving: serving,
         },
@@ -224,7 +236,9 @@ async fn undo_restores_the_exact_prior_state_after_every_kind_of_action(store: S
         StaffAction::Prioritize { token: ids[2] },
         StaffAction::Call {
             token: ids[2],
-            expected_serving: serving, room: None },
+            expected_serving: serving,
+            room: None,
+        },
         StaffAction::Cancel { token: ids[1] },
         StaffAction::SetIntakePaused { paused: true },
     ];
@@ -298,7 +312,9 @@ async fn undo_walks_back_one_action_at_a_time_and_each_only_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap()
@@ -309,7 +325,9 @@ async fn undo_walks_back_one_action_at_a_time_and_each_only_once(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: Some(ids[0]), room: None },
+                expected_serving: Some(ids[0]),
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -376,7 +394,9 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -391,7 +411,9 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -432,7 +454,9 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: current, room: None },
+                expected_serving: current,
+                room: None,
+            },
         )
         .await
     {
@@ -448,7 +472,9 @@ async fn priority_and_recall_are_called_right_after_the_current_patient(store: S
             c.general,
             StaffAction::Call {
                 token: more[1],
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -573,7 +599,9 @@ async fn close_day_is_refused_while_a_patient_is_being_served(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -618,7 +646,9 @@ async fn close_day_is_refused_while_a_patient_is_being_served(store: Store) {
                 &c.desk,
                 c.general,
                 StaffAction::Next {
-                    expected_serving: None, room: None },
+                    expected_serving: None,
+                    room: None,
+                },
             )
             .await,
     );
@@ -634,7 +664,9 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -671,7 +703,9 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
                 &c.desk,
                 c.general,
                 StaffAction::Next {
-                    expected_serving: Some(ids[0]), room: None },
+                    expected_serving: Some(ids[0]),
+                    room: None,
+                },
             )
             .await
             .map(drop),
@@ -707,7 +741,9 @@ async fn a_suspended_clinic_refuses_everything(store: Store) {
                 c.general,
                 StaffAction::Call {
                     token: ids[1],
-                    expected_serving: Some(ids[0]), room: None },
+                    expected_serving: Some(ids[0]),
+                    room: None,
+                },
             )
             .await
             .map(drop),
@@ -758,7 +794,9 @@ async fn staff_never_reach_another_clinic(store: Store) {
                     intruder,
                     b.general,
                     StaffAction::Next {
-                        expected_serving: None, room: None }
+                        expected_serving: None,
+                        room: None
+                    }
                 )
                 .await
         ),
@@ -867,7 +905,9 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -880,7 +920,9 @@ async fn a_tracker_sees_what_another_instance_changed_at_its_next_poll(store: St
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: Some(asha_id), room: None },
+                expected_serving: Some(asha_id),
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -927,7 +969,9 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();
@@ -940,7 +984,9 @@ async fn a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs
         &c.desk,
         c.general,
         StaffAction::Next {
-            expected_serving: Some(asha_id), room: None },
+            expected_serving: Some(asha_id),
+            room: None,
+        },
     )
     .await
     .unwrap();
@@ -969,7 +1015,9 @@ async fn the_desk_acts_on_todays_day_after_the_clinic_changes_timezone(store: St
     let engine = Engine::new(store.clone()).with_clock(Clock::manual(kolkata_small_hours()));
     add(&engine, &c.desk, c.general, &["Asha"]).await;
     let next = StaffAction::Next {
-        expected_serving: None, room: None };
+        expected_serving: None,
+        room: None,
+    };
     // The desk's NEXT in Kolkata: the engine now knows where the queue is.
     let kolkata = engine.act(&c.desk, c.general, next.clone()).await.unwrap();
 
@@ -1004,7 +1052,9 @@ async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
     let engine = engine(&store);
     add(&engine, &c.desk, c.dental, &["Asha"]).await;
     let next = StaffAction::Next {
-        expected_serving: None, room: None };
+        expected_serving: None,
+        room: None,
+    };
     engine.act(&c.desk, c.dental, next.clone()).await.unwrap();
     let mut dental = store
         .all_queues_of(c.id)
@@ -1065,6 +1115,21 @@ async fn a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on(store: 
     assert_eq!(waiting, 3, "the three walk-ins added between the rounds");
 }
 
+/// The calls the clinic's board lists, newest first: "A-1 → Room 2".
+async fn calls_on_board(engine: &Engine, slug: &str) -> Vec<String> {
+    let board = engine.board(slug).await.unwrap();
+    board
+        .calls
+        .iter()
+        .map(|c| format!("{} → {}", c.token, c.place()))
+        .collect()
+}
+
+/// Where a patient's tracker tells them to go.
+async fn room_shown(engine: &Engine, link: &PublicId) -> Option<String> {
+    engine.tracker(link).await.unwrap().room
+}
+
 /// The queue `id` of the clinic, seen in `rooms` from now on.
 async fn give_rooms(store: &Store, clinic: ClinicId, id: QueueId, rooms: &[&str]) {
     let mut queue = store
@@ -1102,7 +1167,11 @@ async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) 
         }
     );
     assert_eq!(
-        refusal(engine.act(&c.desk, c.general, next(None, Some("Room 9"))).await),
+        refusal(
+            engine
+                .act(&c.desk, c.general, next(None, Some("Room 9")))
+                .await
+        ),
         QueueError::UnknownRoom {
             room: "Room 9".into(),
             rooms: rooms.clone()
@@ -1114,15 +1183,12 @@ async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) 
         .unwrap();
     assert_eq!(serving(&called), Some(asha));
     assert_eq!(
-        engine.tracker(&asha_link).await.unwrap().room.as_deref(),
+        room_shown(&engine, &asha_link).await.as_deref(),
         Some("Room 2")
     );
     let board = engine.board("rooms").await.unwrap();
     assert_eq!(board.queues[0].serving_room.as_deref(), Some("Room 2"));
-    assert_eq!(
-        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
-        [("A-1", "Room 2")]
-    );
+    assert_eq!(calls_on_board(&engine, "rooms").await, ["A-1 → Room 2"]);
 
     // The other desk, in Room 1, calls Bilal: the board lists both calls, newest first.
     engine
@@ -1130,32 +1196,35 @@ async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) 
         .await
         .unwrap();
     assert_eq!(
-        engine.tracker(&bilal_link).await.unwrap().room.as_deref(),
+        room_shown(&engine, &bilal_link).await.as_deref(),
         Some("Room 1")
     );
-    assert_eq!(engine.tracker(&asha_link).await.unwrap().room, None);
-    let board = engine.board("rooms").await.unwrap();
+    assert_eq!(room_shown(&engine, &asha_link).await, None);
     assert_eq!(
-        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
-        [("A-2", "Room 1"), ("A-1", "Room 2")]
+        calls_on_board(&engine, "rooms").await,
+        ["A-2 → Room 1", "A-1 → Room 2"]
     );
 
     // UNDO takes Bilal's call back and puts Asha back in Room 2, in the database too.
     engine.undo(&c.desk, c.general).await.unwrap();
     assert_eq!(
-        engine.tracker(&asha_link).await.unwrap().room.as_deref(),
+        room_shown(&engine, &asha_link).await.as_deref(),
         Some("Room 2")
     );
-    assert_eq!(engine.tracker(&bilal_link).await.unwrap().room, None);
+    assert_eq!(room_shown(&engine, &bilal_link).await, None);
     let (_, tokens) = state(&store, called.day_id).await;
-    let room_of = |id| tokens.iter().find(|t| t.id == id).unwrap().state.room.clone();
+    let room_of = |id| {
+        tokens
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap()
+            .state
+            .room
+            .clone()
+    };
     assert_eq!(room_of(asha).as_deref(), Some("Room 2"));
-    assert_eq!(room_of(bilal).as_deref(), Some("Room 1"), "the room of its last call stays");
-    let board = engine.board("rooms").await.unwrap();
-    assert_eq!(
-        board.calls.iter().map(|c| (c.token.as_str(), c.place())).collect::<Vec<_>>(),
-        [("A-1", "Room 2")]
-    );
+    assert_eq!(room_of(bilal), None, "waiting again, as before its call");
+    assert_eq!(calls_on_board(&engine, "rooms").await, ["A-1 → Room 2"]);
 
     // A queue with one room needs no choice; a queue with none names no room.
     give_rooms(&store, c.id, c.general, &["Room 1"]).await;
@@ -1164,7 +1233,7 @@ async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) 
         .await
         .unwrap();
     assert_eq!(
-        engine.tracker(&bilal_link).await.unwrap().room.as_deref(),
+        room_shown(&engine, &bilal_link).await.as_deref(),
         Some("Room 1")
     );
     let dental = add_with_links(&engine, &c.desk, c.dental, &["Chitra"]).await;

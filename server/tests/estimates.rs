@@ -44,7 +44,9 @@ async fn work_a_morning(engine: &Engine, clock: &Clock, c: &support::Clinic, day
                 &c.desk,
                 c.general,
                 StaffAction::Next {
-                    expected_serving: serving, room: None },
+                    expected_serving: serving,
+                    room: None,
+                },
             )
             .await
             .expect("next");

@@ -254,7 +254,9 @@ async fn a_backup_taken_while_serving_restores_to_the_same_clinic_and_tokens() {
             &c.desk,
             c.general,
             StaffAction::Next {
-                expected_serving: None, room: None },
+                expected_serving: None,
+                room: None,
+            },
         )
         .await
         .unwrap();

@@ -159,7 +159,9 @@ async fn next(s: &Setup) {
             &s.clinic.desk,
             s.clinic.general,
             StaffAction::Next {
-                expected_serving: desk.serving.map(|t| TokenId(t.id)), room: None },
+                expected_serving: desk.serving.map(|t| TokenId(t.id)),
+                room: None,
+            },
         )
         .await
         .unwrap();

@@ -153,7 +153,9 @@ async fn clinic_day(
     for i in 0..=n {
         let action = if i < n {
             StaffAction::Next {
-                expected_serving: serving, room: None }
+                expected_serving: serving,
+                room: None,
+            }
         } else {
             StaffAction::Served {
                 expected_serving: serving,

@@ -181,7 +181,10 @@ async fn next(s: &Setup) {
         .act(
             &s.clinic.desk,
             s.clinic.general,
-            StaffAction::Next { expected_serving, room: None },
+            StaffAction::Next {
+                expected_serving,
+                room: None,
+            },
         )
         .await
         .unwrap();

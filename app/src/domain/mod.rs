@@ -17,7 +17,8 @@ mod token;
 
 pub use backoff::{Backoff, Strikes};
 pub use clinic::{
-    rooms_from_stored, rooms_to_stored, Clinic, ClinicSettings, ClinicStatus, CountryCode, Queue, Role,
+    rooms_from_stored, rooms_to_stored, Clinic, ClinicSettings, ClinicStatus, CountryCode, Queue,
+    Role,
 };
 pub use ids::{ClinicId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use phone::Phone;

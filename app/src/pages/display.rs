@@ -73,7 +73,6 @@ fn Board(initial: BoardView, lang: Language) -> impl IntoView {
             <h1>{move || b().clinic_name}</h1>
             <button class="button board-sound" type="button" data-testid="board-sound"
                 aria-pressed=move || (sound.get() == Sound::On).to_string() on:click=toggle>
-                <span aria-hidden="true">{move || if sound.get() == Sound::On { "🔊 " } else { "🔇 " }}</span>
                 {move || tr(lang, match sound.get() {
                     Sound::On => Text::SoundOn,
                     Sound::Off => Text::SoundOff,
@@ -155,17 +154,24 @@ mod live {
         sound_state: RwSignal<Sound>,
         lang: Language,
     ) {
-        // Sound that was on before asks for one tap anywhere to come back.
-        if storage().and_then(|s| s.get_item(SOUND_KEY).ok().flatten()).as_deref() == Some("on") {
-            sound_state.set(Sound::Resume);
-            let resume = window_event_listener(leptos::ev::click, move |_| {
-                if sound_state.get_untracked() == Sound::Resume {
-                    sound_state.set(Sound::On);
-                    sound::chime();
-                }
-            });
-            on_cleanup(move || resume.remove());
-        }
+        // Sound that was on before asks for one tap anywhere to come back (once the
+        // page is hydrated: hydration keeps the words the server wrote).
+        Effect::new(move |_| {
+            if storage()
+                .and_then(|s| s.get_item(SOUND_KEY).ok().flatten())
+                .as_deref()
+                == Some("on")
+            {
+                sound_state.set(Sound::Resume);
+            }
+        });
+        let resume = window_event_listener(leptos::ev::click, move |_| {
+            if sound_state.get_untracked() == Sound::Resume {
+                sound_state.set(Sound::On);
+                sound::chime();
+            }
+        });
+        on_cleanup(move || resume.remove());
         let alive = Arc::new(AtomicBool::new(true));
         let still_alive = alive.clone();
         on_cleanup(move || still_alive.store(false, Ordering::Relaxed));
@@ -187,7 +193,10 @@ mod live {
                             .take(SPOKEN_AT_ONCE)
                             .cloned()
                             .collect();
-                        announced_to = board.calls.first().map_or(announced_to, |c| c.at.max(announced_to));
+                        announced_to = board
+                            .calls
+                            .first()
+                            .map_or(announced_to, |c| c.at.max(announced_to));
                         if sound_state.get_untracked() == Sound::On && !fresh.is_empty() {
                             announce(&fresh, lang, &board.languages);
                         }

@@ -669,7 +669,9 @@ mod tests {
         let c = plan_staff(
             &d,
             &StaffAction::Next {
-                expected_serving: Some(TokenId(1)), room: None },
+                expected_serving: Some(TokenId(1)),
+                room: None,
+            },
             NOW,
         )
         .unwrap();
@@ -687,7 +689,9 @@ mod tests {
         let err = plan_staff(
             &d,
             &StaffAction::Next {
-                expected_serving: Some(TokenId(1)), room: None },
+                expected_serving: Some(TokenId(1)),
+                room: None,
+            },
             NOW,
         )
         .unwrap_err();
@@ -710,7 +714,9 @@ mod tests {
         ]);
         let actions = [
             StaffAction::Next {
-                expected_serving: Some(TokenId(1)), room: None },
+                expected_serving: Some(TokenId(1)),
+                room: None,
+            },
             StaffAction::Served {
                 expected_serving: Some(TokenId(1)),
             },

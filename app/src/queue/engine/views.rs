@@ -192,16 +192,14 @@ impl Engine {
                     .unwrap_or_default(),
             });
             let Some(day) = &day else { continue };
-            board
-                .calls
-                .extend(day.tokens.iter().filter_map(|t| {
-                    Some(BoardCall {
-                        token: day.label(t.number),
-                        queue: queue.name.clone(),
-                        room: t.state.room.clone(),
-                        at: t.state.called_at?.millis(),
-                    })
-                }));
+            board.calls.extend(day.tokens.iter().filter_map(|t| {
+                Some(BoardCall {
+                    token: day.label(t.number),
+                    queue: queue.name.clone(),
+                    room: t.state.room.clone(),
+                    at: t.state.called_at?.millis(),
+                })
+            }));
         }
         board.calls.sort_by_key(|c| std::cmp::Reverse(c.at));
         board.calls.truncate(CALLS_ON_BOARD);

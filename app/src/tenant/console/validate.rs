@@ -266,15 +266,24 @@ pub(super) fn queue_fields(input: &QueueInput) -> Result<QueueFields, InvalidInp
 /// The rooms field: names separated by commas or new lines, such as "Room 1, Room 2".
 fn rooms(input: &str) -> Result<Vec<String>, InvalidInput> {
     let mut rooms: Vec<String> = Vec::new();
-    for room in input.split([',', '\n']).map(str::trim).filter(|r| !r.is_empty()) {
+    for room in input
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         if room.chars().count() > MAX_ROOM_NAME {
             return Err(InvalidInput::new(
                 "rooms",
-                format!("Keep each room's name to {MAX_ROOM_NAME} characters (\"{room}\" is longer)."),
+                format!(
+                    "Keep each room's name to {MAX_ROOM_NAME} characters (\"{room}\" is longer)."
+                ),
             ));
         }
         shown_as_typed("rooms", "A room's name", room)?;
-        if rooms.iter().any(|r| r.to_lowercase() == room.to_lowercase()) {
+        if rooms
+            .iter()
+            .any(|r| r.to_lowercase() == room.to_lowercase())
+        {
             return Err(InvalidInput::new(
                 "rooms",
                 format!("\"{room}\" is listed twice. Give each room its own name."),
@@ -285,7 +294,10 @@ fn rooms(input: &str) -> Result<Vec<String>, InvalidInput> {
     if rooms.len() > MAX_ROOMS {
         return Err(InvalidInput::new(
             "rooms",
-            format!("A queue can have up to {MAX_ROOMS} rooms (this lists {}).", rooms.len()),
+            format!(
+                "A queue can have up to {MAX_ROOMS} rooms (this lists {}).",
+                rooms.len()
+            ),
         ));
     }
     Ok(rooms)
