@@ -62,6 +62,11 @@ test("a desk in Room 2 calls a patient: the tracker, the desk and the board, alo
     await expect(next).toBeEnabled();
   }
   await expect(receptionist.getByTestId("desk-serving-room")).toHaveText("→ Room 2");
+  // The desk keeps its room for the shift: a reload still calls to Room 2.
+  await receptionist.reload();
+  await hydrated(receptionist);
+  await expect(receptionist.getByLabel("Your room")).toHaveValue("Room 2");
+  await expect(next).toBeEnabled();
   await expect(tracker.getByTestId("status")).toHaveText("It's your turn!", { timeout: 10_000 });
   await expect(tracker.getByTestId("room")).toHaveText("Go to Room 2");
 

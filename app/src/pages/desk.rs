@@ -253,9 +253,10 @@ fn NowServing(
 /// and remembered on this device; shown as plain words when the queue has one room.
 #[component]
 fn RoomChoice(state: RwSignal<DeskView>, room: RwSignal<Option<String>>) -> AnyView {
-    let rooms = move || state.with(|s| s.rooms.clone());
+    // A memo: the desk's polls leave the choice (and an open list) alone.
+    let rooms = Memo::new(move |_| state.with(|s| s.rooms.clone()));
     view! {
-        {move || match rooms().as_slice() {
+        {move || match rooms.get().as_slice() {
             [] => ().into_any(),
             [only] => view! { <p class="muted" data-testid="desk-room">"Room: "<strong>{only.clone()}</strong></p> }.into_any(),
             several => {
@@ -270,10 +271,10 @@ fn RoomChoice(state: RwSignal<DeskView>, room: RwSignal<Option<String>>) -> AnyV
                                 live::choose_room(state.with_untracked(|s| s.queue_id), &chosen);
                                 room.set(Some(chosen).filter(|c| !c.is_empty()));
                             }>
-                            <option value="" selected=move || room.with(Option::is_none)>"Choose your room…"</option>
+                            <option value="" prop:selected=move || room.with(Option::is_none)>"Choose your room…"</option>
                             {several.into_iter().map(|r| {
                                 let (value, chosen) = (r.clone(), r.clone());
-                                view! { <option value=value selected=move || room.with(|c| c.as_deref() == Some(chosen.as_str()))>{r}</option> }
+                                view! { <option value=value prop:selected=move || room.with(|c| c.as_deref() == Some(chosen.as_str()))>{r}</option> }
                             }).collect_view()}
                         </select>
                     </label>
