@@ -23,6 +23,9 @@ pub struct DeskToken {
     pub eta: Option<(u32, u32)>,
     /// The room the patient was called to (the one being served).
     pub room: Option<String>,
+    /// Where the desk moved the patient from ("General A-3") and its note, if it did.
+    pub moved_from: Option<String>,
+    pub note: Option<String>,
     /// The alerts sent to the patient today and how each went.
     pub notices: Vec<NoticeLine>,
     /// The patient's WhatsApp conversation with the desk today, oldest first.
@@ -70,6 +73,7 @@ impl NoticeLine {
             Missed => "missed",
             TokenCreated => "token",
             Feedback => "feedback",
+            Moved => "moved",
             Welcome => "welcome",
         };
         let done = match self.state {
@@ -245,6 +249,8 @@ mod tests {
             whatsapp_stopped: false,
             eta: None,
             room: None,
+            moved_from: None,
+            note: None,
             notices: vec![],
             chat: vec![],
         }

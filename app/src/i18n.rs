@@ -198,6 +198,14 @@ pub fn go_to(lang: Language, place: &str) -> String {
     }
 }
 
+/// "Moved here from General A-3": a token the desk moved from another queue.
+pub fn moved_from(lang: Language, from: &str) -> String {
+    match lang {
+        Language::En => format!("Moved here from {from}"),
+        Language::Hi => format!("{from} से यहाँ भेजा गया"),
+    }
+}
+
 /// What the waiting-room board says aloud for a call: the token read out as separate
 /// letters and digits ("A, one, two"), so no voice reads "A-12" as "A minus twelve",
 /// then where to go.

@@ -39,14 +39,16 @@ kinds! {
     YourTurn = "YOUR_TURN", "Your turn";
     Missed = "MISSED", "Missed turn";
     Feedback = "FEEDBACK", "Feedback request";
+    Moved = "MOVED", "Moved to another queue";
 }
 
 impl MessageKind {
     /// The alerts: the notifications that follow a patient out of the tracker's tab.
-    pub const ALERTS: [MessageKind; 3] = [
+    pub const ALERTS: [MessageKind; 4] = [
         MessageKind::NextSoon,
         MessageKind::YourTurn,
         MessageKind::Missed,
+        MessageKind::Moved,
     ];
 
     /// An alert: it may go by web push, and falls back to WhatsApp (and SMS for "your
@@ -317,6 +319,8 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
         (Missed, Hi) => "{clinic}: हमने {token} बुलाया पर आप नहीं मिले। दोबारा बुलाए जाने के लिए कृपया रिसेप्शन पर मिलें।",
         (Feedback, En) => "Thank you for visiting {clinic}, {name}. How was it? Rate your visit in one tap: {link}",
         (Feedback, Hi) => "{clinic} आने के लिए धन्यवाद, {name}। आपका अनुभव कैसा रहा? एक टैप में बताएँ: {link}",
+        (Moved, En) => "{clinic}: you have been moved to {queue}. Your token is now {token}, {position} ahead of you, about {eta}. Same live link: {link}",
+        (Moved, Hi) => "{clinic}: आपको {queue} में भेजा गया है। अब आपका टोकन {token} है, आपसे पहले {position} लोग हैं, लगभग {eta}। वही लाइव लिंक: {link}",
     }
 }
 
@@ -332,6 +336,8 @@ pub fn default_short_template(kind: MessageKind, language: Language) -> Option<&
         (YourTurn, Hi) => "{clinic}: आपकी बारी! टोकन {token}, कृपया अभी {room} पर जाएँ।",
         (Missed, En) => "{clinic}: we called {token} but missed you. Please see reception.",
         (Missed, Hi) => "{clinic}: {token} बुलाया गया पर आप नहीं मिले। कृपया रिसेप्शन पर मिलें।",
+        (Moved, En) => "{clinic}: you have been moved to {queue}. Your token is now {token} ({position} ahead).",
+        (Moved, Hi) => "{clinic}: आपको {queue} में भेजा गया। अब आपका टोकन {token} है ({position} आगे)।",
         _ => return None,
     })
 }

@@ -33,6 +33,9 @@ pub struct TrackerView {
     /// without rooms, and before the call).
     #[serde(default)]
     pub room: Option<String>,
+    /// Where the desk moved the token from ("General A-3"), if it did.
+    #[serde(default)]
+    pub moved_from: Option<String>,
     /// Why the clinic is not running its queue (suspended, disabled), if so.
     pub notice: Option<String>,
     /// "Get updates on WhatsApp": a click-to-chat link to the clinic's number with the
@@ -93,6 +96,7 @@ mod build {
                 room: (phase == Phase::YourTurn)
                     .then(|| t.state.room.clone())
                     .flatten(),
+                moved_from: t.origin.moved_from.clone(),
                 notice,
                 rated,
                 whatsapp_link: None,

@@ -3,8 +3,10 @@
 mod support;
 
 use qline_app::domain::*;
-use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest};
-use qline_app::queue::rules::{DayState, DayToken, StaffAction, TokenState};
+use qline_app::messages::MessageKind;
+use qline_app::outbox::OutboxKind;
+use qline_app::queue::engine::{Actor, Engine, EngineError, JoinRequest, TransferOrder};
+use qline_app::queue::rules::{DayState, DayToken, StaffAction, TokenState, MAX_NOTE_CHARS};
 use qline_app::queue::QueueError;
 use qline_app::storage::{Applied, Store};
 use support::walk_in;
@@ -26,6 +28,7 @@ on_both_backends!(
     an_archived_queue_refuses_the_desk_it_was_open_for,
     a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on,
     each_desk_calls_to_its_room_and_undo_takes_the_call_back,
+    a_transfer_keeps_the_patients_place_and_undo_brings_them_back,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -1243,4 +1246,252 @@ async fn each_desk_calls_to_its_room_and_undo_takes_the_call_back(store: Store) 
         .unwrap();
     let chitra = engine.tracker(&dental[0].1).await.unwrap();
     assert_eq!((chitra.phase, chitra.room), (Phase::YourTurn, None));
+}
+
+/// A weekday at 10:00 in Kolkata, for stories that need patients to arrive in a known
+/// order.
+fn kolkata_morning() -> Timestamp {
+    Timestamp(1_796_617_800_000)
+}
+
+fn minutes_later(at: Timestamp, minutes: i64) -> Timestamp {
+    Timestamp(at.millis() + minutes * 60_000)
+}
+
+fn transfer(token: TokenId, to_queue: QueueId, priority: bool, note: &str) -> TransferOrder {
+    TransferOrder {
+        token,
+        to_queue,
+        priority,
+        note: note.into(),
+    }
+}
+
+/// The labels of a queue's waiting list, in calling order.
+async fn waiting_labels(engine: &Engine, staff: &StaffUser, queue: QueueId) -> Vec<String> {
+    let desk = engine.desk(staff, Some(queue)).await.unwrap();
+    desk.waiting.into_iter().map(|t| t.label).collect()
+}
+
+async fn a_transfer_keeps_the_patients_place_and_undo_brings_them_back(store: Store) {
+    let c = support::clinic(&store, "moves", settings()).await;
+    let other = support::clinic(&store, "elsewhere", settings()).await;
+    let clock = Clock::manual(kolkata_morning());
+    let engine = engine(&store).with_clock(clock.clone());
+    let arrive = |queue, name, minute| {
+        clock.set(minutes_later(kolkata_morning(), minute));
+        let (engine, desk) = (engine.clone(), c.desk.clone());
+        async move {
+            add_with_links(&engine, &desk, queue, &[name])
+                .await
+                .remove(0)
+        }
+    };
+    // Asha, Bilal and Chitra arrive for General at 10:00, 10:01, 10:02; Dina and Esha
+    // for Dental at 10:03 and 10:04.
+    let (asha, _) = arrive(c.general, "Asha", 0).await;
+    let (bilal, bilal_link) = arrive(c.general, "Bilal", 1).await;
+    let (chitra, _) = arrive(c.general, "Chitra", 2).await;
+    arrive(c.dental, "Dina", 3).await;
+    arrive(c.dental, "Esha", 4).await;
+    clock.set(minutes_later(kolkata_morning(), 10));
+    let next = |expected_serving| StaffAction::Next {
+        expected_serving,
+        room: None,
+    };
+    engine.act(&c.desk, c.general, next(None)).await.unwrap();
+
+    // What is refused changes nothing.
+    let same = engine
+        .transfer(&c.desk, c.general, transfer(bilal, c.general, false, ""))
+        .await;
+    assert_eq!(
+        refusal(same),
+        QueueError::SameQueue {
+            token: "A-2".into(),
+            queue: "General".into()
+        }
+    );
+    let elsewhere = engine
+        .transfer(
+            &c.desk,
+            c.general,
+            transfer(bilal, other.general, false, ""),
+        )
+        .await;
+    assert_eq!(refusal(elsewhere), QueueError::TransferElsewhere);
+    let long_note = "x".repeat(MAX_NOTE_CHARS + 1);
+    let long = engine
+        .transfer(
+            &c.desk,
+            c.general,
+            transfer(bilal, c.dental, false, &long_note),
+        )
+        .await;
+    assert!(matches!(refusal(long), QueueError::Invalid(e) if e.field == "note"));
+    let theirs = engine
+        .transfer(
+            &other.desk,
+            other.general,
+            transfer(bilal, other.dental, false, ""),
+        )
+        .await;
+    assert_eq!(refusal(theirs), QueueError::UnknownToken);
+
+    // Bilal goes to Dental as D-3 but keeps his place by arrival: he came at 10:01,
+    // before Dina and Esha, so he is called first there. His link follows him.
+    let moved = engine
+        .transfer(
+            &c.desk,
+            c.general,
+            transfer(bilal, c.dental, false, " For an X-ray "),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting_labels(&engine, &c.desk, c.dental).await,
+        ["D-3", "D-1", "D-2"]
+    );
+    assert_eq!(waiting_labels(&engine, &c.desk, c.general).await, ["A-3"]);
+    let seen = engine.tracker(&bilal_link).await.unwrap();
+    assert_eq!(
+        (seen.token.as_str(), seen.queue_name.as_str(), seen.ahead),
+        ("D-3", "Dental", 0)
+    );
+    assert_eq!(seen.moved_from.as_deref(), Some("General A-2"));
+    let dental_desk = engine.desk(&c.desk2, Some(c.dental)).await.unwrap();
+    let first = &dental_desk.waiting[0];
+    assert_eq!(
+        (first.moved_from.as_deref(), first.note.as_deref()),
+        (Some("General A-2"), Some("For an X-ray"))
+    );
+    // He is told where he is now, on the channel he has (none here: recorded as such).
+    let told: Vec<_> = store
+        .outbox_of(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.token_id == Some(bilal.get()))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].kind, OutboxKind::Notice(MessageKind::Moved));
+    assert!(
+        told[0].body.contains("moved to Dental") && told[0].body.contains("D-3"),
+        "{}",
+        told[0].body
+    );
+    // Each day's audit says what happened, under the token's label there.
+    let general_audit = store.day_audit(moved.day_id).await.unwrap();
+    let last = general_audit.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.target.as_str()),
+        ("TRANSFER", "A-2")
+    );
+    assert!(last.undoable);
+    let dental_day = engine.today(&c.desk, c.dental).await.unwrap().unwrap().0;
+    let dental_audit = store.day_audit(dental_day).await.unwrap();
+    let last = dental_audit.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.target.as_str()),
+        ("TRANSFER_IN", "D-3")
+    );
+
+    // UNDO on General brings him back as A-2, exactly as he was; D-3 is never reused.
+    engine.undo(&c.desk, c.general).await.unwrap();
+    assert_eq!(
+        waiting_labels(&engine, &c.desk, c.general).await,
+        ["A-2", "A-3"]
+    );
+    assert_eq!(
+        waiting_labels(&engine, &c.desk, c.dental).await,
+        ["D-1", "D-2"]
+    );
+    let (_, tokens) = state(&store, moved.day_id).await;
+    let back = tokens.iter().find(|t| t.id == bilal).unwrap();
+    assert_eq!(back.state, TokenState::new_waiting(false));
+    assert_eq!(back.origin, Default::default());
+    let seen = engine.tracker(&bilal_link).await.unwrap();
+    assert_eq!((seen.token.as_str(), seen.moved_from), ("A-2", None));
+    let audit = store.day_audit(moved.day_id).await.unwrap();
+    assert_eq!(
+        audit.last().unwrap().undoes_id,
+        Some(general_audit.last().unwrap().id)
+    );
+    let (_, _) = arrive(c.dental, "Farid", 11).await;
+    assert_eq!(
+        waiting_labels(&engine, &c.desk, c.dental).await,
+        ["D-1", "D-2", "D-4"]
+    );
+
+    // The patient being seen moves too, called first there with priority; UNDO puts them
+    // back in the chair, called when they were.
+    let called_at = tokens
+        .iter()
+        .find(|t| t.id == asha)
+        .unwrap()
+        .state
+        .called_at;
+    engine
+        .transfer(&c.desk, c.general, transfer(asha, c.dental, true, ""))
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting_labels(&engine, &c.desk, c.dental).await,
+        ["D-5", "D-1", "D-2", "D-4"]
+    );
+    assert_eq!(
+        engine.desk(&c.desk, Some(c.general)).await.unwrap().serving,
+        None
+    );
+    engine.undo(&c.desk, c.general).await.unwrap();
+    let general = engine.desk(&c.desk, Some(c.general)).await.unwrap();
+    assert_eq!(general.serving.map(|t| t.label).as_deref(), Some("A-1"));
+    let (_, tokens) = state(&store, moved.day_id).await;
+    let asha_now = tokens.iter().find(|t| t.id == asha).unwrap();
+    assert_eq!(asha_now.state.called_at, called_at);
+
+    // Once Dental has called a moved patient, the move cannot be undone.
+    engine
+        .transfer(&c.desk, c.general, transfer(chitra, c.dental, true, ""))
+        .await
+        .unwrap();
+    engine.act(&c.desk2, c.dental, next(None)).await.unwrap();
+    assert_eq!(
+        refusal(engine.undo(&c.desk, c.general).await),
+        QueueError::UndoConflict {
+            token: "D-6".into()
+        }
+    );
+    let dental = engine.desk(&c.desk, Some(c.dental)).await.unwrap();
+    assert_eq!(
+        dental.serving.as_ref().map(|t| t.label.as_str()),
+        Some("D-6")
+    );
+
+    // A queue closed for the day takes nobody.
+    let served = dental.serving.as_ref().map(|t| TokenId(t.id));
+    engine
+        .act(
+            &c.desk2,
+            c.dental,
+            StaffAction::Served {
+                expected_serving: served,
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .act(&c.desk2, c.dental, StaffAction::CloseDay)
+        .await
+        .unwrap();
+    let closed = engine
+        .transfer(&c.desk, c.general, transfer(bilal, c.dental, false, ""))
+        .await;
+    assert_eq!(
+        refusal(closed),
+        QueueError::TransferToClosed {
+            queue: "Dental".into()
+        }
+    );
+    assert_eq!(waiting_labels(&engine, &c.desk, c.general).await, ["A-2"]);
 }

@@ -30,7 +30,8 @@ on_both_backends!(
     a_stopping_worker_leaves_what_it_has_not_tried_to_others,
     the_daily_message_limit_holds,
     template_mode_reaches_phones_outside_the_window_with_approved_templates,
-    a_strangers_typed_name_never_reaches_the_phone_it_named
+    a_strangers_typed_name_never_reaches_the_phone_it_named,
+    the_bot_answers_in_the_patients_language_and_its_token_keeps_it
 );
 
 const META_APP_SECRET: &str = "meta-app-secret-7c1d";
@@ -1056,4 +1057,83 @@ async fn template_mode_reaches_phones_outside_the_window_with_approved_templates
         1,
         "no free-form message outside the window"
     );
+}
+
+/// The bodies of what was queued for `phone`, oldest first.
+async fn said_to(s: &Setup, phone: &str) -> Vec<String> {
+    let mut rows = outbox(s).await;
+    rows.sort_by_key(|r| r.id);
+    rows.into_iter()
+        .filter(|r| r.phone == phone)
+        .map(|r| r.body)
+        .collect()
+}
+
+async fn the_bot_answers_in_the_patients_language_and_its_token_keeps_it(store: Store) {
+    let s = setup(store, "wa-hindi", "ULTRAMSG", Faults::None).await;
+    let m = &s.messenger;
+    let me = "+919822200002";
+    // The conversation begins in Devanagari: the bot answers in Hindi from then on, even
+    // to a queue number or a name typed in Latin letters.
+    assert_eq!(
+        say(m, s.clinic.id, "h1", me, "नमस्ते, मुझे टोकन चाहिए").await,
+        Handled::ForStaff(None)
+    );
+    assert_eq!(
+        say(m, s.clinic.id, "h2", me, "JOIN wa-hindi").await,
+        Handled::Asked
+    );
+    assert_eq!(say(m, s.clinic.id, "h3", me, "9").await, Handled::Asked);
+    assert_eq!(say(m, s.clinic.id, "h4", me, "1").await, Handled::Asked);
+    let Handled::Joined(token) = say(m, s.clinic.id, "h5", me, "Ravi").await else {
+        panic!("the bot should have made a token");
+    };
+    let said = said_to(&s, me).await;
+    assert!(
+        said[0].contains("कौन-सी कतार") && said[0].contains("1. General"),
+        "{said:?}"
+    );
+    assert!(said[1].contains("1 से 2"), "{said:?}");
+    assert!(said[2].contains("नाम पुकारें"), "{said:?}");
+    assert!(
+        said[3].contains("आपका टोकन A-1"),
+        "the token's message: {said:?}"
+    );
+    // The token keeps the language: its tracker and every later message are in Hindi.
+    let contact = s.store.token_contact(token).await.unwrap().unwrap();
+    assert_eq!(contact.language, Language::Hi);
+    let tracker = m.engine().tracker(&contact.public_id).await.unwrap();
+    assert_eq!(tracker.language, Language::Hi);
+
+    // "ENGLISH" turns the conversation and the token to English.
+    assert_eq!(
+        say(m, s.clinic.id, "h6", me, "English").await,
+        Handled::Noted
+    );
+    assert_eq!(
+        say(m, s.clinic.id, "h7", me, "status").await,
+        Handled::Status
+    );
+    let said = said_to(&s, me).await;
+    assert!(
+        said[4].starts_with("OK, we will answer in English"),
+        "{said:?}"
+    );
+    assert!(said[5].contains("your token is A-1"), "{said:?}");
+    let contact = s.store.token_contact(token).await.unwrap().unwrap();
+    assert_eq!(contact.language, Language::En);
+
+    // Another patient writes in English and asks for Hindi by name ("हिंदी").
+    let other = "+919822200003";
+    assert_eq!(
+        say(m, s.clinic.id, "h8", other, "हिंदी").await,
+        Handled::Noted
+    );
+    assert_eq!(
+        say(m, s.clinic.id, "h9", other, "status").await,
+        Handled::Noted
+    );
+    let said = said_to(&s, other).await;
+    assert!(said[0].starts_with("ठीक है, अब हम हिंदी में"), "{said:?}");
+    assert!(said[1].contains("कोई टोकन नहीं मिला"), "{said:?}");
 }

@@ -43,6 +43,16 @@ pub enum DeskCommand {
         paused: bool,
     },
     CloseDay,
+    /// Moves a waiting or serving token to another queue of the clinic, where it keeps
+    /// its patient's arrival time unless `priority`; `note` is for that queue's desk.
+    Transfer {
+        token: i64,
+        to_queue: i64,
+        #[serde(default)]
+        priority: bool,
+        #[serde(default)]
+        note: String,
+    },
 }
 
 /// The desk's view of one of the signed-in staff member's queues (the first when none is named).
@@ -70,6 +80,21 @@ pub async fn desk_act(
     let serving = |id: Option<i64>| id.map(TokenId);
     let action = match command {
         DeskCommand::Undo => None,
+        DeskCommand::Transfer {
+            token,
+            to_queue,
+            priority,
+            note,
+        } => {
+            let order = crate::queue::engine::TransferOrder {
+                token: TokenId(token),
+                to_queue: QueueId(to_queue),
+                priority,
+                note,
+            };
+            engine.transfer(&staff, queue, order).await?;
+            return Ok(engine.desk(&staff, Some(queue)).await?);
+        }
         DeskCommand::Next { expected_serving } => Some(StaffAction::Next {
             expected_serving: serving(expected_serving),
             room,
@@ -107,19 +132,29 @@ pub async fn desk_act(
     Ok(engine.desk(&staff, Some(queue)).await?)
 }
 
-/// The desk adds a walk-in (optionally an emergency, called before everyone else).
+/// The desk adds a walk-in (optionally an emergency, called before everyone else), whose
+/// messages go in `language` (`en`, the default, or `hi`).
 #[server(prefix = "/api", endpoint = "desk/walk-in")]
 pub async fn desk_walk_in(
     queue_id: i64,
     name: String,
     phone: String,
     emergency: Option<String>,
+    language: Option<String>,
 ) -> Result<crate::desk::DeskView, AppError> {
-    let added = walk_in(queue_id, &name, &phone, emergency.is_some()).await;
+    let added = walk_in(
+        queue_id,
+        &name,
+        &phone,
+        emergency.is_some(),
+        language.as_deref(),
+    )
+    .await;
     let typed = [
         ("name", name.as_str()),
         ("phone", phone.as_str()),
         ("emergency", emergency.as_deref().unwrap_or_default()),
+        ("language", language.as_deref().unwrap_or_default()),
     ];
     back_to_form(DeskWalkIn::PATH, &typed, added).await
 }
@@ -130,8 +165,16 @@ async fn walk_in(
     name: &str,
     phone: &str,
     emergency: bool,
+    language: Option<&str>,
 ) -> Result<crate::desk::DeskView, AppError> {
-    use crate::domain::QueueId;
+    use crate::domain::{InvalidInput, QueueId};
+    let language = match language.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Language::En,
+        Some(l) => Language::from_stored(l).ok_or_else(|| {
+            let refusal = InvalidInput::new("language", "Please choose English or Hindi.");
+            AppError::Refused(refusal.into())
+        })?,
+    };
     use crate::queue::engine::{Actor, JoinRequest};
     let staff = current_staff().await?;
     let engine = expect_context::<crate::queue::engine::Engine>();
@@ -139,7 +182,7 @@ async fn walk_in(
         queue_id: QueueId(queue_id),
         name: name.to_owned(),
         phone: Some(phone.to_owned()).filter(|p| !p.trim().is_empty()),
-        language: Language::En,
+        language,
         emergency,
     };
     engine.create_token(Actor::Staff(&staff), request).await?;

@@ -80,7 +80,11 @@ impl AppError {
             AppError::Refused(refusal) => match refusal {
                 Q::UnknownClinic | Q::UnknownQueue | Q::UnknownToken => S::NOT_FOUND,
                 Q::Forbidden => S::FORBIDDEN,
-                Q::Invalid(_) | Q::ChooseRoom { .. } | Q::UnknownRoom { .. } => S::BAD_REQUEST,
+                Q::Invalid(_)
+                | Q::ChooseRoom { .. }
+                | Q::UnknownRoom { .. }
+                | Q::SameQueue { .. }
+                | Q::TransferElsewhere => S::BAD_REQUEST,
                 Q::DailyLimitReached { .. }
                 | Q::PhoneLimitReached { .. }
                 | Q::TooManyFromNetwork { .. } => S::TOO_MANY_REQUESTS,
@@ -94,7 +98,8 @@ impl AppError {
                 | Q::NothingServing
                 | Q::PatientServing { .. }
                 | Q::NothingToUndo
-                | Q::UndoConflict { .. } => S::CONFLICT,
+                | Q::UndoConflict { .. }
+                | Q::TransferToClosed { .. } => S::CONFLICT,
             },
             AppError::SignIn(refusal) => sign_in_status(refusal),
             AppError::Console(refusal) => match refusal {

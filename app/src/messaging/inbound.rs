@@ -5,8 +5,10 @@
 //! (confirmed with YES) and STOP are keywords; DELETE (or STOP DATA) asks the clinic to
 //! erase the patient's data, recorded for the owner to confirm. A clinic that is suspended or disabled
 //! answers nobody, and each phone gets only a few answers (`whatsapp::RecentReplies`);
-//! what is left unanswered waits in the desk's inbox.
+//! what is left unanswered waits in the desk's inbox. The bot answers in the patient's
+//! language (`bot_words`), and a token it makes keeps that language.
 
+use super::bot_words::{self, words, Says};
 use super::{MessagingError, Messenger};
 use crate::domain::*;
 use crate::messages::{compose, MessageKind, TemplateChannel};
@@ -66,6 +68,8 @@ pub enum Unanswered {
 
 /// What a patient's message asks of the bot.
 enum Ask {
+    /// "HINDI", "ENGLISH": answer in this language from now on (and tell the token so).
+    Language(Language, Option<TokenId>),
     /// The tracker's opt-in text: link the phone to this token and welcome it.
     OptIn(PublicId, TokenId),
     /// The answer to "Cancel your token?" about this token.
@@ -90,6 +94,23 @@ struct BotState {
     /// Joining: the queue chosen, waiting for the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     queue: Option<i64>,
+    /// The language the conversation is in: asked for by name, or its first message's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<Language>,
+}
+
+impl BotState {
+    /// A fresh step of the conversation, in its language.
+    fn speaking(language: Language) -> Self {
+        BotState {
+            language: Some(language),
+            ..BotState::default()
+        }
+    }
+
+    fn stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// The text the poster's WhatsApp QR code pre-writes.
@@ -131,6 +152,29 @@ impl Messenger {
                 tx.latest_token_of_phone(m.clinic, m.phone, since).await?
             }
         };
+        // The conversation's language: asked for by name, else as it began (its first
+        // message's script), else the patient's token's.
+        let asked_language = bot_words::asked_for(m.body);
+        let lang = match (asked_language, state.language, bot_words::of_script(m.body)) {
+            (Some(lang), _, _) | (None, Some(lang), _) | (None, None, Some(lang)) => lang,
+            (None, None, None) => match linked {
+                Some(token) => tx
+                    .token_contact(token)
+                    .await?
+                    .map_or(Language::En, |c| c.language),
+                None => Language::En,
+            },
+        };
+        let state = if state.language == Some(lang) {
+            state
+        } else {
+            let state = BotState {
+                language: Some(lang),
+                ..state
+            };
+            tx.set_bot_state(m.clinic, m.phone, &state.stored()).await?;
+            state
+        };
 
         if crate::whatsapp::asks_erasure(&word) {
             let new = tx.request_erasure(m.clinic, m.phone, at).await?;
@@ -140,20 +184,22 @@ impl Messenger {
             }
             tx.commit().await?;
             if answer {
-                self.reply_text(
-                    m,
-                    "Your request is recorded: the clinic will erase your details (name, number, messages) and confirm. Nothing more is needed from you.",
-                )
-                .await?;
+                self.reply_text(m, lang, &Says::ErasureRecorded).await?;
             }
             return Ok(Handled::ErasureRequested(new));
         }
         if word == "STOP" {
-            tx.update_window(m.clinic, m.phone, None, true, "").await?;
+            let state = BotState::speaking(lang).stored();
+            tx.update_window(m.clinic, m.phone, None, true, &state)
+                .await?;
             tx.commit().await?;
             return Ok(Handled::OptedOut);
         }
-        let Some(ask) = self.asked(m, &word, &state, linked).await? else {
+        let ask = match asked_language {
+            Some(lang) => Some(Ask::Language(lang, linked)),
+            None => self.asked(m, &word, &state, linked).await?,
+        };
+        let Some(ask) = ask else {
             tx.mark_for_staff(inbound_id, linked).await?;
             tx.commit().await?;
             return Ok(Handled::ForStaff(linked));
@@ -166,16 +212,30 @@ impl Messenger {
             return Ok(Handled::Unanswered(reason));
         }
         tx.mark_answered(inbound_id, now).await?;
+        let fresh = BotState::speaking(lang).stored();
         match ask {
-            Ask::OptIn(public_id, token) => {
-                tx.update_window(m.clinic, m.phone, Some(token), false, "")
+            Ask::Language(lang, token) => {
+                tx.update_window(m.clinic, m.phone, None, false, &fresh)
                     .await?;
                 tx.commit().await?;
-                self.reply_with(m, MessageKind::Welcome, &public_id).await?;
+                // The patient's token speaks it too: its messages and its tracker.
+                if let Some(token) = token {
+                    self.store().set_token_language(token, lang).await?;
+                }
+                self.reply_text(m, lang, &Says::SpeaksNow).await?;
+                Ok(Handled::Noted)
+            }
+            Ask::OptIn(public_id, token) => {
+                tx.update_window(m.clinic, m.phone, Some(token), false, &fresh)
+                    .await?;
+                tx.commit().await?;
+                self.reply_with(m, lang, MessageKind::Welcome, &public_id)
+                    .await?;
                 Ok(Handled::Welcomed(token))
             }
             Ask::CancelAnswer(token) => {
-                tx.update_window(m.clinic, m.phone, None, false, "").await?;
+                tx.update_window(m.clinic, m.phone, None, false, &fresh)
+                    .await?;
                 tx.commit().await?;
                 if word == "YES" || word == "हाँ" || word == "HAAN" {
                     let public_id = self.public_id_of(token).await?;
@@ -183,27 +243,23 @@ impl Messenger {
                         Some(id) => self.engine.cancel_by_patient(id, None).await.is_ok(),
                         None => false,
                     };
-                    let text = if cancelled {
-                        "Your token is cancelled. Thank you for letting the clinic know."
+                    let says = if cancelled {
+                        Says::Cancelled
                     } else {
-                        "That token can no longer be cancelled (it was called, served or already cancelled)."
+                        Says::CannotCancel
                     };
-                    self.reply_text(m, text).await?;
+                    self.reply_text(m, lang, &says).await?;
                     return Ok(Handled::Cancelled);
                 }
-                self.reply_text(
-                    m,
-                    "Your token is kept. Reply CANCEL if you want to give it up.",
-                )
-                .await?;
+                self.reply_text(m, lang, &Says::TokenKept).await?;
                 Ok(Handled::Noted)
             }
-            Ask::Join => self.start_join(m, tx).await,
-            Ask::JoinStep => self.continue_join(m, tx, state).await,
+            Ask::Join => self.start_join(m, tx, lang).await,
+            Ask::JoinStep => self.continue_join(m, tx, state, lang).await,
             Ask::Status(token) => {
                 tx.commit().await?;
                 if let Some(public_id) = self.public_id_of(token).await? {
-                    self.reply_with(m, MessageKind::TokenCreated, &public_id)
+                    self.reply_with(m, lang, MessageKind::TokenCreated, &public_id)
                         .await?;
                 }
                 Ok(Handled::Status)
@@ -211,26 +267,17 @@ impl Messenger {
             Ask::Cancel(token) => {
                 let state = BotState {
                     confirm_cancel: Some(token.get()),
-                    ..BotState::default()
+                    ..BotState::speaking(lang)
                 };
-                let state = serde_json::to_string(&state).unwrap_or_default();
-                tx.update_window(m.clinic, m.phone, None, false, &state)
+                tx.update_window(m.clinic, m.phone, None, false, &state.stored())
                     .await?;
                 tx.commit().await?;
-                self.reply_text(
-                    m,
-                    "Cancel your token? Reply YES to cancel, anything else to keep it.",
-                )
-                .await?;
+                self.reply_text(m, lang, &Says::ConfirmCancel).await?;
                 Ok(Handled::AskedToConfirmCancel)
             }
             Ask::NoToken => {
                 tx.commit().await?;
-                self.reply_text(
-                    m,
-                    "We could not find a token for this number today. Open your tracker link and tap \"Get updates on WhatsApp\", or ask at reception.",
-                )
-                .await?;
+                self.reply_text(m, lang, &Says::NoToken).await?;
                 Ok(Handled::Noted)
             }
         }
@@ -293,42 +340,38 @@ impl Messenger {
     }
 
     /// JOIN: asks for the queue when the clinic has several, else for the name.
-    async fn start_join(&self, m: &Inbound<'_>, mut tx: Tx) -> Result<Handled, MessagingError> {
+    async fn start_join(
+        &self,
+        m: &Inbound<'_>,
+        mut tx: Tx,
+        lang: Language,
+    ) -> Result<Handled, MessagingError> {
         let queues = self.store().queues_of(m.clinic).await?;
         let (state, question) = match queues.as_slice() {
             [] => {
                 tx.commit().await?;
-                self.reply_text(m, "This clinic is not taking tokens on WhatsApp right now. Please ask at reception.").await?;
+                self.reply_text(m, lang, &Says::NotTakingTokens).await?;
                 return Ok(Handled::Noted);
             }
             [only] => (
                 BotState {
                     queue: Some(only.id.get()),
-                    ..BotState::default()
+                    ..BotState::speaking(lang)
                 },
-                "Welcome! What name should we call out? Reply with your name.".to_owned(),
+                Says::AskName,
             ),
             several => (
                 BotState {
                     choosing_queue: true,
-                    ..BotState::default()
+                    ..BotState::speaking(lang)
                 },
-                format!(
-                    "Welcome! Which queue? Reply with the number:\n{}",
-                    several
-                        .iter()
-                        .enumerate()
-                        .map(|(i, q)| format!("{}. {}", i + 1, q.name))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
+                Says::ChooseQueue(several.iter().map(|q| q.name.clone()).collect()),
             ),
         };
-        let state = serde_json::to_string(&state).unwrap_or_default();
-        tx.update_window(m.clinic, m.phone, None, false, &state)
+        tx.update_window(m.clinic, m.phone, None, false, &state.stored())
             .await?;
         tx.commit().await?;
-        self.reply_text(m, &question).await?;
+        self.reply_text(m, lang, &question).await?;
         Ok(Handled::Asked)
     }
 
@@ -338,6 +381,7 @@ impl Messenger {
         m: &Inbound<'_>,
         mut tx: Tx,
         state: BotState,
+        lang: Language,
     ) -> Result<Handled, MessagingError> {
         let queues = self.store().queues_of(m.clinic).await?;
         if state.choosing_queue {
@@ -350,48 +394,37 @@ impl Messenger {
                 .or_else(|| queues.iter().find(|q| q.name.eq_ignore_ascii_case(answer)));
             let Some(queue) = chosen else {
                 tx.commit().await?;
-                self.reply_text(
-                    m,
-                    &format!("Please reply with a number from 1 to {}.", queues.len()),
-                )
-                .await?;
+                self.reply_text(m, lang, &Says::ChooseNumber(queues.len()))
+                    .await?;
                 return Ok(Handled::Asked);
             };
             let next = BotState {
                 queue: Some(queue.id.get()),
-                ..BotState::default()
+                ..BotState::speaking(lang)
             };
-            tx.update_window(
-                m.clinic,
-                m.phone,
-                None,
-                false,
-                &serde_json::to_string(&next).unwrap_or_default(),
-            )
-            .await?;
+            tx.update_window(m.clinic, m.phone, None, false, &next.stored())
+                .await?;
             tx.commit().await?;
-            self.reply_text(
-                m,
-                "Thank you. What name should we call out? Reply with your name.",
-            )
-            .await?;
+            self.reply_text(m, lang, &Says::ThanksAskName).await?;
             return Ok(Handled::Asked);
         }
         let queue = QueueId(state.queue.unwrap_or_default());
         if let Err(e) = PatientName::parse(m.body) {
             tx.commit().await?;
-            self.reply_text(m, &format!("{} Please reply with your name.", e.message))
+            self.reply_text(m, lang, &Says::NameAgain(e.message))
                 .await?;
             return Ok(Handled::Asked);
         }
         // The conversation ends here whatever the answer, so a refusal does not loop.
-        tx.update_window(m.clinic, m.phone, None, false, "").await?;
+        let done = BotState::speaking(lang).stored();
+        tx.update_window(m.clinic, m.phone, None, false, &done)
+            .await?;
         tx.commit().await?;
         let request = crate::queue::engine::JoinRequest {
             queue_id: queue,
             name: m.body.trim().to_owned(),
             phone: Some(m.phone.to_owned()),
-            language: Language::En,
+            language: lang,
             emergency: false,
         };
         match self
@@ -406,7 +439,7 @@ impl Messenger {
                 .map(|(id, _, _)| Handled::Joined(id))
                 .unwrap_or(Handled::Noted)),
             Err(EngineError::Refused(refusal)) => {
-                self.reply_text(m, &refusal.to_string()).await?;
+                self.reply_text(m, lang, &Says::Refused(refusal)).await?;
                 Ok(Handled::Noted)
             }
             Err(EngineError::Storage(e)) => Err(e.into()),
@@ -421,15 +454,17 @@ impl Messenger {
         Ok(contact.map(|c| c.public_id))
     }
 
-    /// Queues a templated reply about a token (welcome, status).
+    /// Queues a templated reply about a token (welcome, status), in the conversation's
+    /// language.
     async fn reply_with(
         &self,
         m: &Inbound<'_>,
+        lang: Language,
         kind: MessageKind,
         public_id: &PublicId,
     ) -> Result<(), MessagingError> {
         // A token that has gone since the patient wrote gets no reply about it.
-        let view = match self.engine.tracker(public_id).await {
+        let mut view = match self.engine.tracker(public_id).await {
             Ok(view) => view,
             Err(EngineError::Refused(_)) => return Ok(()),
             Err(EngineError::Storage(e)) => return Err(e.into()),
@@ -446,7 +481,8 @@ impl Messenger {
         };
         let link = format!("{}/t/{public_id}", self.engine.public_url());
         let channel = TemplateChannel::WhatsApp;
-        let own = tx.template(m.clinic, kind, channel, view.language).await?;
+        view.language = lang;
+        let own = tx.template(m.clinic, kind, channel, lang).await?;
         let body = compose(kind, channel, own.as_deref(), &view, &name, &link);
         tx.enqueue_message(
             &NewMessage::conversation(
@@ -464,17 +500,17 @@ impl Messenger {
         Ok(())
     }
 
-    async fn reply_text(&self, m: &Inbound<'_>, text: &str) -> Result<(), MessagingError> {
+    /// Queues the bot's answer, in the conversation's language.
+    async fn reply_text(
+        &self,
+        m: &Inbound<'_>,
+        lang: Language,
+        says: &Says,
+    ) -> Result<(), MessagingError> {
+        let text = words(lang, says);
         let mut tx = self.store().begin().await?;
         tx.enqueue_message(
-            &NewMessage::conversation(
-                m.clinic,
-                None,
-                m.phone,
-                OutboxKind::BotReply,
-                Language::En,
-                text,
-            ),
+            &NewMessage::conversation(m.clinic, None, m.phone, OutboxKind::BotReply, lang, &text),
             self.now(),
         )
         .await?;

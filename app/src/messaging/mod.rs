@@ -10,6 +10,7 @@
 //! accepted the message before the crash (or answered in a way we could not read), the
 //! patient can receive it twice.
 
+mod bot_words;
 pub mod inbound;
 pub mod inbox;
 pub mod provider;

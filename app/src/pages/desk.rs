@@ -111,6 +111,8 @@ fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let clock = RwSignal::new(state.get_untracked().now);
+    // The patient the desk is moving to another queue, while it chooses which.
+    let moving = RwSignal::new(None::<i64>);
     // The room this device chose for the queue on screen (kept in the browser, once per
     // shift).
     #[cfg(feature = "hydrate")]
@@ -159,9 +161,10 @@ fn Desk(initial: DeskView, walk_in: Option<ReturnedForm>) -> impl IntoView {
                 <p class="notice notice-warn" role="status" data-testid="stall">"Nobody has been called for 5 minutes while patients wait."</p>
             })}
             {move || state.with(|s| s.day_closed).then(|| view! { <p class="notice">"Today's queue is closed."</p> })}
+            <MovePanel state moving busy run/>
             <div class="desk-grid">
-                <NowServing state room busy run/>
-                <TokenLists state room busy run/>
+                <NowServing state room busy run moving/>
+                <TokenLists state room busy run moving/>
                 <Inbox state clock/>
                 <WalkIn state busy run back=walk_in/>
             </div>
@@ -222,6 +225,7 @@ fn NowServing(
     room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
+    moving: RwSignal<Option<i64>>,
 ) -> AnyView {
     let s = move || state.get();
     let serving = move || serving_id(state);
@@ -233,6 +237,7 @@ fn NowServing(
             <p class="token-number" data-testid="desk-serving">{move || s().serving.map(|t| t.label).unwrap_or_else(|| "—".into())}</p>
             {move || s().serving.and_then(|t| t.room).map(|r| view! { <p class="token-room" data-testid="desk-serving-room">"→ "{r}</p> })}
             <p class="muted">{move || s().serving.map(|t| t.name).unwrap_or_default()}</p>
+            {move || s().serving.and_then(|t| origin_words(&t)).map(|o| view! { <p class="moved small" data-testid="serving-moved-from">{o}</p> })}
             <p class="muted small" data-testid="serving-notices">{move || s().serving.map(|t| t.notices.iter().map(|n| n.words()).collect::<Vec<_>>().join(" · ")).unwrap_or_default()}</p>
             <div class="desk-buttons">
                 <button class="button button-primary button-big" disabled=move || locked() || room_missing(state, room)
@@ -242,6 +247,9 @@ fn NowServing(
                 <button class="button" disabled=move || locked() || serving().is_none()
                     on:click=move |_| if let Some(token) = serving() { run.run(DeskCommand::Skip { token }) } title="S">"SKIP"</button>
                 <button class="button" disabled=locked on:click=move |_| run.run(DeskCommand::Undo) title="U">"UNDO"</button>
+                {move || (state.with(|s| s.queues.len() > 1) && serving().is_some()).then(|| view! {
+                    <button class="button" disabled=locked on:click=move |_| moving.set(serving())>"MOVE…"</button>
+                })}
             </div>
             <p class="muted small">"Keys: N next · S skip · U undo"</p>
         </div>
@@ -295,20 +303,21 @@ fn TokenLists(
     room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
+    moving: RwSignal<Option<i64>>,
 ) -> AnyView {
     let s = move || state.get();
     view! {
         <div class="card">
             <h2>"Waiting"</h2>
             <ol class="token-list" data-testid="waiting">
-                {move || s().waiting.into_iter().map(|t| row(t, state, room, busy, run, true)).collect_view()}
+                {move || s().waiting.into_iter().map(|t| row(t, state, room, busy, run, moving, true)).collect_view()}
             </ol>
             {move || s().waiting.is_empty().then(|| view! { <p class="muted">"Nobody is waiting."</p> })}
         </div>
         <div class="card">
             <h2>"Missed"</h2>
             <ul class="token-list" data-testid="skipped">
-                {move || s().skipped.into_iter().map(|t| row(t, state, room, busy, run, false)).collect_view()}
+                {move || s().skipped.into_iter().map(|t| row(t, state, room, busy, run, moving, false)).collect_view()}
             </ul>
             {move || s().skipped.is_empty().then(|| view! { <p class="muted">"No missed patients."</p> })}
         </div>
@@ -334,6 +343,7 @@ fn WalkIn(
     let typed = |field: &str| back.as_ref().and_then(|b| b.value(field));
     let (name, phone) = (typed("name"), typed("phone"));
     let emergency = typed("emergency").is_some_and(|e| !e.is_empty());
+    let hindi = typed("language").is_some_and(|l| l == "hi");
     let refusal = Refusal::of(walk_in, back.map(|b| b.error));
     let s = move || state.get();
     view! {
@@ -348,8 +358,15 @@ fn WalkIn(
                     <label class="field"><span>"Mobile (optional)"</span><input name="phone" type="tel" value=phone
                         aria-invalid=refusal.invalid("phone") aria-errormessage="phone-error"/></label>
                     <FieldError refusal field="phone"/>
+                    <label class="field"><span>"Messages in"</span>
+                        <select name="language" aria-invalid=refusal.invalid("language") aria-errormessage="language-error">
+                            <option value="en" selected=!hindi>"English"</option>
+                            <option value="hi" selected=hindi>"हिंदी (Hindi)"</option>
+                        </select>
+                    </label>
+                    <FieldError refusal field="language"/>
                     <label class="choice"><input type="checkbox" name="emergency" value="yes" checked=emergency/><span>"Emergency: call next"</span></label>
-                    <FormError refusal placed=&["name", "phone"]/>
+                    <FormError refusal placed=&["name", "phone", "language"]/>
                     <button class="button button-primary" type="submit" disabled=move || walk_in.pending().get() || s().notice.is_some()>"Add"</button>
                 </div>
             </ActionForm>
@@ -373,9 +390,11 @@ fn row(
     room: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     run: Callback<DeskCommand>,
+    moving: RwSignal<Option<i64>>,
     waiting: bool,
 ) -> impl IntoView {
     let id = t.id;
+    let movable = waiting && state.with_untracked(|s| s.queues.len() > 1);
     let since = move || minutes_since(state.with(|s| s.now), t.joined_at);
     let serving = move || serving_id(state);
     view! {
@@ -383,6 +402,7 @@ fn row(
             <span class="token-label">{t.label.clone()}</span>
             <span class="token-name">{t.name.clone()}</span>
             {t.priority.then(|| view! { <span class="badge">"priority"</span> })}
+            {origin_words(&t).map(|o| view! { <span class="moved small" data-testid="moved-from">{o}</span> })}
             <span class="muted small">{source_word(t.source)}" · "{since}
                 {t.eta.map(|(low, high)| format!(" · called in {}", eta_words(low, high)))}</span>
             <span class="muted small whatsapp-state" data-testid="whatsapp-state">{state.with_untracked(|s| whatsapp_words(&t, s.now, s.utc_offset_minutes))}</span>
@@ -403,6 +423,10 @@ fn row(
                             on:click=move |_| run.run(DeskCommand::Priority { token: id })>"Priority"</button>
                         <button class="button small" disabled=move || busy.get()
                             on:click=move |_| run.run(DeskCommand::Skip { token: id })>"Skip"</button>
+                        {movable.then(|| view! {
+                            <button class="button small" disabled=move || busy.get()
+                                on:click=move |_| moving.set(Some(id))>"Move"</button>
+                        })}
                     }.into_any()
                 } else {
                     view! {
@@ -415,6 +439,96 @@ fn row(
             </span>
         </li>
     }
+}
+
+/// "From General A-3: for an X-ray", for a patient the desk moved here.
+fn origin_words(t: &DeskToken) -> Option<String> {
+    let from = t.moved_from.as_deref()?;
+    Some(match t.note.as_deref() {
+        Some(note) => format!("From {from}: {note}"),
+        None => format!("From {from}"),
+    })
+}
+
+/// Moving a patient to another queue of the clinic: which queue, a note for its desk,
+/// and whether they are called first there. Opened by a row's "Move"; what is chosen
+/// survives the desk's polls.
+#[component]
+fn MovePanel(
+    state: RwSignal<DeskView>,
+    moving: RwSignal<Option<i64>>,
+    busy: RwSignal<bool>,
+    run: Callback<DeskCommand>,
+) -> AnyView {
+    let to = RwSignal::new(None::<i64>);
+    let note = RwSignal::new(String::new());
+    let priority = RwSignal::new(false);
+    let choice = NodeRef::<leptos::html::Select>::new();
+    // Read once when the panel opens: the token's label and the other queues.
+    let open = Memo::new(move |_| {
+        let id = moving.get()?;
+        state.with_untracked(|s| {
+            let label = find_token(s, id)?.label;
+            let others: Vec<(i64, String)> = s
+                .queues
+                .iter()
+                .filter(|(q, _)| *q != s.queue_id)
+                .cloned()
+                .collect();
+            Some((id, label, others))
+        })
+    });
+    Effect::new(move |_| {
+        if let Some((_, _, others)) = open.get() {
+            to.set(others.first().map(|(q, _)| *q));
+            note.set(String::new());
+            priority.set(false);
+            if let Some(select) = choice.get() {
+                let _ = select.focus();
+            }
+        }
+    });
+    let move_patient = move |id: i64| {
+        if let Some(to_queue) = to.get_untracked() {
+            let (priority, note) = (priority.get_untracked(), note.get_untracked());
+            run.run(DeskCommand::Transfer {
+                token: id,
+                to_queue,
+                priority,
+                note,
+            });
+            moving.set(None);
+        }
+    };
+    view! {
+        {move || open.get().map(|(id, label, others)| view! {
+            <section class="card move-card" aria-labelledby="move-title" data-testid="move-panel">
+                <h2 id="move-title">"Move "{label}" to another queue"</h2>
+                <p class="muted small">"They keep their place by arrival time (unless called first) and their tracker link; they are told by message."</p>
+                <div class="form">
+                    <label class="field"><span>"Move to"</span>
+                        <select node_ref=choice on:change=move |e| to.set(event_target_value(&e).parse().ok())>
+                            {others.into_iter().map(|(q, name)| view! {
+                                <option value=q.to_string() prop:selected=move || to.get() == Some(q)>{name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field"><span>"Note for the next desk (optional)"</span>
+                        <input maxlength=crate::queue::rules::MAX_NOTE_CHARS.to_string() prop:value=move || note.get()
+                            on:input=move |e| note.set(event_target_value(&e))/>
+                    </label>
+                    <label class="choice"><input type="checkbox" prop:checked=move || priority.get()
+                        on:change=move |e| priority.set(event_target_checked(&e))/><span>"Call first there (priority)"</span></label>
+                    <div class="move-buttons">
+                        <button class="button button-primary" disabled=move || busy.get() || to.get().is_none()
+                            on:click=move |_| move_patient(id)>"Move patient"</button>
+                        <button class="button" on:click=move |_| moving.set(None)>"Keep here"</button>
+                    </div>
+                </div>
+            </section>
+        })}
+    }
+    .into_any()
 }
 
 /// Whether a token belongs in the inbox: the patient wrote something for the desk.
@@ -542,6 +656,7 @@ fn Conversation(id: i64, state: RwSignal<DeskView>, clock: RwSignal<i64>) -> Any
 #[cfg(feature = "hydrate")]
 mod live {
     use super::*;
+    use crate::pages::device::storage;
     use crate::pages::polling::{hidden, now_ms};
     use gloo_timers::future::TimeoutFuture;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -549,10 +664,6 @@ mod live {
 
     fn room_key(queue: i64) -> String {
         format!("qline-desk-room-{queue}")
-    }
-
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window().and_then(|w| w.local_storage().ok().flatten())
     }
 
     /// The room this device chose for `queue`, while it is still one of the queue's.

@@ -14,7 +14,8 @@ fn now() -> u64 {
     now_ms() as u64
 }
 
-fn storage() -> Option<Storage> {
+/// The browser's local storage, where it is allowed.
+pub fn storage() -> Option<Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 

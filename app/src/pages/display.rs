@@ -121,6 +121,7 @@ fn Board(initial: BoardView, lang: Language) -> impl IntoView {
 mod live {
     use super::*;
     use crate::board::BoardCall;
+    use crate::pages::device::storage;
     use crate::pages::polling::{get_json, hidden, Poll};
     use crate::pages::sound;
     use gloo_timers::future::TimeoutFuture;
@@ -132,10 +133,6 @@ mod live {
     const SPOKEN_AT_ONCE: usize = 3;
 
     const SOUND_KEY: &str = "qline-board-sound";
-
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-    }
 
     pub fn remember_sound(on: bool) {
         if let Some(storage) = storage() {

@@ -133,6 +133,7 @@ fn Tracker(initial: TrackerView, lang: Language) -> impl IntoView {
             <div class="card token-card">
                 <p class="token-caption">{tr(lang, Text::YourToken)}</p>
                 <p class="token-number" data-testid="token">{move || v().token}</p>
+                {move || v().moved_from.map(|from| view! { <p class="muted" data-testid="moved-from">{crate::i18n::moved_from(lang, &from)}</p> })}
                 <p class="token-status" data-testid="status">{move || tr(lang, phase_words(v().phase).0)}</p>
                 {move || match v().room {
                     Some(room) => view! { <p class="token-room" data-testid="room">{crate::i18n::go_to(lang, &room)}</p> }.into_any(),

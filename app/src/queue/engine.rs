@@ -7,6 +7,8 @@ mod polls;
 pub use polls::{TrackerAnswer, VERSION_FRESH_MS};
 pub use views::etag_of;
 mod transaction;
+mod transfer;
+pub use transfer::TransferOrder;
 mod views;
 
 use super::rules::{self, CreateCheck, Day, StaffAction, TokenState};
@@ -444,28 +446,39 @@ impl Engine {
             last_undoable: true,
             ..Want::default()
         };
-        self.mutate_day(key, want, now, |snap| {
-            authorise(staff, snap.clinic.id, snap.clinic.status)?;
-            if snap.queue.archived {
-                return Err(QueueError::UnknownQueue);
-            }
-            let (undone_id, last) = snap
-                .last_undoable
-                .as_ref()
-                .ok_or(QueueError::NothingToUndo)?;
-            let changes = rules::plan_undo(&snap.day, last, now)?;
-            let token = changes.tokens.first().map(|c| c.token);
-            let audit = AuditEntry {
-                undoes: Some(*undone_id),
-                ..actor.audit("UNDO", token, false)
-            };
-            Ok(Plan {
-                changes,
-                new_token: None,
-                audit,
+        // A transfer to undo touches a second day: it is undone with both days locked.
+        let mut transfer = None;
+        let undone = self
+            .mutate_day(key, want, now, |snap| {
+                authorise(staff, snap.clinic.id, snap.clinic.status)?;
+                if snap.queue.archived {
+                    return Err(QueueError::UnknownQueue);
+                }
+                let (undone_id, last) = snap
+                    .last_undoable
+                    .as_ref()
+                    .ok_or(QueueError::NothingToUndo)?;
+                if last.moved.is_some() {
+                    transfer = Some((*undone_id, last.clone()));
+                    return Err(QueueError::NothingToUndo);
+                }
+                let changes = rules::plan_undo(&snap.day, last, now)?;
+                let token = changes.tokens.first().map(|c| c.token);
+                let audit = AuditEntry {
+                    undoes: Some(*undone_id),
+                    ..actor.audit("UNDO", token, false)
+                };
+                Ok(Plan {
+                    changes,
+                    new_token: None,
+                    audit,
+                })
             })
-        })
-        .await
+            .await;
+        match transfer {
+            Some((undone_id, last)) => self.undo_move(staff, queue_id, undone_id, &last).await,
+            None => undone,
+        }
     }
 
     /// A patient cancels their own token from the tracker link.

@@ -54,6 +54,12 @@ pub enum QueueError {
     ChooseRoom { rooms: Vec<String> },
     #[error("\"{room}\" is not one of this queue's rooms ({}). Choose your room again at the top of the desk.", rooms.join(", "))]
     UnknownRoom { room: String, rooms: Vec<String> },
+    #[error("{token} is already in {queue}.")]
+    SameQueue { token: String, queue: String },
+    #[error("{queue} is closed for today, so nobody can be moved to it.")]
+    TransferToClosed { queue: String },
+    #[error("A patient can only be moved to another queue of this clinic.")]
+    TransferElsewhere,
     #[error("You do not have access to that clinic.")]
     Forbidden,
     #[error("{0}")]

@@ -26,8 +26,9 @@ pub fn for_action(clinic: &Clinic, before: &Day, after: &Day, changes: &Changes)
     wanted
 }
 
-/// What one action means for each patient: a token created, called, missed or seen, and
-/// "almost your turn" for whoever has just come within `notify_when_ahead` of the front.
+/// What one action means for each patient: a token created, moved in, called, missed or
+/// seen, and "almost your turn" for whoever has just come within `notify_when_ahead` of
+/// the front.
 pub fn notices(
     before: &Day,
     after: &Day,
@@ -39,6 +40,8 @@ pub fn notices(
         let was = change.before.as_ref().map(|s| s.status);
         let now = change.after.status;
         let kind = match (was, now) {
+            // A token new to this day: made here, or moved in from another queue.
+            (None, _) if changes.moved.is_some() => Some(MessageKind::Moved),
             (None, _) => Some(MessageKind::TokenCreated),
             (Some(w), TokenStatus::Serving) if w != TokenStatus::Serving => {
                 Some(MessageKind::YourTurn)

@@ -4,7 +4,8 @@
 
 use super::QueueError;
 use crate::domain::{
-    CancelReason, ClinicSettings, DayStatus, Source, Timestamp, TokenId, TokenNumber, TokenStatus,
+    CancelReason, ClinicSettings, DayStatus, QueueDayId, QueueId, Source, Timestamp, TokenId,
+    TokenNumber, TokenStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,9 @@ pub struct DayToken {
     /// When the patient joined, and the wait they were shown then.
     pub joined: Timestamp,
     pub estimate: Option<crate::domain::eta::Estimate>,
+    /// Where the desk moved the token from, if it did.
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 pub use crate::domain::eta::Pace;
@@ -110,14 +114,16 @@ impl Day {
             .find(|t| t.state.status == TokenStatus::Serving)
     }
 
-    /// Waiting tokens in the order they will be called: priority first, then by number.
+    /// Waiting tokens in the order they will be called: priority first, then by arrival
+    /// (a token moved in from another queue keeps the time its patient arrived), then by
+    /// number.
     pub fn waiting_in_order(&self) -> Vec<&DayToken> {
         let mut waiting: Vec<&DayToken> = self
             .tokens
             .iter()
             .filter(|t| t.state.status == TokenStatus::Waiting)
             .collect();
-        waiting.sort_by_key(|t| (!t.state.is_priority, t.number));
+        waiting.sort_by_key(|t| (!t.state.is_priority, t.joined, t.number));
         waiting
     }
 
@@ -205,6 +211,57 @@ impl Day {
 pub struct Changes {
     pub tokens: Vec<TokenChange>,
     pub day: Option<DayChange>,
+    /// The token left this day for another queue's (TRANSFER), or came back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Move>,
+}
+
+/// A token moving from one queue's day to another's, with its number in each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub token: TokenId,
+    pub from: Place,
+    pub to: Place,
+    /// What the token said of where it came from, before the move and after it.
+    pub before: Origin,
+    pub after: Origin,
+}
+
+/// Where a token is: its queue, that queue's day and its number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub queue: QueueId,
+    pub day: QueueDayId,
+    pub number: TokenNumber,
+}
+
+/// Where a moved token came from ("General A-3") and the desk's note for the next desk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub moved_from: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One side of a transfer as the rules see it: a queue's locked day.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    pub queue: QueueId,
+    pub queue_name: &'a str,
+    pub day_id: QueueDayId,
+    pub day: &'a Day,
+}
+
+impl Move {
+    /// The same move the other way (what UNDO does).
+    pub fn reversed(&self) -> Move {
+        Move {
+            token: self.token,
+            from: self.to,
+            to: self.from,
+            before: self.after.clone(),
+            after: self.before.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -576,6 +633,121 @@ pub fn plan_undo(day: &Day, last: &Changes, now: Timestamp) -> Result<Changes, Q
     Ok(undo)
 }
 
+/// The longest note a transfer may carry for the next desk.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// TRANSFER: the desk moves a waiting or serving token to another queue of the clinic.
+/// It waits there under the next number, placed by the time its patient arrived (or
+/// first, when the desk gives it priority); its serving, if any, ends without a visit
+/// and its tracker link stays the same. The changes are `from`'s, with the move.
+pub fn plan_transfer(
+    from: Side<'_>,
+    to: Side<'_>,
+    to_number: TokenNumber,
+    token: TokenId,
+    priority: bool,
+    note: Option<String>,
+) -> Result<Changes, QueueError> {
+    use TokenStatus::*;
+    let t = from.day.token(token)?;
+    let label = from.day.label(t.number);
+    if from.queue == to.queue {
+        return Err(QueueError::SameQueue {
+            token: label,
+            queue: to.queue_name.to_owned(),
+        });
+    }
+    require_status(from.day, t, &[Waiting, Serving], "moved")?;
+    if to.day.state.status == DayStatus::Closed {
+        return Err(QueueError::TransferToClosed {
+            queue: to.queue_name.to_owned(),
+        });
+    }
+    let after = TokenState {
+        is_priority: priority,
+        called_at: None,
+        room: None,
+        ..t.state.clone().moved_to(Waiting)
+    };
+    Ok(Changes {
+        tokens: vec![TokenChange {
+            token: t.id,
+            number: t.number,
+            before: Some(t.state.clone()),
+            after,
+        }],
+        day: None,
+        moved: Some(Move {
+            token: t.id,
+            from: Place {
+                queue: from.queue,
+                day: from.day_id,
+                number: t.number,
+            },
+            to: Place {
+                queue: to.queue,
+                day: to.day_id,
+                number: to_number,
+            },
+            before: t.origin.clone(),
+            after: Origin {
+                moved_from: Some(format!("{} {label}", from.queue_name)),
+                note,
+            },
+        }),
+    })
+}
+
+/// UNDO of a TRANSFER (`last`, the changes of the day the token left): moves it back
+/// to `home` under its old number and state, provided nothing has touched it in `away`
+/// since and `home` is not now serving someone else in its place.
+pub fn plan_unmove(home: Side<'_>, away: Side<'_>, last: &Changes) -> Result<Changes, QueueError> {
+    let (Some(moved), [change]) = (&last.moved, last.tokens.as_slice()) else {
+        return Err(QueueError::NothingToUndo);
+    };
+    let before = change.before.clone().ok_or(QueueError::NothingToUndo)?;
+    let conflict = |token: String| QueueError::UndoConflict { token };
+    let t = away
+        .day
+        .token(moved.token)
+        .map_err(|_| conflict(home.day.label(moved.from.number)))?;
+    if t.state != change.after || t.number != moved.to.number {
+        return Err(conflict(away.day.label(t.number)));
+    }
+    if before.status == TokenStatus::Serving {
+        if let Some(s) = home.day.serving() {
+            return Err(conflict(home.day.label(s.number)));
+        }
+    }
+    Ok(Changes {
+        tokens: vec![TokenChange {
+            token: t.id,
+            number: t.number,
+            before: Some(t.state.clone()),
+            after: before,
+        }],
+        day: None,
+        moved: Some(moved.reversed()),
+    })
+}
+
+/// The two days once `changes` moved a token from `from` to `to` (the token takes its
+/// new number and state, and keeps when it joined and the wait it was shown).
+pub fn apply_move(from: &mut Day, to: &mut Day, changes: &Changes) {
+    let (Some(moved), [change]) = (&changes.moved, changes.tokens.as_slice()) else {
+        return;
+    };
+    let Some(at) = from.tokens.iter().position(|t| t.id == moved.token) else {
+        return;
+    };
+    let mut token = from.tokens.remove(at);
+    token.number = moved.to.number;
+    token.state = change.after.clone();
+    token.origin = moved.after.clone();
+    let at = to.tokens.partition_point(|t| t.number < token.number);
+    to.tokens.insert(at, token);
+}
+
 /// What the database knows when a token is about to be created.
 #[derive(Debug, Clone)]
 pub struct CreateCheck<'a> {
@@ -635,6 +807,7 @@ mod tests {
             },
             joined: Timestamp(0),
             estimate: None,
+            origin: Origin::default(),
         }
     }
 
@@ -648,6 +821,127 @@ mod tests {
     }
 
     const NOW: Timestamp = Timestamp(1_000);
+
+    fn side<'a>(queue: i64, name: &'a str, day: &'a Day) -> Side<'a> {
+        Side {
+            queue: QueueId(queue),
+            queue_name: name,
+            day_id: QueueDayId(queue * 100),
+            day,
+        }
+    }
+
+    /// Token `id` of a day, joined `minute` minutes into it.
+    fn arrived(id: i64, status: TokenStatus, minute: i64) -> DayToken {
+        DayToken {
+            joined: Timestamp(minute * 60_000),
+            ..t(id, status, false)
+        }
+    }
+
+    #[test]
+    fn a_moved_token_waits_by_arrival_and_undo_puts_both_days_back() {
+        use TokenStatus::*;
+        let general = day(vec![arrived(1, Serving, 0), arrived(2, Waiting, 1)]);
+        let pharmacy = Day {
+            prefix: "P".into(),
+            tokens: vec![
+                DayToken {
+                    id: TokenId(11),
+                    number: TokenNumber(1),
+                    ..arrived(11, Waiting, 3)
+                },
+                DayToken {
+                    id: TokenId(12),
+                    number: TokenNumber(2),
+                    ..arrived(12, Waiting, 4)
+                },
+            ],
+            ..day(Vec::new())
+        };
+        let (mut from, mut to) = (general.clone(), pharmacy.clone());
+        let note = Some("Paracetamol".to_owned());
+        let plan = |from: &Day, to: &Day, token: i64, priority: bool| {
+            plan_transfer(
+                side(1, "General", from),
+                side(2, "Pharmacy", to),
+                TokenNumber(3),
+                TokenId(token),
+                priority,
+                note.clone(),
+            )
+        };
+        let moved = plan(&from, &to, 2, false).unwrap();
+        apply_move(&mut from, &mut to, &moved);
+        // A-2 arrived at minute 1, before P-1 and P-2: it is called first, as P-3.
+        let order: Vec<u32> = to.waiting_in_order().iter().map(|t| t.number.0).collect();
+        assert_eq!(order, [3, 1, 2]);
+        assert_eq!(from.waiting_in_order().len(), 0);
+        assert_eq!(
+            to.token(TokenId(2)).unwrap().origin,
+            Origin {
+                moved_from: Some("General A-2".into()),
+                note: note.clone()
+            }
+        );
+        // Moving it back restores both days exactly.
+        let back =
+            plan_unmove(side(1, "General", &from), side(2, "Pharmacy", &to), &moved).unwrap();
+        apply_move(&mut to, &mut from, &back);
+        assert_eq!((from, to), (general.clone(), pharmacy.clone()));
+
+        // The patient being served can be moved, first in line with priority; a served
+        // patient cannot, nor into a closed day or the same queue.
+        let (mut from, mut to) = (general.clone(), pharmacy.clone());
+        let moved = plan(&from, &to, 1, true).unwrap();
+        apply_move(&mut from, &mut to, &moved);
+        assert_eq!(from.serving(), None);
+        assert_eq!(to.waiting_in_order()[0].id, TokenId(1));
+        let mut served = general.clone();
+        served.tokens[0].state.status = Served;
+        assert!(matches!(
+            plan(&served, &pharmacy, 1, false),
+            Err(QueueError::NotAllowed { .. })
+        ));
+        let mut closed = pharmacy.clone();
+        closed.state.status = DayStatus::Closed;
+        assert_eq!(
+            plan(&general, &closed, 2, false),
+            Err(QueueError::TransferToClosed {
+                queue: "Pharmacy".into()
+            })
+        );
+        let same = plan_transfer(
+            side(1, "General", &general),
+            side(1, "General", &general),
+            TokenNumber(3),
+            TokenId(2),
+            false,
+            None,
+        );
+        assert!(matches!(same, Err(QueueError::SameQueue { .. })));
+
+        // Once the other queue has called the patient, the move stays.
+        let (mut from, mut to) = (general.clone(), pharmacy.clone());
+        let moved = plan(&from, &to, 2, true).unwrap();
+        apply_move(&mut from, &mut to, &moved);
+        let called = plan_staff(
+            &to,
+            &StaffAction::Next {
+                expected_serving: None,
+                room: None,
+            },
+            NOW,
+        )
+        .unwrap();
+        to.apply(&called);
+        assert_eq!(
+            plan_unmove(side(1, "General", &from), side(2, "Pharmacy", &to), &moved),
+            Err(QueueError::UndoConflict {
+                token: "P-3".into()
+            })
+        );
+    }
 
     #[test]
     fn priority_goes_first_then_numbers() {

@@ -85,6 +85,24 @@ impl Tx {
         Ok(())
     }
 
+    /// Keeps where a phone's conversation with the bot is (`BotState`, as JSON).
+    pub async fn set_bot_state(
+        &mut self,
+        clinic: ClinicId,
+        phone: &str,
+        bot_state: &str,
+    ) -> Result<(), StorageError> {
+        with_tx!(self, conn => {
+            sqlx::query("UPDATE whatsapp_windows SET bot_state = $3 WHERE business_id = $1 AND phone = $2")
+                .bind(clinic.get())
+                .bind(phone)
+                .bind(bot_state)
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Points a phone's conversation with the clinic at a token it has just taken.
     pub async fn move_conversation(
         &mut self,
@@ -186,6 +204,33 @@ impl Tx {
 }
 
 impl Store {
+    /// The language a token's messages and tracker use, as its patient asked the bot.
+    /// Its day's version moves on, so every instance's trackers show it.
+    pub async fn set_token_language(
+        &self,
+        token: TokenId,
+        language: Language,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.begin().await?;
+        with_tx!(&mut tx, conn => {
+            // The day's row first, as every queue action locks it, so the two cannot
+            // deadlock.
+            sqlx::query(
+                "UPDATE queue_days SET version = version + 1 WHERE id = \
+                 (SELECT queue_day_id FROM tokens WHERE id = $1)",
+            )
+            .bind(token.get())
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE tokens SET language = $2 WHERE id = $1")
+                .bind(token.get())
+                .bind(language.as_str())
+                .execute(&mut *conn)
+                .await?;
+        });
+        tx.commit().await
+    }
+
     /// The clinic's conversation windows open at some point since an instant, newest
     /// first.
     pub async fn windows_since(

@@ -17,6 +17,7 @@ mod retention;
 mod rows;
 mod staff;
 mod tenants;
+mod transfers;
 
 pub use accounts::StoredAccount;
 pub use analytics::PastVisit;
@@ -29,6 +30,7 @@ pub use queue_days::{
 pub use reach::{PushRow, StoredSms};
 pub use retention::{HeldToken, PurgeLocks};
 pub use tenants::{AuditRow, NewClinic, NewQueue, NewStaff, Patient, TokenRef};
+pub use transfers::MoveAudit;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

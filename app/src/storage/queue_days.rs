@@ -105,6 +105,67 @@ pub struct AuditEntry {
     pub undoes: Option<i64>,
 }
 
+macro_rules! insert_audit {
+    () => {
+        "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \
+         target, ip, detail, undoable, undoes_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    };
+}
+
+/// Writes an audit row (`AuditWrite::args`).
+pub(super) const INSERT_AUDIT: &str = insert_audit!();
+
+/// Writes an audit row, returning its id.
+pub(super) const INSERT_AUDIT_RETURNING: &str = concat!(insert_audit!(), " RETURNING id");
+
+/// A token's state as the columns `status, previous_status, is_priority, called_at,
+/// served_at, cancelled_at, cancel_reason, room`, in that order.
+pub(super) fn state_args(s: &TokenState) -> [Arg<'_>; 8] {
+    [
+        Arg::Text(Some(s.status.as_str())),
+        Arg::Text(s.previous_status.map(TokenStatus::as_str)),
+        Arg::Bool(Some(s.is_priority)),
+        Arg::Int(s.called_at.map(Timestamp::millis)),
+        Arg::Int(s.served_at.map(Timestamp::millis)),
+        Arg::Int(s.cancelled_at.map(Timestamp::millis)),
+        Arg::Text(s.cancel_reason.map(CancelReason::as_str)),
+        Arg::Text(s.room.as_deref()),
+    ]
+}
+
+/// One audit row of an action on a queue day.
+pub(super) struct AuditWrite<'a> {
+    pub clinic: ClinicId,
+    pub day: QueueDayId,
+    pub entry: &'a AuditEntry,
+    pub token: Option<TokenId>,
+    /// The token as called out (`A-7`), or empty.
+    pub target: &'a str,
+    /// The changes, as JSON.
+    pub detail: &'a str,
+}
+
+impl<'a> AuditWrite<'a> {
+    pub fn args(&self, now: Timestamp) -> Vec<Arg<'a>> {
+        let e = self.entry;
+        vec![
+            Arg::Int(Some(self.clinic.get())),
+            Arg::Int(Some(self.day.get())),
+            Arg::Int(e.actor_user_id.map(UserId::get)),
+            Arg::Text(Some(e.actor_kind)),
+            Arg::Text(Some(e.action)),
+            Arg::Int(self.token.map(TokenId::get)),
+            Arg::Text(Some(self.target)),
+            Arg::Text(e.ip.as_deref()),
+            Arg::Text(Some(self.detail)),
+            Arg::Bool(Some(e.undoable)),
+            Arg::Int(e.undoes),
+            Arg::Int(Some(now.millis())),
+        ]
+    }
+}
+
 /// The first key of the PostgreSQL advisory lock that serialises a clinic's token
 /// creation; the second is the clinic's id.
 const CREATES_LOCK: i32 = 0x5174_0001;
@@ -518,6 +579,7 @@ impl Tx {
                 state: new.state,
                 joined: now,
                 estimate: new.estimate,
+                origin: Default::default(),
             });
             created = Some((id, new.public_id, next_number));
         }
@@ -570,18 +632,13 @@ impl Tx {
                 "UPDATE tokens SET status = $3, previous_status = $4, is_priority = $5, called_at = $6, \
                  served_at = $7, cancelled_at = $8, cancel_reason = $9, room = $10 \
                  WHERE id = $1 AND queue_day_id = $2",
-                vec![
+                [
                     Arg::Int(Some(change.token.get())),
                     Arg::Int(Some(day_id.get())),
-                    Arg::Text(Some(s.status.as_str())),
-                    Arg::Text(s.previous_status.map(TokenStatus::as_str)),
-                    Arg::Bool(Some(s.is_priority)),
-                    Arg::Int(s.called_at.map(Timestamp::millis)),
-                    Arg::Int(s.served_at.map(Timestamp::millis)),
-                    Arg::Int(s.cancelled_at.map(Timestamp::millis)),
-                    Arg::Text(s.cancel_reason.map(CancelReason::as_str)),
-                    Arg::Text(s.room.as_deref()),
-                ],
+                ]
+                .into_iter()
+                .chain(state_args(s))
+                .collect(),
             );
         }
         // One write to the day row: a new version (what tells trackers the day changed),
@@ -608,27 +665,16 @@ impl Tx {
             .map(|t| day.label(t.number))
             .unwrap_or_default();
         let detail = serde_json::to_string(changes)?;
+        let audit_row = AuditWrite {
+            clinic: clinic.id,
+            day: *day_id,
+            entry: &audit,
+            token,
+            target: &target,
+            detail: &detail,
+        };
         let audit_id = self
-            .commit_batch(
-                writes,
-                "INSERT INTO audit_log (business_id, queue_day_id, actor_user_id, actor_kind, action, token_id, \
-                 target, ip, detail, undoable, undoes_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-                vec![
-                    Arg::Int(Some(clinic.id.get())),
-                    Arg::Int(Some(day_id.get())),
-                    Arg::Int(audit.actor_user_id.map(UserId::get)),
-                    Arg::Text(Some(audit.actor_kind)),
-                    Arg::Text(Some(audit.action)),
-                    Arg::Int(token.map(TokenId::get)),
-                    Arg::Text(Some(&target)),
-                    Arg::Text(audit.ip.as_deref()),
-                    Arg::Text(Some(&detail)),
-                    Arg::Bool(Some(audit.undoable)),
-                    Arg::Int(audit.undoes),
-                    Arg::Int(Some(now.millis())),
-                ],
-            )
+            .commit_batch(writes, INSERT_AUDIT_RETURNING, audit_row.args(now))
             .await?;
         applied.audit_id = audit_id;
         Ok(applied)

@@ -387,7 +387,7 @@ impl Store {
             .collect()
     }
 
-    /// How the alerts ("near", "your turn", "missed": the notifications that go down the
+    /// How the alerts ("near", "your turn", "missed", "moved": the notifications that go down the
     /// fallback chain) queued since an instant ended, by status and channel, per clinic;
     /// one clinic, or all.
     pub async fn outcome_counts_since(
@@ -399,13 +399,14 @@ impl Store {
             sqlx::query_as(
                 "SELECT business_id, status, channel, COUNT(*) FROM outbox \
                  WHERE created_at >= $1 AND ($2 IS NULL OR business_id = $2) \
-                 AND kind IN ($3, $4, $5) GROUP BY business_id, status, channel",
+                 AND kind IN ($3, $4, $5, $6) GROUP BY business_id, status, channel",
             )
             .bind(since.millis())
             .bind(clinic.map(ClinicId::get))
             .bind(MessageKind::ALERTS[0].as_str())
             .bind(MessageKind::ALERTS[1].as_str())
             .bind(MessageKind::ALERTS[2].as_str())
+            .bind(MessageKind::ALERTS[3].as_str())
             .fetch_all(pool)
             .await?
         });

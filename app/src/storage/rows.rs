@@ -325,7 +325,7 @@ impl DayRow {
 /// The columns the engine reads and writes for each token of a day.
 pub const DAY_TOKEN_COLUMNS: &str = "id, number, status, previous_status, is_priority, \
     called_at, served_at, cancelled_at, cancel_reason, room, created_at, \
-    eta_low, eta_high, eta_centre, eta_scale, eta_ahead";
+    eta_low, eta_high, eta_centre, eta_scale, eta_ahead, moved_from, move_note";
 
 /// The estimate a token was shown on joining (all five columns, or none).
 #[derive(sqlx::FromRow)]
@@ -364,6 +364,8 @@ pub struct DayTokenRow {
     created_at: i64,
     #[sqlx(flatten)]
     estimate: EstimateColumns,
+    moved_from: Option<String>,
+    move_note: Option<String>,
 }
 
 impl TryFrom<DayTokenRow> for DayToken {
@@ -393,6 +395,10 @@ impl TryFrom<DayTokenRow> for DayToken {
             },
             joined: Timestamp(r.created_at),
             estimate: r.estimate.estimate(),
+            origin: crate::queue::rules::Origin {
+                moved_from: r.moved_from,
+                note: r.move_note,
+            },
         })
     }
 }

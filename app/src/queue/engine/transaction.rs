@@ -5,7 +5,7 @@
 
 use super::{Engine, EngineError};
 use crate::domain::eta::History;
-use crate::domain::Timestamp;
+use crate::domain::{ClinicId, Timestamp};
 use crate::outbox::OutboxKind;
 use crate::queue::notices::{self, NoticePlan, PlannedMessage};
 use crate::queue::rules::Day;
@@ -76,19 +76,7 @@ impl Engine {
         let planned = self
             .plan_messages(&mut tx, &before, &staged.applied, now)
             .await?;
-        let messages: Vec<NewMessage> = planned
-            .iter()
-            .map(|m| NewMessage {
-                clinic: staged.applied.clinic.id,
-                token_id: Some(m.token),
-                phone: &m.phone,
-                kind: OutboxKind::Notice(m.kind),
-                language: m.language,
-                body: &m.body,
-                short_body: &m.short_body,
-                channel: m.channel,
-            })
-            .collect();
+        let messages = outbox_rows(staged.applied.clinic.id, &planned);
         let applied = tx.commit_staged(staged, &messages, now).await?;
         self.polls.day_changed(applied.day_id);
         self.written.put(
@@ -102,7 +90,7 @@ impl Engine {
 
     /// What the action means for each patient, as messages to queue with the action's own
     /// commit (reading who can be reached how).
-    async fn plan_messages(
+    pub(super) async fn plan_messages(
         &self,
         tx: &mut Tx,
         before: &Day,
@@ -142,9 +130,29 @@ impl Engine {
     }
 }
 
+/// The outbox rows of an action's planned messages.
+pub(super) fn outbox_rows(clinic: ClinicId, planned: &[PlannedMessage]) -> Vec<NewMessage<'_>> {
+    planned
+        .iter()
+        .map(|m| NewMessage {
+            clinic,
+            token_id: Some(m.token),
+            phone: &m.phone,
+            kind: OutboxKind::Notice(m.kind),
+            language: m.language,
+            body: &m.body,
+            short_body: &m.short_body,
+            channel: m.channel,
+        })
+        .collect()
+}
+
 /// The history a day that has just opened learns from the queue's earlier days, kept with
 /// the day for its wait estimates.
-async fn learn_history(tx: &mut Tx, snapshot: &DaySnapshot) -> Result<History, EngineError> {
+pub(super) async fn learn_history(
+    tx: &mut Tx,
+    snapshot: &DaySnapshot,
+) -> Result<History, EngineError> {
     let date = snapshot.service_date.date();
     let earlier = tx
         .earlier_tokens(snapshot.queue.id, &History::dates_for(date))

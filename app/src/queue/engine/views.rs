@@ -119,6 +119,8 @@ impl Engine {
                 room: (t.state.status == TokenStatus::Serving)
                     .then(|| t.state.room.clone())
                     .flatten(),
+                moved_from: t.origin.moved_from.clone(),
+                note: t.origin.note.clone(),
                 notices,
                 chat,
             }

@@ -243,6 +243,7 @@ mod tests {
             },
             joined: Timestamp(0),
             estimate: None,
+            origin: Default::default(),
         };
         Day {
             prefix: "A".into(),
@@ -534,7 +535,7 @@ mod tests {
                 before: Some(before.tokens[0].state.clone()),
                 after: after.tokens[0].state.clone(),
             }],
-            day: None,
+            ..Changes::default()
         };
         assert!(!super::super::for_action(&suspended, &before, &after, &changes).is_empty());
         suspended.status = ClinicStatus::Suspended;
