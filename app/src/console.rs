@@ -240,6 +240,9 @@ pub struct ClinicConsole {
     pub usage: Vec<UsageDay>,
     pub join_url: String,
     pub display_url: String,
+    /// The reception kiosk's page, and the code that opens it (`None`: no kiosk).
+    pub kiosk_url: String,
+    pub kiosk_code: Option<String>,
     /// Whether the caller is the platform operator (and may change operator-only settings).
     pub operator: bool,
     /// The caller's own account id (their row cannot be deactivated or reset here).

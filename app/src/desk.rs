@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeskToken {
     pub id: i64,
+    /// The tracker's id: the desk prints the token's ticket from it.
+    pub public_id: String,
     /// As called out: `A-7`.
     pub label: String,
     pub name: String,
@@ -240,6 +242,7 @@ mod tests {
     fn token(joined_at: i64) -> DeskToken {
         DeskToken {
             id: 1,
+            public_id: String::new(),
             label: "A-1".into(),
             name: "Asha".into(),
             source: Source::Qr,

@@ -107,6 +107,8 @@ pub fn App() -> impl IntoView {
         <Route path=path!("/admin/audit") view=pages::AuditPage ssr=SsrMode::Async/>
         <Route path=path!("/admin/c/:slug") view=pages::AdminClinicPage ssr=SsrMode::Async/>
         <Route path=path!("/admin/c/:slug/analytics") view=pages::AdminAnalyticsPage ssr=SsrMode::Async/>
+        <Route path=path!("/c/:slug/kiosk") view=pages::KioskPage ssr=SsrMode::Async/>
+        <Route path=path!("/t/:public_id/ticket") view=pages::TicketPage ssr=SsrMode::Async/>
     }
     .into_inner();
     site((patient_routes(), staff), pages::NotFound)

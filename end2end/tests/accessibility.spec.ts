@@ -73,3 +73,34 @@ test("the tracker and the board read at 200 % zoom without sideways scrolling", 
     }
   }
 });
+
+test("the desk's move panel, a printed ticket and the reception kiosk", async ({ browser }) => {
+  const owner = await desk(browser, "owner@demo.test");
+  await owner.getByLabel("Name").fill("Ramesh Iyer");
+  await owner.getByRole("button", { name: "Add" }).click();
+  const row = owner.getByTestId("token-row").filter({ hasText: "Ramesh Iyer" });
+  await row.getByRole("button", { name: "Move" }).click();
+  await expect(owner.getByTestId("move-panel")).toBeVisible();
+  await audit(owner);
+  const ticket = (await row.getByRole("link", { name: "Ticket" }).getAttribute("href"))!.replace("?print=1", "");
+  await owner.goto(ticket);
+  await audit(owner);
+
+  await owner.goto("/clinic");
+  await hydrated(owner);
+  await owner.getByTestId("kiosk-settings").getByLabel(/Kiosk code/).fill("246813");
+  await owner.getByRole("button", { name: "Save kiosk code" }).click();
+  await expect(owner.getByTestId("kiosk-settings").getByRole("status")).toContainText("saved");
+  const kiosk = await (await browser.newContext()).newPage();
+  await kiosk.goto("/c/demo/kiosk");
+  await expect(kiosk.getByLabel("Kiosk code")).toBeVisible();
+  await audit(kiosk);
+  await kiosk.getByLabel("Kiosk code").fill("246813");
+  await kiosk.getByRole("button", { name: "Open the kiosk" }).click();
+  await kiosk.getByRole("button", { name: "General" }).click();
+  await audit(kiosk);
+  await kiosk.getByLabel("Your name").fill("Sunita");
+  await kiosk.getByRole("button", { name: "Get my token" }).click();
+  await expect(kiosk.getByTestId("kiosk-token")).toBeVisible();
+  await audit(kiosk);
+});

@@ -29,6 +29,7 @@ on_both_backends!(
     a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on,
     each_desk_calls_to_its_room_and_undo_takes_the_call_back,
     a_transfer_keeps_the_patients_place_and_undo_brings_them_back,
+    the_kiosk_issues_tokens_only_with_its_code_and_stops_a_guesser,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -1494,4 +1495,93 @@ async fn a_transfer_keeps_the_patients_place_and_undo_brings_them_back(store: St
         }
     );
     assert_eq!(waiting_labels(&engine, &c.desk, c.general).await, ["A-2"]);
+}
+
+fn kiosk_walk_in(queue: QueueId, name: &str) -> JoinRequest {
+    JoinRequest {
+        emergency: true,
+        ..walk_in(queue, name)
+    }
+}
+
+async fn the_kiosk_issues_tokens_only_with_its_code_and_stops_a_guesser(store: Store) {
+    let c = support::clinic(&store, "kiosk", settings()).await;
+    let engine = engine(&store);
+    let tablet = Some("10.0.0.5".to_owned());
+    let join = |code: &'static str, ip: Option<String>| {
+        let engine = engine.clone();
+        async move {
+            engine
+                .kiosk_join("kiosk", code, ip, kiosk_walk_in(c.general, "Asha"))
+                .await
+        }
+    };
+
+    // A clinic without a kiosk code has no kiosk.
+    assert_eq!(
+        refusal(join("", tablet.clone()).await),
+        QueueError::KioskLocked
+    );
+    let mut tx = store.begin().await.unwrap();
+    let code = KioskCode::parse("482913").unwrap();
+    tx.set_kiosk_code(c.id, Some(&code)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        refusal(join("482914", tablet.clone()).await),
+        QueueError::KioskLocked
+    );
+
+    // With its code the kiosk issues a walk-in's token: no phone needed, never an
+    // emergency, recorded as the patient's own and not the desk's to undo.
+    let made = join("482913", tablet.clone()).await.unwrap();
+    let (token, _, number) = made.created.unwrap();
+    assert_eq!(number, TokenNumber(1));
+    let day = made.day.token(token).unwrap();
+    assert!(!day.state.is_priority, "a kiosk makes no emergencies");
+    let audit = store.day_audit(made.day_id).await.unwrap();
+    let row = audit.last().unwrap();
+    assert_eq!(
+        (
+            row.action.as_str(),
+            row.actor_kind.as_str(),
+            row.ip.as_deref()
+        ),
+        ("ADD_TOKEN", "PATIENT", Some("10.0.0.5"))
+    );
+    assert!(!row.undoable);
+    assert_eq!(
+        refusal(engine.undo(&c.desk, c.general).await),
+        QueueError::NothingToUndo
+    );
+    let desk = engine.desk(&c.desk, Some(c.general)).await.unwrap();
+    assert_eq!(desk.waiting[0].source, Source::Desk);
+
+    // A queue of another clinic is not this kiosk's.
+    let other = support::clinic(&store, "kiosk-other", settings()).await;
+    let elsewhere = engine
+        .kiosk_join(
+            "kiosk",
+            "482913",
+            tablet.clone(),
+            walk_in(other.general, "X"),
+        )
+        .await;
+    assert_eq!(refusal(elsewhere), QueueError::UnknownQueue);
+
+    // A guesser gets ten wrong tries, then waits, even with the right code; another
+    // network is not held up by it.
+    let guesser = Some("203.0.113.7".to_owned());
+    for _ in 0..10 {
+        assert_eq!(
+            refusal(join("000000", guesser.clone()).await),
+            QueueError::KioskLocked
+        );
+    }
+    assert!(matches!(
+        refusal(join("482913", guesser.clone()).await),
+        QueueError::KioskTries { wait_secs } if wait_secs > 0
+    ));
+    assert!(join("482913", tablet).await.is_ok());
+    let desk = engine.desk(&c.desk, Some(c.general)).await.unwrap();
+    assert_eq!(desk.waiting.len(), 2, "only the right code's two tokens");
 }

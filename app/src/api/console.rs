@@ -400,6 +400,20 @@ pub async fn test_sms(slug: Option<String>) -> Result<Result<String, String>, Ap
     })
 }
 
+/// Sets the code that opens the clinic's reception kiosk (6 to 10 digits), or turns the
+/// kiosk off (empty). Answers the code now set.
+#[server(prefix = "/api", endpoint = "clinic/kiosk/save")]
+pub async fn save_kiosk_code(
+    slug: Option<String>,
+    kiosk_code: String,
+) -> Result<Option<String>, AppError> {
+    as_caller!(|caller, tenants| {
+        Ok(tenants
+            .save_kiosk_code(&caller, slug.as_deref(), &kiosk_code)
+            .await?)
+    })
+}
+
 /// Replaces the replies the desk can send with one tap (one per line in the form).
 #[server(prefix = "/api", endpoint = "clinic/replies/save")]
 pub async fn save_canned_replies(

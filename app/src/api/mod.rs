@@ -5,12 +5,14 @@
 mod client;
 mod console;
 mod desk;
+mod kiosk;
 mod returned;
 #[cfg(feature = "ssr")]
 pub use client::*;
 pub use client::{PublicUrl, TrustedProxies};
 pub use console::*;
 pub use desk::*;
+pub use kiosk::*;
 pub use returned::*;
 
 use crate::console::ConsoleError;
@@ -79,7 +81,7 @@ impl AppError {
         match self {
             AppError::Refused(refusal) => match refusal {
                 Q::UnknownClinic | Q::UnknownQueue | Q::UnknownToken => S::NOT_FOUND,
-                Q::Forbidden => S::FORBIDDEN,
+                Q::Forbidden | Q::KioskLocked => S::FORBIDDEN,
                 Q::Invalid(_)
                 | Q::ChooseRoom { .. }
                 | Q::UnknownRoom { .. }
@@ -87,7 +89,8 @@ impl AppError {
                 | Q::TransferElsewhere => S::BAD_REQUEST,
                 Q::DailyLimitReached { .. }
                 | Q::PhoneLimitReached { .. }
-                | Q::TooManyFromNetwork { .. } => S::TOO_MANY_REQUESTS,
+                | Q::TooManyFromNetwork { .. }
+                | Q::KioskTries { .. } => S::TOO_MANY_REQUESTS,
                 Q::ClinicNotAccepting { .. }
                 | Q::DayClosed
                 | Q::IntakePaused

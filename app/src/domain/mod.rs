@@ -6,6 +6,7 @@ mod backoff;
 mod clinic;
 pub mod eta;
 mod ids;
+mod kiosk;
 pub mod net;
 mod phone;
 pub mod retention;
@@ -21,6 +22,7 @@ pub use clinic::{
     Role,
 };
 pub use ids::{ClinicId, PublicId, QueueDayId, QueueId, TokenId, UserId};
+pub use kiosk::KioskCode;
 pub use phone::Phone;
 pub use retention::RetentionDays;
 pub use slug::Slug;

@@ -436,6 +436,9 @@ fn row(
                 }}
                 <button class="button small" disabled=move || busy.get()
                     on:click=move |_| run.run(DeskCommand::Cancel { token: id })>"Cancel"</button>
+                {waiting.then(|| view! {
+                    <a class="button small" href=format!("/t/{}/ticket?print=1", t.public_id) target="_blank" rel="external">"Ticket"</a>
+                })}
             </span>
         </li>
     }

@@ -13,6 +13,7 @@ mod form;
 mod frame;
 mod home;
 mod join;
+mod kiosk;
 mod login;
 mod not_found;
 #[cfg(feature = "hydrate")]
@@ -22,6 +23,7 @@ mod poster;
 mod send;
 #[cfg(feature = "hydrate")]
 mod sound;
+mod ticket;
 mod tracker;
 
 pub use account::AccountPage;
@@ -33,9 +35,11 @@ pub use display::DisplayPage;
 pub use frame::{page_title, Frame};
 pub use home::Home;
 pub use join::JoinPageView;
+pub use kiosk::KioskPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use poster::PosterPage;
+pub use ticket::TicketPage;
 pub use tracker::TrackerPage;
 
 /// Marks the page hydrated (`data-hydrated` on `<body>`), for people's scripts and the

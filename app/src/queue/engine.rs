@@ -6,6 +6,7 @@ mod days;
 mod polls;
 pub use polls::{TrackerAnswer, VERSION_FRESH_MS};
 pub use views::etag_of;
+mod kiosk;
 mod transaction;
 mod transfer;
 pub use transfer::TransferOrder;
@@ -54,12 +55,17 @@ pub enum Actor<'a> {
     },
     /// The WhatsApp join bot.
     Bot,
+    /// The clinic's reception kiosk, opened with its code, at this network address: a
+    /// walk-in at reception, without the desk's powers.
+    Kiosk {
+        ip: Option<String>,
+    },
 }
 
 impl Actor<'_> {
     fn source(&self) -> Source {
         match self {
-            Actor::Staff(_) => Source::Desk,
+            Actor::Staff(_) | Actor::Kiosk { .. } => Source::Desk,
             Actor::Patient { .. } => Source::Qr,
             Actor::Bot => Source::Whatsapp,
         }
@@ -68,7 +74,7 @@ impl Actor<'_> {
     fn audit(&self, action: &'static str, token: Option<TokenId>, undoable: bool) -> AuditEntry {
         let (actor_user_id, actor_kind, ip) = match self {
             Actor::Staff(user) => (Some(user.id), "STAFF", None),
-            Actor::Patient { ip } => (None, "PATIENT", ip.clone()),
+            Actor::Patient { ip } | Actor::Kiosk { ip } => (None, "PATIENT", ip.clone()),
             Actor::Bot => (None, "SYSTEM", None),
         };
         AuditEntry {
@@ -111,6 +117,8 @@ pub struct Engine {
     /// day), as last read: checked again against the clinic under the day's lock.
     placed:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<QueueId, (ClinicId, TimeZone)>>>,
+    /// Wrong kiosk codes per network address (`kiosk.rs`).
+    kiosk_strikes: std::sync::Arc<kiosk::KioskStrikes>,
 }
 
 /// How far back the per-network join limit looks.
@@ -129,6 +137,7 @@ impl Engine {
             polls: Default::default(),
             written: Default::default(),
             placed: Default::default(),
+            kiosk_strikes: Default::default(),
         }
     }
 
@@ -289,7 +298,7 @@ impl Engine {
     ) -> Result<Applied, EngineError> {
         let source = actor.source();
         // Only the desk adds emergencies.
-        let emergency = req.emergency && source == Source::Desk;
+        let emergency = req.emergency && matches!(actor, Actor::Staff(_));
         let created = counted(create_action(emergency), self.create(actor, req, emergency)).await;
         if created.is_ok() {
             metrics::counter!("qline_tokens_created_total", "source" => source.as_str())
@@ -324,6 +333,9 @@ impl Engine {
             None => return Err(InvalidInput::new("phone", "Please enter a mobile number.").into()),
         };
         let source = actor.source();
+        let desk = matches!(actor, Actor::Staff(_));
+        // The public join page's addresses count against its hourly limit; a kiosk's
+        // tablet, like the desk, takes tokens for everyone at reception.
         let ip = match &actor {
             Actor::Patient { ip } => ip.clone(),
             _ => None,
@@ -377,7 +389,8 @@ impl Engine {
                     join_ip: ip,
                     estimate: Some(estimate),
                 }),
-                audit: actor.audit(create_action(emergency), None, source == Source::Desk),
+                // The desk's UNDO takes back its own walk-ins, not a kiosk's.
+                audit: actor.audit(create_action(emergency), None, desk),
             })
         })
         .await

@@ -60,6 +60,10 @@ pub enum QueueError {
     TransferToClosed { queue: String },
     #[error("A patient can only be moved to another queue of this clinic.")]
     TransferElsewhere,
+    #[error("This kiosk is locked. Type the clinic's kiosk code: the owner sets it under Clinic settings → Kiosk.")]
+    KioskLocked,
+    #[error("Too many wrong kiosk codes from this network. Try again in {} min.", wait_secs.div_ceil(60))]
+    KioskTries { wait_secs: u32 },
     #[error("You do not have access to that clinic.")]
     Forbidden,
     #[error("{0}")]

@@ -9,6 +9,7 @@ mod analytics;
 mod batch;
 mod console;
 mod conversations;
+mod kiosk;
 mod notices;
 mod outbox;
 mod queue_days;

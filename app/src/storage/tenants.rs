@@ -63,6 +63,8 @@ pub struct Patient {
     pub source: Source,
     pub joined_at: Timestamp,
     pub phone: Option<String>,
+    /// The token's tracker id (its ticket is printed from it).
+    pub public_id: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,6 +74,7 @@ struct PatientRow {
     patient_name: String,
     source: String,
     patient_phone: Option<String>,
+    public_id: String,
 }
 
 /// Where a token lives, found from its public id.
@@ -316,7 +319,7 @@ impl Store {
             return Ok(None);
         };
         let sql = format!(
-            "SELECT {DAY_TOKEN_COLUMNS}, patient_name, source, patient_phone \
+            "SELECT {DAY_TOKEN_COLUMNS}, patient_name, source, patient_phone, public_id \
              FROM tokens WHERE queue_day_id = $1 ORDER BY number"
         );
         let rows: Vec<PatientRow> =
@@ -335,6 +338,7 @@ impl Store {
                 )?,
                 joined_at: token.joined,
                 phone: r.patient_phone,
+                public_id: r.public_id,
             });
             tokens.push(token);
         }

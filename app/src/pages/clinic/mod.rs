@@ -4,6 +4,7 @@
 //! display board; for the operator also status changes and deletion.
 
 mod delivery;
+mod kiosk;
 mod patients;
 mod queues;
 mod replies;
@@ -18,12 +19,13 @@ mod whatsapp;
 use super::frame::{Frame, Width};
 use crate::api::{
     load_clinic, load_sms, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue,
-    DeleteClinic, ErasePatient, FindPatient, ResetStaffPassword, SaveCannedReplies, SaveQueue,
-    SaveSettings, SaveSms, SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive, TestSms,
-    TestWhatsapp,
+    DeleteClinic, ErasePatient, FindPatient, ResetStaffPassword, SaveCannedReplies, SaveKioskCode,
+    SaveQueue, SaveSettings, SaveSms, SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive,
+    TestSms, TestWhatsapp,
 };
 use crate::console::{ClinicConsole, SmsView, TemplateLine, WhatsAppView};
 use crate::domain::ClinicStatus;
+use kiosk::KioskPanel;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -99,6 +101,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
     let replies = ServerAction::<SaveCannedReplies>::new();
     let find_patient = ServerAction::<FindPatient>::new();
     let erase = ServerAction::<ErasePatient>::new();
+    let kiosk = ServerAction::<SaveKioskCode>::new();
     let asked = slug.clone();
     let data = Resource::new(
         move || {
@@ -112,6 +115,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
                 status.version().get(),
                 replies.version().get(),
                 erase.version().get(),
+                kiosk.version().get(),
             )
         },
         move |_| load_clinic(asked.clone()),
@@ -131,6 +135,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
         replies,
         find_patient,
         erase,
+        kiosk,
     };
     view! {
         <Title text="Clinic settings"/>
@@ -185,6 +190,7 @@ struct Actions {
     replies: ServerAction<SaveCannedReplies>,
     find_patient: ServerAction<FindPatient>,
     erase: ServerAction<ErasePatient>,
+    kiosk: ServerAction<SaveKioskCode>,
 }
 
 /// The WhatsApp connection and the message templates, with the actions that change them.
@@ -297,6 +303,7 @@ fn Console(console: ClinicConsole, actions: Actions, messaging: Messaging) -> An
                 <TemplatesPanel slug=named(&console) clinic_name=console.clinic.name.clone() messaging=messaging/>
                 <SmsPanel slug=named(&console) messaging=messaging/>
                 <RepliesPanel console=console.clone() actions=actions/>
+                <KioskPanel console=console.clone() actions=actions/>
                 <PatientsPanel console=console.clone() actions=actions/>
                 <div class="card card-wide" data-testid="delivery">
                     <h2>"Notifications, last 30 days"</h2>

@@ -108,6 +108,7 @@ impl Engine {
             let (notices, chat) = messages.of(t.id.get());
             DeskToken {
                 id: t.id.get(),
+                public_id: patient.map(|p| p.public_id.clone()).unwrap_or_default(),
                 label: day.label(t.number),
                 name: patient.map(|p| p.name.clone()).unwrap_or_default(),
                 source: patient.map_or(Source::Desk, |p| p.source),

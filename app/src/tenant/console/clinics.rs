@@ -52,6 +52,8 @@ impl Tenants {
             .collect();
         let join_url = format!("{public_url}/c/{}", clinic.slug);
         let display_url = format!("{public_url}/c/{}/display", clinic.slug);
+        let kiosk_url = format!("{public_url}/c/{}/kiosk", clinic.slug);
+        let kiosk_code = store.kiosk_code(clinic.id).await?;
         Ok(ClinicConsole {
             clinic,
             queues,
@@ -59,6 +61,8 @@ impl Tenants {
             usage,
             join_url,
             display_url,
+            kiosk_url,
+            kiosk_code,
             operator: caller.is_operator(),
             me: caller.staff.id.get(),
             delivery,
@@ -183,6 +187,36 @@ impl Tenants {
             slug: slug.to_string(),
             owner: OneTimeLogin { email, password },
         })
+    }
+
+    /// Sets the code that opens the clinic's reception kiosk, or (empty) turns the kiosk
+    /// off; audited without the code. Answers the code now set.
+    pub async fn save_kiosk_code(
+        &self,
+        caller: &Caller<'_>,
+        slug: Option<&str>,
+        typed: &str,
+    ) -> Result<Option<String>> {
+        let clinic = self.clinic_in_reach(caller, slug).await?;
+        let code = match typed.trim() {
+            "" => None,
+            typed => Some(KioskCode::parse(typed).map_err(ConsoleError::Invalid)?),
+        };
+        let mut tx = self.store().begin().await?;
+        tx.set_kiosk_code(clinic.id, code.as_ref()).await?;
+        let detail = serde_json::json!({ "kiosk": code.is_some() }).to_string();
+        tx.insert_console_audit(
+            &caller.audit(
+                Some(clinic.id),
+                "SAVE_KIOSK_CODE",
+                clinic.slug.as_str(),
+                &detail,
+            ),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(code.map(|c| c.as_str().to_owned()))
     }
 
     /// Saves the settings form (`apply_settings`) with its audit row.
