@@ -76,6 +76,7 @@ impl NoticeLine {
             TokenCreated => "token",
             Feedback => "feedback",
             Moved => "moved",
+            Link => "link",
             Welcome => "welcome",
         };
         let done = match self.state {

@@ -130,19 +130,20 @@ fn patient_routes() -> impl MatchNestedRoutes + Clone + Send + 'static {
         <Route path=path!("/") view=pages::Home/>
         <Route path=path!("/c/:slug") view=pages::JoinPageView ssr=SsrMode::Async/>
         <Route path=path!("/c/:slug/display") view=pages::DisplayPage ssr=SsrMode::Async/>
+        <Route path=path!("/c/:slug/find") view=pages::FindTokenPage ssr=SsrMode::Async/>
         <Route path=path!("/t/:public_id") view=pages::TrackerPage ssr=SsrMode::Async/>
     }
     .into_inner()
 }
 
-/// Whether `path` is one of [`PatientApp`]'s pages: `/`, `/c/{slug}`, `/c/{slug}/display`
-/// or `/t/{id}` (a trailing slash allowed, as the router allows it).
+/// Whether `path` is one of [`PatientApp`]'s pages: `/`, `/c/{slug}`, `/c/{slug}/display`,
+/// `/c/{slug}/find` or `/t/{id}` (a trailing slash allowed, as the router allows it).
 pub fn for_patients(path: &str) -> bool {
     let path = path.strip_suffix('/').unwrap_or(path);
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     match segments.as_slice() {
         [] => true,
-        ["c", slug] | ["c", slug, "display"] | ["t", slug] => !slug.is_empty(),
+        ["c", slug] | ["c", slug, "display" | "find"] | ["t", slug] => !slug.is_empty(),
         _ => false,
     }
 }
@@ -204,12 +205,13 @@ mod tests {
     use super::for_patients;
 
     #[test]
-    fn patient_pages_are_the_front_page_join_display_and_tracker() {
+    fn patient_pages_are_the_front_page_join_display_find_and_tracker() {
         for path in [
             "/",
             "/c/demo",
             "/c/demo/",
             "/c/demo/display",
+            "/c/demo/find",
             "/t/abcDEF123",
         ] {
             assert!(for_patients(path), "{path}");
@@ -222,6 +224,8 @@ mod tests {
             "/c/",
             "/c//display",
             "/c/demo/poster",
+            "/c/demo/kiosk",
+            "/t/abcDEF123/ticket",
             "/t/",
             "/t/a/b",
             "/pkg/patient.js",

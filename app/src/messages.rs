@@ -40,6 +40,7 @@ kinds! {
     Missed = "MISSED", "Missed turn";
     Feedback = "FEEDBACK", "Feedback request";
     Moved = "MOVED", "Moved to another queue";
+    Link = "LINK", "Your link again (asked for by number)";
 }
 
 impl MessageKind {
@@ -57,9 +58,10 @@ impl MessageKind {
         MessageKind::ALERTS.contains(&self)
     }
 
-    /// Worth an SMS (which costs the clinic money): only "your turn".
+    /// Worth an SMS (which costs the clinic money): "your turn", and the link a patient
+    /// asked for by number (a patient without WhatsApp has no other way to get it).
     pub fn critical(self) -> bool {
-        self == MessageKind::YourTurn
+        matches!(self, MessageKind::YourTurn | MessageKind::Link)
     }
 
     /// The name of the approved WhatsApp template (Meta) used outside the 24-hour window.
@@ -321,6 +323,8 @@ pub fn default_template(kind: MessageKind, language: Language) -> &'static str {
         (Feedback, Hi) => "{clinic} आने के लिए धन्यवाद, {name}। आपका अनुभव कैसा रहा? एक टैप में बताएँ: {link}",
         (Moved, En) => "{clinic}: you have been moved to {queue}. Your token is now {token}, {position} ahead of you, about {eta}. Same live link: {link}",
         (Moved, Hi) => "{clinic}: आपको {queue} में भेजा गया है। अब आपका टोकन {token} है, आपसे पहले {position} लोग हैं, लगभग {eta}। वही लाइव लिंक: {link}",
+        (Link, En) => "{clinic}: the live link of your token {token} ({queue}), as you asked: {link}",
+        (Link, Hi) => "{clinic}: आपके कहने पर, आपके टोकन {token} ({queue}) का लाइव लिंक: {link}",
     }
 }
 
@@ -338,6 +342,8 @@ pub fn default_short_template(kind: MessageKind, language: Language) -> Option<&
         (Missed, Hi) => "{clinic}: {token} बुलाया गया पर आप नहीं मिले। कृपया रिसेप्शन पर मिलें।",
         (Moved, En) => "{clinic}: you have been moved to {queue}. Your token is now {token} ({position} ahead).",
         (Moved, Hi) => "{clinic}: आपको {queue} में भेजा गया। अब आपका टोकन {token} है ({position} आगे)।",
+        (Link, En) => "{clinic}: your token {token} ({queue}): {link}",
+        (Link, Hi) => "{clinic}: आपका टोकन {token} ({queue}): {link}",
         _ => return None,
     })
 }
@@ -422,11 +428,12 @@ mod tests {
     }
 
     #[test]
-    fn short_texts_exist_for_pushed_kinds_only_and_fit_an_sms_in_english() {
+    fn short_texts_exist_for_pushed_and_sms_kinds_only_and_fit_an_sms_in_english() {
         for &kind in MessageKind::ALL {
             for lang in [Language::En, Language::Hi] {
                 let short = default_short_template(kind, lang);
-                assert_eq!(short.is_some(), kind.pushed(), "{kind:?} {lang:?}");
+                let carried = kind.pushed() || kind.critical();
+                assert_eq!(short.is_some(), carried, "{kind:?} {lang:?}");
                 if let Some(text) = short {
                     assert_eq!(validate(text), Ok(()));
                 }

@@ -18,7 +18,7 @@ async function audit(page: Page) {
 }
 
 test("the patient's pages: front page, join, tracker, waiting-room display", async ({ page }) => {
-  for (const path of ["/", "/c/demo", "/c/demo/display"]) {
+  for (const path of ["/", "/c/demo", "/c/demo/display", "/c/demo/find"]) {
     await page.goto(path);
     await audit(page);
   }

@@ -566,11 +566,11 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(checked, 32 * 5 * 2);
+    assert_eq!(checked, 33 * 5 * 2);
     // Every allowed cell of the matrix was checked for its success: 4 desk endpoints ×
-    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 20 clinic endpoints × (the
+    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 21 clinic endpoints × (the
     // operator at both + the owner at their own), 6 admin endpoints × 2 clinics.
-    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 20 * 3 + 6 * 2);
+    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 21 * 3 + 6 * 2);
     // The allowed calls did their work: the desk's two replies are queued, the new
     // staff exist (two added at A, by the operator and the owner; one at B).
     let replies = store

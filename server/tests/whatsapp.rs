@@ -9,8 +9,9 @@ use qline_app::console::WhatsAppInput;
 use qline_app::domain::*;
 use qline_app::messaging::inbound::{opt_in_text, Handled, Inbound};
 use qline_app::messaging::Messenger;
-use qline_app::queue::engine::{Actor, JoinRequest};
+use qline_app::queue::engine::{Actor, EngineError, JoinRequest, LINKS_PER_PHONE_PER_DAY};
 use qline_app::queue::rules::StaffAction;
+use qline_app::queue::QueueError;
 use qline_app::storage::{Applied, ConsoleAudit, OutboxRow, Store};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -31,7 +32,8 @@ on_both_backends!(
     the_daily_message_limit_holds,
     template_mode_reaches_phones_outside_the_window_with_approved_templates,
     a_strangers_typed_name_never_reaches_the_phone_it_named,
-    the_bot_answers_in_the_patients_language_and_its_token_keeps_it
+    the_bot_answers_in_the_patients_language_and_its_token_keeps_it,
+    a_number_asks_for_its_link_and_only_that_number_gets_it
 );
 
 const META_APP_SECRET: &str = "meta-app-secret-7c1d";
@@ -1136,4 +1138,69 @@ async fn the_bot_answers_in_the_patients_language_and_its_token_keeps_it(store: 
     let said = said_to(&s, other).await;
     assert!(said[0].starts_with("ठीक है, अब हम हिंदी में"), "{said:?}");
     assert!(said[1].contains("कोई टोकन नहीं मिला"), "{said:?}");
+}
+
+async fn a_number_asks_for_its_link_and_only_that_number_gets_it(store: Store) {
+    let s = setup(store, "wa-find", "ULTRAMSG", Faults::None).await;
+    let engine = s.messenger.engine();
+    let (token, public_id) = patient_with_window(&s, 41).await;
+    let before = outbox(&s).await.len();
+    let ask = |number: String, ip: &'static str| {
+        let engine = engine.clone();
+        async move { engine.find_token("wa-find", &number, Some(ip)).await }
+    };
+
+    // A number with a live token today gets its link on WhatsApp: the same tracker link.
+    assert!(ask(phone(41), "10.1.0.1")
+        .await
+        .unwrap()
+        .send()
+        .await
+        .unwrap());
+    let rows = outbox(&s).await;
+    let link = rows.last().unwrap();
+    assert_eq!(rows.len(), before + 1);
+    assert_eq!(link.kind, "LINK");
+    assert_eq!(
+        (link.phone.as_str(), link.token_id),
+        (phone(41).as_str(), Some(token.get()))
+    );
+    assert!(
+        link.body.contains(&format!("/t/{public_id}")),
+        "{}",
+        link.body
+    );
+
+    // A number without a token is accepted the same way, and nothing is sent.
+    let unknown = ask(phone(42), "10.1.0.1").await.unwrap();
+    assert!(!unknown.send().await.unwrap());
+    assert_eq!(outbox(&s).await.len(), before + 1);
+    // A number that is not one is refused for what it is, saying nothing about tokens.
+    assert!(matches!(
+        ask("12".into(), "10.1.0.1").await,
+        Err(EngineError::Refused(QueueError::Invalid(e))) if e.field == "phone"
+    ));
+
+    // Three links a day to one number at most.
+    for _ in 0..3 {
+        ask(phone(41), "10.1.0.2")
+            .await
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        outbox(&s).await.len(),
+        before + LINKS_PER_PHONE_PER_DAY as usize
+    );
+
+    // A network that keeps asking waits, whatever the number.
+    for _ in 0..5 {
+        ask(phone(43), "10.1.0.3").await.unwrap();
+    }
+    assert!(matches!(
+        ask(phone(41), "10.1.0.3").await,
+        Err(EngineError::Refused(QueueError::TooManyLookups { wait_secs })) if wait_secs > 0
+    ));
 }

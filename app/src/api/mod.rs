@@ -90,7 +90,8 @@ impl AppError {
                 Q::DailyLimitReached { .. }
                 | Q::PhoneLimitReached { .. }
                 | Q::TooManyFromNetwork { .. }
-                | Q::KioskTries { .. } => S::TOO_MANY_REQUESTS,
+                | Q::KioskTries { .. }
+                | Q::TooManyLookups { .. } => S::TOO_MANY_REQUESTS,
                 Q::ClinicNotAccepting { .. }
                 | Q::DayClosed
                 | Q::IntakePaused
@@ -317,6 +318,37 @@ async fn join(
     let (_, public_id, _) = applied.created.ok_or(AppError::Internal)?;
     leptos_axum::redirect(&format!("/t/{public_id}"));
     Ok(public_id.to_string())
+}
+
+/// "Find my token": sends the link of the number's live token today to that number on
+/// the clinic's channels, never to this page. The answer is the same whether the number
+/// holds a token or not; a plain form post is redirected to `/c/{slug}/find?sent=1`.
+#[server(prefix = "/api", endpoint = "find-token")]
+pub async fn find_token(
+    slug: String,
+    phone: String,
+    lang: Option<String>,
+) -> Result<String, AppError> {
+    let typed = [("phone", phone.as_str())];
+    let asked = ask_for_link(&slug, &phone, lang.as_deref()).await;
+    back_to_form(FindToken::PATH, &typed, asked).await
+}
+
+#[cfg(feature = "ssr")]
+async fn ask_for_link(slug: &str, phone: &str, lang: Option<&str>) -> Result<String, AppError> {
+    use crate::i18n::{tr, Text};
+    let engine = expect_context::<crate::queue::engine::Engine>();
+    let ip = client_network().await?.map(|n| n.to_string());
+    let lookup = engine.find_token(slug, phone, ip.as_deref()).await?;
+    // The search and the send run after the answer: its time says nothing of the number.
+    tokio::spawn(async move {
+        if let Err(e) = lookup.send().await {
+            tracing::warn!(error = %e, "sending a token's link failed");
+        }
+    });
+    let lang = lang.and_then(Language::from_stored).unwrap_or(Language::En);
+    leptos_axum::redirect(&format!("/c/{slug}/find?sent=1&lang={}", lang.as_str()));
+    Ok(tr(lang, Text::FindSent).to_owned())
 }
 
 #[server(prefix = "/api", endpoint = "tracker")]

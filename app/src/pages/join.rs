@@ -39,6 +39,7 @@ pub fn JoinPageView() -> impl IntoView {
                             let back = returned.await.ok().flatten();
                             view! {
                                 <Title text=p.clinic_name.clone()/>
+                                <p class="find-link"><a href=format!("/c/{}/find?lang={}", p.slug, lang.as_str()) rel="external">{tr(lang, Text::LostLink)}</a></p>
                                 <JoinForm page=p lang back/>
                             }
                             .into_any()

@@ -9,6 +9,7 @@ mod desk;
 #[cfg(feature = "hydrate")]
 mod device;
 mod display;
+mod find;
 mod form;
 mod frame;
 mod home;
@@ -32,6 +33,7 @@ pub use analytics::{AdminAnalyticsPage, AnalyticsPage};
 pub use clinic::{AdminClinicPage, ClinicPage};
 pub use desk::DeskPage;
 pub use display::DisplayPage;
+pub use find::FindTokenPage;
 pub use frame::{page_title, Frame};
 pub use home::Home;
 pub use join::JoinPageView;

@@ -7,8 +7,11 @@ mod polls;
 pub use polls::{TrackerAnswer, VERSION_FRESH_MS};
 pub use views::etag_of;
 mod kiosk;
+mod lookup;
 mod transaction;
 mod transfer;
+mod tries;
+pub use lookup::{LinkLookup, LINKS_PER_PHONE_PER_DAY};
 pub use transfer::TransferOrder;
 mod views;
 
@@ -117,8 +120,10 @@ pub struct Engine {
     /// day), as last read: checked again against the clinic under the day's lock.
     placed:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<QueueId, (ClinicId, TimeZone)>>>,
-    /// Wrong kiosk codes per network address (`kiosk.rs`).
-    kiosk_strikes: std::sync::Arc<kiosk::KioskStrikes>,
+    /// Kiosk codes tried per network address (`kiosk.rs`).
+    kiosk_tries: std::sync::Arc<tries::Tries>,
+    /// Lookups of a token by phone per network address (`lookup.rs`).
+    lookup_tries: std::sync::Arc<tries::Tries>,
 }
 
 /// How far back the per-network join limit looks.
@@ -137,7 +142,8 @@ impl Engine {
             polls: Default::default(),
             written: Default::default(),
             placed: Default::default(),
-            kiosk_strikes: Default::default(),
+            kiosk_tries: std::sync::Arc::new(tries::Tries::new(kiosk::KIOSK_TRIES)),
+            lookup_tries: std::sync::Arc::new(tries::Tries::new(lookup::LOOKUP_TRIES)),
         }
     }
 

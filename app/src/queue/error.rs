@@ -64,6 +64,8 @@ pub enum QueueError {
     KioskLocked,
     #[error("Too many wrong kiosk codes from this network. Try again in {} min.", wait_secs.div_ceil(60))]
     KioskTries { wait_secs: u32 },
+    #[error("Too many requests from this network. Please try again in {} min.", wait_secs.div_ceil(60))]
+    TooManyLookups { wait_secs: u32 },
     #[error("You do not have access to that clinic.")]
     Forbidden,
     #[error("{0}")]

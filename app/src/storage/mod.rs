@@ -10,6 +10,7 @@ mod batch;
 mod console;
 mod conversations;
 mod kiosk;
+mod lookup;
 mod notices;
 mod outbox;
 mod queue_days;

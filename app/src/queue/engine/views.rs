@@ -251,7 +251,7 @@ impl Engine {
     }
 
     /// The token behind a public id, with its day's version (noted for the next polls).
-    async fn token_ref(&self, public_id: &PublicId) -> Result<TokenRef, EngineError> {
+    pub(super) async fn token_ref(&self, public_id: &PublicId) -> Result<TokenRef, EngineError> {
         let found = self
             .store
             .token_ref(public_id)
@@ -262,7 +262,7 @@ impl Engine {
     }
 
     /// The token's day as kept at its version, or read now.
-    async fn seen_day(&self, found: &TokenRef) -> Result<Arc<SeenDay>, EngineError> {
+    pub(super) async fn seen_day(&self, found: &TokenRef) -> Result<Arc<SeenDay>, EngineError> {
         match self.days.get(found.day, found.day_version, self.now()) {
             Some(seen) => Ok(seen),
             None => self.read_day(found).await,
