@@ -3,44 +3,28 @@
 //! link *sent* to it, never shown here. A plain form, rendered on the server: nothing to
 //! hydrate, so it costs a patient's phone no WebAssembly.
 
-use super::form::{returned_to, FieldError, FormError, Refusal};
-use super::frame::Frame;
-use super::join::{page_language, Problem};
-use crate::api::{load_join_page, FindToken, JoinInfo, ReturnedForm};
+use super::form::{FieldError, FormError, Refusal};
+use super::join::ClinicPage;
+use crate::api::{FindToken, JoinInfo, ReturnedForm};
 use crate::domain::Language;
 use crate::i18n::{tr, Text};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn FindTokenPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let page = Resource::new(slug, load_join_page);
-    let returned = returned_to(FindToken::PATH);
     view! {
-        <Frame>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => {
-                            let lang = page_language(query.read().get("lang"), &p.languages);
-                            let sent = query.read().get("sent").is_some();
-                            let back = returned.await.ok().flatten();
-                            view! {
-                                <Title text=tr(lang, Text::FindHeading)/>
-                                <FindForm page=p lang sent back/>
-                            }
-                            .into_any()
-                        }
-                        Err(e) => view! { <Problem error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </Frame>
+        <ClinicPage form=FindToken::PATH page=move |p: JoinInfo, lang, back| {
+            let sent = query.read().get("sent").is_some();
+            view! {
+                <Title text=tr(lang, Text::FindHeading)/>
+                <FindForm page=p lang sent back/>
+            }
+            .into_any()
+        }/>
     }
 }
 

@@ -24,25 +24,37 @@ pub fn page_language(query: Option<String>, offered: &[Language]) -> Language {
 
 #[component]
 pub fn JoinPageView() -> impl IntoView {
+    view! {
+        <ClinicPage form=JoinQueue::PATH page=|p: JoinInfo, lang, back| view! {
+            <Title text=p.clinic_name.clone()/>
+            <p class="find-link"><a href=format!("/c/{}/find?lang={}", p.slug, lang.as_str()) rel="external">{tr(lang, Text::LostLink)}</a></p>
+            <JoinForm page=p lang back/>
+        }.into_any()/>
+    }
+}
+
+/// A public page about one clinic (`/c/{slug}/…`): the clinic as the join page reads
+/// it, the page's language (`?lang=`), and what a refused plain post of `form` brought
+/// back, handed to `page`.
+#[component]
+pub fn ClinicPage<F>(form: &'static str, page: F) -> impl IntoView
+where
+    F: Fn(JoinInfo, Language, Option<ReturnedForm>) -> AnyView + Copy + Send + Sync + 'static,
+{
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let page = Resource::new(slug, load_join_page);
-    let returned = returned_to(JoinQueue::PATH);
+    let info = Resource::new(slug, load_join_page);
+    let returned = returned_to(form);
     view! {
         <Frame>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match page.await {
+                    match info.await {
                         Ok(p) => {
                             let lang = page_language(query.read().get("lang"), &p.languages);
                             let back = returned.await.ok().flatten();
-                            view! {
-                                <Title text=p.clinic_name.clone()/>
-                                <p class="find-link"><a href=format!("/c/{}/find?lang={}", p.slug, lang.as_str()) rel="external">{tr(lang, Text::LostLink)}</a></p>
-                                <JoinForm page=p lang back/>
-                            }
-                            .into_any()
+                            page(p, lang, back)
                         }
                         Err(e) => view! { <Problem error=e/> }.into_any(),
                     }
