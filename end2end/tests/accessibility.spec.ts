@@ -3,7 +3,7 @@
 // and names the rule, the element and how to fix it.
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { demoPassword, desk, expect, hydrated, join, signIn, test } from "./helpers";
+import { demoPassword, demoToday, desk, expect, hydrated, join, setOpeningHours, signIn, test } from "./helpers";
 
 async function audit(page: Page) {
   await hydrated(page);
@@ -36,6 +36,20 @@ test("the staff's pages: login, desk, account, clinic settings, poster, analytic
   for (const path of ["/account", "/clinic", "/clinic/poster", "/clinic/analytics"]) {
     await staff.goto(path);
     await audit(staff);
+  }
+});
+
+test("opening hours: the queue's hours form and the join page that shows them", async ({ browser, page }) => {
+  const owner = await signIn(browser, "owner@demo.test", demoPassword, /\/desk$/);
+  await owner.goto("/clinic");
+  await hydrated(owner);
+  const general = await setOpeningHours(owner, "General", "09:00-13:00, 14:00-17:00", demoToday());
+  await general.getByText("Opening hours", { exact: true }).click();
+  await audit(owner);
+  for (const lang of ["en", "hi"]) {
+    await page.goto(`/c/demo?lang=${lang}`);
+    await page.locator(".opening-hours summary").click();
+    await audit(page);
   }
 });
 

@@ -2,7 +2,7 @@
 // `make run` serves) and database for every test, a watch on every page for errors,
 // fresh phone numbers, waiting for hydration, joining the demo clinic, and signing in as
 // its staff.
-import { test as base, expect, type Browser, type BrowserContext, type CDPSession, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from "node:crypto";
@@ -353,4 +353,22 @@ export async function transfers(page: Page): Promise<{ session: CDPSession; done
     if (!earlier?.cached) seen.set(url, { bytes: e.encodedDataLength, cached: false });
   });
   return { session, done: () => seen };
+}
+
+/** The owner, on `/clinic`, gives `queue` the same spans every weekday and the closed dates. */
+export async function setOpeningHours(owner: Page, queue: string, spans: string, closedOn: string): Promise<Locator> {
+  const row = owner.getByTestId("queue-row").filter({ has: owner.locator(`input[name="name"][value="${queue}"]`) });
+  await row.getByText(/^Opening hours/).click();
+  for (const day of ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]) {
+    await row.getByLabel(day).fill(spans);
+  }
+  await row.getByLabel("Closed on (YYYY-MM-DD, commas)").fill(closedOn);
+  await row.getByRole("button", { name: "Save hours" }).click();
+  await expect(row.getByText("Opening hours", { exact: true })).toBeVisible();
+  return row;
+}
+
+/** Today's date on the demo clinic's clock (Kolkata), as `YYYY-MM-DD`. */
+export function demoToday(): string {
+  return new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Kolkata" });
 }

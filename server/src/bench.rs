@@ -176,6 +176,7 @@ impl ScratchClinic<'_> {
                 default_service_minutes: None,
                 position: position as i64,
                 rooms: Vec::new(),
+                hours: Default::default(),
             };
             queues.push(tx.insert_queue(id, &queue, now).await?);
         }

@@ -566,6 +566,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     };
     let (stop_worker, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(messenger.clone().run(stopped.clone()));
+    // Each queue day with opening hours closes itself at its closing time.
+    let closer = tokio::spawn(engine.clone().run_closing(stopped.clone()));
     let tenants = Tenants::new(store.clone())
         .with_clock(engine.clock().clone())
         .with_retention(args.retention_days);
@@ -611,6 +613,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     // The worker claims nothing more and finishes the sends under way.
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = closer.await;
     let _ = purger.await;
     store.close().await;
     Ok(())

@@ -30,6 +30,7 @@ on_both_backends!(
     each_desk_calls_to_its_room_and_undo_takes_the_call_back,
     a_transfer_keeps_the_patients_place_and_undo_brings_them_back,
     the_kiosk_issues_tokens_only_with_its_code_and_stops_a_guesser,
+    opening_hours_refuse_patients_outside_them_and_close_the_day_at_closing_time,
 );
 
 fn engine(store: &Store) -> Engine {
@@ -1584,4 +1585,164 @@ async fn the_kiosk_issues_tokens_only_with_its_code_and_stops_a_guesser(store: S
     assert!(join("482913", tablet).await.is_ok());
     let desk = engine.desk(&c.desk, Some(c.general)).await.unwrap();
     assert_eq!(desk.waiting.len(), 2, "only the right code's two tokens");
+}
+
+/// `date` at `hour`:`minute` in Kolkata.
+fn in_kolkata(date: &str, hour: u32, minute: u32) -> Timestamp {
+    let local = LocalDate::parse(date)
+        .unwrap()
+        .date()
+        .and_hms_opt(hour, minute, 0)
+        .unwrap();
+    Timestamp::at_local(&"Asia/Kolkata".parse().unwrap(), local).unwrap()
+}
+
+async fn opening_hours_refuse_patients_outside_them_and_close_the_day_at_closing_time(
+    store: Store,
+) {
+    let c = support::clinic(&store, "hours", settings()).await;
+    let clock = Clock::manual(in_kolkata("2026-12-07", 8, 30));
+    let engine = engine(&store).with_clock(clock.clone());
+    let mut queue = store
+        .queues_of(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.id == c.general)
+        .unwrap();
+    // Weekdays with a lunch break, Saturday mornings, closed on Christmas.
+    let mut week: [String; 7] = Default::default();
+    for day in &mut week[..5] {
+        *day = "09:00-13:00, 14:00-18:00".into();
+    }
+    week[5] = "09:00-13:00".into();
+    queue.hours = Hours::parse(&week, "2026-12-25").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_queue(&queue).await.unwrap();
+    tx.commit().await.unwrap();
+    let join = |name: &'static str, phone: &'static str| {
+        let engine = engine.clone();
+        async move {
+            engine
+                .create_token(patient("10.9.0.1"), qr_join(c.general, name, phone))
+                .await
+        }
+    };
+    let closed_until = |r: Result<Applied, EngineError>| match refusal(r) {
+        QueueError::OutsideHours { queue, next } => {
+            assert_eq!(queue, "General");
+            next.expect("it opens again")
+        }
+        other => panic!("expected OutsideHours, got {other:?}"),
+    };
+
+    // Monday 08:30, before opening: the join page refuses and says when it opens; the
+    // desk still registers an early walk-in.
+    let refused = join("Bala", "98123 45601").await;
+    assert_eq!(
+        refusal(join("Bala", "98123 45601").await).to_string(),
+        "General is closed now. It opens again today at 9:00 am."
+    );
+    let next = closed_until(refused);
+    assert_eq!((next.days_away, next.minute), (0, 9 * 60));
+    let asha = add(&engine, &c.desk, c.general, &["Asha"]).await[0];
+
+    // 09:30: open. The patient joins; the desk calls Asha.
+    clock.set(in_kolkata("2026-12-07", 9, 30));
+    let bala = join("Bala", "98123 45601").await.unwrap();
+    let called = engine
+        .act(&c.desk, c.general, next_call(None))
+        .await
+        .unwrap();
+    assert_eq!(serving(&called), Some(asha));
+
+    // 12:50, two ahead of a new patient: lunch from 13:00 to 14:00 is in the wait.
+    clock.set(in_kolkata("2026-12-07", 12, 50));
+    let chitra = join("Chitra", "98123 45602").await.unwrap();
+    let (_, chitra_link, _) = chitra.created.unwrap();
+    let view = engine.tracker(&chitra_link).await.unwrap();
+    let (_, high) = view.eta.expect("a wait");
+    assert!(
+        high >= 70,
+        "the lunch break is waited through: {:?}",
+        view.eta
+    );
+
+    // 13:30, on the break: refused until 14:00.
+    clock.set(in_kolkata("2026-12-07", 13, 30));
+    let next = closed_until(join("Dev", "98123 45603").await);
+    assert_eq!(next.words(), "today at 2:00 pm");
+
+    // Closing time with a patient being seen: the day waits for them, as CLOSE DAY does.
+    clock.set(in_kolkata("2026-12-07", 17, 59));
+    assert_eq!(engine.close_by_hours().await.unwrap().closed, 0);
+    clock.set(in_kolkata("2026-12-07", 18, 0));
+    let sweep = engine.close_by_hours().await.unwrap();
+    assert_eq!((sweep.closed, sweep.serving), (0, 1));
+    let served = StaffAction::Served {
+        expected_serving: Some(asha),
+    };
+    engine.act(&c.desk, c.general, served).await.unwrap();
+    clock.set(in_kolkata("2026-12-07", 18, 1));
+    assert_eq!(engine.close_by_hours().await.unwrap().closed, 1);
+    let (day, tokens) = state(&store, called.day_id).await;
+    assert_eq!(day.status, DayStatus::Closed);
+    let (bala_id, _, _) = bala.created.unwrap();
+    for t in tokens.iter().filter(|t| t.id != asha) {
+        assert_eq!(t.state.status, TokenStatus::Cancelled, "{:?}", t.id);
+        assert_eq!(t.state.cancel_reason, Some(CancelReason::DayClosed));
+    }
+    assert!(tokens.iter().any(|t| t.id == bala_id));
+    let audit = store.day_audit(called.day_id).await.unwrap();
+    let row = audit.last().unwrap();
+    assert_eq!(
+        (row.action.as_str(), row.actor_kind.as_str(), row.undoable),
+        ("CLOSE_DAY", "SYSTEM", true)
+    );
+    assert_eq!(
+        engine.close_by_hours().await.unwrap(),
+        Default::default(),
+        "a closed day is not closed twice"
+    );
+
+    // The desk keeps going with UNDO: the day is open again and stays with the desk.
+    engine.undo(&c.desk, c.general).await.unwrap();
+    let (day, tokens) = state(&store, called.day_id).await;
+    assert_eq!(day.status, DayStatus::Open);
+    assert_eq!(
+        tokens
+            .iter()
+            .filter(|t| t.state.status == TokenStatus::Waiting)
+            .count(),
+        2
+    );
+    clock.set(in_kolkata("2026-12-07", 18, 30));
+    assert_eq!(engine.close_by_hours().await.unwrap().closed, 0);
+
+    // Christmas is closed: it opens on Saturday morning, which is tomorrow.
+    clock.set(in_kolkata("2026-12-25", 10, 0));
+    let next = closed_until(join("Esha", "98123 45604").await);
+    assert_eq!(next.date, LocalDate::parse("2026-12-26").unwrap());
+    assert_eq!(next.words(), "tomorrow at 9:00 am");
+    // Saturday afternoon: Sunday is closed, so Monday.
+    clock.set(in_kolkata("2026-12-26", 14, 0));
+    let next = closed_until(join("Esha", "98123 45604").await);
+    assert_eq!(next.words(), "on Monday 28 December at 9:00 am");
+
+    // A queue without hours is open at any hour.
+    clock.set(in_kolkata("2026-12-27", 23, 30));
+    let dental = engine
+        .create_token(
+            patient("10.9.0.1"),
+            qr_join(c.dental, "Farah", "98123 45605"),
+        )
+        .await;
+    assert!(dental.is_ok(), "{dental:?}");
+}
+
+fn next_call(expected_serving: Option<TokenId>) -> StaffAction {
+    StaffAction::Next {
+        expected_serving,
+        room: None,
+    }
 }

@@ -181,6 +181,7 @@ fn check_allowed(
         "clinic/staff/active"
         | "clinic/queue/save"
         | "clinic/queue/archive"
+        | "clinic/queue/hours"
         | "clinic/templates/save"
         | "admin/clinic/status" => text.is_empty() || text == "null",
         "clinic/whatsapp" => answer.get("provider").is_some() && answer.get("enabled").is_some(),
@@ -331,6 +332,18 @@ fn request(endpoint: &str, t: &Target) -> Body {
             ("queue_id", t.general.to_string()),
             ("archived", "false".into()),
         ]),
+        "clinic/queue/hours" => form(&[
+            slug(),
+            ("queue_id", t.general.to_string()),
+            ("hours_mon", "00:00-24:00".into()),
+            ("hours_tue", "00:00-24:00".into()),
+            ("hours_wed", "00:00-24:00".into()),
+            ("hours_thu", "00:00-24:00".into()),
+            ("hours_fri", "00:00-24:00".into()),
+            ("hours_sat", "00:00-24:00".into()),
+            ("hours_sun", "00:00-24:00".into()),
+            ("closed_on", String::new()),
+        ]),
         "admin/clinics" => form(&[("search", String::new())]),
         "admin/clinic/create" => form(&[
             ("slug", format!("new-clinic-{n}")),
@@ -411,6 +424,7 @@ fn matrix() -> Vec<(&'static str, [(Who, bool, bool); 5])> {
         ("clinic/staff/active", clinic),
         ("clinic/queue/save", clinic),
         ("clinic/queue/archive", clinic),
+        ("clinic/queue/hours", clinic),
         ("clinic/whatsapp", clinic),
         ("clinic/whatsapp/save", clinic),
         ("clinic/whatsapp/test", clinic),
@@ -566,11 +580,11 @@ async fn every_staff_endpoint_answers_each_role_as_the_matrix_says(store: Store)
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(checked, 33 * 5 * 2);
+    assert_eq!(checked, 34 * 5 * 2);
     // Every allowed cell of the matrix was checked for its success: 4 desk endpoints ×
-    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 21 clinic endpoints × (the
+    // 2 roles, 2 account endpoints × 4 roles × 2 clinics, 22 clinic endpoints × (the
     // operator at both + the owner at their own), 6 admin endpoints × 2 clinics.
-    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 21 * 3 + 6 * 2);
+    assert_eq!(allowed_checked, 4 * 2 + 2 * 4 * 2 + 22 * 3 + 6 * 2);
     // The allowed calls did their work: the desk's two replies are queued, the new
     // staff exist (two added at A, by the operator and the owner; one at B).
     let replies = store

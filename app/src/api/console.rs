@@ -116,6 +116,30 @@ pub async fn save_queue(
     as_caller!(|caller, tenants| Ok(tenants.save_queue(&caller, slug.as_deref(), &input).await?))
 }
 
+/// Sets a queue's opening hours: each weekday's spans ("09:00-13:00, 14:00-18:00",
+/// empty for closed) and the dates it is closed.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "clinic/queue/hours")]
+pub async fn save_queue_hours(
+    slug: Option<String>,
+    queue_id: i64,
+    hours_mon: String,
+    hours_tue: String,
+    hours_wed: String,
+    hours_thu: String,
+    hours_fri: String,
+    hours_sat: String,
+    hours_sun: String,
+    closed_on: String,
+) -> Result<(), AppError> {
+    let week = [
+        hours_mon, hours_tue, hours_wed, hours_thu, hours_fri, hours_sat, hours_sun,
+    ];
+    as_caller!(|caller, tenants| Ok(tenants
+        .save_queue_hours(&caller, slug.as_deref(), queue_id, &week, &closed_on)
+        .await?))
+}
+
 #[server(prefix = "/api", endpoint = "clinic/queue/archive")]
 pub async fn archive_queue(
     slug: Option<String>,

@@ -95,6 +95,7 @@ impl AppError {
                 Q::ClinicNotAccepting { .. }
                 | Q::DayClosed
                 | Q::IntakePaused
+                | Q::OutsideHours { .. }
                 | Q::NotAllowed { .. }
                 | Q::AlreadyPriority { .. }
                 | Q::QueueMoved { .. }
@@ -231,12 +232,39 @@ pub struct JoinInfo {
     pub phone_example: String,
     /// Set when the clinic is not taking tokens (suspended, disabled).
     pub notice: Option<String>,
+    /// The queues that have opening hours, in display order. The join form (an island)
+    /// never reads them: left out of what it reads, their code stays out of the
+    /// patient's WebAssembly bundle.
+    #[serde(default, skip_deserializing)]
+    pub hours: Vec<QueueHours>,
+}
+
+/// A queue's opening hours as the join page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueHours {
+    pub queue: String,
+    pub hours: crate::domain::Hours,
+    /// Whether it takes patients now, on the clinic's clock.
+    pub opening: crate::domain::Opening,
+    /// Its closed dates in the coming weeks, today's included.
+    pub closed_soon: Vec<crate::domain::LocalDate>,
 }
 
 #[server(prefix = "/api", endpoint = "join-page")]
 pub async fn load_join_page(slug: String) -> Result<JoinInfo, AppError> {
     let engine = expect_context::<crate::queue::engine::Engine>();
     let (clinic, queues) = engine.join_info(&slug).await?;
+    let now = engine.now();
+    let hours = queues
+        .iter()
+        .filter(|q| q.hours.is_set())
+        .map(|q| QueueHours {
+            queue: q.name.clone(),
+            hours: q.hours.clone(),
+            opening: q.opening_at(&clinic.timezone, now),
+            closed_soon: q.hours.closed_within(now.local_date(&clinic.timezone), 31),
+        })
+        .collect();
     let notice = (!clinic.status.accepts_work()).then(|| {
         QueueError::ClinicNotAccepting {
             status: clinic.status,
@@ -250,6 +278,7 @@ pub async fn load_join_page(slug: String) -> Result<JoinInfo, AppError> {
         languages: clinic.settings.languages.clone(),
         phone_example: clinic.settings.default_country.example_number().to_owned(),
         notice,
+        hours,
     })
 }
 

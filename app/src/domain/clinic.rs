@@ -133,6 +133,17 @@ pub struct Queue {
     /// Where the queue's patients are seen ("Room 2", "Dental chair 1"), in the order
     /// the desk offers them; empty for a queue seen in one unnamed place.
     pub rooms: Vec<String>,
+    /// When patients may take its tokens, and when its day closes itself.
+    pub hours: super::Hours,
+}
+
+impl Queue {
+    /// Whether the queue's hours take patients at `now`, on the clinic's clock.
+    #[cfg(feature = "ssr")]
+    pub fn opening_at(&self, timezone: &super::TimeZone, now: super::Timestamp) -> super::Opening {
+        let minute = (now.local_secs(timezone) / 60) as u16;
+        self.hours.at(now.local_date(timezone), minute)
+    }
 }
 
 /// A queue's rooms as stored: one name per line.

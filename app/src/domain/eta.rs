@@ -395,6 +395,7 @@ mod tests {
             local_secs: TEN,
             serving_for_secs: None,
             today_residuals: &[],
+            closed: &[],
         }
     }
 
@@ -536,6 +537,36 @@ mod tests {
         })
         .wait_minutes(2);
         assert!(plain.1 < 40, "{plain:?}");
+    }
+
+    #[test]
+    fn the_breaks_of_the_opening_hours_are_waited_through() {
+        let history = History::default();
+        let mut at = inputs(&[600; 6], &history);
+        at.local_secs = 12 * 3600 + 50 * 60;
+        let plain = Pace::new(&at).wait_minutes(2);
+        // Lunch from 13:00 to 14:00 by the queue's hours: the second patient ahead is
+        // seen after it.
+        let lunch = [(0, 9 * 3600), (13 * 3600, 14 * 3600)];
+        let with_lunch = Pace::new(&Inputs {
+            closed: &lunch,
+            ..at
+        })
+        .wait_minutes(2);
+        assert!(
+            with_lunch.1 >= plain.1 + 55,
+            "{plain:?} then {with_lunch:?}"
+        );
+        // Before opening, even the first in line waits for the doors to open.
+        at.local_secs = 8 * 3600 + 30 * 60;
+        at.today_secs = &[];
+        at.today_called = 0;
+        let early = Pace::new(&Inputs {
+            closed: &lunch,
+            ..at
+        })
+        .wait_minutes(0);
+        assert!(early.0 >= 29 && early.1 >= 30, "{early:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod backoff;
 mod clinic;
 pub mod eta;
+pub mod hours;
 mod ids;
 mod kiosk;
 pub mod net;
@@ -21,6 +22,7 @@ pub use clinic::{
     rooms_from_stored, rooms_to_stored, Clinic, ClinicSettings, ClinicStatus, CountryCode, Queue,
     Role,
 };
+pub use hours::{Hours, NextOpening, Opening};
 pub use ids::{ClinicId, PublicId, QueueDayId, QueueId, TokenId, UserId};
 pub use kiosk::KioskCode;
 pub use phone::Phone;

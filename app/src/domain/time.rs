@@ -173,8 +173,24 @@ impl TryFrom<String> for TimeZone {
 }
 
 /// A clinic's calendar date, which names its queue days (`YYYY-MM-DD` when stored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// In JSON as stored (`"2026-12-07"`), read without chrono's format parser, which the
+/// patient's WebAssembly bundle does without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct LocalDate(chrono::NaiveDate);
+
+impl From<LocalDate> for String {
+    fn from(date: LocalDate) -> String {
+        date.to_string()
+    }
+}
+
+impl TryFrom<String> for LocalDate {
+    type Error = String;
+    fn try_from(stored: String) -> Result<Self, String> {
+        LocalDate::parse(&stored).ok_or_else(|| format!("not a date: {stored}"))
+    }
+}
 
 impl LocalDate {
     pub fn new(date: chrono::NaiveDate) -> Self {
@@ -183,9 +199,12 @@ impl LocalDate {
 
     /// Reads a stored date (`YYYY-MM-DD`).
     pub fn parse(stored: &str) -> Option<Self> {
-        chrono::NaiveDate::parse_from_str(stored, "%Y-%m-%d")
-            .ok()
-            .map(Self)
+        let mut parts = stored.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).map(Self)
     }
 
     pub fn date(self) -> chrono::NaiveDate {
@@ -200,6 +219,8 @@ impl LocalDate {
 
 impl std::fmt::Display for LocalDate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        use chrono::Datelike;
+        let d = self.0;
+        write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
     }
 }

@@ -81,6 +81,10 @@ fn hindi_refusal(refusal: &QueueError) -> String {
     match refusal {
         QueueError::DayClosed => "आज की कतार बंद हो चुकी है। कृपया रिसेप्शन पर पूछें।".into(),
         QueueError::IntakePaused => "ऑनलाइन टोकन अभी रुके हुए हैं। कृपया रिसेप्शन पर पूछें।".into(),
+        QueueError::OutsideHours { queue, next } => match next {
+            Some(next) => format!("{queue} अभी बंद है। यह फिर {} खुलेगा।", next.hindi_words()),
+            None => format!("{queue} अभी बंद है। कृपया रिसेप्शन पर पूछें।"),
+        },
         QueueError::DailyLimitReached { limit } => {
             format!("क्लिनिक आज के सभी {limit} टोकन दे चुका है। कृपया रिसेप्शन पर पूछें।")
         }

@@ -4,7 +4,7 @@
 
 use super::form::{returned_to, FieldError, FormError, Refusal};
 use super::frame::Frame;
-use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue, ReturnedForm};
+use crate::api::{load_join_page, AppError, JoinInfo, JoinQueue, QueueHours, ReturnedForm};
 use crate::domain::Language;
 use crate::i18n::{tr, Text};
 use leptos::either::Either;
@@ -28,6 +28,7 @@ pub fn JoinPageView() -> impl IntoView {
         <ClinicPage form=JoinQueue::PATH page=|p: JoinInfo, lang, back| view! {
             <Title text=p.clinic_name.clone()/>
             <p class="find-link"><a href=format!("/c/{}/find?lang={}", p.slug, lang.as_str()) rel="external">{tr(lang, Text::LostLink)}</a></p>
+            <OpeningHours hours=p.hours.clone() lang/>
             <JoinForm page=p lang back/>
         }.into_any()/>
     }
@@ -62,6 +63,84 @@ where
             </Suspense>
         </Frame>
     }
+}
+
+/// The opening hours of the queues that have them: open or closed now (and when it
+/// opens again), the week, and the closed dates coming up. Server-rendered only.
+#[component]
+fn OpeningHours(hours: Vec<QueueHours>, lang: Language) -> AnyView {
+    use crate::domain::hours::{clock_words, HINDI_WEEKDAYS, WEEKDAYS};
+    use crate::domain::Opening;
+    use chrono::Datelike;
+    let hindi = lang == Language::Hi;
+    let spans_words = move |spans: &[crate::domain::hours::Span]| {
+        if spans.is_empty() {
+            return tr(lang, Text::ClosedAllDay).to_owned();
+        }
+        let spans: Vec<String> = spans
+            .iter()
+            .map(|s| format!("{} – {}", clock_words(s.open), clock_words(s.close)))
+            .collect();
+        spans.join(", ")
+    };
+    let queue = move |q: QueueHours| {
+        let now = match q.opening {
+            Opening::Open { until: Some(until) } => {
+                format!("{} {}", tr(lang, Text::OpenUntil), clock_words(until))
+            }
+            Opening::Open { until: None } => String::new(),
+            Opening::Closed { next: Some(next) } => {
+                let when = if hindi {
+                    next.hindi_words()
+                } else {
+                    next.words()
+                };
+                format!("{} {when}.", tr(lang, Text::OpensAgain))
+            }
+            Opening::Closed { next: None } => tr(lang, Text::ClosedNow).to_owned(),
+        };
+        let closed = matches!(q.opening, Opening::Closed { .. });
+        let has_week = q.hours.week.iter().any(|d| !d.is_empty());
+        let names = if hindi { HINDI_WEEKDAYS } else { WEEKDAYS };
+        let week = has_week.then(|| {
+            names
+                .iter()
+                .zip(q.hours.week.iter())
+                .map(|(day, spans)| view! { <tr><th scope="row">{*day}</th><td>{spans_words(spans)}</td></tr> })
+                .collect_view()
+        });
+        let closed_soon: Vec<String> = q
+            .closed_soon
+            .iter()
+            .map(|d| format!("{}/{}", d.date().day(), d.date().month()))
+            .collect();
+        view! {
+            <li data-testid="queue-hours">
+                <strong>{q.queue}</strong>" "
+                <span class=if closed { "hours-now hours-closed" } else { "hours-now" } role="status">{now}</span>
+                {week.map(|rows| view! {
+                    <details>
+                        <summary>{tr(lang, Text::ThisWeek)}</summary>
+                        <table class="hours-week"><tbody>{rows}</tbody></table>
+                    </details>
+                })}
+                {(!closed_soon.is_empty()).then(|| view! {
+                    <p class="muted small">{tr(lang, Text::ClosedAllDay)}": "{closed_soon.join(", ")}</p>
+                })}
+            </li>
+        }
+        .into_any()
+    };
+    (!hours.is_empty())
+        .then(|| {
+            view! {
+                <section class="card opening-hours" aria-labelledby="opening-hours">
+                    <h2 id="opening-hours">{tr(lang, Text::OpeningHours)}</h2>
+                    <ul class="plain-list">{hours.into_iter().map(queue).collect_view()}</ul>
+                </section>
+            }
+        })
+        .into_any()
 }
 
 /// A page-sized explanation of why there is nothing to show.

@@ -65,7 +65,7 @@ fn Kiosk(slug: String) -> AnyView {
 }
 
 /// Asks the server to open the kiosk with `typed`; keeps the code on this tablet when
-/// it opens, forgets it when it does not.
+/// it opens, forgets it when it is wrong.
 fn unlock(
     slug: String,
     typed: String,
@@ -83,8 +83,15 @@ fn unlock(
                 screen.set(Screen::Ready(info));
             }
             Err(e) => {
+                // Only a wrong code is forgotten: a tablet told to wait, or offline,
+                // keeps the right one.
                 #[cfg(feature = "hydrate")]
-                live::keep_code(&slug, None);
+                if matches!(
+                    e,
+                    crate::api::AppError::Refused(crate::queue::QueueError::KioskLocked)
+                ) {
+                    live::keep_code(&slug, None);
+                }
                 screen.set(Screen::Locked(Some(e.to_string())));
             }
         }

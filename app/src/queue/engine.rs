@@ -2,6 +2,7 @@
 //! works out the queue day, and runs the pure rules inside one locked transaction
 //! (`transaction.rs`) together with the action's audit row and the messages it causes.
 
+mod closing;
 mod days;
 mod polls;
 pub use polls::{TrackerAnswer, VERSION_FRESH_MS};
@@ -11,6 +12,7 @@ mod lookup;
 mod transaction;
 mod transfer;
 mod tries;
+pub use closing::{ClosedByHours, CLOSING_SWEEP_SECS};
 pub use lookup::{LinkLookup, LINKS_PER_PHONE_PER_DAY};
 pub use transfer::TransferOrder;
 mod views;
@@ -63,12 +65,14 @@ pub enum Actor<'a> {
     Kiosk {
         ip: Option<String>,
     },
+    /// The queue's opening hours: its day closing itself at closing time.
+    Hours,
 }
 
 impl Actor<'_> {
     fn source(&self) -> Source {
         match self {
-            Actor::Staff(_) | Actor::Kiosk { .. } => Source::Desk,
+            Actor::Staff(_) | Actor::Kiosk { .. } | Actor::Hours => Source::Desk,
             Actor::Patient { .. } => Source::Qr,
             Actor::Bot => Source::Whatsapp,
         }
@@ -78,7 +82,7 @@ impl Actor<'_> {
         let (actor_user_id, actor_kind, ip) = match self {
             Actor::Staff(user) => (Some(user.id), "STAFF", None),
             Actor::Patient { ip } | Actor::Kiosk { ip } => (None, "PATIENT", ip.clone()),
-            Actor::Bot => (None, "SYSTEM", None),
+            Actor::Bot | Actor::Hours => (None, "SYSTEM", None),
         };
         AuditEntry {
             actor_user_id,
@@ -368,6 +372,9 @@ impl Engine {
             let counts = snap.counts.expect("create counts were requested");
             rules::check_create(&CreateCheck {
                 source,
+                by_staff: desk,
+                queue: &snap.queue.name,
+                opening: snap.queue.opening_at(&snap.clinic.timezone, now),
                 settings: &snap.clinic.settings,
                 day: snap.day.state,
                 clinic_tokens_today: counts.clinic_tokens_today,

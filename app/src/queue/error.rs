@@ -1,6 +1,6 @@
 //! Every way the queue can say no, each with a message a receptionist or patient can act on.
 
-use crate::domain::{ClinicStatus, InvalidInput, TokenStatus};
+use crate::domain::{ClinicStatus, InvalidInput, NextOpening, TokenStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -17,6 +17,13 @@ pub enum QueueError {
     DayClosed,
     #[error("Joining online is paused right now. Please ask at reception.")]
     IntakePaused,
+    /// Outside the queue's opening hours (before opening, on a break, after closing, on
+    /// a closed day).
+    #[error("{queue} is closed now. {}", reopening_words(next))]
+    OutsideHours {
+        queue: String,
+        next: Option<NextOpening>,
+    },
     #[error(
         "The clinic has given out all {limit} tokens it takes today. Please ask at reception."
     )]
@@ -77,6 +84,13 @@ fn clinic_refusal(status: ClinicStatus) -> &'static str {
         ClinicStatus::Suspended => "This clinic's Qline service is suspended, so it is not taking tokens or queue changes. Please ask at reception.",
         ClinicStatus::Disabled => "This clinic no longer uses Qline. Please ask at reception.",
         ClinicStatus::Trial | ClinicStatus::Active => "This clinic is not taking tokens right now.",
+    }
+}
+
+fn reopening_words(next: &Option<NextOpening>) -> String {
+    match next {
+        Some(next) => format!("It opens again {}.", next.words()),
+        None => "Please ask at reception.".to_owned(),
     }
 }
 

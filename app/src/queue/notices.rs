@@ -40,7 +40,9 @@ pub fn notices(
         let was = change.before.as_ref().map(|s| s.status);
         let now = change.after.status;
         let kind = match (was, now) {
-            // A token new to this day: made here, or moved in from another queue.
+            // A token new to this day: made here, moved in from another queue, or moved
+            // back by UNDO to the chair it had left.
+            (None, TokenStatus::Serving) => Some(MessageKind::YourTurn),
             (None, _) if changes.moved.is_some() => Some(MessageKind::Moved),
             (None, _) => Some(MessageKind::TokenCreated),
             (Some(w), TokenStatus::Serving) if w != TokenStatus::Serving => {

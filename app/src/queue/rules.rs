@@ -4,8 +4,8 @@
 
 use super::QueueError;
 use crate::domain::{
-    CancelReason, ClinicSettings, DayStatus, QueueDayId, QueueId, Source, Timestamp, TokenId,
-    TokenNumber, TokenStatus,
+    CancelReason, ClinicSettings, DayStatus, Opening, QueueDayId, QueueId, Source, Timestamp,
+    TokenId, TokenNumber, TokenStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -177,6 +177,7 @@ impl Day {
             local_secs: now.local_secs(&clinic.timezone),
             serving_for_secs,
             today_residuals: &self.residuals(),
+            closed: &queue.hours.closed_secs_on(now.local_date(&clinic.timezone)),
         })
     }
 
@@ -638,7 +639,7 @@ pub const MAX_NOTE_CHARS: usize = 200;
 
 /// TRANSFER: the desk moves a waiting or serving token to another queue of the clinic.
 /// It waits there under the next number, placed by the time its patient arrived (or
-/// first, when the desk gives it priority); its serving, if any, ends without a visit
+/// first, when the desk gives it priority or it had priority already); its serving, if any, ends without a visit
 /// and its tracker link stays the same. The changes are `from`'s, with the move.
 pub fn plan_transfer(
     from: Side<'_>,
@@ -663,8 +664,9 @@ pub fn plan_transfer(
             queue: to.queue_name.to_owned(),
         });
     }
+    // A patient given priority here (an emergency) keeps it there.
     let after = TokenState {
-        is_priority: priority,
+        is_priority: priority || t.state.is_priority,
         called_at: None,
         room: None,
         ..t.state.clone().moved_to(Waiting)
@@ -752,6 +754,12 @@ pub fn apply_move(from: &mut Day, to: &mut Day, changes: &Changes) {
 #[derive(Debug, Clone)]
 pub struct CreateCheck<'a> {
     pub source: Source,
+    /// Whether a staff member asks (the desk), not the patient (join page, WhatsApp,
+    /// kiosk): staff add walk-ins outside the hours and while joining is paused.
+    pub by_staff: bool,
+    /// The queue's name, and whether its hours take patients now.
+    pub queue: &'a str,
+    pub opening: Opening,
     pub settings: &'a ClinicSettings,
     pub day: DayState,
     pub clinic_tokens_today: u32,
@@ -766,8 +774,14 @@ pub fn check_create(c: &CreateCheck<'_>) -> Result<(), QueueError> {
     if c.day.status == DayStatus::Closed {
         return Err(QueueError::DayClosed);
     }
-    let public = matches!(c.source, Source::Qr | Source::Whatsapp);
-    if public && (c.day.intake_paused || (c.source == Source::Qr && !c.settings.qr_intake_enabled))
+    if let (false, Opening::Closed { next }) = (c.by_staff, c.opening) {
+        return Err(QueueError::OutsideHours {
+            queue: c.queue.to_owned(),
+            next,
+        });
+    }
+    if !c.by_staff
+        && (c.day.intake_paused || (c.source == Source::Qr && !c.settings.qr_intake_enabled))
     {
         return Err(QueueError::IntakePaused);
     }
@@ -1073,6 +1087,9 @@ mod tests {
         };
         let ok = CreateCheck {
             source: Source::Qr,
+            by_staff: false,
+            queue: "General",
+            opening: Opening::Open { until: None },
             settings: &settings,
             day: DayState::open(),
             clinic_tokens_today: 0,
@@ -1106,7 +1123,49 @@ mod tests {
             check_create(&CreateCheck {
                 day: paused,
                 source: Source::Desk,
+                by_staff: true,
                 ..ok.clone()
+            }),
+            Ok(())
+        );
+        // The kiosk is the desk's source but the patient's hand: it waits with them.
+        assert_eq!(
+            check_create(&CreateCheck {
+                day: paused,
+                source: Source::Desk,
+                ..ok.clone()
+            }),
+            Err(QueueError::IntakePaused)
+        );
+        let next = crate::domain::NextOpening {
+            date: crate::domain::LocalDate::parse("2026-12-07").unwrap(),
+            minute: 9 * 60,
+            days_away: 1,
+        };
+        let closed_now = CreateCheck {
+            opening: Opening::Closed { next: Some(next) },
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_create(&closed_now),
+            Err(QueueError::OutsideHours {
+                queue: "General".into(),
+                next: Some(next)
+            })
+        );
+        assert_eq!(
+            QueueError::OutsideHours {
+                queue: "General".into(),
+                next: Some(next)
+            }
+            .to_string(),
+            "General is closed now. It opens again tomorrow at 9:00 am."
+        );
+        assert_eq!(
+            check_create(&CreateCheck {
+                source: Source::Desk,
+                by_staff: true,
+                ..closed_now
             }),
             Ok(())
         );

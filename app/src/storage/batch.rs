@@ -148,6 +148,21 @@ impl Tx {
             query.fetch_all(conn).await?
         }))
     }
+
+    /// Runs a query with `args` that reads `(id, text)` rows.
+    pub(crate) async fn id_texts(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<(i64, String)>, StorageError> {
+        Ok(super::with_tx!(self, conn => {
+            let mut query = sqlx::query_as(sql);
+            for arg in args {
+                query = bind_arg!(query, arg);
+            }
+            query.fetch_all(conn).await?
+        }))
+    }
 }
 
 /// `sql` with each placeholder `$n` renamed `$(n + before)`, for a statement that follows

@@ -162,7 +162,7 @@ impl Tx {
         with_tx!(self, conn => {
             sqlx::query(
                 "UPDATE queues SET name = $2, prefix = $3, default_service_minutes = $4, archived = $5, \
-                 rooms = $6 WHERE id = $1",
+                 rooms = $6, hours = $7 WHERE id = $1",
             )
             .bind(q.id.get())
             .bind(&q.name)
@@ -170,6 +170,7 @@ impl Tx {
             .bind(q.default_service_minutes.map(i64::from))
             .bind(q.archived)
             .bind(crate::domain::rooms_to_stored(&q.rooms))
+            .bind(q.hours.to_stored())
             .execute(conn)
             .await?;
         });

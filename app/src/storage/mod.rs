@@ -9,6 +9,7 @@ mod analytics;
 mod batch;
 mod console;
 mod conversations;
+mod hours;
 mod kiosk;
 mod lookup;
 mod notices;
@@ -24,6 +25,7 @@ mod transfers;
 pub use accounts::StoredAccount;
 pub use analytics::PastVisit;
 pub use console::{ConsoleAudit, DayUsage};
+pub use hours::OpenDay;
 pub use outbox::{ClaimedMessage, MessageCounts, NewMessage, OutboxDepth, OutboxRow, Settle};
 pub use queue_days::{
     Applied, AuditEntry, CountsFor, CreateCounts, DayKey, DaySnapshot, LockedDay, NewToken, Plan,

@@ -204,12 +204,12 @@ impl Tx {
         }
         let tokens = token_ids(wanted);
         // Each patient with the number of push subscriptions their token has and the
-        // kinds of message already queued for it.
+        // kinds of message already queued for it, oldest first.
         let contacts: Vec<ContactWithPush> = self
             .rows_for_tokens(
                 &format!(
                     "SELECT {CONTACT_COLUMNS}, (SELECT COUNT(*) FROM push_subscriptions p \
-                     WHERE p.token_id = tokens.id) AS subscriptions, (SELECT string_agg(o.kind, ',') \
+                     WHERE p.token_id = tokens.id) AS subscriptions, (SELECT string_agg(o.kind, ',' ORDER BY o.id) \
                      FROM outbox o WHERE o.token_id = tokens.id) AS queued FROM tokens WHERE id"
                 ),
                 &tokens,
@@ -281,7 +281,7 @@ impl Tx {
                     notice,
                     window,
                     push: needs.push && pushed,
-                    told: needs.told && queued.split(',').any(|k| k == kind.as_str()),
+                    told: needs.told && told_in_this_queue(queued, kind.as_str()),
                     contact,
                 })
             })
@@ -372,5 +372,30 @@ impl Store {
                 .await?
         });
         rows.into_iter().map(|t| t.decode(clinic)).collect()
+    }
+}
+
+/// Whether `kind` was queued for a token since it last moved to another queue (`queued`:
+/// its messages' kinds, oldest first): a patient moved is told "almost your turn" again
+/// in the new queue.
+fn told_in_this_queue(queued: &str, kind: &str) -> bool {
+    let kinds: Vec<&str> = queued.split(',').collect();
+    let moved = OutboxKind::Notice(crate::messages::MessageKind::Moved);
+    let since = kinds
+        .iter()
+        .rposition(|k| *k == moved.as_str())
+        .map_or(0, |at| at + 1);
+    kinds[since..].contains(&kind)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_moved_patient_is_told_again_in_the_new_queue() {
+        use super::told_in_this_queue as told;
+        assert!(told("TOKEN_CREATED,NEXT_SOON", "NEXT_SOON"));
+        assert!(!told("TOKEN_CREATED,NEXT_SOON,MOVED", "NEXT_SOON"));
+        assert!(told("TOKEN_CREATED,NEXT_SOON,MOVED,NEXT_SOON", "NEXT_SOON"));
+        assert!(!told("", "NEXT_SOON"));
     }
 }

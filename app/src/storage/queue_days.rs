@@ -25,6 +25,8 @@ pub enum DayKey {
     /// The day a token belongs to.
     OfToken(TokenId),
     OfPublicId(PublicId),
+    /// A day that exists, whatever its date (the sweep that closes days at closing time).
+    Day(QueueDayId),
 }
 
 /// What to load besides the day itself.
@@ -270,6 +272,13 @@ impl Tx {
                         None => None,
                     },
                 }
+            }
+            DayKey::Day(id) => {
+                let sql = format!("{begin}{}", self.day_head_where("d.id = $1"));
+                let head: Option<DayHeadRow> = with_tx!(self, c => {
+                    sqlx::query_as(&sql).bind(id.get()).fetch_optional(c).await?
+                });
+                head.map(|head| (head, None, false))
             }
             DayKey::OfToken(id) => {
                 let found = with_tx!(self, c => {

@@ -87,6 +87,23 @@ fn with_ids<'a>(sql: &str, mut args: Vec<Arg<'a>>, ids: &[i64]) -> (String, Vec<
     (sql, args)
 }
 
+/// Empties every "note" in an audit row's details (a transfer's note for the next desk).
+fn without_notes(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                if key == "note" && field.is_string() {
+                    *field = serde_json::Value::Null;
+                } else {
+                    without_notes(field);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_notes),
+        _ => {}
+    }
+}
+
 impl Tx {
     /// On PostgreSQL, rows another instance's purge holds are skipped, not waited for.
     fn skip_locked(&self) -> &'static str {
@@ -234,7 +251,7 @@ impl Tx {
         let (sql, args) = with_ids(
             &format!(
                 "UPDATE tokens SET patient_name = '', had_phone = (patient_phone IS NOT NULL), \
-                 patient_phone = NULL, join_ip = NULL, feedback = NULL, \
+                 patient_phone = NULL, join_ip = NULL, feedback = NULL, move_note = NULL, \
                  wrote_on_whatsapp = ({wrote_sql}), purged_at = $1 \
                  WHERE id IN ({{ids}}) AND purged_at IS NULL"
             ),
@@ -275,6 +292,27 @@ impl Tx {
             placeholders(1, targets.len())
         );
         removed.audit_rows += self.execute(&sql, &args).await?;
+        // The desk's note on a transfer, kept in its audit rows for UNDO.
+        let (sql, args) = with_ids(
+            "SELECT id, detail FROM audit_log WHERE token_id IN ({ids}) \
+             AND action IN ('TRANSFER', 'TRANSFER_IN', 'TRANSFER_BACK', 'UNDO') \
+             AND detail LIKE '%\"note\":\"%'",
+            vec![],
+            &ids,
+        );
+        for (id, detail) in self.id_texts(&sql, &args).await? {
+            let Ok(mut detail) = serde_json::from_str::<serde_json::Value>(&detail) else {
+                continue;
+            };
+            without_notes(&mut detail);
+            let detail = detail.to_string();
+            self.execute(
+                "UPDATE audit_log SET detail = $2 WHERE id = $1",
+                &[Arg::Int(Some(id)), Arg::Text(Some(&detail))],
+            )
+            .await?;
+            removed.audit_rows += 1;
+        }
         Ok(removed)
     }
 

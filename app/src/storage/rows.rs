@@ -143,7 +143,7 @@ impl TryFrom<ClinicRow> for Clinic {
 }
 
 pub const QUEUE_COLUMNS: &str =
-    "q.id, q.business_id, q.name, q.prefix, q.default_service_minutes, q.position, q.archived, q.rooms";
+    "q.id, q.business_id, q.name, q.prefix, q.default_service_minutes, q.position, q.archived, q.rooms, q.hours";
 
 #[derive(sqlx::FromRow)]
 pub struct QueueRow {
@@ -155,6 +155,7 @@ pub struct QueueRow {
     position: i64,
     archived: bool,
     rooms: String,
+    hours: String,
 }
 
 impl From<QueueRow> for Queue {
@@ -168,6 +169,7 @@ impl From<QueueRow> for Queue {
             position: r.position,
             archived: r.archived,
             rooms: crate::domain::rooms_from_stored(&r.rooms),
+            hours: crate::domain::Hours::from_stored(&r.hours),
         }
     }
 }
@@ -202,12 +204,13 @@ pub struct QueueHeadRow {
     q_position: i64,
     q_archived: bool,
     q_rooms: String,
+    q_hours: String,
 }
 
 /// The columns of `QueueHeadRow`, from `businesses b` and `queues q`.
 const QUEUE_HEAD_COLUMNS: &str = "q.id AS q_id, q.business_id AS q_business_id, q.name AS q_name, \
      q.prefix AS q_prefix, q.default_service_minutes AS q_default_service_minutes, \
-     q.position AS q_position, q.archived AS q_archived, q.rooms AS q_rooms";
+     q.position AS q_position, q.archived AS q_archived, q.rooms AS q_rooms, q.hours AS q_hours";
 
 /// The statement `QueueHeadRow` reads, for the queue `$1`.
 pub fn queue_head_sql() -> String {
@@ -228,6 +231,7 @@ impl QueueHeadRow {
             position: self.q_position,
             archived: self.q_archived,
             rooms: self.q_rooms,
+            hours: self.q_hours,
         };
         (self.clinic, queue)
     }

@@ -26,6 +26,7 @@ pub struct NewQueue {
     pub default_service_minutes: Option<u32>,
     pub position: i64,
     pub rooms: Vec<String>,
+    pub hours: crate::domain::Hours,
 }
 
 #[derive(Debug, Clone)]
@@ -124,8 +125,8 @@ impl Tx {
     ) -> Result<QueueId, StorageError> {
         let id: i64 = with_tx!(self, conn => {
             sqlx::query_scalar(
-                "INSERT INTO queues (business_id, name, prefix, default_service_minutes, position, created_at, rooms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO queues (business_id, name, prefix, default_service_minutes, position, created_at, rooms, hours) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(clinic.get())
             .bind(&q.name)
@@ -134,6 +135,7 @@ impl Tx {
             .bind(q.position)
             .bind(now.millis())
             .bind(crate::domain::rooms_to_stored(&q.rooms))
+            .bind(q.hours.to_stored())
             .fetch_one(conn)
             .await?
         });

@@ -145,6 +145,7 @@ impl Tenants {
                 default_service_minutes: Some(8),
                 position: 0,
                 rooms: vec!["Room 1".into()],
+                hours: Default::default(),
             },
             NewQueue {
                 name: "Dental".into(),
@@ -152,6 +153,7 @@ impl Tenants {
                 default_service_minutes: Some(20),
                 position: 1,
                 rooms: vec!["Dental chair 1".into()],
+                hours: Default::default(),
             },
         ];
         let mut tx = store.begin().await?;

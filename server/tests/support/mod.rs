@@ -298,6 +298,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
                 default_service_minutes: None,
                 position: 0,
                 rooms: Vec::new(),
+                hours: Default::default(),
             },
             now,
         )
@@ -312,6 +313,7 @@ pub async fn clinic(store: &Store, slug: &str, settings: ClinicSettings) -> Clin
                 default_service_minutes: None,
                 position: 1,
                 rooms: Vec::new(),
+                hours: Default::default(),
             },
             now,
         )

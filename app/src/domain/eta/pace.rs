@@ -21,6 +21,9 @@ pub struct Inputs<'a> {
     pub serving_for_secs: Option<u32>,
     /// How far today's estimates fell from the real waits of the patients called so far.
     pub today_residuals: &'a [Residual],
+    /// Today's time before opening and the breaks of the queue's hours, in seconds since
+    /// the local midnight, in order: nobody is seen in them.
+    pub closed: &'a [(u32, u32)],
 }
 
 /// How fast a queue moves now: worked out once per view, after which each patient's
@@ -53,6 +56,8 @@ pub struct Pace {
     availability: [f64; 24],
     /// What the queue's recent errors say about the range.
     calibration: Calibration,
+    /// Today's closed stretches by the queue's hours (`Inputs::closed`).
+    closed: Vec<(f64, f64)>,
 }
 
 impl Pace {
@@ -164,6 +169,11 @@ impl Pace {
             }),
             availability,
             calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
+            closed: inputs
+                .closed
+                .iter()
+                .map(|&(from, to)| (f64::from(from), f64::from(to)))
+                .collect(),
         }
     }
 
@@ -227,7 +237,8 @@ impl Pace {
         let long_visits = n * self.long_share;
         let mut likely =
             n * self.mean + cur_likely + poisson_quantile(long_visits, 0.5) * self.long_extra;
-        if likely <= 0.0 && self.start_delay <= 0.0 {
+        let closed_now = self.reopens(f64::from(self.local_secs)).is_some();
+        if likely <= 0.0 && self.start_delay <= 0.0 && !closed_now {
             // First in line with nobody in the room: called as soon as the desk looks up.
             return (0.0, 0.0, 60.0);
         }
@@ -254,16 +265,37 @@ impl Pace {
         (on_clock(likely), on_clock(low), on_clock(high))
     }
 
+    /// When the closed stretch `t` falls in ends, if it falls in one.
+    fn reopens(&self, t: f64) -> Option<f64> {
+        self.closed
+            .iter()
+            .find(|&&(from, to)| from <= t && t < to)
+            .map(|&(_, to)| to)
+    }
+
     /// The clock time, in seconds, that `work` seconds of seeing patients takes from
     /// `start` (seconds since the local midnight), given how much of each coming hour is
-    /// usually spent seeing them.
+    /// usually spent seeing them and the breaks of the queue's hours, in which nobody is.
     fn on_clock(&self, work: f64, start: f64) -> f64 {
         let (mut t, mut left) = (start, work);
         // Two days at most: beyond that the answer no longer matters.
-        while left > 0.0 && t - start < 48.0 * 3600.0 {
+        while t - start < 48.0 * 3600.0 {
+            if let Some(reopens) = self.reopens(t) {
+                t = reopens;
+                continue;
+            }
+            if left <= 0.0 {
+                break;
+            }
             let hour = (t / 3600.0) as usize % 24;
             let a = self.availability[hour];
-            let hour_end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+            let next_break = self
+                .closed
+                .iter()
+                .map(|&(from, _)| from)
+                .find(|&from| from > t)
+                .unwrap_or(f64::INFINITY);
+            let hour_end = (((t / 3600.0).floor() + 1.0) * 3600.0).min(next_break);
             let can = (hour_end - t) * a;
             if can >= left {
                 t += left / a;

@@ -20,8 +20,8 @@ use super::frame::{Frame, Width};
 use crate::api::{
     load_clinic, load_sms, load_templates, load_whatsapp, AddStaff, AppError, ArchiveQueue,
     DeleteClinic, ErasePatient, FindPatient, ResetStaffPassword, SaveCannedReplies, SaveKioskCode,
-    SaveQueue, SaveSettings, SaveSms, SaveTemplate, SaveWhatsapp, SetClinicStatus, SetStaffActive,
-    TestSms, TestWhatsapp,
+    SaveQueue, SaveQueueHours, SaveSettings, SaveSms, SaveTemplate, SaveWhatsapp, SetClinicStatus,
+    SetStaffActive, TestSms, TestWhatsapp,
 };
 use crate::console::{ClinicConsole, SmsView, TemplateLine, WhatsAppView};
 use crate::domain::ClinicStatus;
@@ -94,6 +94,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
     let reset = ServerAction::<ResetStaffPassword>::new();
     let active = ServerAction::<SetStaffActive>::new();
     let save_queue = ServerAction::<SaveQueue>::new();
+    let save_hours = ServerAction::<SaveQueueHours>::new();
     let archive = ServerAction::<ArchiveQueue>::new();
     let settings = ServerAction::<SaveSettings>::new();
     let status = ServerAction::<SetClinicStatus>::new();
@@ -110,6 +111,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
                 reset.version().get(),
                 active.version().get(),
                 save_queue.version().get(),
+                save_hours.version().get(),
                 archive.version().get(),
                 settings.version().get(),
                 status.version().get(),
@@ -128,6 +130,7 @@ fn ClinicConsoleView(slug: Option<String>) -> impl IntoView {
         reset,
         active,
         save_queue,
+        save_hours,
         archive,
         settings,
         status,
@@ -183,6 +186,7 @@ struct Actions {
     reset: ServerAction<ResetStaffPassword>,
     active: ServerAction<SetStaffActive>,
     save_queue: ServerAction<SaveQueue>,
+    save_hours: ServerAction<SaveQueueHours>,
     archive: ServerAction<ArchiveQueue>,
     settings: ServerAction<SaveSettings>,
     status: ServerAction<SetClinicStatus>,

@@ -7,7 +7,7 @@ use crate::domain::*;
 use crate::queue::QueueError;
 use crate::storage::Applied;
 
-/// Ten wrong codes from one address are free (typos on a shared reception network);
+/// Ten wrong codes from one network address for one clinic are free (typos on a shared reception network);
 /// then a minute's wait, doubling to an hour; a quiet day forgets them. With codes of at
 /// least six digits, guessing one takes years.
 pub const KIOSK_TRIES: Backoff = Backoff {
@@ -56,14 +56,16 @@ impl Engine {
         code: &str,
         ip: Option<&str>,
     ) -> Result<(), EngineError> {
-        let ip = ip.unwrap_or("unknown");
+        // Counted per network and clinic: one clinic's right code clears nothing of
+        // another's count.
+        let tries = format!("{}|{}", clinic.id.get(), ip.unwrap_or("unknown"));
         self.kiosk_tries
-            .take(ip, self.now())
+            .take(&tries, self.now())
             .map_err(|wait_secs| QueueError::KioskTries { wait_secs })?;
         let set = self.store.kiosk_code(clinic.id).await?;
         match set.as_deref().map(KioskCode::parse) {
             Some(Ok(set)) if set.opens_with(code) => {
-                self.kiosk_tries.clear(ip);
+                self.kiosk_tries.clear(&tries);
                 Ok(())
             }
             _ => Err(QueueError::KioskLocked.into()),

@@ -27,6 +27,7 @@ impl Engine {
     {
         let known = |day, version| self.written.get_at(day, version).map(|t| (*t).clone());
         let mut key = key;
+        let mut tries = 0;
         let (mut tx, locked) = loop {
             let mut tx = self.store.begin().await?;
             let locked = tx.lock_day(&key, &want, now, known).await?;
@@ -44,6 +45,19 @@ impl Engine {
                     continue;
                 }
             }
+            if let Some(l) = &locked {
+                // The token was moved to another queue's day between finding its day and
+                // locking it: its new day is found and locked instead.
+                let moved_away = l
+                    .snapshot
+                    .key_token
+                    .is_some_and(|t| l.snapshot.day.token(t).is_err());
+                if moved_away && tries < 3 {
+                    tx.rollback().await?;
+                    tries += 1;
+                    continue;
+                }
+            }
             break (tx, locked);
         };
         let Some(LockedDay {
@@ -52,7 +66,7 @@ impl Engine {
         }) = locked
         else {
             return Err(match key {
-                DayKey::Open { .. } => QueueError::UnknownQueue,
+                DayKey::Open { .. } | DayKey::Day(_) => QueueError::UnknownQueue,
                 DayKey::OfToken(_) | DayKey::OfPublicId(_) => QueueError::UnknownToken,
             }
             .into());

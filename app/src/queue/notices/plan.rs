@@ -229,6 +229,7 @@ mod tests {
             position: 0,
             archived: false,
             rooms: Vec::new(),
+            hours: Default::default(),
         }
     }
 

@@ -163,6 +163,7 @@ impl Tenants {
             default_service_minutes: None,
             position: 0,
             rooms: Vec::new(),
+            hours: Default::default(),
         };
         tx.insert_queue(id, &general, now).await?;
         let owner = NewStaff {

@@ -47,6 +47,7 @@ impl Tenants {
                     default_service_minutes: minutes,
                     position: queues.iter().map(|q| q.position + 1).max().unwrap_or(0),
                     rooms: rooms.clone().unwrap_or_default(),
+                    hours: Default::default(),
                 };
                 tx.insert_queue(clinic.id, &new, now)
                     .await
@@ -84,6 +85,46 @@ impl Tenants {
         tx.insert_console_audit(
             &caller.audit(Some(clinic.id), action, &name, &detail.to_string()),
             now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a queue's opening hours: each weekday's spans as typed and its closed dates
+    /// (all empty: no hours, open whenever the desk is).
+    pub async fn save_queue_hours(
+        &self,
+        caller: &Caller<'_>,
+        slug: Option<&str>,
+        queue_id: i64,
+        week: &[String; 7],
+        closed_on: &str,
+    ) -> Result<()> {
+        let hours = crate::domain::Hours::parse(week, closed_on)?;
+        let store = self.store();
+        let clinic = self.clinic_in_reach(caller, slug).await?;
+        let mut queue = store
+            .all_queues_of(clinic.id)
+            .await?
+            .into_iter()
+            .find(|q| q.id.get() == queue_id)
+            .ok_or(ConsoleError::UnknownQueue)?;
+        let detail = serde_json::json!({
+            "before": queue.hours.to_stored(),
+            "after": hours.to_stored(),
+        });
+        queue.hours = hours;
+        let mut tx = store.begin().await?;
+        tx.update_queue(&queue).await?;
+        tx.insert_console_audit(
+            &caller.audit(
+                Some(clinic.id),
+                "SET_HOURS",
+                &queue.name,
+                &detail.to_string(),
+            ),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
