@@ -3,7 +3,7 @@
 // and names the rule, the element and how to fix it.
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { demoPassword, demoToday, desk, expect, hydrated, join, setOpeningHours, signIn, test } from "./helpers";
+import { demoPassword, demoToday, desk, expect, hydrated, join, openHours, setOpeningHours, signIn, test } from "./helpers";
 
 async function audit(page: Page) {
   await hydrated(page);
@@ -44,7 +44,7 @@ test("opening hours: the queue's hours form and the join page that shows them", 
   await owner.goto("/clinic");
   await hydrated(owner);
   const general = await setOpeningHours(owner, "General", "09:00-13:00, 14:00-17:00", demoToday());
-  await general.getByText("Opening hours", { exact: true }).click();
+  await openHours(general);
   await audit(owner);
   for (const lang of ["en", "hi"]) {
     await page.goto(`/c/demo?lang=${lang}`);

@@ -358,7 +358,7 @@ export async function transfers(page: Page): Promise<{ session: CDPSession; done
 /** The owner, on `/clinic`, gives `queue` the same spans every weekday and the closed dates. */
 export async function setOpeningHours(owner: Page, queue: string, spans: string, closedOn: string): Promise<Locator> {
   const row = owner.getByTestId("queue-row").filter({ has: owner.locator(`input[name="name"][value="${queue}"]`) });
-  await row.getByText(/^Opening hours/).click();
+  await openHours(row);
   for (const day of ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]) {
     await row.getByLabel(day).fill(spans);
   }
@@ -371,4 +371,13 @@ export async function setOpeningHours(owner: Page, queue: string, spans: string,
 /** Today's date on the demo clinic's clock (Kolkata), as `YYYY-MM-DD`. */
 export function demoToday(): string {
   return new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Kolkata" });
+}
+
+/** Opens a queue row's "Opening hours" fields, if they are not open already. */
+export async function openHours(row: Locator): Promise<void> {
+  const details = row.locator("details.queue-hours");
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) {
+    await details.locator("summary").click();
+  }
+  await expect(details).toHaveAttribute("open", "");
 }

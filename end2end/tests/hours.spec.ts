@@ -2,7 +2,7 @@
 // closed today for a holiday). The join page shows them and when General opens again,
 // and a patient who tries to join anyway is refused with that time; a queue without
 // hours still takes them.
-import { expect, test, demoPassword, demoToday, freshPhone, hydrated, refusal, setOpeningHours, signIn } from "./helpers";
+import { expect, test, demoPassword, demoToday, freshPhone, hydrated, refusal, openHours, setOpeningHours, signIn } from "./helpers";
 
 test("joining outside the opening hours is refused with the next opening time", async ({ browser, browserErrors }) => {
   browserErrors.expect(refusal(409, "/api/join"));
@@ -12,7 +12,7 @@ test("joining outside the opening hours is refused with the next opening time", 
   const general = await setOpeningHours(owner, "General", "09:00-13:00, 14:00-17:00", demoToday());
 
   // A time typed wrong is refused with the day and the reason.
-  await general.getByText("Opening hours", { exact: true }).click();
+  await openHours(general);
   await general.getByLabel("Tuesday").fill("18:00-09:00");
   browserErrors.expect(refusal(400, "/api/clinic/queue/hours"));
   await general.getByRole("button", { name: "Save hours" }).click();
