@@ -1195,6 +1195,24 @@ async fn a_number_asks_for_its_link_and_only_that_number_gets_it(store: Store) {
         before + LINKS_PER_PHONE_PER_DAY as usize
     );
 
+    // Requests at once, from four networks, keep to the limit too.
+    patient_with_window(&s, 44).await;
+    let before = outbox(&s).await.len();
+    let asks = ["10.1.0.4", "10.1.0.5", "10.1.0.6", "10.1.0.7"].map(|ip| {
+        let ask = ask(phone(44), ip);
+        tokio::spawn(async move { ask.await.unwrap().send().await.unwrap() })
+    });
+    let mut sent = 0;
+    for handle in futures::future::join_all(asks).await {
+        sent += usize::from(handle.unwrap());
+    }
+    assert_eq!(sent, LINKS_PER_PHONE_PER_DAY as usize);
+    let links: Vec<_> = outbox(&s).await.split_off(before);
+    assert_eq!(links.len(), LINKS_PER_PHONE_PER_DAY as usize);
+    assert!(links
+        .iter()
+        .all(|l| l.kind == "LINK" && l.phone == phone(44)));
+
     // A network that keeps asking waits, whatever the number.
     for _ in 0..5 {
         ask(phone(43), "10.1.0.3").await.unwrap();

@@ -1,6 +1,6 @@
 //! What "find my token" reads: a number's live token today, and the links it was sent.
 
-use super::{with_pool, StorageError, Store};
+use super::{with_pool, with_tx, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::messages::MessageKind;
 
@@ -27,15 +27,32 @@ impl Store {
         });
         Ok(found.as_deref().and_then(PublicId::parse))
     }
+}
 
-    /// How many links the clinic has queued for `phone` since `since`.
+/// The first key of the PostgreSQL advisory lock that serialises a clinic's link sends;
+/// the second is the clinic's id.
+const LINKS_LOCK: i32 = 0x5174_0002;
+
+impl Tx {
+    /// How many links the clinic has queued for `phone` since `since`, counted once the
+    /// clinic's other link sends have committed (PostgreSQL: a lock held to the end of
+    /// this transaction; SQLite: its writer already runs alone), so two requests at once
+    /// cannot both count below the day's limit.
     pub async fn links_sent_since(
-        &self,
+        &mut self,
         clinic: ClinicId,
         phone: &Phone,
         since: Timestamp,
     ) -> Result<u32, StorageError> {
-        let n: i64 = with_pool!(self, pool => {
+        if let Tx::Postgres(t) = self {
+            // Both keys are 32-bit; an id past 2^31 shares its lock with a smaller one.
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(LINKS_LOCK)
+                .bind(clinic.get() as i32)
+                .execute(&mut **t)
+                .await?;
+        }
+        let n: i64 = with_tx!(self, c => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE business_id = $1 AND phone = $2 AND kind = $3 \
                  AND created_at >= $4",
@@ -44,7 +61,7 @@ impl Store {
             .bind(phone.as_str())
             .bind(MessageKind::Link.as_str())
             .bind(since.millis())
-            .fetch_one(pool)
+            .fetch_one(c)
             .await?
         });
         Ok(u32::try_from(n).unwrap_or(u32::MAX))

@@ -75,17 +75,20 @@ impl LinkLookup {
         let Some(public_id) = store.live_token_of_phone(clinic.id, &phone, date).await? else {
             return Ok(false);
         };
-        let since = now.minus_minutes(24 * 60);
-        if store.links_sent_since(clinic.id, &phone, since).await? >= LINKS_PER_PHONE_PER_DAY {
-            return Ok(false);
-        }
         let found = engine.token_ref(&public_id).await?;
         let seen = engine.seen_day(&found).await?;
         let notice = Notice {
             token: found.id,
             kind: MessageKind::Link,
         };
+        // Counted in the transaction that queues the link, so requests at once keep to
+        // the day's limit too.
         let mut tx = store.begin().await?;
+        let since = now.minus_minutes(24 * 60);
+        if tx.links_sent_since(clinic.id, &phone, since).await? >= LINKS_PER_PHONE_PER_DAY {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         let channels = tx.clinic_channels(clinic.id).await?;
         let needs = channels.needs(&seen.clinic, notice);
         let recipients = tx.recipients(clinic.id, &[(notice, needs)]).await?;
