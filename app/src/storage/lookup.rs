@@ -44,14 +44,7 @@ impl Tx {
         phone: &Phone,
         since: Timestamp,
     ) -> Result<u32, StorageError> {
-        if let Tx::Postgres(t) = self {
-            // Both keys are 32-bit; an id past 2^31 shares its lock with a smaller one.
-            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-                .bind(LINKS_LOCK)
-                .bind(clinic.get() as i32)
-                .execute(&mut **t)
-                .await?;
-        }
+        self.serialise_clinic(LINKS_LOCK, clinic).await?;
         let n: i64 = with_tx!(self, c => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE business_id = $1 AND phone = $2 AND kind = $3 \
