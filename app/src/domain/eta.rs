@@ -50,6 +50,9 @@ const ABOVE: f64 = 1.6;
 /// Patients wait and nobody has been called yet, past the hour the doctor usually starts:
 /// the upper end allows for a late start.
 const LATE_MARGIN_SECS: f64 = 15.0 * 60.0;
+/// A start this long past the usual one (or twice the usual late start's distance, if
+/// longer) is no longer taken for a late doctor.
+const LATE_LIMIT_SECS: f64 = 3600.0;
 /// The desk's pause between visits before there is history, and the longest pause that
 /// still counts as one (longer ones are breaks).
 const DEFAULT_GAP_SECS: f64 = 30.0;
@@ -580,6 +583,30 @@ mod tests {
         // First in line at 09:05 with nobody seen yet: about 40 minutes, not zero.
         let range = Pace::new(&at).wait_minutes(1);
         assert!(range.1 >= 40, "{range:?}");
+    }
+
+    #[test]
+    fn a_queue_working_long_after_its_usual_start_is_not_taken_for_a_late_one() {
+        // The doctor starts at 09:00 every day; tonight the desk works at 22:00 with
+        // nobody called yet (an evening session the history never saw). Three five-minute
+        // visits ahead are not a wait of hours.
+        let days: Vec<Vec<PastToken>> = steady_days(4, 12, 300, 9 * 3600);
+        let history = History::learn(&days);
+        let mut at = inputs(&[], &history);
+        at.today_called = 0;
+        at.local_secs = 22 * 3600;
+        let night = Pace::new(&at).wait_minutes(3);
+        at.today_called = 1;
+        let night_started = Pace::new(&at).wait_minutes(3);
+        assert_eq!(night, night_started);
+        assert!(night.1 <= 90, "{night:?}");
+        // Half an hour past the usual start, the range still allows for a late doctor.
+        at.local_secs = 9 * 3600 + 30 * 60;
+        at.today_called = 0;
+        let late = Pace::new(&at).wait_minutes(3);
+        at.today_called = 1;
+        let started = Pace::new(&at).wait_minutes(3);
+        assert!(late.1 >= started.1 + 15, "{late:?} vs {started:?}");
     }
 
     #[test]

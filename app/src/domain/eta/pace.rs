@@ -148,6 +148,14 @@ impl Pace {
             Some(first) if not_started => f64::from(first.saturating_sub(inputs.local_secs)),
             _ => 0.0,
         };
+        let late_by = inputs.history.first_call.map_or(0.0, |first| {
+            f64::from(inputs.local_secs.saturating_sub(first))
+        });
+        // A start later than the late starts the history knows (by twice their usual
+        // distance, and an hour at least) is not a late doctor but a session the history
+        // never saw, such as an evening: its visits are waited for, not its start.
+        let late_limit = (2.0 * f64::from(inputs.history.first_call_spread)).max(LATE_LIMIT_SECS);
+        let late = not_started && start_delay == 0.0 && late_by <= late_limit;
         Pace {
             mean,
             sd,
@@ -158,15 +166,13 @@ impl Pace {
             current,
             local_secs: inputs.local_secs,
             start_delay,
-            late: not_started && start_delay == 0.0,
+            late,
             start_spread: if start_delay > 0.0 {
                 f64::from(inputs.history.first_call_spread).max(5.0 * 60.0)
             } else {
                 0.0
             },
-            late_by: inputs.history.first_call.map_or(0.0, |first| {
-                f64::from(inputs.local_secs.saturating_sub(first))
-            }),
+            late_by,
             availability,
             calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
             closed: inputs
