@@ -16,13 +16,20 @@ const MAX_ADDRESSES: usize = 65_536;
 pub struct Tries {
     rule: Backoff,
     held: Mutex<HashMap<String, Strikes>>,
+    /// Addresses held at most (`MAX_ADDRESSES`, or fewer in tests).
+    capacity: usize,
 }
 
 impl Tries {
     pub fn new(rule: Backoff) -> Self {
+        Self::holding(rule, MAX_ADDRESSES)
+    }
+
+    fn holding(rule: Backoff, capacity: usize) -> Self {
         Self {
             rule,
             held: Mutex::default(),
+            capacity,
         }
     }
 
@@ -31,10 +38,10 @@ impl Tries {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let strikes = held.get(address).copied();
         self.rule.check(strikes, now)?;
-        if held.len() >= max_addresses() && strikes.is_none() {
+        if held.len() >= self.capacity && strikes.is_none() {
             let rule = self.rule;
             held.retain(|_, s| rule.live(Some(*s), now) >= rule.free);
-            if held.len() >= max_addresses() {
+            if held.len() >= self.capacity {
                 tracing::warn!(
                     addresses = held.len(),
                     "too many networks are guessing; new ones wait"
@@ -56,17 +63,6 @@ impl Tries {
     }
 }
 
-#[cfg(not(test))]
-fn max_addresses() -> usize {
-    MAX_ADDRESSES
-}
-
-/// Small in tests, to fill.
-#[cfg(test)]
-fn max_addresses() -> usize {
-    8
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +77,8 @@ mod tests {
 
     #[test]
     fn a_full_table_keeps_the_networks_made_to_wait() {
-        let tries = Tries::new(RULE);
+        // A table of eight addresses, to fill.
+        let tries = Tries::holding(RULE, 8);
         // One guesser spends its free tries and must wait.
         assert_eq!(tries.take("guesser", NOW), Ok(()));
         assert_eq!(tries.take("guesser", NOW), Ok(()));
@@ -95,7 +92,7 @@ mod tests {
             "the guesser still waits"
         );
         // Once the table is full of networks made to wait, a new one waits too.
-        let full = Tries::new(RULE);
+        let full = Tries::holding(RULE, 8);
         for n in 0..8 {
             let net = format!("net-{n}");
             for _ in 0..3 {
