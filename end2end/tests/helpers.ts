@@ -357,7 +357,7 @@ export async function transfers(page: Page): Promise<{ session: CDPSession; done
 
 /** The owner, on `/clinic`, gives `queue` the same spans every weekday and the closed dates. */
 export async function setOpeningHours(owner: Page, queue: string, spans: string, closedOn: string): Promise<Locator> {
-  const row = owner.getByTestId("queue-row").filter({ has: owner.locator(`input[name="name"][value="${queue}"]`) });
+  const row = owner.getByRole("listitem", { name: queue, exact: true });
   await openHours(row);
   for (const day of ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]) {
     await row.getByLabel(day).fill(spans);

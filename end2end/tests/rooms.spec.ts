@@ -29,7 +29,7 @@ test("a desk in Room 2 calls a patient: the tracker, the desk and the board, alo
   const owner = await signIn(browser, "owner@demo.test", demoPassword, /\/desk$/);
   await owner.goto("/clinic");
   await hydrated(owner);
-  const general = owner.getByTestId("queue-row").filter({ has: owner.locator('input[name="name"][value="General"]') });
+  const general = owner.getByRole("listitem", { name: "General", exact: true });
   await general.getByLabel("Rooms").fill("Room 1, Room 2");
   const saved = owner.waitForResponse((r) => r.url().endsWith("/api/clinic/queue/save"));
   await general.getByRole("button", { name: "Save" }).click();

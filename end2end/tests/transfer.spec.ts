@@ -12,7 +12,7 @@ test("a patient moved from General to Pharmacy keeps their link, and UNDO brings
   await owner.getByLabel("Queue name").fill("Pharmacy");
   await owner.getByLabel("Token prefix").fill("P");
   await owner.getByRole("button", { name: "Add queue" }).click();
-  await expect(owner.getByTestId("queue-row").filter({ has: owner.locator('input[name="name"][value="Pharmacy"]') })).toHaveCount(1);
+  await expect(owner.getByRole("listitem", { name: "Pharmacy", exact: true })).toHaveCount(1);
 
   // A patient joins General and follows their tracker.
   const tracker = await (await browser.newContext()).newPage();

@@ -25,8 +25,13 @@ pub(super) fn QueuesPanel(console: ClinicConsole, actions: Actions) -> AnyView {
                 .default_service_minutes
                 .map(|m| m.to_string())
                 .unwrap_or_default();
+            // Each row is named by its queue, so that its fields and buttons can be told
+            // from another queue's by whoever cannot see the layout.
+            let heading = format!("queue-{}", q.id.get());
+            let labelled_by = heading.clone();
             view! {
-                <li class="queue-row" data-testid="queue-row">
+                <li class="queue-row" data-testid="queue-row" aria-labelledby=labelled_by>
+                    <h3 class="queue-row-name" id=heading>{q.name.clone()}</h3>
                     <ActionForm action=save_queue>
                         <div class="form form-row">
                             {slug_field(named.clone())}
