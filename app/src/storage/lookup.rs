@@ -1,6 +1,6 @@
 //! What "find my token" reads: a number's live token today, and the links it was sent.
 
-use super::{with_pool, with_tx, StorageError, Store, Tx};
+use super::{with_pool, with_tx, ClinicLock, StorageError, Store, Tx};
 use crate::domain::*;
 use crate::messages::MessageKind;
 
@@ -29,10 +29,6 @@ impl Store {
     }
 }
 
-/// The first key of the PostgreSQL advisory lock that serialises a clinic's link sends;
-/// the second is the clinic's id.
-const LINKS_LOCK: i32 = 0x5174_0002;
-
 impl Tx {
     /// How many links the clinic has queued for `phone` since `since`, counted once the
     /// clinic's other link sends have committed (PostgreSQL: a lock held to the end of
@@ -44,7 +40,7 @@ impl Tx {
         phone: &Phone,
         since: Timestamp,
     ) -> Result<u32, StorageError> {
-        self.serialise_clinic(LINKS_LOCK, clinic).await?;
+        self.serialise_clinic(ClinicLock::Links, clinic).await?;
         let n: i64 = with_tx!(self, c => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE business_id = $1 AND phone = $2 AND kind = $3 \

@@ -363,7 +363,37 @@ impl Writer {
     }
 }
 
+/// What a clinic-wide lock serialises: the first key of its PostgreSQL advisory lock (the
+/// second is the clinic's id), one per kind so that they never wait on each other.
+#[derive(Debug, Clone, Copy)]
+#[repr(i32)]
+pub(crate) enum ClinicLock {
+    /// Token creation, whose limits count the clinic's whole day.
+    Creates = 0x5174_0001,
+    /// "Find my token" link sends, limited per number and day.
+    Links = 0x5174_0002,
+}
+
 impl Tx {
+    /// On PostgreSQL, waits until no other transaction holds the clinic's `lock` and
+    /// holds it to the end of this one; SQLite's writer already runs alone.
+    pub(crate) async fn serialise_clinic(
+        &mut self,
+        lock: ClinicLock,
+        clinic: crate::domain::ClinicId,
+    ) -> Result<(), StorageError> {
+        if let Tx::Postgres(t) = self {
+            // Both keys are 32-bit; an id past 2^31 shares its lock with a smaller one
+            // (more waiting, never less safety).
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(lock as i32)
+                .bind(clinic.get() as i32)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StorageError> {
         match self {
             Tx::Sqlite(tx) => tx.end("COMMIT").await?,

@@ -7,7 +7,7 @@
 use super::batch::{Arg, Batch};
 use super::outbox::NewMessage;
 use super::rows::{day_head_sql, DayHeadRow, DayTokenRow, EstimateColumns, DAY_TOKEN_COLUMNS};
-use super::{placeholders, with_tx, RowAt, StorageError, Tx};
+use super::{placeholders, with_tx, ClinicLock, RowAt, StorageError, Tx};
 use crate::console::ProviderKind;
 use crate::domain::eta::{EarlierToken, Estimate, History};
 use crate::domain::*;
@@ -167,10 +167,6 @@ impl<'a> AuditWrite<'a> {
         ]
     }
 }
-
-/// The first key of the PostgreSQL advisory lock that serialises a clinic's token
-/// creation; the second is the clinic's id.
-const CREATES_LOCK: i32 = 0x5174_0001;
 
 /// A queue day an action is about, locked and read.
 #[derive(Debug, Clone)]
@@ -496,7 +492,7 @@ impl Tx {
         date: LocalDate,
         counts_for: &CountsFor,
     ) -> Result<CreateCounts, StorageError> {
-        self.serialise_clinic(CREATES_LOCK, clinic).await?;
+        self.serialise_clinic(ClinicLock::Creates, clinic).await?;
         // One statement: the clinic's tokens today, the phone's (a NULL phone counts none)
         // and the address's in the window (a NULL address counts none).
         let (today, phone, ip): (i64, i64, i64) = with_tx!(self, c => {
@@ -523,25 +519,6 @@ impl Tx {
             phone_tokens_today: as_u32(phone),
             ip_tokens_last_hour: counts_for.ip.as_ref().map(|_| as_u32(ip)),
         })
-    }
-
-    /// On PostgreSQL, waits until no other transaction holds the clinic's `lock` and
-    /// holds it to the end of this one; SQLite's writer already runs alone.
-    pub(super) async fn serialise_clinic(
-        &mut self,
-        lock: i32,
-        clinic: ClinicId,
-    ) -> Result<(), StorageError> {
-        if let Tx::Postgres(t) = self {
-            // Both keys are 32-bit; an id past 2^31 shares its lock with a smaller one
-            // (more waiting, never less safety).
-            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-                .bind(lock)
-                .bind(clinic.get() as i32)
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(())
     }
 
     async fn last_undoable(&mut self, day_id: i64) -> Result<Option<(i64, Changes)>, StorageError> {
