@@ -1,6 +1,9 @@
 //! `qline bench`: a load benchmark of the queue engine. It sets up many clinics, has
 //! `--concurrency` desks work them at once (walk-ins, then NEXT through the day with
 //! skips, recalls and undos), and prints mutations per second and latency percentiles.
+//! By default each desk acts again the moment its last action is answered (the most the
+//! engine can do); with `--rate` the desks together offer that many actions a second,
+//! and each action is timed from when it was due, so one waiting behind another counts.
 //! A measurement, not a test: it asserts nothing and prints its numbers.
 
 use clap::Args;
@@ -11,7 +14,6 @@ use qline_app::queue::QueueError;
 use qline_app::storage::{NewClinic, NewQueue, NewStaff, Store, Tx};
 use qline_app::tenant::hash_password;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,10 @@ pub struct BenchArgs {
     /// Desks working at the same time (concurrent tasks).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Actions a second the desks offer together, each timed from when it was due
+    /// (default: as many as the engine answers, each desk acting again at once).
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
 }
 
 type Samples = Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>;
@@ -33,45 +39,27 @@ type Samples = Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>;
 pub async fn run(url: &str, args: BenchArgs) -> anyhow::Result<()> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
-    let desks = setup(&store, args.clinics).await?;
+    let concurrency = args.concurrency.max(1);
+    // One clinic a desk to warm up on first (connections opened, statements prepared,
+    // queues placed), untimed, so that the figures are of a server that has been running.
+    let mut desks = setup(&store, concurrency + args.clinics).await?;
+    let measured = desks.split_off(concurrency);
     let engine = Engine::new(store.clone());
-    let samples: Samples = Default::default();
-
-    let started = Instant::now();
-    let next_clinic = Arc::new(AtomicUsize::new(0));
-    let desks = Arc::new(desks);
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency.max(1) {
-        let (engine, desks, next_clinic, samples) = (
-            engine.clone(),
-            desks.clone(),
-            next_clinic.clone(),
-            samples.clone(),
-        );
-        let patients = args.patients;
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next_clinic.fetch_add(1, Ordering::Relaxed);
-                let Some((staff, queue)) = desks.get(i) else {
-                    return Ok::<_, EngineError>(());
-                };
-                work_one_clinic(&engine, staff, *queue, patients, &samples).await?;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    let elapsed = started.elapsed();
+    work(&engine, desks, concurrency, args.patients, None).await?;
+    let (samples, elapsed) = work(&engine, measured, concurrency, args.patients, args.rate).await?;
 
     let samples = samples.lock().expect("samples lock");
     let total: usize = samples.values().map(Vec::len).sum();
+    let offered = match args.rate {
+        Some(rate) => format!(" · {rate:.0} actions/s offered"),
+        None => String::new(),
+    };
     println!(
-        "qline bench · backend {} · {} clinics × {} walk-ins · {} concurrent desks",
+        "qline bench · backend {} · {} clinics × {} walk-ins · {} concurrent desks{offered} (after one clinic each to warm up)",
         store.backend(),
         args.clinics,
         args.patients,
-        args.concurrency
+        concurrency
     );
     println!(
         "{total} mutations in {:.2} s = {:.0} mutations/s",
@@ -95,6 +83,41 @@ pub async fn run(url: &str, args: BenchArgs) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+/// `concurrency` desks working `desks`' clinics (each desk every `concurrency`-th one), flat
+/// out or offering `rate` actions a second between them: each action's latency by name,
+/// and how long they all took.
+async fn work(
+    engine: &Engine,
+    desks: Vec<(StaffUser, QueueId)>,
+    concurrency: usize,
+    patients: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<(Samples, Duration)> {
+    let samples: Samples = Default::default();
+    let started = Instant::now();
+    let desks = Arc::new(desks);
+    let mut tasks = Vec::new();
+    for desk in 0..concurrency {
+        // Each desk offers its share of the rate, so that all finish together and the
+        // load holds to the end.
+        let mine: Vec<usize> = (desk..desks.len()).step_by(concurrency).collect();
+        let share = rate.map(|r| r * mine.len() as f64 / desks.len().max(1) as f64);
+        let mut schedule = Schedule::new(share, desk, concurrency, started);
+        let (engine, desks, samples) = (engine.clone(), desks.clone(), samples.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in mine {
+                let (staff, queue) = &desks[i];
+                work_one_clinic(&engine, staff, *queue, patients, &samples, &mut schedule).await?;
+            }
+            Ok::<_, EngineError>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((samples, started.elapsed()))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -218,6 +241,40 @@ fn tenant_run_id() -> String {
         .collect()
 }
 
+/// When a desk's next action is due: at once (the default), or every `1 / rate` seconds
+/// from the start (`rate`: this desk's actions a second), the desks' first turns spread
+/// evenly over that interval.
+struct Schedule {
+    every: Option<Duration>,
+    due: Instant,
+}
+
+impl Schedule {
+    fn new(rate: Option<f64>, desk: usize, desks: usize, start: Instant) -> Self {
+        let every = rate
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        let offset = every.map_or(Duration::ZERO, |e| e * desk as u32 / desks as u32);
+        Self {
+            every,
+            due: start + offset,
+        }
+    }
+
+    /// Waits until the next action is due and returns when it was due, which is what
+    /// its latency is measured from (an action due while the last was still running
+    /// starts late, and that lateness is part of what the patient waits).
+    async fn next(&mut self) -> Instant {
+        let Some(every) = self.every else {
+            return Instant::now();
+        };
+        let due = self.due;
+        self.due += every;
+        tokio::time::sleep_until(due.into()).await;
+        due
+    }
+}
+
 /// One desk's day: the walk-ins arrive, then the desk calls them all, skipping every
 /// fifth (and recalling them), undoing every seventh call.
 async fn work_one_clinic(
@@ -226,6 +283,7 @@ async fn work_one_clinic(
     queue: QueueId,
     patients: usize,
     samples: &Samples,
+    schedule: &mut Schedule,
 ) -> Result<(), EngineError> {
     let timed = |name: &'static str, started: Instant| {
         samples
@@ -236,7 +294,7 @@ async fn work_one_clinic(
             .push(started.elapsed());
     };
     for p in 0..patients {
-        let t = Instant::now();
+        let t = schedule.next().await;
         let req = JoinRequest {
             queue_id: queue,
             name: format!("Patient {p}"),
@@ -250,7 +308,7 @@ async fn work_one_clinic(
     let mut serving: Option<TokenId> = None;
     let mut calls = 0usize;
     loop {
-        let t = Instant::now();
+        let t = schedule.next().await;
         let applied = match engine
             .act(
                 staff,
@@ -271,19 +329,19 @@ async fn work_one_clinic(
         serving = applied.day.serving().map(|s| s.id);
         let Some(current) = serving else { continue };
         if calls % 5 == 0 {
-            let t = Instant::now();
+            let t = schedule.next().await;
             engine
                 .act(staff, queue, StaffAction::Skip { token: current })
                 .await?;
             timed("SKIP", t);
-            let t = Instant::now();
+            let t = schedule.next().await;
             engine
                 .act(staff, queue, StaffAction::Recall { token: current })
                 .await?;
             timed("RECALL", t);
             serving = None;
         } else if calls % 7 == 0 {
-            let t = Instant::now();
+            let t = schedule.next().await;
             let undone = engine.undo(staff, queue).await?;
             timed("UNDO", t);
             serving = undone.day.serving().map(|s| s.id);

@@ -70,8 +70,8 @@ pub enum Command {
     /// Create the demo clinic "Demo Clinic" (/c/demo) with queues General (A) and Dental (D)
     /// and three logins: admin@demo.test, owner@demo.test and desk@demo.test.
     SeedDemo(SeedDemoArgs),
-    /// Measure mutations per second and NEXT latency across many clinics (writes to the
-    /// database given: use a scratch one).
+    /// Measure mutations per second and each action's latency across many clinics, flat
+    /// out or at a set load (writes to the database given: use a scratch one).
     Bench(crate::bench::BenchArgs),
     /// Replay a trace of clinic days (--trace), or the synthetic clinics of the family
     /// (--family), through the engine on scratch SQLite databases of its own
