@@ -110,6 +110,8 @@ fn enough_data(visits: &[Visit]) -> anyhow::Result<()> {
 /// followed: on joining, or looking again while waiting.
 struct Shown {
     on_joining: bool,
+    /// When it was shown.
+    at: Timestamp,
     ahead: u32,
     qline: (u32, u32),
     fixed: (u32, u32),
@@ -228,12 +230,14 @@ async fn one_trace(
         .map(|v| v.arrival.local(timezone).date().to_string())
         .collect();
     if let Some(dump) = dump {
-        let mut csv =
-            String::from("when,ahead,qline_low,qline_high,fixed_low,fixed_high,actual_minutes\n");
+        let mut csv = String::from(
+            "when,at,ahead,qline_low,qline_high,fixed_low,fixed_high,actual_minutes\n",
+        );
         for s in &shown {
             csv.push_str(&format!(
-                "{},{},{},{},{},{},{:.2}\n",
+                "{},{},{},{},{},{},{},{:.2}\n",
                 if s.on_joining { "joining" } else { "again" },
+                s.at.local(timezone).format("%Y-%m-%dT%H:%M"),
                 s.ahead,
                 s.qline.0,
                 s.qline.1,
@@ -599,6 +603,7 @@ async fn look(
     let ahead = view.ahead + u32::from(view.now_serving.is_some());
     Ok(Some(Shown {
         on_joining,
+        at: now,
         ahead,
         qline,
         fixed: (FIXED.0 * ahead, FIXED.1 * ahead),

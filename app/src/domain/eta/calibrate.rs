@@ -10,7 +10,11 @@
 //! likely wait, and the distance from that median within which `COVERAGE` of them fell
 //! is the range on either side. So a clinic whose pace the model misjudges gets its
 //! range moved and sized by what really happened there, and the middle of the range
-//! stays the likeliest wait. Too few residuals, and the model's own range stands.
+//! stays the likeliest wait. A wait cannot be shorter than nothing: where that range
+//! would reach below a wait of zero, the range runs from zero to the residual below
+//! which `COVERAGE` of them fell (a wait shorter than this patient's could be is one
+//! they are called at once for), so a short wait is not shown a longer range than it
+//! needs. Too few residuals, and the model's own range stands.
 
 use serde::{Deserialize, Serialize};
 
@@ -102,9 +106,19 @@ fn group(ahead: u32) -> u32 {
 /// What the queue's recent errors say, ready to size any estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
-    /// For each group of "patients ahead": the median residual and the distance from it
-    /// that holds `COVERAGE` of them, or `None` with too few residuals.
-    groups: [Option<(f64, f64)>; GROUPS],
+    /// For each group of "patients ahead", or `None` with too few residuals.
+    groups: [Option<Spread>; GROUPS],
+}
+
+/// How one group's residuals fell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spread {
+    /// Their median.
+    middle: f64,
+    /// The distance from the median that holds `COVERAGE` of them.
+    half: f64,
+    /// The residual at or below which `COVERAGE` of them fell.
+    upper: f64,
 }
 
 /// How many groups `group` makes.
@@ -137,19 +151,26 @@ impl Calibration {
     /// for a patient with `ahead` before them (the one in the room counted). `None` with
     /// too few residuals.
     pub fn range(&self, centre: f64, scale: f64, ahead: u32) -> Option<(f64, f64)> {
-        let (middle, half) = self.groups[group(ahead) as usize]?;
+        let Spread {
+            middle,
+            half,
+            upper,
+        } = self.groups[group(ahead) as usize]?;
         let unit = padded(scale);
-        Some((
-            centre + (middle - half) * unit,
-            centre + (middle + half) * unit,
-        ))
+        let low = centre + (middle - half) * unit;
+        if low >= 1.0 {
+            Some((low, centre + (middle + half) * unit))
+        } else {
+            // Every residual below `none` is, for this patient, a call at once: inside a
+            // range from zero, which then holds `COVERAGE` of them up to `upper`.
+            Some((0.0, centre + upper.max(middle) * unit))
+        }
     }
 }
 
-/// The median and the covering distance of the residuals (sorted by z) of patients in
-/// group `g`: its own residuals when it has enough, else with the neighbouring groups,
-/// else all.
-fn spread(residuals: &[(f64, f64, u32)], g: u32) -> Option<(f64, f64)> {
+/// How the residuals (sorted by z) of patients in group `g` fell: its own residuals when
+/// it has enough, else with the neighbouring groups, else all.
+fn spread(residuals: &[(f64, f64, u32)], g: u32) -> Option<Spread> {
     let near = |reach: u32| {
         residuals
             .iter()
@@ -167,8 +188,14 @@ fn spread(residuals: &[(f64, f64, u32)], g: u32) -> Option<(f64, f64)> {
     // rate too.
     let mut apart: Vec<(f64, f64)> = near(reach).map(|(z, w)| ((z - middle).abs(), w)).collect();
     apart.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let half = weighted_quantile(apart.into_iter(), total, COVERAGE + 1.0 / total);
-    Some((middle, half))
+    let covered = COVERAGE + 1.0 / total;
+    let half = weighted_quantile(apart.into_iter(), total, covered);
+    let upper = weighted_quantile(near(reach), total, covered);
+    Some(Spread {
+        middle,
+        half,
+        upper,
+    })
 }
 
 fn padded(scale: f64) -> f64 {
@@ -219,10 +246,11 @@ mod tests {
             .collect()
     }
 
-    /// The range in (padded) spreads around the likely wait.
+    /// The range in (padded) spreads around a likely wait far from zero.
     fn bounds(c: &Calibration, ahead: u32) -> Option<(f64, f64)> {
-        let (low, high) = c.range(0.0, 0.0, ahead)?;
-        Some((low / PAD_SECS, high / PAD_SECS))
+        const FAR: f64 = 1e6;
+        let (low, high) = c.range(FAR, 0.0, ahead)?;
+        Some(((low - FAR) / PAD_SECS, (high - FAR) / PAD_SECS))
     }
 
     fn residual(ahead: u32, z: f64) -> Residual {
@@ -230,6 +258,17 @@ mod tests {
             ahead,
             z_hundredths: (z * 100.0) as i32,
         }
+    }
+
+    /// Nearly all of 3000 patients were given a range, and `COVERAGE` of them, give or
+    /// take 3 %, waited within it.
+    fn assert_covered(inside: usize, scored: usize) {
+        let coverage = inside as f64 / scored as f64;
+        assert!(scored > 2900, "{scored}");
+        assert!(
+            (coverage - COVERAGE).abs() < 0.03,
+            "coverage {coverage:.3} against {COVERAGE}"
+        );
     }
 
     #[test]
@@ -244,11 +283,39 @@ mod tests {
             }
             kept.push(residual(ahead, z));
         }
-        let coverage = inside as f64 / scored as f64;
-        assert!(scored > 2900, "{scored}");
+        assert_covered(inside, scored);
+    }
+
+    #[test]
+    fn a_short_wait_is_covered_from_zero_by_no_longer_a_range_than_it_needs() {
+        let mut rng = Uniform(7);
+        let mut kept: Vec<Residual> = Vec::new();
+        // The queue's errors, learned from patients told longer waits, fall either side
+        // of the likely wait alike. A patient now told "about a minute" (a fifth of a
+        // padded spread) cannot wait less than nothing: an error below -0.2 spreads is,
+        // for them, a call at once.
+        let (centre, unit) = (60.0, PAD_SECS);
+        let (mut inside, mut scored, mut narrower) = (0, 0, 0);
+        for _ in 0..3000 {
+            let ahead = (rng.next() * 3.0) as u32;
+            let z = (rng.next() + rng.next() + rng.next() + rng.next() - 2.0) * 1.5;
+            let calibration = Calibration::new(&kept, &[]);
+            if let Some((low, high)) = calibration.range(centre, 0.0, ahead) {
+                let wait = (centre + z * unit).max(0.0);
+                scored += 1;
+                inside += usize::from(low <= wait && wait <= high);
+                assert_eq!(low, 0.0, "the range of a wait this short starts at zero");
+                // The centred range these errors give a wait far from zero, cut at zero,
+                // would reach further.
+                let (_, far_high) = bounds(&calibration, ahead).unwrap();
+                narrower += usize::from(high < centre + far_high * unit);
+            }
+            kept.push(residual(ahead, z));
+        }
+        assert_covered(inside, scored);
         assert!(
-            (coverage - COVERAGE).abs() < 0.03,
-            "coverage {coverage:.3} against {COVERAGE}"
+            narrower * 10 > scored * 9,
+            "{narrower} of {scored} narrower"
         );
     }
 
