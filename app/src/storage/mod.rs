@@ -66,8 +66,19 @@ pub enum Store {
 pub struct SqliteDb {
     pub pool: SqlitePool,
     writer: Arc<tokio::sync::Mutex<Writer>>,
+    /// The writing connection's options: the pool's, with the log copied back into the
+    /// database by `copy_log_back` rather than by each commit.
     options: SqliteConnectOptions,
 }
+
+/// How often the write-ahead log is copied back into the database, while there is
+/// something to copy (`copy_log_back`), and how often it is looked at while idle.
+const LOG_COPY_BUSY: Duration = Duration::from_millis(20);
+const LOG_COPY_IDLE: Duration = Duration::from_millis(250);
+
+/// Pages the log may hold before a commit copies it back itself (SQLite's default is
+/// 1,000): only if `copy_log_back` has stopped keeping up.
+const LOG_PAGES_BEFORE_COMMIT_COPIES: &str = "8000";
 
 /// The writing connection, opened on first use and again after it was given up.
 #[derive(Debug, Default)]
@@ -476,6 +487,61 @@ fn create_private_file(path: &Path, existing: Existing) -> Result<(), StorageErr
     }
 }
 
+/// Copies SQLite's write-ahead log back into the database file (a checkpoint) beside the
+/// writer, for as long as the database is open. By default each commit that finds the log
+/// past 1,000 pages copies it back itself, and every writer queued behind it waits the
+/// while (the slowest few in a hundred actions). Here a pool connection copies what the
+/// log holds without stopping the writer; then, holding the writer's turn for a moment,
+/// it copies what was written meanwhile, so the whole log is in the database and the next
+/// write starts it again from its beginning: the log stays as short as before. A copy
+/// from another connection never blocks, it does what it can (a reader still on old
+/// pages holds them back until the next round). Should this fall behind, a commit copies
+/// the log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`.
+async fn copy_log_back(db: SqliteDb) {
+    let mut last = (0, 0);
+    while !db.pool.is_closed() {
+        // Two rounds beside the writer: the second copies only what was written during
+        // the first, so that what is left for the writer's turn is small.
+        let mut copied = None;
+        for _ in 0..2 {
+            copied = checkpoint(&db.pool).await;
+        }
+        // (pages in the log, pages copied), as the last round left them: the same again
+        // means nothing was written since. A round that could not copy everything (a
+        // reader still on old pages) leaves the rest for the next.
+        let written = copied.is_some_and(|(log, done)| log > 0 && (log, done) != last);
+        let complete = copied.is_some_and(|(log, done)| done == log);
+        if written && complete {
+            let _turn = db.writer.lock().await;
+            if let Some(now) = checkpoint(&db.pool).await {
+                last = now;
+            }
+        }
+        tokio::time::sleep(if written {
+            LOG_COPY_BUSY
+        } else {
+            LOG_COPY_IDLE
+        })
+        .await;
+    }
+}
+
+/// One passive checkpoint: (pages in the log, pages copied back), or `None` on failure.
+async fn checkpoint(pool: &SqlitePool) -> Option<(i64, i64)> {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await
+    {
+        Ok((_, log, done)) => Some((log, done)),
+        Err(e) => {
+            if !pool.is_closed() {
+                tracing::warn!(error = %e, "copying the write-ahead log back failed");
+            }
+            None
+        }
+    }
+}
+
 impl Store {
     /// Opens the database at `url`, creating a SQLite file (and its folder) if missing.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
@@ -496,11 +562,13 @@ impl Store {
                 .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await?;
-            Ok(Store::Sqlite(SqliteDb {
+            let db = SqliteDb {
                 pool,
                 writer: Default::default(),
-                options,
-            }))
+                options: options.pragma("wal_autocheckpoint", LOG_PAGES_BEFORE_COMMIT_COPIES),
+            };
+            tokio::spawn(copy_log_back(db.clone()));
+            Ok(Store::Sqlite(db))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // A request waits at most this long for a connection: while the database is
             // away, callers get a prompt 503 instead of a hang.
