@@ -493,10 +493,10 @@ fn create_private_file(path: &Path, existing: Existing) -> Result<(), StorageErr
 /// while (the slowest few in a hundred actions). Here a pool connection copies what the
 /// log holds without stopping the writer; then, holding the writer's turn for a moment,
 /// it copies what was written meanwhile, so the whole log is in the database and the next
-/// write starts it again from its beginning: the log stays as short as before. A copy
-/// from another connection never blocks, it does what it can (a reader still on old
-/// pages holds them back until the next round). Should this fall behind, a commit copies
-/// the log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`.
+/// write starts it again from its beginning. A copy from another connection never
+/// blocks, it does what it can (a reader still on old pages holds them back until the
+/// next round). Should this fall behind (a server writing flat out), a commit copies the
+/// log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`: the log stays bounded.
 async fn copy_log_back(db: SqliteDb) {
     let mut last = (0, 0);
     while !db.pool.is_closed() {
