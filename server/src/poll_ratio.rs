@@ -29,7 +29,7 @@ pub async fn measure(
     let mut fresh = Vec::with_capacity(tokens.len());
     for token in tokens {
         let path = format!("/api/t/{token}");
-        let answer = client.get(format!("{base}{path}")).send().await?;
+        let answer = get(client.get(format!("{base}{path}"))).await?;
         anyhow::ensure!(
             answer.status() == StatusCode::OK,
             "{path}: {}",
@@ -57,6 +57,17 @@ pub async fn measure(
         changed / health,
     );
     Ok(())
+}
+
+/// Sends a GET, and once more if it failed on its way out or back (a kept-alive
+/// connection the server closed just as the request went out on it): a GET may be asked
+/// again, and one lost to that race says nothing about how fast the server answers.
+async fn get(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    let again = request.try_clone();
+    match (request.send().await, again) {
+        (Err(e), Some(again)) if e.is_request() => again.send().await,
+        (answer, _) => answer,
+    }
 }
 
 /// Requests per second answered `expect` over `seconds` of closed-loop load. Any other
@@ -89,7 +100,7 @@ async fn hammer(
                 if let Some(tag) = etag {
                     request = request.header(reqwest::header::IF_NONE_MATCH, tag);
                 }
-                let status = request.send().await?.status();
+                let status = get(request).await?.status();
                 anyhow::ensure!(status == expect, "{path} answered {status}, not {expect}");
                 answered += 1;
             }

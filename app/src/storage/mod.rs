@@ -75,6 +75,8 @@ pub struct SqliteDb {
 /// something to copy (`copy_log_back`), and how often it is looked at while idle.
 const LOG_COPY_BUSY: Duration = Duration::from_millis(20);
 const LOG_COPY_IDLE: Duration = Duration::from_millis(250);
+/// How long a copy that failed (a full disk, say) waits before it is tried again.
+const LOG_COPY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// Pages the log may hold before a commit copies it back itself (SQLite's default is
 /// 1,000): only if `copy_log_back` has stopped keeping up.
@@ -502,8 +504,8 @@ async fn copy_log_back(db: SqliteDb) {
     while !db.pool.is_closed() {
         // Two rounds beside the writer: the second copies only what was written during
         // the first, so that what is left for the writer's turn is small.
-        let mut copied = None;
-        for _ in 0..2 {
+        let mut copied = checkpoint(&db.pool).await;
+        if copied.is_some() {
             copied = checkpoint(&db.pool).await;
         }
         // (pages in the log, pages copied), as the last round left them: the same again
@@ -517,10 +519,10 @@ async fn copy_log_back(db: SqliteDb) {
                 last = now;
             }
         }
-        tokio::time::sleep(if written {
-            LOG_COPY_BUSY
-        } else {
-            LOG_COPY_IDLE
+        tokio::time::sleep(match copied {
+            None => LOG_COPY_AFTER_FAILURE,
+            Some(_) if written => LOG_COPY_BUSY,
+            Some(_) => LOG_COPY_IDLE,
         })
         .await;
     }
