@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(messenger.clone());
                 provide_context(trusted_proxies.clone());
                 provide_context(public_url.clone());
+                note_page_nonce();
             },
             move || shell(options.clone()),
         )
@@ -244,19 +245,46 @@ struct BundleCaching {
     hashed: bool,
 }
 
+/// Where a page rendered for this request leaves the nonce Leptos gave its inline scripts
+/// (`note_page_nonce`), for `security_headers` to write the page's content policy.
+#[derive(Clone, Default)]
+struct PageNonce(std::sync::Arc<std::sync::OnceLock<String>>);
+
+/// Runs with every page's contexts, before it renders: leaves its nonce for
+/// `security_headers`. The page's policy is then written by the middleware around the
+/// whole answer, not only through the page's response options (which have been seen, once
+/// in a few hundred pages under load, to reach the answer without it).
+fn note_page_nonce() {
+    let slot = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let (Some(slot), Some(nonce)) = (slot, leptos::nonce::use_nonce()) {
+        let _ = slot.0.set(nonce.to_string());
+    }
+}
+
 /// Headers every answer carries: no content-type sniffing, no framing by other sites, no
 /// `Referer` sent to other sites (the same-site `Referer` is how a refused plain form post
 /// finds its way back), none at all from a tracker (its address is the patient's secret),
-/// and over https the promise to stay on https. Pages add their full content policy with the
-/// nonce of their inline scripts (`qline_app::content_policy`).
+/// and over https the promise to stay on https. A page gets its full content policy with
+/// the nonce of its inline scripts (`qline_app::content_policy`); anything else, one that
+/// allows nothing.
 async fn security_headers(
     hsts: bool,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let tracker = request.uri().path().starts_with("/t/");
+    let page = PageNonce::default();
+    request.extensions_mut().insert(page.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if let Some(value) = page
+        .0
+        .get()
+        .and_then(|nonce| header::HeaderValue::from_str(&qline_app::content_policy(nonce)).ok())
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     let referrer = if tracker {
         "no-referrer"
     } else {
