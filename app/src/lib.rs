@@ -37,8 +37,6 @@ use leptos_router::{path, SsrMode};
 /// binary); every other page is rendered by [`App`] and loads the full bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    send_content_policy();
-    #[cfg(feature = "ssr")]
     let patient = use_context::<http::request::Parts>().is_some_and(|r| for_patients(r.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let patient = false;
@@ -76,21 +74,6 @@ pub fn content_policy(nonce: &str) -> String {
          style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-}
-
-/// Sets the page's `Content-Security-Policy` with the nonce Leptos gave this response's
-/// inline scripts (the hydration bootstrap and streamed resources).
-#[cfg(feature = "ssr")]
-fn send_content_policy() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    if let Ok(value) = http::HeaderValue::from_str(&content_policy(&nonce)) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-    }
 }
 
 /// Every screen: staff and patients alike. Hydrated by the full bundle (`qline.*`).

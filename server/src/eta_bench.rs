@@ -308,6 +308,49 @@ struct Row {
     scenario: Scenario,
     visits: usize,
     scores: Scores,
+    best: Best,
+}
+
+/// The best any estimate could do on a simulated clinic (`scenario::oracle`): the summed
+/// errors of the best-informed forecaster's middle and of the fixed rule's, on the same
+/// patients, on joining and looking again.
+#[derive(Default, Clone, Copy)]
+struct Best {
+    joining: (f64, f64),
+    later: (f64, f64),
+}
+
+impl Best {
+    fn of(scenario: &Scenario, seed: u64) -> Best {
+        let mut best = Best::default();
+        let days = scenario::simulate_days(&scenario.sessions, scenario.days, seed);
+        for (n, (_, session, lines, drawn)) in days.enumerate() {
+            let runs_seed = seed.wrapping_mul(1_000_003).wrapping_add(n as u64);
+            for f in scenario::oracle::foresee(session, &drawn, &lines, runs_seed) {
+                let sums = if f.on_joining {
+                    &mut best.joining
+                } else {
+                    &mut best.later
+                };
+                sums.0 += (f.best - f.actual).abs();
+                sums.1 += (f.fixed - f.actual).abs();
+            }
+        }
+        best
+    }
+
+    fn merge(&mut self, other: &Best) {
+        self.joining.0 += other.joining.0;
+        self.joining.1 += other.joining.1;
+        self.later.0 += other.later.0;
+        self.later.1 += other.later.1;
+    }
+
+    /// Its mean error as a share of the fixed rule's: on joining, looking again.
+    fn ratios(&self) -> (f64, f64) {
+        let ratio = |(best, fixed): (f64, f64)| best / fixed.max(1e-9);
+        (ratio(self.joining), ratio(self.later))
+    }
 }
 
 async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> {
@@ -323,7 +366,7 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
         seeds.end()
     );
     println!(
-        "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6} {:>6} {:>5} {:>5} {:>5} | {:>6} {:>5}",
+        "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6} {:>6} {:>5} {:>5} {:>5} {:>5} | {:>6} {:>5} {:>5}",
         "seed",
         "clinic",
         "days",
@@ -332,9 +375,11 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
         "qline",
         "fixed",
         "ratio",
+        "best",
         "cover",
         "width",
         "again",
+        "best",
         "cover"
     );
     let replays = futures::stream::iter(seeds.clone().map(|seed| async move {
@@ -343,11 +388,14 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
         let visits = trace::parse(&text, timezone.name())
             .map_err(|e| anyhow::anyhow!("seed {seed}: {e}"))?;
         let (shown, _, _) = replay_scratch(&visits, timezone).await?;
+        let drawn = scenario.clone();
+        let best = tokio::task::spawn_blocking(move || Best::of(&drawn, seed)).await?;
         anyhow::Ok(Row {
             seed,
             scenario,
             visits: visits.len(),
             scores: Scores::of(&shown),
+            best,
         })
     }))
     .buffered(2);
@@ -357,8 +405,9 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
         let row = row?;
         let s = &row.scores;
         let (ratio, later_ratio) = s.ratios();
+        let (best, later_best) = row.best.ratios();
         println!(
-            "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6.1} {:>6.1} {:>5.2} {:>5.2} {:>5.1} | {:>6.2} {:>5.2}",
+            "{:>5} {:<72} {:>4} {:>6} {:>6} | {:>6.1} {:>6.1} {:>5.2} {:>5.2} {:>5.2} {:>5.1} | {:>6.2} {:>5.2} {:>5.2}",
             row.seed,
             format!(
                 "{}{}",
@@ -371,17 +420,21 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
             s.joining.0.mae(),
             s.joining.1.mae(),
             ratio,
+            best,
             s.joining.0.coverage(),
             s.joining.0.width(),
             later_ratio,
+            later_best,
             s.later.0.coverage()
         );
         rows.push(row);
     }
     println!(
-        "(qline, fixed: MAE in minutes on joining; ratio: Qline's MAE ÷ the fixed rule's; cover: \
-         real waits inside Qline's range; width: its mean width; again: the ratio and cover \
-         looking again a third and two thirds of the way through each wait; NEW: a brand-new clinic)"
+        "(qline, fixed: MAE in minutes on joining; ratio: Qline's MAE ÷ the fixed rule's; best: \
+         the same ratio for the best any estimate could do, a forecaster who knows all the day \
+         drew but the visits to come; cover: real waits inside Qline's range; width: its mean \
+         width; again: looking again a third and two thirds of the way through each wait; NEW: \
+         a brand-new clinic)"
     );
     let pooled = |rows: &[&Row]| {
         let mut all = Scores::default();
@@ -392,14 +445,20 @@ async fn family(seeds: Option<&str>, timezone: &TimeZone) -> anyhow::Result<()> 
     };
     let summary = |name: &str, rows: &[&Row]| {
         let s = pooled(rows);
-        let (ratio, later_ratio) = s.ratios();
+        let mut best = Best::default();
+        for row in rows {
+            best.merge(&row.best);
+        }
+        let ((ratio, later_ratio), (best, later_best)) = (s.ratios(), best.ratios());
         println!(
-            "{name:<40} {:>3} clinics · ratio {:.2} · coverage {:.2} · width {:.1} min · looking again: ratio {:.2} · coverage {:.2}",
+            "{name:<36} {:>2} clinics · ratio {:.2} (best {:.2}) · coverage {:.2} · width {:.1} min · looking again: ratio {:.2} (best {:.2}) · coverage {:.2}",
             rows.len(),
             ratio,
+            best,
             s.joining.0.coverage(),
             s.joining.0.width(),
             later_ratio,
+            later_best,
             s.later.0.coverage()
         );
     };

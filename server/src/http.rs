@@ -95,7 +95,10 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(note_page_nonce, shell))
         .layer(axum::middleware::from_fn(refusal_status))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -250,10 +253,10 @@ struct BundleCaching {
 #[derive(Clone, Default)]
 struct PageNonce(std::sync::Arc<std::sync::OnceLock<String>>);
 
-/// Runs with every page's contexts, before it renders: leaves its nonce for
-/// `security_headers`. The page's policy is then written by the middleware around the
-/// whole answer, not only through the page's response options (which have been seen, once
-/// in a few hundred pages under load, to reach the answer without it).
+/// Runs with every page's contexts (the routes' and the not-found page's), before it
+/// renders: leaves its nonce for `security_headers`, the one place a page's policy is
+/// written, around the whole answer. (Set through the page's response options instead, it
+/// was seen, once in a few hundred pages under load, to reach the browser without it.)
 fn note_page_nonce() {
     let slot = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
@@ -273,14 +276,18 @@ async fn security_headers(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let tracker = request.uri().path().starts_with("/t/");
-    let page = PageNonce::default();
-    request.extensions_mut().insert(page.clone());
+    let path = request.uri().path();
+    let tracker = path.starts_with("/t/");
+    // Nothing under /api/ is a page: a tracker's polls (the hottest path) skip the slot.
+    let page = (!path.starts_with("/api/")).then(PageNonce::default);
+    if let Some(page) = &page {
+        request.extensions_mut().insert(page.clone());
+    }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if let Some(value) = page
-        .0
-        .get()
+        .as_ref()
+        .and_then(|page| page.0.get())
         .and_then(|nonce| header::HeaderValue::from_str(&qline_app::content_policy(nonce)).ok())
     {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);

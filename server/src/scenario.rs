@@ -14,6 +14,8 @@ use std::ops::RangeInclusive;
 
 use crate::trace::Outcome;
 
+pub mod oracle;
+
 /// Seeds to tune the estimator on.
 pub const TUNING_SEEDS: RangeInclusive<u64> = 1..=200;
 /// Seeds to report on (`make bench-eta`): never used while tuning.
@@ -66,6 +68,31 @@ pub struct Line {
     pub start: Option<f64>,
     pub end: Option<f64>,
     pub outcome: Outcome,
+    /// When the patient would have given up waiting, had they not been called by then.
+    pub gives_up: Option<f64>,
+}
+
+/// What a day drew that nobody at the desk knows in advance.
+#[derive(Debug, Clone, Copy)]
+pub struct DayDraw {
+    /// Minutes after the usual start the doctor begins.
+    pub late: f64,
+    /// The day's visit-length multiplier.
+    pub pace: f64,
+    /// From when (minute of day) the doctor runs slow, and how much slower.
+    pub slow_from: f64,
+    pub slow_factor: f64,
+}
+
+impl DayDraw {
+    /// The visit-length multiplier of a visit that starts at minute `call`.
+    fn pace_at(&self, call: f64) -> f64 {
+        if call >= self.slow_from {
+            self.pace * self.slow_factor
+        } else {
+            self.pace
+        }
+    }
 }
 
 /// One doctor, a morning rush, lunch 13:00–14:00, a late start about one day in five.
@@ -254,9 +281,28 @@ fn draw_session(name: &str, rng: &mut StdRng) -> Session {
     }
 }
 
+/// `days` days of every queue of `sessions` from `seed`, day by day and queue by queue:
+/// the day's number, the queue, its visits and what the day drew.
+pub fn simulate_days(
+    sessions: &[Session],
+    days: u32,
+    seed: u64,
+) -> impl Iterator<Item = (u32, &Session, Vec<Line>, DayDraw)> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..days).flat_map(move |day| {
+        sessions
+            .iter()
+            .map(|s| {
+                let (lines, drawn) = simulate_day(s, &mut rng);
+                (day, s, lines, drawn)
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
 /// Patients arrive (a Poisson process at the session's rates), wait in order, and the
 /// doctor sees them one at a time between breaks.
-pub fn simulate_day(s: &Session, rng: &mut StdRng) -> Vec<Line> {
+pub fn simulate_day(s: &Session, rng: &mut StdRng) -> (Vec<Line>, DayDraw) {
     let mut patients: Vec<(f64, Option<f64>)> = Vec::new(); // arrival, gives up at
     for &(from, until, per_hour) in &s.arrivals {
         let mut t = f64::from(from);
@@ -282,80 +328,91 @@ pub fn simulate_day(s: &Session, rng: &mut StdRng) -> Vec<Line> {
     } else {
         1.0
     };
-    let slow = if s.slow_share > 0.0 && rng.random::<f64>() < s.slow_share {
+    let (slow_from, slow_factor) = if s.slow_share > 0.0 && rng.random::<f64>() < s.slow_share {
         let from = f64::from(s.start) + rng.random::<f64>() * 150.0;
         (from, 1.3 + rng.random::<f64>() * 0.5)
     } else {
         (f64::INFINITY, 1.0)
     };
-    see_patients(s, rng, patients, late, day_pace, slow)
+    let drawn = DayDraw {
+        late,
+        pace: day_pace,
+        slow_from,
+        slow_factor,
+    };
+    (see_patients(s, rng, patients, &drawn), drawn)
 }
 
 fn see_patients(
     s: &Session,
     rng: &mut StdRng,
     patients: Vec<(f64, Option<f64>)>,
-    late: f64,
-    day_pace: f64,
-    (slow_from, slow_factor): (f64, f64),
+    day: &DayDraw,
 ) -> Vec<Line> {
-    let mut free_at = f64::from(s.start) + late;
+    let mut free_at = f64::from(s.start) + day.late;
     let mut lines = Vec::with_capacity(patients.len());
     for (arrival, gives_up) in patients {
-        // The desk calls the next patient a little after the last visit (or their arrival).
-        let mut call = free_at.max(arrival) + rng.random::<f64>() * s.pause_minutes;
-        for &(from, until) in &s.breaks {
-            if call >= f64::from(from) && call < f64::from(until) {
-                call = f64::from(until) + rng.random::<f64>() * 10.0;
-            }
-        }
-        // The day closes late in the evening, as a desk's CLOSE DAY does: whoever is still
-        // waiting then leaves unseen (a queue day ends at midnight).
-        let gives_up = match gives_up {
-            Some(g) => Some(g.min(DAY_CLOSES)),
-            None if call >= DAY_CLOSES => Some(DAY_CLOSES.max(arrival)),
-            None => None,
-        };
-        if let Some(leaves) = gives_up.filter(|&g| g < call) {
-            lines.push(Line {
-                arrival,
-                start: None,
-                end: Some(leaves),
-                outcome: Outcome::Cancelled,
-            });
-            continue;
-        }
-        if rng.random::<f64>() < s.no_show_share {
-            let given_up = call + 0.5 + rng.random::<f64>() * 1.5;
-            lines.push(Line {
-                arrival,
-                start: Some(call),
-                end: Some(given_up),
-                outcome: Outcome::NoShow,
-            });
-            free_at = given_up;
-            continue;
-        }
-        let visit = if rng.random::<f64>() < s.long_share {
-            let (low, high) = s.long_minutes;
-            low + rng.random::<f64>() * (high - low)
-        } else {
-            let pace = if call >= slow_from {
-                day_pace * slow_factor
-            } else {
-                day_pace
-            };
-            pace * s.median_minutes * (s.spread * normal(rng)).exp()
-        };
-        free_at = (call + visit.max(0.5)).min(MIDNIGHT.max(call + 0.5));
-        lines.push(Line {
+        let call = next_call(s, free_at, arrival, rng);
+        let line = |start, end, outcome| Line {
             arrival,
-            start: Some(call),
-            end: Some(free_at),
-            outcome: Outcome::Served,
-        });
+            start,
+            end: Some(end),
+            outcome,
+            gives_up,
+        };
+        if let Some(leaves) = leaves_unseen(arrival, gives_up, call) {
+            lines.push(line(None, leaves, Outcome::Cancelled));
+            continue;
+        }
+        let no_show = rng.random::<f64>() < s.no_show_share;
+        free_at = visit_ends(s, day, call, no_show, rng);
+        let outcome = if no_show {
+            Outcome::NoShow
+        } else {
+            Outcome::Served
+        };
+        lines.push(line(Some(call), free_at, outcome));
     }
     lines
+}
+
+/// When the desk calls the next patient: a little after the last visit (or their
+/// arrival), or a little after the break it would fall in.
+fn next_call(s: &Session, free_at: f64, arrival: f64, rng: &mut StdRng) -> f64 {
+    let mut call = free_at.max(arrival) + rng.random::<f64>() * s.pause_minutes;
+    for &(from, until) in &s.breaks {
+        if call >= f64::from(from) && call < f64::from(until) {
+            call = f64::from(until) + rng.random::<f64>() * 10.0;
+        }
+    }
+    call
+}
+
+/// When a patient who would give up at `gives_up` (if ever) leaves unseen, were they to be
+/// called at `call`. The day closes late in the evening, as a desk's CLOSE DAY does:
+/// whoever is still waiting then leaves unseen (a queue day ends at midnight).
+fn leaves_unseen(arrival: f64, gives_up: Option<f64>, call: f64) -> Option<f64> {
+    let gives_up = match gives_up {
+        Some(g) => Some(g.min(DAY_CLOSES)),
+        None if call >= DAY_CLOSES => Some(DAY_CLOSES.max(arrival)),
+        None => None,
+    };
+    gives_up.filter(|&g| g < call)
+}
+
+/// When the desk is free again after calling a patient at `call`: a no-show is given up
+/// after a minute or two, a visit lasts what the day's pace draws.
+fn visit_ends(s: &Session, day: &DayDraw, call: f64, no_show: bool, rng: &mut StdRng) -> f64 {
+    if no_show {
+        return call + 0.5 + rng.random::<f64>() * 1.5;
+    }
+    let visit = if rng.random::<f64>() < s.long_share {
+        let (low, high) = s.long_minutes;
+        low + rng.random::<f64>() * (high - low)
+    } else {
+        day.pace_at(call) * s.median_minutes * (s.spread * normal(rng)).exp()
+    };
+    (call + visit.max(0.5)).min(MIDNIGHT.max(call + 0.5))
 }
 
 /// A standard normal number (Box–Muller).
@@ -393,7 +450,7 @@ mod tests {
         busy.arrivals = vec![(9 * 60, 22 * 60, 30.0)];
         busy.breaks.clear();
         let mut rng = StdRng::seed_from_u64(3);
-        let lines = simulate_day(&busy, &mut rng);
+        let (lines, _) = simulate_day(&busy, &mut rng);
         let last = |l: &Line| l.start.into_iter().chain(l.end).fold(l.arrival, f64::max);
         assert!(lines.iter().all(|l| last(l) < 24.0 * 60.0));
         assert!(lines
@@ -410,7 +467,7 @@ mod tests {
         steady.slow_share = 0.0;
         let visits = |s: &Session| -> f64 {
             let mut rng = StdRng::seed_from_u64(7);
-            let lines: Vec<Line> = (0..30).flat_map(|_| simulate_day(s, &mut rng)).collect();
+            let lines: Vec<Line> = (0..30).flat_map(|_| simulate_day(s, &mut rng).0).collect();
             let served: Vec<f64> = lines
                 .iter()
                 .filter(|l| l.outcome == Outcome::Served && l.start.unwrap() > 12.0 * 60.0)

@@ -7,7 +7,7 @@
 //! `no_show` (start: when the patient was called; end, optional: when the desk gave up)
 //! or `cancelled` (end: when the patient left the queue).
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime};
 use clap::Args;
 use qline_app::domain::{LocalDate, TimeZone, Timestamp};
 use rand::rngs::StdRng;
@@ -223,33 +223,31 @@ pub fn write(
     seed: u64,
 ) -> String {
     let tz = timezone.zone();
-    let mut rng = StdRng::seed_from_u64(seed);
     let mut csv = String::from("queue,arrival,service_start,service_end,outcome\n");
-    let mut date = first;
-    let mut made = 0;
-    while made < days {
-        if date.format("%a").to_string() != "Sun" {
-            for session in sessions {
-                for line in simulate_day(session, &mut rng) {
-                    let time = |minute: f64| {
-                        minute_of(timezone, date, minute)
-                            .map(|t| t.to_utc().with_timezone(&tz).to_rfc3339())
-                            .unwrap_or_default()
-                    };
-                    let _ = writeln!(
-                        csv,
-                        "{},{},{},{},{}",
-                        session.queue,
-                        time(line.arrival),
-                        line.start.map(time).unwrap_or_default(),
-                        line.end.map(time).unwrap_or_default(),
-                        line.outcome.as_str()
-                    );
-                }
-            }
-            made += 1;
+    // Clinic days, Sundays off.
+    let dates: Vec<NaiveDate> = (0..)
+        .map(|d| first + Days::new(d))
+        .filter(|d| d.weekday() != chrono::Weekday::Sun)
+        .take(days as usize)
+        .collect();
+    for (day, session, lines, _) in scenario::simulate_days(sessions, days, seed) {
+        let date = dates[day as usize];
+        for line in lines {
+            let time = |minute: f64| {
+                minute_of(timezone, date, minute)
+                    .map(|t| t.to_utc().with_timezone(&tz).to_rfc3339())
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{}",
+                session.queue,
+                time(line.arrival),
+                line.start.map(time).unwrap_or_default(),
+                line.end.map(time).unwrap_or_default(),
+                line.outcome.as_str()
+            );
         }
-        date = date + Days::new(1);
     }
     csv
 }
@@ -283,6 +281,7 @@ pub async fn seed_demo_history(store: &qline_app::storage::Store, days: u32) -> 
                 &general
             };
             let visits: Vec<PastVisit> = simulate_day(session, &mut rng)
+                .0
                 .into_iter()
                 .map(|line| {
                     let status = match line.outcome {
