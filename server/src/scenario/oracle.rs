@@ -81,15 +81,15 @@ fn ahead(before: &[Line], at: f64) -> usize {
 /// simulation's rules, with the day's draws and everyone's comings and goings as they
 /// were: minutes from `at` to that call.
 fn rest_of_wait(s: &Session, day: &DayDraw, lines: &[Line], at: f64, rng: &mut StdRng) -> f64 {
+    let (patient, before) = lines.split_last().expect("the patient forecast for");
     let called = |l: &Line| l.start.is_some_and(|call| call <= at);
     // The desk is free when the last visit called by `at` ends (known to this forecaster
     // even while it lasts), or when the doctor starts.
-    let mut free_at = lines
+    let mut free_at = before
         .iter()
         .filter(|l| called(l))
         .filter_map(|l| l.end)
         .fold(f64::from(s.start) + day.late, f64::max);
-    let (patient, before) = lines.split_last().expect("the patient forecast for");
     for line in before {
         let gone = line.start.is_none() && line.end.is_some_and(|leaves| leaves <= at);
         if called(line) || gone {
