@@ -64,6 +64,9 @@ const MAX_VISIT_SECS: f64 = 3.0 * 3600.0;
 const HISTORY_WEEKS: u64 = 8;
 const MIN_SAME_WEEKDAYS: usize = 3;
 const RECENT_DAYS: u64 = 14;
+/// Patients first in line at an hour of earlier days needed before their waits stand for
+/// that hour's.
+const MIN_ALONE: usize = 8;
 
 /// What a queue's earlier days on the same weekday say, hour by local hour (0–23).
 /// Worked out once when the day opens and kept with it.
@@ -107,6 +110,16 @@ pub struct HourHistory {
     pub waiting_minutes: u32,
     /// Of those, minutes in which nobody was being seen (a break).
     pub idle_minutes: u32,
+    /// Patients who joined in this hour with nobody waiting and nobody being seen, and
+    /// were called: how many, and their wait in seconds (median, and the end that held
+    /// `calibrate::COVERAGE` of them). At an hour the desk works that is a call at once;
+    /// at the doctor's start or lunch it is the rest of it.
+    #[serde(default)]
+    pub alone: u32,
+    #[serde(default)]
+    pub alone_median: u32,
+    #[serde(default)]
+    pub alone_upper: u32,
 }
 
 /// One token of an earlier day, its times in seconds since the local midnight.
@@ -167,14 +180,26 @@ impl History {
             .collect();
         residuals.sort_by_key(|&(date, joined, _)| (date, joined));
         let kept = residuals.len().saturating_sub(calibrate::KEPT);
+        // First in line, patients are few at any one hour: their waits are learned from
+        // every earlier day at hand, whatever the weekday.
+        let every: Vec<&Vec<PastToken>> = same.iter().chain(&recent).map(|(_, t)| t).collect();
+        let mut alone = vec![HourHistory::default(); 24];
+        learn_alone(&mut alone, &every);
         let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
             same
         } else {
             recent.into_iter().chain(same).collect()
         };
+        let mut history = History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+        if !history.hours.is_empty() {
+            for (hour, first) in history.hours.iter_mut().zip(alone) {
+                (hour.alone, hour.alone_median, hour.alone_upper) =
+                    (first.alone, first.alone_median, first.alone_upper);
+            }
+        }
         History {
             residuals: residuals.drain(kept..).map(|(.., r)| r).collect(),
-            ..History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
+            ..history
         }
     }
 
@@ -275,6 +300,7 @@ impl History {
                 );
             }
         }
+        learn_alone(&mut hours, &days);
         for ((hour, times), pauses) in hours.iter_mut().zip(service).zip(gaps) {
             if let Some((mean, sd, n)) = trimmed(&times) {
                 hour.served = n as u32;
@@ -353,6 +379,15 @@ impl History {
             .collect()
     }
 
+    /// How long a patient joining at `hour` with nobody ahead and nobody in the room
+    /// waited on earlier days, in seconds: (median, the end that held most of them).
+    fn alone_at(&self, hour: usize) -> Option<(f64, f64)> {
+        self.hours
+            .get(hour)
+            .filter(|h| h.alone as usize >= MIN_ALONE)
+            .map(|h| (f64::from(h.alone_median), f64::from(h.alone_upper)))
+    }
+
     /// Of the time patients waited in this hour, the share in which someone was seen.
     fn availability(&self, hour: usize) -> f64 {
         match self.hours.get(hour) {
@@ -362,6 +397,46 @@ impl History {
             _ => 1.0,
         }
     }
+}
+
+/// Each hour's waits of the patients first in line (`HourHistory::alone`), from `days`.
+fn learn_alone(hours: &mut [HourHistory], days: &[&Vec<PastToken>]) {
+    let mut alone: Vec<Vec<f64>> = vec![Vec::new(); 24];
+    for day in days {
+        for (t, wait) in first_in_line(day) {
+            alone[hour_of(t.joined)].push(f64::from(wait));
+        }
+    }
+    for (hour, mut waits) in hours.iter_mut().zip(alone) {
+        (hour.alone, hour.alone_median, hour.alone_upper) = (0, 0, 0);
+        if waits.len() >= MIN_ALONE {
+            waits.sort_by(f64::total_cmp);
+            let covered = (calibrate::COVERAGE + 1.0 / waits.len() as f64).min(1.0);
+            hour.alone = waits.len() as u32;
+            hour.alone_median = quantile(&waits, 0.5).round() as u32;
+            hour.alone_upper = quantile(&waits, covered).ceil() as u32;
+        }
+    }
+}
+
+/// The patients of one day who joined with nobody waiting before them and nobody being
+/// seen, and were called: each with their wait in seconds.
+fn first_in_line(day: &[PastToken]) -> impl Iterator<Item = (&PastToken, u32)> {
+    day.iter().filter_map(move |t| {
+        let wait = t.called?.checked_sub(t.joined)?;
+        let j = t.joined;
+        let before = |o: &PastToken| {
+            if std::ptr::eq(o, t) {
+                return false;
+            }
+            let waiting = o.joined < j && o.called.or(o.left).is_none_or(|out| out > j);
+            let in_room = o.called.is_some_and(|call| {
+                call <= j && o.served.unwrap_or(call + NO_SHOW_SECS as u32) > j
+            });
+            waiting || in_room
+        };
+        (!day.iter().any(before)).then_some((t, wait))
+    })
 }
 
 fn hour_of(secs: u32) -> usize {
@@ -447,6 +522,57 @@ mod tests {
         let not_yet = Pace::new(&at).wait_minutes(2);
         assert!(not_yet.0 >= started.0, "{not_yet:?} vs {started:?}");
         assert!(not_yet.1 >= started.1 + 15, "{not_yet:?} vs {started:?}");
+    }
+
+    #[test]
+    fn first_in_line_waits_as_patients_did_at_that_hour() {
+        // Ten earlier days: from 10:00 the doctor is there and a patient who finds nobody
+        // ahead is called within half a minute; one who comes at 13:10 waits out lunch.
+        let day: Vec<PastToken> = (0..5)
+            .map(|i| {
+                let joined = 10 * 3600 + i * 720;
+                PastToken {
+                    joined,
+                    called: Some(joined + 20),
+                    served: Some(joined + 500),
+                    left: None,
+                    estimate: None,
+                }
+            })
+            .chain((0..8).map(|i| PastToken {
+                joined: 13 * 3600 + 600 + i,
+                called: Some(14 * 3600 + i * 480),
+                served: Some(14 * 3600 + i * 480 + 470),
+                left: None,
+                estimate: None,
+            }))
+            .collect();
+        let mut history = History::learn(&vec![day; 10]);
+        // Every earlier estimate for a first in line was far short: errors pooled over
+        // the hours would stretch every such range.
+        history.residuals = vec![Residual::from((0, 1_200)); 40];
+        let at = |local_secs: u32| {
+            Pace::new(&Inputs {
+                local_secs,
+                ..inputs(&[480; 6], &history)
+            })
+            .wait_minutes(0)
+        };
+        assert_eq!(history.hours[10].alone, 50);
+        assert_eq!(
+            history.hours[13].alone, 10,
+            "only the first of 13:10 was alone"
+        );
+        let (low, high) = at(10 * 3600 + 1800);
+        assert!(
+            low == 0 && high <= 2,
+            "the desk works at 10:30: {low}–{high}"
+        );
+        let (low, high) = at(13 * 3600 + 900);
+        assert!(
+            low == 0 && high >= 50,
+            "lunch at 13:15 is waited out: {low}–{high}"
+        );
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct Pace {
     start_spread: f64,
     /// Per local hour, the share of waiting time in which someone is seen.
     availability: [f64; 24],
+    /// How long patients first in line with nobody in the room waited at this hour of
+    /// earlier days, in seconds: (median, the end that held most of them).
+    alone: Option<(f64, f64)>,
     /// What the queue's recent errors say about the range.
     calibration: Calibration,
     /// Today's closed stretches by the queue's hours (`Inputs::closed`).
@@ -174,6 +177,7 @@ impl Pace {
             },
             late_by,
             availability,
+            alone: inputs.history.alone_at(hour),
             calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
             closed: inputs
                 .closed
@@ -207,6 +211,9 @@ impl Pace {
     }
 
     fn calibrated(&self, ahead: u32) -> Estimate {
+        if let Some(first) = self.first_in_line(ahead) {
+            return first;
+        }
         let (centre, low, high) = self.model(ahead);
         // The model's range spans BELOW + ABOVE spreads of the likely wait.
         let scale = ((high - low) / (BELOW + ABOVE)).max(30.0);
@@ -232,6 +239,28 @@ impl Pace {
             scale: scale.round() as u32,
             ahead: in_room,
         }
+    }
+
+    /// First in line with nobody in the room, after the doctor's usual start and outside
+    /// the queue's closed hours: the wait is the desk's to decide, a call at once when the
+    /// doctor is there, the rest of the start or the lunch when not. What patients in that
+    /// place at this hour of earlier days waited says which, better than the errors of
+    /// estimates at every hour pooled (`Calibration`).
+    fn first_in_line(&self, ahead: u32) -> Option<Estimate> {
+        let (median, upper) = self.alone?;
+        let waits_for_hours =
+            self.start_delay > 0.0 || self.reopens(f64::from(self.local_secs)).is_some();
+        if ahead > 0 || self.current.is_some() || waits_for_hours {
+            return None;
+        }
+        let upper = upper.max(median + 60.0);
+        Some(Estimate {
+            low: 0,
+            high: (upper / 60.0).ceil().max(1.0) as u32,
+            centre: median.round() as u32,
+            scale: (upper / (BELOW + ABOVE)).max(30.0).round() as u32,
+            ahead: 0,
+        })
     }
 
     /// The model's wait in seconds on the clock: (likely, at least, at most).
