@@ -25,6 +25,7 @@ on_both_backends!(
     a_tracker_sees_what_another_instance_changed_at_its_next_poll,
     a_poll_answers_from_memory_until_the_day_changes_here_or_its_check_runs_out,
     the_desk_acts_on_todays_day_after_the_clinic_changes_timezone,
+    a_number_is_read_in_the_country_the_clinic_has_when_the_patient_joins,
     an_archived_queue_refuses_the_desk_it_was_open_for,
     a_transaction_dropped_midway_keeps_nothing_and_the_next_goes_on,
     each_desk_calls_to_its_room_and_undo_takes_the_call_back,
@@ -1052,6 +1053,42 @@ async fn the_desk_acts_on_todays_day_after_the_clinic_changes_timezone(store: St
     );
 }
 
+/// A number typed without its country code is read in the clinic's country as it is
+/// when the patient joins, not as the engine first found it.
+async fn a_number_is_read_in_the_country_the_clinic_has_when_the_patient_joins(store: Store) {
+    let c = support::clinic(&store, "emigrates", settings()).await;
+    let engine = engine(&store);
+    // A join in India: the engine now knows where the queue is.
+    let asha = engine
+        .create_token(
+            patient("10.0.0.1"),
+            qr_join(c.general, "Asha", "98123 45678"),
+        )
+        .await
+        .unwrap();
+    let mut clinic = store.clinic(c.id).await.unwrap().unwrap();
+    clinic.settings.default_country = CountryCode::parse("AE").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_clinic(&clinic).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // A Dubai mobile, as a patient there types it.
+    let omar = engine
+        .create_token(
+            patient("10.0.0.2"),
+            qr_join(c.general, "Omar", "050 123 4567"),
+        )
+        .await
+        .expect("read as a UAE number");
+    let phone = |applied: &Applied| {
+        let (id, ..) = applied.created.clone().unwrap();
+        let store = store.clone();
+        async move { store.token_contact(id).await.unwrap().unwrap().phone }
+    };
+    assert_eq!(phone(&asha).await.as_deref(), Some("+919812345678"));
+    assert_eq!(phone(&omar).await.as_deref(), Some("+971501234567"));
+}
+
 async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
     let c = support::clinic(&store, "archives", settings()).await;
     let engine = engine(&store);
@@ -1080,6 +1117,16 @@ async fn an_archived_queue_refuses_the_desk_it_was_open_for(store: Store) {
         refusal(engine.undo(&c.desk, c.dental).await),
         QueueError::UnknownQueue
     );
+    for actor in [Actor::Staff(&c.desk), patient("10.0.0.9")] {
+        assert_eq!(
+            refusal(
+                engine
+                    .create_token(actor, qr_join(c.dental, "Ravi", "98123 45679"))
+                    .await
+            ),
+            QueueError::UnknownQueue
+        );
+    }
 }
 
 /// A request cut off mid-transaction (an error, a client gone) drops its transaction: what

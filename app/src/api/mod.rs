@@ -99,6 +99,7 @@ impl AppError {
                 | Q::NotAllowed { .. }
                 | Q::AlreadyPriority { .. }
                 | Q::QueueMoved { .. }
+                | Q::SettingsChanged
                 | Q::NobodyWaiting
                 | Q::NothingServing
                 | Q::PatientServing { .. }

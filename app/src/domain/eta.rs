@@ -183,20 +183,12 @@ impl History {
         // First in line, patients are few at any one hour: their waits are learned from
         // every earlier day at hand, whatever the weekday.
         let every: Vec<&Vec<PastToken>> = same.iter().chain(&recent).map(|(_, t)| t).collect();
-        let mut alone = vec![HourHistory::default(); 24];
-        learn_alone(&mut alone, &every);
-        let chosen = if same.len() >= MIN_SAME_WEEKDAYS {
-            same
+        let chosen: Vec<&Vec<PastToken>> = if same.len() >= MIN_SAME_WEEKDAYS {
+            same.iter().map(|(_, t)| t).collect()
         } else {
-            recent.into_iter().chain(same).collect()
+            recent.iter().chain(&same).map(|(_, t)| t).collect()
         };
-        let mut history = History::learn(&chosen.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
-        if !history.hours.is_empty() {
-            for (hour, first) in history.hours.iter_mut().zip(alone) {
-                (hour.alone, hour.alone_median, hour.alone_upper) =
-                    (first.alone, first.alone_median, first.alone_upper);
-            }
-        }
+        let history = History::learn_from(&chosen, &every);
         History {
             residuals: residuals.drain(kept..).map(|(.., r)| r).collect(),
             ..history
@@ -230,7 +222,14 @@ impl History {
 
     /// Learns from earlier days, each given as its tokens.
     pub fn learn(days: &[Vec<PastToken>]) -> History {
-        let days: Vec<&Vec<PastToken>> = days.iter().filter(|d| !d.is_empty()).collect();
+        let days: Vec<&Vec<PastToken>> = days.iter().collect();
+        History::learn_from(&days, &days)
+    }
+
+    /// Learns the pace from `days`, and the waits of patients first in line from
+    /// `first_in_line_days` (a few such patients an hour: every earlier day at hand).
+    fn learn_from(days: &[&Vec<PastToken>], first_in_line_days: &[&Vec<PastToken>]) -> History {
+        let days: Vec<&Vec<PastToken>> = days.iter().copied().filter(|d| !d.is_empty()).collect();
         if days.is_empty() {
             return History::default();
         }
@@ -300,7 +299,7 @@ impl History {
                 );
             }
         }
-        learn_alone(&mut hours, &days);
+        learn_alone(&mut hours, first_in_line_days);
         for ((hour, times), pauses) in hours.iter_mut().zip(service).zip(gaps) {
             if let Some((mean, sd, n)) = trimmed(&times) {
                 hour.served = n as u32;

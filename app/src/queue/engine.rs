@@ -120,14 +120,25 @@ pub struct Engine {
     /// Each day's tokens as this process last wrote them, at the version they made: an
     /// action on a day nobody else changed since skips reading its tokens again.
     written: std::sync::Arc<days::DayCache<Vec<crate::queue::rules::DayToken>>>,
-    /// Which clinic each queue belongs to, and that clinic's timezone (what names today's
-    /// day), as last read: checked again against the clinic under the day's lock.
-    placed:
-        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<QueueId, (ClinicId, TimeZone)>>>,
+    /// Where each queue is, as last read: checked again against the clinic under the
+    /// day's lock.
+    placed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<QueueId, Place>>>,
     /// Kiosk codes tried per network address (`kiosk.rs`).
     kiosk_tries: std::sync::Arc<tries::Tries>,
     /// Lookups of a token by phone per network address (`lookup.rs`).
     lookup_tries: std::sync::Arc<tries::Tries>,
+}
+
+/// Where a queue is: its clinic, and what of the clinic's settings an action needs before
+/// it locks the day. A queue never moves to another clinic; the settings may change, and
+/// are checked again under the day's lock.
+#[derive(Debug, Clone)]
+struct Place {
+    clinic: ClinicId,
+    /// What names today's day.
+    timezone: TimeZone,
+    /// What a mobile number typed without its country code is read in.
+    country: CountryCode,
 }
 
 /// How far back the per-network join limit looks.
@@ -209,20 +220,32 @@ impl Engine {
         Ok((queue, clinic))
     }
 
-    /// The clinic a queue belongs to and that clinic's timezone, read once and then
-    /// remembered (`mutate_day` checks the timezone again under the day's lock); refuses
-    /// a staff member of another clinic.
+    /// The clinic a staff member's queue belongs to and that clinic's timezone (see
+    /// `place_for`).
     async fn place(
         &self,
         staff: &StaffUser,
         queue_id: QueueId,
     ) -> Result<(ClinicId, TimeZone), EngineError> {
+        let place = self.place_for(&Actor::Staff(staff), queue_id).await?;
+        Ok((place.clinic, place.timezone))
+    }
+
+    /// Where a queue is, read once and then remembered (`mutate_day` checks the timezone
+    /// again under the day's lock, and `create` the country); refuses a staff member of
+    /// another clinic. An archived queue or a clinic that stopped work is refused under
+    /// the lock.
+    async fn place_for(&self, actor: &Actor<'_>, queue_id: QueueId) -> Result<Place, EngineError> {
         let remembered = self.places().get(&queue_id).cloned();
-        let (clinic_id, timezone) = match remembered {
+        let place = match remembered {
             Some(place) => place,
             None => {
-                let (_, clinic) = self.queue_for(&Actor::Staff(staff), queue_id).await?;
-                let place = (clinic.id, clinic.timezone);
+                let (_, clinic) = self.queue_for(actor, queue_id).await?;
+                let place = Place {
+                    clinic: clinic.id,
+                    timezone: clinic.timezone,
+                    country: clinic.settings.default_country,
+                };
                 let mut places = self.places();
                 if places.len() >= MAX_PLACES {
                     places.clear();
@@ -231,20 +254,20 @@ impl Engine {
                 place
             }
         };
-        log_clinic(clinic_id);
-        if !staff.works_at(clinic_id) {
-            return Err(QueueError::Forbidden.into());
+        log_clinic(place.clinic);
+        if let Actor::Staff(staff) = actor {
+            if !staff.works_at(place.clinic) {
+                return Err(QueueError::Forbidden.into());
+            }
         }
-        Ok((clinic_id, timezone))
+        Ok(place)
     }
 
-    fn places(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<QueueId, (ClinicId, TimeZone)>> {
+    fn places(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<QueueId, Place>> {
         self.placed.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets where a queue was (its clinic's timezone changed).
+    /// Forgets where a queue was (its clinic's timezone or country changed).
     fn forget_place(&self, queue_id: QueueId) {
         self.places().remove(&queue_id);
     }
@@ -317,20 +340,44 @@ impl Engine {
         created
     }
 
+    /// Creates the token where the queue was last found; once more, from a fresh read, if
+    /// the clinic's country may have changed since (it decides how the number is read): it
+    /// did, or the number did not read as one of the country remembered.
     async fn create(
         &self,
         actor: Actor<'_>,
         req: JoinRequest,
         emergency: bool,
     ) -> Result<Applied, EngineError> {
-        let now = self.now();
-        let (queue, clinic) = self.queue_for(&actor, req.queue_id).await?;
-        if !clinic.status.accepts_work() {
-            return Err(QueueError::ClinicNotAccepting {
-                status: clinic.status,
+        let remembered = self.places().contains_key(&req.queue_id);
+        match self.create_at(&actor, &req, emergency).await {
+            Err(EngineError::Refused(refusal))
+                if refusal == QueueError::SettingsChanged
+                    || (remembered
+                        && matches!(&refusal, QueueError::Invalid(e) if e.field == "phone")) =>
+            {
+                self.forget_place(req.queue_id);
+                let again = self.create_at(&actor, &req, emergency).await;
+                if matches!(
+                    again,
+                    Err(EngineError::Refused(QueueError::SettingsChanged))
+                ) {
+                    self.forget_place(req.queue_id);
+                }
+                again
             }
-            .into());
+            created => created,
         }
+    }
+
+    async fn create_at(
+        &self,
+        actor: &Actor<'_>,
+        req: &JoinRequest,
+        emergency: bool,
+    ) -> Result<Applied, EngineError> {
+        let now = self.now();
+        let place = self.place_for(actor, req.queue_id).await?;
         let name = PatientName::parse(&req.name)?;
         let phone = match req
             .phone
@@ -338,7 +385,7 @@ impl Engine {
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            Some(p) => Some(Phone::parse(p, &clinic.settings.default_country)?),
+            Some(p) => Some(Phone::parse(p, &place.country)?),
             None if actor.source() == Source::Desk => None,
             None => return Err(InvalidInput::new("phone", "Please enter a mobile number.").into()),
         };
@@ -346,7 +393,7 @@ impl Engine {
         let desk = matches!(actor, Actor::Staff(_));
         // The public join page's addresses count against its hourly limit; a kiosk's
         // tablet, like the desk, takes tokens for everyone at reception.
-        let ip = match &actor {
+        let ip = match actor {
             Actor::Patient { ip } => ip.clone(),
             _ => None,
         };
@@ -360,10 +407,16 @@ impl Engine {
             last_undoable: false,
         };
         let key = DayKey::Open {
-            queue_id: queue.id,
-            date: Self::local_date(&clinic, now),
+            queue_id: req.queue_id,
+            date: now.local_date(&place.timezone),
         };
         self.mutate_day(key, want, now, |snap| {
+            if snap.clinic.settings.default_country != place.country {
+                return Err(QueueError::SettingsChanged);
+            }
+            if snap.queue.archived {
+                return Err(QueueError::UnknownQueue);
+            }
             if !snap.clinic.status.accepts_work() {
                 return Err(QueueError::ClinicNotAccepting {
                     status: snap.clinic.status,

@@ -47,6 +47,10 @@ pub enum QueueError {
         now_serving_words(now_serving)
     )]
     QueueMoved { now_serving: Option<String> },
+    /// The clinic changed a setting the action was prepared with (its country) while it
+    /// ran, twice in a row.
+    #[error("The clinic's settings changed a moment ago. Please try again.")]
+    SettingsChanged,
     #[error("Nobody is waiting.")]
     NobodyWaiting,
     #[error("Nobody is being served right now.")]

@@ -381,7 +381,8 @@ impl Writer {
 #[derive(Debug, Clone, Copy)]
 #[repr(i32)]
 pub(crate) enum ClinicLock {
-    /// Token creation, whose limits count the clinic's whole day.
+    /// Token creation, whose limits count the clinic's whole day (taken with the day's lock,
+    /// `Tx::lock_day`).
     Creates = 0x5174_0001,
     /// "Find my token" link sends, limited per number and day.
     Links = 0x5174_0002,

@@ -247,12 +247,13 @@ impl Tx {
     ) -> Result<Option<LockedDay>, StorageError> {
         // The first statement begins the transaction, in the same trip (SQLite).
         let begin = self.begin_with_next();
+        let creates = want.create_counts.is_some();
         let found = match key {
             DayKey::Open { queue_id, date } => {
                 // Open already, as it is for every action after a day's first: one read.
                 let sql = format!(
                     "{begin}{}",
-                    self.day_head_where("d.queue_id = $1 AND d.service_date = $2")
+                    self.day_head_where("d.queue_id = $1 AND d.service_date = $2", creates)
                 );
                 let head: Option<DayHeadRow> = with_tx!(self, c => {
                     sqlx::query_as(&sql)
@@ -264,13 +265,15 @@ impl Tx {
                 match head {
                     Some(head) => Some((head, None, false)),
                     None => match self.open_day(*queue_id, date, now).await? {
-                        Some((day, opened)) => Some((self.day_head(day).await?, None, opened)),
+                        Some((day, opened)) => {
+                            Some((self.day_head(day, creates).await?, None, opened))
+                        }
                         None => None,
                     },
                 }
             }
             DayKey::Day(id) => {
-                let sql = format!("{begin}{}", self.day_head_where("d.id = $1"));
+                let sql = format!("{begin}{}", self.day_head_where("d.id = $1", creates));
                 let head: Option<DayHeadRow> = with_tx!(self, c => {
                     sqlx::query_as(&sql).bind(id.get()).fetch_optional(c).await?
                 });
@@ -304,14 +307,26 @@ impl Tx {
         Ok(Some(LockedDay { snapshot, opened }))
     }
 
-    /// `day_head_sql` for the day `condition` picks, taking its lock on PostgreSQL.
-    fn day_head_where(&self, condition: &str) -> String {
-        let lock = if matches!(self, Tx::Postgres(_)) {
-            " FOR UPDATE OF d"
+    /// `day_head_sql` for the day `condition` picks, taking its lock on PostgreSQL and,
+    /// for a token's creation, the clinic's lock on creates in the same trip
+    /// (`create_counts` says why). Both are held to the end of the transaction.
+    fn day_head_where(&self, condition: &str, creates: bool) -> String {
+        if !matches!(self, Tx::Postgres(_)) {
+            return format!("{} WHERE {condition}", day_head_sql(""));
+        }
+        let clinic_lock = if creates {
+            // Keyed as `serialise_clinic` keys it, by the day's clinic.
+            format!(
+                ", pg_advisory_xact_lock({}, (d.business_id & 2147483647)::int4)::text AS clinic_lock",
+                ClinicLock::Creates as i32
+            )
         } else {
-            ""
+            String::new()
         };
-        format!("{} WHERE {condition}{lock}", day_head_sql())
+        format!(
+            "{} WHERE {condition} FOR UPDATE OF d",
+            day_head_sql(&clinic_lock)
+        )
     }
 
     /// The head of the day a token found by `lock_day` belongs to, with the token.
@@ -323,14 +338,14 @@ impl Tx {
             return Ok(None);
         };
         Ok(Some((
-            self.day_head(day).await?,
+            self.day_head(day, false).await?,
             Some(TokenId(token)),
             false,
         )))
     }
 
-    async fn day_head(&mut self, day: i64) -> Result<DayHeadRow, StorageError> {
-        let sql = self.day_head_where("d.id = $1");
+    async fn day_head(&mut self, day: i64, creates: bool) -> Result<DayHeadRow, StorageError> {
+        let sql = self.day_head_where("d.id = $1", creates);
         Ok(with_tx!(self, c => sqlx::query_as(&sql).bind(day).fetch_one(c).await?))
     }
 
@@ -483,16 +498,16 @@ impl Tx {
 
     /// Counts what the CREATE TOKEN limits need. The limits are the clinic's, not the queue
     /// day's, so two joins to different queues must not both count before either writes:
-    /// on PostgreSQL the counting first waits for the clinic's other creates to commit (a
-    /// lock held to the end of the transaction, taken by creates only); on SQLite every
-    /// write transaction already runs alone.
+    /// on PostgreSQL the day was locked with the clinic's lock on creates (held to the end
+    /// of the transaction, taken by creates only), so this count, a statement after it,
+    /// sees every other create of the clinic committed; on SQLite every write transaction
+    /// already runs alone.
     async fn create_counts(
         &mut self,
         clinic: ClinicId,
         date: LocalDate,
         counts_for: &CountsFor,
     ) -> Result<CreateCounts, StorageError> {
-        self.serialise_clinic(ClinicLock::Creates, clinic).await?;
         // One statement: the clinic's tokens today, the phone's (a NULL phone counts none)
         // and the address's in the window (a NULL address counts none).
         let (today, phone, ip): (i64, i64, i64) = with_tx!(self, c => {

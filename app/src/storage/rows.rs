@@ -258,10 +258,11 @@ pub struct DayHeadRow {
     pub has_templates: bool,
 }
 
-/// The statement `DayHeadRow` reads, without its `WHERE` (on the day `d`).
-pub fn day_head_sql() -> String {
+/// The statement `DayHeadRow` reads, without its `WHERE` (on the day `d`), with
+/// `extra_columns` (each after a comma) that the row does not keep.
+pub fn day_head_sql(extra_columns: &str) -> String {
     format!(
-        "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS}, d.id AS d_id, \
+        "SELECT {CLINIC_COLUMNS}, {QUEUE_HEAD_COLUMNS}{extra_columns}, d.id AS d_id, \
          d.service_date AS d_service_date, d.status AS d_status, d.intake_paused AS d_intake_paused, \
          d.next_number AS d_next_number, d.closed_at AS d_closed_at, d.history AS d_history, \
          d.version AS d_version, \
