@@ -78,6 +78,11 @@ const LOG_COPY_IDLE: Duration = Duration::from_millis(250);
 /// How long a copy that failed (a full disk, say) waits before it is tried again.
 const LOG_COPY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
+/// Pages the log may hold (copied back beside the writer) before `copy_log_back` takes
+/// the writer's turn to start it again from its beginning: each turn holds every writer
+/// for a moment, so it is taken a few times a second under load, not at every round.
+const LOG_PAGES_BEFORE_TURN: i64 = 4000;
+
 /// Pages the log may hold before a commit copies it back itself (SQLite's default is
 /// 1,000): only if `copy_log_back` has stopped keeping up.
 const LOG_PAGES_BEFORE_COMMIT_COPIES: &str = "8000";
@@ -494,9 +499,11 @@ fn create_private_file(path: &Path, existing: Existing) -> Result<(), StorageErr
 /// writer, for as long as the database is open. By default each commit that finds the log
 /// past 1,000 pages copies it back itself, and every writer queued behind it waits the
 /// while (the slowest few in a hundred actions). Here a pool connection copies what the
-/// log holds without stopping the writer; then, holding the writer's turn for a moment,
-/// it copies what was written meanwhile, so the whole log is in the database and the next
-/// write starts it again from its beginning. A copy from another connection never
+/// log holds without stopping the writer; then, once the log has grown past
+/// `LOG_PAGES_BEFORE_TURN`, holding the writer's turn for a moment, it copies what was
+/// written meanwhile, so the whole log is in the database and the next write starts it
+/// again from its beginning. A log that stops growing is started again by the next
+/// write without that turn, everything in it having been copied. A copy from another connection never
 /// blocks, it does what it can (a reader still on old pages holds them back until the
 /// next round). Should this fall behind (a server writing flat out), a commit copies the
 /// log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`: the log stays bounded.
@@ -514,11 +521,14 @@ async fn copy_log_back(db: SqliteDb) {
         // reader still on old pages) leaves the rest for the next.
         let written = copied.is_some_and(|(log, done)| log > 0 && (log, done) != last);
         let complete = copied.is_some_and(|(log, done)| done == log);
-        if written && complete {
+        let long = copied.is_some_and(|(log, _)| log >= LOG_PAGES_BEFORE_TURN);
+        if written && complete && long {
             let _turn = db.writer.lock().await;
             if let Some(now) = checkpoint(&db.pool).await {
                 last = now;
             }
+        } else if let Some(now) = copied {
+            last = now;
         }
         tokio::time::sleep(match copied {
             None => LOG_COPY_AFTER_FAILURE,
