@@ -67,6 +67,13 @@ const RECENT_DAYS: u64 = 14;
 /// Patients first in line at an hour of earlier days needed before their waits stand for
 /// that hour's.
 const MIN_ALONE: usize = 8;
+/// A stretch in which the desk worked on none of the earlier days is a break between its
+/// sessions when it lasts this long and lies inside the working day of at least
+/// `MIN_BREAK_DAYS` of them: shorter quiet stretches happen at a quiet clinic by chance.
+const MIN_BREAK_MINUTES: usize = 90;
+const MIN_BREAK_DAYS: u32 = 2;
+/// A range reaches no further than this past the latest the desk has worked.
+const DAY_END_MARGIN_SECS: f64 = 30.0 * 60.0;
 
 /// What a queue's earlier days on the same weekday say, hour by local hour (0–23).
 /// Worked out once when the day opens and kept with it.
@@ -90,6 +97,15 @@ pub struct History {
     /// recent last (see `calibrate`).
     #[serde(default)]
     pub residuals: Vec<Residual>,
+    /// Stretches of the day in which the desk never worked on the earlier days though it
+    /// worked before and after them (between a morning and an evening session), in
+    /// seconds since the local midnight: nobody is seen in them (`learn_breaks`).
+    #[serde(default)]
+    pub breaks: Vec<(u32, u32)>,
+    /// The latest the desk worked (called someone, or saw them to the end of a visit) on
+    /// any earlier day, in seconds since the local midnight.
+    #[serde(default)]
+    pub works_until: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,9 +242,10 @@ impl History {
         History::learn_from(&days, &days)
     }
 
-    /// Learns the pace from `days`, and the waits of patients first in line from
-    /// `first_in_line_days` (a few such patients an hour: every earlier day at hand).
-    fn learn_from(days: &[&Vec<PastToken>], first_in_line_days: &[&Vec<PastToken>]) -> History {
+    /// Learns the pace from `days`; the waits of patients first in line (a few such
+    /// patients an hour) and the breaks between the desk's sessions (the latest the desk
+    /// ever worked before one) from `every_day`, every earlier day at hand.
+    fn learn_from(days: &[&Vec<PastToken>], every_day: &[&Vec<PastToken>]) -> History {
         let days: Vec<&Vec<PastToken>> = days.iter().copied().filter(|d| !d.is_empty()).collect();
         if days.is_empty() {
             return History::default();
@@ -299,7 +316,7 @@ impl History {
                 );
             }
         }
-        learn_alone(&mut hours, first_in_line_days);
+        learn_alone(&mut hours, every_day);
         for ((hour, times), pauses) in hours.iter_mut().zip(service).zip(gaps) {
             if let Some((mean, sd, n)) = trimmed(&times) {
                 hour.served = n as u32;
@@ -329,6 +346,12 @@ impl History {
                 (long.iter().sum::<f64>() / long.len() as f64) as u32
             },
             residuals: Vec::new(),
+            breaks: learn_breaks(every_day),
+            works_until: every_day
+                .iter()
+                .flat_map(|day| day.iter())
+                .filter_map(|t| Some(t.served.unwrap_or(t.called?).max(t.called?)))
+                .max(),
         }
     }
 
@@ -396,6 +419,44 @@ impl History {
             _ => 1.0,
         }
     }
+}
+
+/// The breaks between the desk's sessions (`History::breaks`): the stretches of at least
+/// `MIN_BREAK_MINUTES` in which, on every earlier day, nobody joined, was called or was
+/// being seen, inside the working day (first activity to last) of at least
+/// `MIN_BREAK_DAYS` of them. Patients who wait through such a break are no sign of work:
+/// the desk was away.
+fn learn_breaks(days: &[&Vec<PastToken>]) -> Vec<(u32, u32)> {
+    let mut worked = [false; 1440];
+    let mut inside_day = [0u32; 1440];
+    for day in days {
+        let mut active = [false; 1440];
+        for t in day.iter() {
+            active[minute_of(t.joined)] = true;
+            if let Some(call) = t.called {
+                let end = t.served.unwrap_or(call + NO_SHOW_SECS as u32).max(call);
+                active[minute_of(call)..=minute_of(end)].fill(true);
+            }
+        }
+        if let (Some(first), Some(last)) = (
+            active.iter().position(|&a| a),
+            active.iter().rposition(|&a| a),
+        ) {
+            inside_day[first..=last].iter_mut().for_each(|d| *d += 1);
+        }
+        worked.iter_mut().zip(active).for_each(|(w, a)| *w |= a);
+    }
+    let quiet = |m: usize| !worked[m] && inside_day[m] >= MIN_BREAK_DAYS;
+    let mut breaks = Vec::new();
+    let mut m = 0;
+    while m < 1440 {
+        let end = (m..1440).find(|&e| !quiet(e)).unwrap_or(1440);
+        if end - m >= MIN_BREAK_MINUTES {
+            breaks.push((m as u32 * 60, end as u32 * 60));
+        }
+        m = end + 1;
+    }
+    breaks
 }
 
 /// Each hour's waits of the patients first in line (`HourHistory::alone`), from `days`.
@@ -473,6 +534,7 @@ mod tests {
             serving_for_secs: None,
             today_residuals: &[],
             closed: &[],
+            worked_until_secs: None,
         }
     }
 
@@ -665,6 +727,104 @@ mod tests {
         })
         .wait_minutes(2);
         assert!(plain.1 < 40, "{plain:?}");
+    }
+
+    /// Earlier days with a morning session from 09:00 and an evening one from 17:00,
+    /// `visit`-second visits one after another and nobody about in between.
+    fn two_sessions(days: usize, visit: u32) -> Vec<Vec<PastToken>> {
+        let session = move |from: u32, patients: u32| {
+            (0..patients).map(move |i| PastToken {
+                joined: from - 600 + i * visit,
+                called: Some(from + i * visit),
+                served: Some(from + (i + 1) * visit),
+                left: None,
+                estimate: None,
+            })
+        };
+        let day: Vec<PastToken> = session(9 * 3600, 3 * 3600 / visit)
+            .chain(session(17 * 3600, 2 * 3600 / visit))
+            .collect();
+        vec![day; days]
+    }
+
+    #[test]
+    fn the_break_between_two_sessions_is_learned_and_waited_through() {
+        let history = History::learn(&two_sessions(3, 600));
+        assert_eq!(history.breaks.len(), 1, "{:?}", history.breaks);
+        let (from, to) = history.breaks[0];
+        assert!(
+            from <= 12 * 3600 + 120 && to >= 16 * 3600 + 45 * 60,
+            "{from}–{to}"
+        );
+        // 11:30, eight ten-minute visits ahead: half an hour of them before the desk
+        // leaves at noon, the rest from 16:50.
+        let mut at = inputs(&[600; 12], &history);
+        at.local_secs = 11 * 3600 + 30 * 60;
+        let range = Pace::new(&at).wait_minutes(8);
+        assert!(range.0 >= 4 * 60 && range.1 >= 6 * 60, "{range:?}");
+        let unaware = History {
+            breaks: Vec::new(),
+            ..history.clone()
+        };
+        let plain = Pace::new(&Inputs {
+            history: &unaware,
+            ..at
+        })
+        .wait_minutes(8);
+        assert!(plain.1 < 3 * 60, "{plain:?}");
+        // Today the desk works on through it: it called someone at 12:40.
+        at.local_secs = 12 * 3600 + 45 * 60;
+        at.worked_until_secs = Some(12 * 3600 + 40 * 60);
+        let working = Pace::new(&at).wait_minutes(3);
+        assert!(working.1 < 90, "{working:?}");
+    }
+
+    #[test]
+    fn no_range_reaches_past_the_end_of_the_desks_day() {
+        // Earlier days end at 19:00; one patient in ten waited hours longer than shown
+        // (through a break nobody foresaw), which stretches every calibrated range.
+        let mut history = History::learn(&two_sessions(3, 600));
+        assert_eq!(history.works_until, Some(19 * 3600));
+        history.residuals = (0..60)
+            .map(|i| Residual::from((2, if i % 10 == 0 { 3_000 } else { 50 })))
+            .collect();
+        let mut at = inputs(&[600; 12], &history);
+        at.local_secs = 18 * 3600;
+        let range = Pace::new(&at).wait_minutes(2);
+        assert!(range.1 <= 90, "past 19:30: {range:?}");
+        // The work ahead itself may run later: four hours of it is not cut.
+        let long = Pace::new(&at).wait_minutes(24);
+        assert!(long.1 >= 240, "{long:?}");
+        let endless = History {
+            works_until: None,
+            ..history.clone()
+        };
+        let uncut = Pace::new(&Inputs {
+            history: &endless,
+            ..at
+        })
+        .wait_minutes(2);
+        assert!(uncut.1 > 90, "{uncut:?}");
+    }
+
+    #[test]
+    fn a_quiet_stretch_is_not_taken_for_a_break_without_reason() {
+        // One day seen: the quiet afternoon may be chance.
+        assert_eq!(History::learn(&two_sessions(1, 600)).breaks, vec![]);
+        // Patients an hour apart, each called at once: never more than 80 quiet minutes.
+        let quiet_day: Vec<PastToken> = (0..10)
+            .map(|i| {
+                let joined = 9 * 3600 + i * 3600;
+                PastToken {
+                    joined,
+                    called: Some(joined + 60),
+                    served: Some(joined + 300),
+                    left: None,
+                    estimate: None,
+                }
+            })
+            .collect();
+        assert_eq!(History::learn(&vec![quiet_day; 5]).breaks, vec![]);
     }
 
     #[test]

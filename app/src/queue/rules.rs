@@ -178,6 +178,13 @@ impl Day {
             serving_for_secs,
             today_residuals: &self.residuals(),
             closed: &queue.hours.closed_secs_on(now.local_date(&clinic.timezone)),
+            worked_until_secs: self
+                .tokens
+                .iter()
+                .flat_map(|t| [t.state.called_at, t.state.served_at])
+                .flatten()
+                .max_by_key(|at| at.millis())
+                .map(|at| at.local_secs(&clinic.timezone)),
         })
     }
 

@@ -24,6 +24,10 @@ pub struct Inputs<'a> {
     /// Today's time before opening and the breaks of the queue's hours, in seconds since
     /// the local midnight, in order: nobody is seen in them.
     pub closed: &'a [(u32, u32)],
+    /// When the desk last worked today (its latest call or end of a visit), in seconds
+    /// since the local midnight: a break the history learned that the desk has worked
+    /// in today is not one today.
+    pub worked_until_secs: Option<u32>,
 }
 
 /// How fast a queue moves now: worked out once per view, after which each patient's
@@ -59,7 +63,11 @@ pub struct Pace {
     alone: Option<(f64, f64)>,
     /// What the queue's recent errors say about the range.
     calibration: Calibration,
-    /// Today's closed stretches by the queue's hours (`Inputs::closed`).
+    /// Nobody is seen later than this, in seconds since the local midnight: a little
+    /// past the latest the desk has worked on earlier days.
+    day_end: Option<f64>,
+    /// Today's closed stretches, in order: by the queue's hours (`Inputs::closed`) and
+    /// the breaks between sessions the history learned.
     closed: Vec<(f64, f64)>,
 }
 
@@ -179,11 +187,11 @@ impl Pace {
             availability,
             alone: inputs.history.alone_at(hour),
             calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
-            closed: inputs
-                .closed
-                .iter()
-                .map(|&(from, to)| (f64::from(from), f64::from(to)))
-                .collect(),
+            day_end: inputs
+                .history
+                .works_until
+                .map(|until| f64::from(until) + DAY_END_MARGIN_SECS),
+            closed: closed_today(inputs),
         }
     }
 
@@ -215,6 +223,7 @@ impl Pace {
             return first;
         }
         let (centre, low, high) = self.model(ahead);
+        let model_high = high;
         // The model's range spans BELOW + ABOVE spreads of the likely wait.
         let scale = ((high - low) / (BELOW + ABOVE)).max(30.0);
         let in_room = ahead + u32::from(self.current.is_some());
@@ -231,6 +240,16 @@ impl Pace {
                 (centre - (centre - low) * UNCALIBRATED_WIDEN).max(0.0),
                 centre + (high - centre) * UNCALIBRATED_WIDEN,
             ),
+        };
+        // However far the queue's errors reach, nobody is called after the desk's day
+        // ends: a range is cut a little past the latest the desk has worked, unless the
+        // work ahead itself runs later.
+        let high = match self.day_end {
+            Some(end) => {
+                let cap = (end - f64::from(self.local_secs)).max(model_high);
+                high.min(cap.max(low + 60.0))
+            }
+            None => high,
         };
         Estimate {
             low: (low / 60.0).floor() as u32,
@@ -342,6 +361,28 @@ impl Pace {
         }
         t - start
     }
+}
+
+/// Today's closed stretches: the queue's hours', and the breaks between sessions the
+/// history learned unless the desk has worked in one today (called someone or ended a
+/// visit in it, or is seeing someone in it now).
+fn closed_today(inputs: &Inputs) -> Vec<(f64, f64)> {
+    let now = inputs.local_secs;
+    let worked_in = |&&(from, to): &&(u32, u32)| {
+        let worked = inputs
+            .worked_until_secs
+            .is_some_and(|last| from <= last && last < to);
+        let seeing = inputs.serving_for_secs.is_some() && from <= now && now < to;
+        worked || seeing
+    };
+    let mut closed: Vec<(f64, f64)> = inputs
+        .closed
+        .iter()
+        .chain(inputs.history.breaks.iter().filter(|b| !worked_in(b)))
+        .map(|&(from, to)| (f64::from(from), f64::from(to)))
+        .collect();
+    closed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    closed
 }
 
 /// Mean, standard deviation and count of service times, leaving out what describes
