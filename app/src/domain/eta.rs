@@ -72,6 +72,8 @@ const MIN_ALONE: usize = 8;
 /// `MIN_BREAK_DAYS` of them: shorter quiet stretches happen at a quiet clinic by chance.
 const MIN_BREAK_MINUTES: usize = 90;
 const MIN_BREAK_DAYS: u32 = 2;
+/// A desk that called someone or ended a visit this recently is there.
+const DESK_THERE_SECS: u32 = 15 * 60;
 /// A range reaches no further than this past the latest the desk has worked.
 const DAY_END_MARGIN_SECS: f64 = 30.0 * 60.0;
 
@@ -634,6 +636,15 @@ mod tests {
             low == 0 && high >= 50,
             "lunch at 13:15 is waited out: {low}–{high}"
         );
+        // Unless the desk ended a visit five minutes ago: then it is there, and calls
+        // the first in line after its usual pause.
+        let there = Pace::new(&Inputs {
+            local_secs: 13 * 3600 + 900,
+            worked_until_secs: Some(13 * 3600 + 600),
+            ..inputs(&[480; 6], &history)
+        })
+        .wait_minutes(0);
+        assert_eq!(there, (0, 1), "the desk is there");
     }
 
     #[test]

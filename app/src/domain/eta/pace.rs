@@ -63,6 +63,10 @@ pub struct Pace {
     alone: Option<(f64, f64)>,
     /// What the queue's recent errors say about the range.
     calibration: Calibration,
+    /// The desk's usual pause between visits, in seconds.
+    gap: f64,
+    /// The desk worked (called someone or ended a visit) within `DESK_THERE_SECS`.
+    desk_there: bool,
     /// Nobody is seen later than this, in seconds since the local midnight: a little
     /// past the latest the desk has worked on earlier days.
     day_end: Option<f64>,
@@ -187,6 +191,10 @@ impl Pace {
             availability,
             alone: inputs.history.alone_at(hour),
             calibration: Calibration::new(&inputs.history.residuals, inputs.today_residuals),
+            gap,
+            desk_there: inputs.worked_until_secs.is_some_and(|worked| {
+                worked <= inputs.local_secs && inputs.local_secs - worked <= DESK_THERE_SECS
+            }),
             day_end: inputs
                 .history
                 .works_until
@@ -265,13 +273,24 @@ impl Pace {
     /// doctor is there, the rest of the start or the lunch when not. What patients in that
     /// place at this hour of earlier days waited says which, better than the errors of
     /// estimates at every hour pooled (`Calibration`).
+    /// A desk that worked a few minutes ago is there: it calls a patient who finds nobody
+    /// ahead after its usual pause.
     fn first_in_line(&self, ahead: u32) -> Option<Estimate> {
-        let (median, upper) = self.alone?;
         let waits_for_hours =
             self.start_delay > 0.0 || self.reopens(f64::from(self.local_secs)).is_some();
         if ahead > 0 || self.current.is_some() || waits_for_hours {
             return None;
         }
+        if self.desk_there {
+            return Some(Estimate {
+                low: 0,
+                high: (2.0 * self.gap / 60.0).ceil().max(1.0) as u32,
+                centre: self.gap.round() as u32,
+                scale: 30,
+                ahead: 0,
+            });
+        }
+        let (median, upper) = self.alone?;
         let upper = upper.max(median + 60.0);
         Some(Estimate {
             low: 0,
