@@ -272,9 +272,8 @@ impl Pace {
     /// the queue's closed hours: the wait is the desk's to decide, a call at once when the
     /// doctor is there, the rest of the start or the lunch when not. What patients in that
     /// place at this hour of earlier days waited says which, better than the errors of
-    /// estimates at every hour pooled (`Calibration`).
-    /// A desk that worked a few minutes ago is there: it calls a patient who finds nobody
-    /// ahead after its usual pause.
+    /// estimates at every hour pooled (`Calibration`); a desk that worked a few minutes
+    /// ago is there, and calls a patient who finds nobody ahead after its usual pause.
     fn first_in_line(&self, ahead: u32) -> Option<Estimate> {
         let waits_for_hours =
             self.start_delay > 0.0 || self.reopens(f64::from(self.local_secs)).is_some();
