@@ -12,7 +12,8 @@
 //!   who never comes (at the share they do not).
 //! - **The visit in progress** counts with the time it has already had.
 //! - **On the clock**: the work ahead is laid over the coming hours, stretched by the
-//!   share of each hour in which patients usually wait with nobody seen (a lunch break);
+//!   share of each hour in which patients usually wait with nobody seen (a lunch break),
+//!   and stopped by the breaks between the desk's sessions the history learned;
 //!   before anyone is called, the wait starts when the doctor usually starts, and past
 //!   that hour the upper end allows for a late start.
 //!
@@ -21,7 +22,9 @@
 //! the estimate shown to each patient on joining is kept with the token, and once enough
 //! of them have been called, the range is moved and sized so that it holds the real wait
 //! for 90 % of such patients; until then the model's range is widened. How well this
-//! does is measured by `qline bench-eta` (docs/ETA.md).
+//! does is measured by `qline bench-eta` (docs/ETA.md). No range reaches past the end
+//! of the desk's usual day, and a desk that worked minutes ago calls a patient who finds
+//! nobody ahead at once.
 
 use serde::{Deserialize, Serialize};
 
