@@ -23,9 +23,7 @@ pub async fn measure(
 ) -> anyhow::Result<()> {
     let client = Client::builder()
         .pool_max_idle_per_host(connections)
-        // Shorter than the server's keep-alive (its header timeout), so a connection the
-        // server is closing is never reused.
-        .pool_idle_timeout(Duration::from_secs(4))
+        .pool_idle_timeout(crate::soak::drive::CLIENT_IDLE)
         .timeout(Duration::from_secs(10))
         .build()?;
     let mut unchanged = Vec::with_capacity(tokens.len());

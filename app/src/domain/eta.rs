@@ -355,7 +355,7 @@ impl History {
             works_until: every_day
                 .iter()
                 .flat_map(|day| day.iter())
-                .filter_map(|t| Some(t.served.unwrap_or(t.called?).max(t.called?)))
+                .filter_map(|t| t.called.map(|call| t.served.unwrap_or(call).max(call)))
                 .max(),
         }
     }

@@ -505,8 +505,9 @@ fn create_private_file(path: &Path, existing: Existing) -> Result<(), StorageErr
 /// again from its beginning. A log that stops growing is started again by the next
 /// write without that turn, everything in it having been copied. A copy from another
 /// connection never blocks, it does what it can (a reader still on old pages holds them
-/// back until the next round). Should this fall behind (a server writing flat out), a commit copies the
-/// log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`: the log stays bounded.
+/// back until the next round). Should this fall behind (a server writing flat out), a
+/// commit copies the log once it passes `LOG_PAGES_BEFORE_COMMIT_COPIES`: the log stays
+/// bounded.
 async fn copy_log_back(db: SqliteDb) {
     let mut last = (0, 0);
     while !db.pool.is_closed() {

@@ -15,6 +15,9 @@ use tokio::time::Instant;
 
 /// A client gives up on an answer after this long (a hang, not a refusal).
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a client keeps an idle connection: shorter than the server's keep-alive (its
+/// header timeout, 10 s), so a connection the server is closing is never reused.
+pub const CLIENT_IDLE: Duration = Duration::from_secs(4);
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -162,9 +165,7 @@ pub fn client_from(ip: Ipv4Addr) -> Client {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(CLIENT_TIMEOUT)
         .connect_timeout(Duration::from_secs(3))
-        // Shorter than the server's keep-alive (its header timeout), so a connection the
-        // server is closing is never reused.
-        .pool_idle_timeout(Duration::from_secs(4))
+        .pool_idle_timeout(CLIENT_IDLE)
         .build()
         .expect("an HTTP client")
 }
