@@ -795,12 +795,12 @@ mod tests {
 
     #[test]
     fn no_range_reaches_past_the_end_of_the_desks_day() {
-        // Earlier days end at 19:00; one patient in ten waited hours longer than shown
+        // Earlier days end at 19:00; one patient in six waited hours longer than shown
         // (through a break nobody foresaw), which stretches every calibrated range.
         let mut history = History::learn(&two_sessions(3, 600));
         assert_eq!(history.works_until, Some(19 * 3600));
         history.residuals = (0..60)
-            .map(|i| Residual::from((2, if i % 10 == 0 { 3_000 } else { 50 })))
+            .map(|i| Residual::from((2, if i % 6 == 0 { 3_000 } else { 50 })))
             .collect();
         let mut at = inputs(&[600; 12], &history);
         at.local_secs = 18 * 3600;

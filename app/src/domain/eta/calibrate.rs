@@ -7,14 +7,15 @@
 //! missed by a few minutes is not a huge error), is a **residual**. A new estimate looks
 //! at the residuals of the queue's last patients with a similar number ahead (today's
 //! count twice: a doctor running slow today shows there first): their median moves the
-//! likely wait, and the distance from that median within which `COVERAGE` of them fell
-//! is the range on either side. So a clinic whose pace the model misjudges gets its
-//! range moved and sized by what really happened there, and the middle of the range
-//! stays the likeliest wait. A wait cannot be shorter than nothing: where that range
-//! would reach below a wait of zero, the range runs from zero to the residual below
-//! which `COVERAGE` of them fell (a wait shorter than this patient's could be is one
-//! they are called at once for), so a short wait is not shown a longer range than it
-//! needs. Too few residuals, and the model's own range stands.
+//! likely wait half way (`RECENTRE`), and the distance from there within which
+//! `COVERAGE` of them fell is the range on either side. So a clinic whose pace the model
+//! misjudges gets its range moved and sized by what really happened there, and the
+//! middle of the range is the likely wait. A wait cannot be shorter than nothing: where
+//! that range would reach below a wait of zero, the range runs from zero to the residual
+//! below which `FROM_ZERO_COVERAGE` of them fell (a wait shorter than this patient's
+//! could be is one they are called at once for), or to twice the likely wait if that is
+//! further, so that its middle is still the likely wait. Too few residuals, and the
+//! model's own range stands.
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +79,17 @@ impl Residual {
 pub const COVERAGE: f64 = 0.90;
 /// Added to every spread: errors of a few minutes on a short wait are ordinary.
 const PAD_SECS: f64 = 300.0;
+/// A range from zero (a short wait) holds at least this share of the errors, and reaches
+/// twice the likely wait where that is further: its middle is then the likely wait, which
+/// errs least. Waits this short are skewed, and the end that holds `COVERAGE` of them
+/// would put the middle of "0–40 min" far above the usual 9.
+pub const FROM_ZERO_COVERAGE: f64 = 0.85;
+/// How far the median of earlier days' errors moves the likely wait: half way. Those
+/// errors are pooled over every hour of several days (a late start, a lunch, a slow
+/// afternoon), and moved all the way the likely wait of most patients lands where the
+/// pool's middle happens to lie. How far today's errors move that median is taken in
+/// full: a doctor running slow today. The range is sized around where the wait lands.
+const RECENTRE: f64 = 0.5;
 /// Residuals kept from earlier days (the most recent ones).
 pub const KEPT: usize = 150;
 /// Fewer residuals than this, and the model's own range stands.
@@ -113,13 +125,17 @@ pub struct Calibration {
 /// How one group's residuals fell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Spread {
-    /// Their median.
+    /// Where the likely wait moves: their median, `RECENTRE` of the way.
     middle: f64,
-    /// The distance from the median that holds `COVERAGE` of them.
+    /// The distance from `middle` that holds `COVERAGE` of them.
     half: f64,
-    /// The residual at or below which `COVERAGE` of them fell.
+    /// The residual at or below which `FROM_ZERO_COVERAGE` of them fell.
     upper: f64,
 }
+
+/// A residual as weighed: its z, its weight, its group of "patients ahead", and whether
+/// it is today's.
+type Weighed = (f64, f64, u32, bool);
 
 /// How many groups `group` makes.
 const GROUPS: usize = GROUP_ENDS.len() + 1;
@@ -136,10 +152,14 @@ impl Calibration {
             };
         }
         let earlier = &earlier[earlier.len().saturating_sub(KEPT)..];
-        let mut residuals: Vec<(f64, f64, u32)> = earlier
+        let mut residuals: Vec<Weighed> = earlier
             .iter()
-            .map(|r| (r.z(), 1.0, group(r.ahead)))
-            .chain(today.iter().map(|r| (r.z(), TODAY_WEIGHT, group(r.ahead))))
+            .map(|r| (r.z(), 1.0, group(r.ahead), false))
+            .chain(
+                today
+                    .iter()
+                    .map(|r| (r.z(), TODAY_WEIGHT, group(r.ahead), true)),
+            )
             .collect();
         residuals.sort_by(|a, b| a.0.total_cmp(&b.0));
         Calibration {
@@ -157,40 +177,52 @@ impl Calibration {
             upper,
         } = self.groups[group(ahead) as usize]?;
         let unit = padded(scale);
-        let low = centre + (middle - half) * unit;
+        let likely = centre + middle * unit;
+        let low = likely - half * unit;
         if low >= 1.0 {
-            Some((low, centre + (middle + half) * unit))
+            Some((low, likely + half * unit))
         } else {
-            // Every residual below `none` is, for this patient, a call at once: inside a
-            // range from zero, which then holds `COVERAGE` of them up to `upper`.
-            Some((0.0, centre + upper.max(middle) * unit))
+            // Every residual below `low` is, for this patient, a call at once: inside a
+            // range from zero, which holds `FROM_ZERO_COVERAGE` of them up to `upper`
+            // and has the likely wait at its middle where that reaches further.
+            Some((0.0, (centre + upper * unit).max(2.0 * likely)))
         }
     }
 }
 
 /// How the residuals (sorted by z) of patients in group `g` fell: its own residuals when
 /// it has enough, else with the neighbouring groups, else all.
-fn spread(residuals: &[(f64, f64, u32)], g: u32) -> Option<Spread> {
-    let near = |reach: u32| {
+fn spread(residuals: &[Weighed], g: u32) -> Option<Spread> {
+    // The residuals within `reach` groups of `g`, with today's or without.
+    let near = |reach: u32, with_today: bool| {
         residuals
             .iter()
-            .filter(move |r| r.2.abs_diff(g) <= reach)
-            .map(|&(z, w, _)| (z, w))
+            .filter(move |r| r.2.abs_diff(g) <= reach && (with_today || !r.3))
+            .map(|&(z, w, _, _)| (z, w))
     };
-    let weight = |reach: u32| near(reach).map(|(_, w)| w).sum::<f64>();
+    let weight =
+        |reach: u32, with_today: bool| near(reach, with_today).map(|(_, w)| w).sum::<f64>();
     let reach = [0, 1, u32::MAX]
         .into_iter()
-        .find(|&reach| weight(reach) >= ENOUGH)?;
-    let total = weight(reach);
-    let middle = weighted_quantile(near(reach), total, 0.5);
+        .find(|&reach| weight(reach, true) >= ENOUGH)?;
+    let total = weight(reach, true);
+    let earlier = weight(reach, false);
+    let earlier_middle = if earlier > 0.0 {
+        weighted_quantile(near(reach, false), earlier, 0.5)
+    } else {
+        0.0
+    };
+    let middle =
+        weighted_quantile(near(reach, true), total, 0.5) - (1.0 - RECENTRE) * earlier_middle;
     // Split-conformal: the distance from the middle within which the residuals fell at
     // the promised rate, one residual further, so that a new patient is covered at that
     // rate too.
-    let mut apart: Vec<(f64, f64)> = near(reach).map(|(z, w)| ((z - middle).abs(), w)).collect();
+    let mut apart: Vec<(f64, f64)> = near(reach, true)
+        .map(|(z, w)| ((z - middle).abs(), w))
+        .collect();
     apart.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let covered = COVERAGE + 1.0 / total;
-    let half = weighted_quantile(apart.into_iter(), total, covered);
-    let upper = weighted_quantile(near(reach), total, covered);
+    let half = weighted_quantile(apart.into_iter(), total, COVERAGE + 1.0 / total);
+    let upper = weighted_quantile(near(reach, true), total, FROM_ZERO_COVERAGE + 1.0 / total);
     Some(Spread {
         middle,
         half,
@@ -260,14 +292,14 @@ mod tests {
         }
     }
 
-    /// Nearly all of 3000 patients were given a range, and `COVERAGE` of them, give or
+    /// Nearly all of 3000 patients were given a range, and `target` of them, give or
     /// take 3 %, waited within it.
-    fn assert_covered(inside: usize, scored: usize) {
+    fn assert_covered(inside: usize, scored: usize, target: f64) {
         let coverage = inside as f64 / scored as f64;
         assert!(scored > 2900, "{scored}");
         assert!(
-            (coverage - COVERAGE).abs() < 0.03,
-            "coverage {coverage:.3} against {COVERAGE}"
+            (coverage - target).abs() < 0.03,
+            "coverage {coverage:.3} against {target}"
         );
     }
 
@@ -283,7 +315,7 @@ mod tests {
             }
             kept.push(residual(ahead, z));
         }
-        assert_covered(inside, scored);
+        assert_covered(inside, scored, COVERAGE);
     }
 
     #[test]
@@ -312,10 +344,39 @@ mod tests {
             }
             kept.push(residual(ahead, z));
         }
-        assert_covered(inside, scored);
+        assert_covered(inside, scored, FROM_ZERO_COVERAGE);
         assert!(
             narrower * 10 > scored * 9,
             "{narrower} of {scored} narrower"
+        );
+    }
+
+    #[test]
+    fn a_short_skewed_wait_has_its_likely_wait_in_the_middle_of_its_range() {
+        // The next in line: the model says 9 minutes, spread 15, and so it is, though
+        // skewed as what is left of a visit is (lognormal, a median of 9 minutes).
+        let mut rng = Uniform(11);
+        let (centre, scale) = (540.0, 900.0);
+        let mut kept: Vec<Residual> = Vec::new();
+        let (mut inside, mut scored, mut middles) = (0, 0, 0.0);
+        for _ in 0..3000 {
+            let normal = (-2.0 * (1.0 - rng.next()).ln()).sqrt()
+                * (std::f64::consts::TAU * rng.next()).cos();
+            let wait = centre * (0.7 * normal).exp();
+            if let Some((low, high)) = Calibration::new(&kept, &[]).range(centre, scale, 1) {
+                scored += 1;
+                inside += usize::from(low <= wait && wait <= high);
+                middles += (low + high) / 2.0;
+            }
+            kept.push(residual(1, (wait - centre) / padded(scale)));
+        }
+        assert_covered(inside, scored, FROM_ZERO_COVERAGE);
+        // Ranges from zero to where 90 % of these waits end would have their middle at
+        // 11 minutes, a fifth longer than the usual wait.
+        let middle = middles / scored as f64;
+        assert!(
+            (middle - centre).abs() < 0.1 * centre,
+            "the middle of the range is {middle:.0} s, the usual wait {centre} s"
         );
     }
 
