@@ -21,7 +21,8 @@
 //! the patient sees is **calibrated** by the queue's own recent errors (`calibrate`):
 //! the estimate shown to each patient on joining is kept with the token, and once enough
 //! of them have been called, the range is moved and sized so that it holds the real wait
-//! for 90 % of such patients; until then the model's range is widened. How well this
+//! for 90 % of such patients (a short wait's range, from zero, for 85 % at least, with the
+//! likely wait in its middle); until then the model's range is widened. How well this
 //! does is measured by `qline bench-eta` (docs/ETA.md). No range reaches past the end
 //! of the desk's usual day, and a desk that worked minutes ago calls a patient who finds
 //! nobody ahead at once.
