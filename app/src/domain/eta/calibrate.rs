@@ -133,9 +133,15 @@ struct Spread {
     upper: f64,
 }
 
-/// A residual as weighed: its z, its weight, its group of "patients ahead", and whether
-/// it is today's.
-type Weighed = (f64, f64, u32, bool);
+/// A residual as weighed.
+#[derive(Debug, Clone, Copy)]
+struct Weighed {
+    z: f64,
+    weight: f64,
+    /// Its group of "patients ahead" (`group`).
+    group: u32,
+    today: bool,
+}
 
 /// How many groups `group` makes.
 const GROUPS: usize = GROUP_ENDS.len() + 1;
@@ -152,16 +158,18 @@ impl Calibration {
             };
         }
         let earlier = &earlier[earlier.len().saturating_sub(KEPT)..];
+        let weighed = |r: &Residual, weight: f64, today: bool| Weighed {
+            z: r.z(),
+            weight,
+            group: group(r.ahead),
+            today,
+        };
         let mut residuals: Vec<Weighed> = earlier
             .iter()
-            .map(|r| (r.z(), 1.0, group(r.ahead), false))
-            .chain(
-                today
-                    .iter()
-                    .map(|r| (r.z(), TODAY_WEIGHT, group(r.ahead), true)),
-            )
+            .map(|r| weighed(r, 1.0, false))
+            .chain(today.iter().map(|r| weighed(r, TODAY_WEIGHT, true)))
             .collect();
-        residuals.sort_by(|a, b| a.0.total_cmp(&b.0));
+        residuals.sort_by(|a, b| a.z.total_cmp(&b.z));
         Calibration {
             groups: std::array::from_fn(|g| spread(&residuals, g as u32)),
         }
@@ -197,8 +205,8 @@ fn spread(residuals: &[Weighed], g: u32) -> Option<Spread> {
     let near = |reach: u32, with_today: bool| {
         residuals
             .iter()
-            .filter(move |r| r.2.abs_diff(g) <= reach && (with_today || !r.3))
-            .map(|&(z, w, _, _)| (z, w))
+            .filter(move |r| r.group.abs_diff(g) <= reach && (with_today || !r.today))
+            .map(|r| (r.z, r.weight))
     };
     let weight =
         |reach: u32, with_today: bool| near(reach, with_today).map(|(_, w)| w).sum::<f64>();
