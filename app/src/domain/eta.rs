@@ -589,6 +589,9 @@ mod tests {
         let not_yet = Pace::new(&at).wait_minutes(2);
         assert!(not_yet.0 >= started.0, "{not_yet:?} vs {started:?}");
         assert!(not_yet.1 >= started.1 + 15, "{not_yet:?} vs {started:?}");
+        // The first in line waits for the doctor too: not "0–1 min".
+        let first = Pace::new(&at).wait_minutes(0);
+        assert!(first.1 >= 15, "{first:?}");
     }
 
     #[test]
@@ -936,6 +939,30 @@ mod tests {
         at.serving_for_secs = Some(3600);
         let overrun = Pace::new(&at).wait_minutes(0);
         assert!(overrun.1 >= 1, "{overrun:?}");
+    }
+
+    #[test]
+    fn a_visit_that_has_run_long_is_likelier_a_long_one() {
+        // Visits of about ten minutes that vary a good deal, as visits do.
+        let none = History::default();
+        let visits = [240, 360, 420, 540, 600, 720, 900, 1320];
+        let at = inputs(&visits, &none);
+        let likely_left = |in_room: u32| {
+            let at = Inputs {
+                serving_for_secs: Some(in_room),
+                ..at
+            };
+            Pace::new(&at).estimate(0).centre
+        };
+        // Early on, the time in the room is time off the wait; once a visit has run far
+        // past the usual, more time in the room makes a long one likelier, and more of
+        // it is likely left.
+        assert!(likely_left(300) < likely_left(0));
+        let (twice, thrice) = (likely_left(1200), likely_left(1800));
+        assert!(
+            thrice > twice,
+            "{thrice} s left at 30 min in, {twice} s at 20 min"
+        );
     }
 
     #[test]

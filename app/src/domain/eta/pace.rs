@@ -148,10 +148,13 @@ impl Pace {
             .sqrt();
         let current = inputs.serving_for_secs.map(|elapsed| {
             let e = f64::from(elapsed);
+            // The middle and the ends of the ordinary visits that last this long: a
+            // visit that has run past the usual is likelier one of the long ones.
+            let left = |q: f64| visit_left(seen_mean, seen_sd, e, q);
             (
-                (seen_mean - seen_sd - e).max(0.0) + gap,
-                (seen_mean - e).max(seen_mean * 0.25) + gap,
-                (seen_mean + seen_sd - e).max(seen_mean * 0.5) + gap,
+                left(0.16) + gap,
+                left(0.5).max(seen_mean * 0.25) + gap,
+                left(0.84).max(seen_mean * 0.5) + gap,
             )
         });
         let mut availability = [1.0; 24];
@@ -310,8 +313,10 @@ impl Pace {
         let mut likely =
             n * self.mean + cur_likely + poisson_quantile(long_visits, 0.5) * self.long_extra;
         let closed_now = self.reopens(f64::from(self.local_secs)).is_some();
-        if likely <= 0.0 && self.start_delay <= 0.0 && !closed_now {
+        if likely <= 0.0 && self.start_delay <= 0.0 && !closed_now && !self.late {
             // First in line with nobody in the room: called as soon as the desk looks up.
+            // (Not when the doctor should have started and nobody has been called: then
+            // the first in line waits for the doctor too.)
             return (0.0, 0.0, 60.0);
         }
         // Each visit varies; so does what we know of the average visit.
@@ -324,7 +329,7 @@ impl Pace {
             + ABOVE * sd
             + (poisson_quantile(long_visits, 0.9) - poisson_quantile(long_visits, 0.5))
                 * self.long_extra;
-        if self.late && ahead > 0 {
+        if self.late {
             // Nobody called yet though the doctor usually starts by now: the start is
             // late by at least as long again, and perhaps by a margin more.
             let late = LATE_MARGIN_SECS.max(self.late_by);
@@ -417,6 +422,54 @@ pub(super) fn trimmed(secs: &[f64]) -> Option<(f64, f64, usize)> {
     let mean = kept.iter().sum::<f64>() / n;
     let var = kept.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     Some((mean, var.sqrt(), kept.len()))
+}
+
+/// What is still to go, in seconds, of a visit that has lasted `elapsed`: the `q`
+/// quantile among visits that last that long, visits taken as lognormal with `mean` and
+/// `sd` (always positive, now and then far longer than usual). Early in a visit that is
+/// nearly a whole visit; the longer it has run, the likelier it is one of the long ones.
+fn visit_left(mean: f64, sd: f64, elapsed: f64, q: f64) -> f64 {
+    let spread = (1.0 + (sd / mean).powi(2)).ln();
+    let (mu, sigma) = (mean.ln() - spread / 2.0, spread.sqrt());
+    let still_on = if elapsed > 0.0 {
+        1.0 - normal_cdf((elapsed.ln() - mu) / sigma)
+    } else {
+        1.0
+    };
+    // The visit ends where (1 − q) of those still on now are still on.
+    let ends = normal_quantile(1.0 - (1.0 - q) * still_on);
+    ((mu + sigma * ends).exp() - elapsed).max(0.0)
+}
+
+/// The standard normal distribution function (Abramowitz and Stegun 7.1.26, within
+/// 1.5e-7).
+fn normal_cdf(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs() / std::f64::consts::SQRT_2);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let tail = 0.5 * poly * (-x * x / 2.0).exp();
+    if x >= 0.0 {
+        1.0 - tail
+    } else {
+        tail
+    }
+}
+
+/// The `p` quantile of the standard normal distribution, by bisection (within 1e-9 over
+/// ±8, where the distribution function itself runs out of precision).
+fn normal_quantile(p: f64) -> f64 {
+    let (mut low, mut high) = (-8.0, 8.0);
+    while high - low > 1e-9 {
+        let mid = (low + high) / 2.0;
+        if normal_cdf(mid) < p {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    (low + high) / 2.0
 }
 
 /// The `q` quantile of a Poisson count with mean `mean`.
