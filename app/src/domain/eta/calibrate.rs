@@ -210,10 +210,10 @@ fn spread(residuals: &[Weighed], g: u32) -> Option<Spread> {
     };
     let weight =
         |reach: u32, with_today: bool| near(reach, with_today).map(|(_, w)| w).sum::<f64>();
-    let reach = [0, 1, u32::MAX]
+    let (reach, total) = [0, 1, u32::MAX]
         .into_iter()
-        .find(|&reach| weight(reach, true) >= ENOUGH)?;
-    let total = weight(reach, true);
+        .map(|reach| (reach, weight(reach, true)))
+        .find(|&(_, total)| total >= ENOUGH)?;
     let earlier = weight(reach, false);
     let earlier_middle = if earlier > 0.0 {
         weighted_quantile(near(reach, false), earlier, 0.5)
